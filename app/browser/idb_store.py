@@ -1,0 +1,68 @@
+"""IdbStore: the VersionStore port backed by IndexedDB (database "backstay", one object store
+per collection). Each method is one IndexedDB transaction, done by static/backstay/idb.mjs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.browser.ffi import JsException, error_name, js_bytes, js_value, py_bytes
+from app.core.ports import COLLECTIONS, Batch, Collection, StoreError, StoreFull
+
+DB_NAME = "backstay"
+DB_VERSION = 1
+
+
+def _translate(error: JsException, doing: str) -> StoreError:
+    name = error_name(error)
+    if name == "QuotaExceededError":
+        return StoreFull(f"the browser's storage is full while {doing}; nothing was written")
+    return StoreError(f"IndexedDB failed while {doing}: {error}")
+
+
+class IdbStore:
+    def __init__(self, idb: Any, db: Any) -> None:
+        self._idb = idb
+        self._db = db
+
+    @classmethod
+    async def open(cls, idb: Any, name: str = DB_NAME) -> IdbStore:
+        try:
+            db = await idb.open(name, DB_VERSION, js_value(list(COLLECTIONS)))
+        except JsException as error:
+            raise _translate(error, f"opening database {name}") from None
+        return cls(idb, db)
+
+    async def get(self, collection: Collection, key: str) -> bytes | None:
+        try:
+            value = await self._idb.get(self._db, collection, key)
+        except JsException as error:
+            raise _translate(error, f"reading {collection}/{key}") from None
+        return None if value is None else py_bytes(value)
+
+    async def get_many(self, collection: Collection, keys: list[str]) -> dict[str, bytes]:
+        if not keys:
+            return {}
+        try:
+            found = await self._idb.getMany(self._db, collection, js_value(keys))
+        except JsException as error:
+            raise _translate(error, f"reading {len(keys)} values of {collection}") from None
+        return {str(pair[0]): py_bytes(pair[1]) for pair in found}
+
+    async def keys(self, collection: Collection) -> list[str]:
+        try:
+            found = await self._idb.keys(self._db, collection)
+        except JsException as error:
+            raise _translate(error, f"listing {collection}") from None
+        return sorted(str(key) for key in found)
+
+    async def apply(self, batch: Batch) -> None:
+        if not batch:
+            return
+        puts = js_value([[collection, key, None] for collection, key, _ in batch.puts])
+        for index, (_, _, value) in enumerate(batch.puts):
+            puts[index][2] = js_bytes(value)
+        deletes = js_value([list(item) for item in batch.deletes])
+        try:
+            await self._idb.apply(self._db, puts, deletes)
+        except JsException as error:
+            raise _translate(error, f"writing {len(batch.puts)} values") from None

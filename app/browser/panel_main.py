@@ -1,0 +1,98 @@
+"""The backup panel (Settings → System → Version Control & Backups).
+
+Loaded on demand, in the page's main thread, when an admin first opens the panel, so front-desk
+staff never pay for a second interpreter. It asks the engine worker for data and renders
+app/browser/panel_view.py's markup; new versions (from any tab) refresh it live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import js  # type: ignore[import-not-found]
+from pyodide.ffi import create_proxy  # type: ignore[import-not-found]
+from pyscript import workers  # type: ignore[import-not-found]
+
+from app.browser.panel_view import change_list, version_rows
+
+VERSIONS_CHANNEL = "backstay-versions"
+
+
+class Panel:
+    def __init__(self, engine: Any, container: Any) -> None:
+        self._engine = engine
+        self._container = container
+        self._refreshing = False
+        self._again = False
+        self._proxies: list[Any] = []
+
+    def mount(self) -> None:
+        self._container.innerHTML = (
+            '<header class="bs-header"><h2>Version Control &amp; Backups</h2>'
+            '<span class="bs-status" data-testid="panel-status"></span></header>'
+            '<div class="bs-body"><div class="bs-list" data-testid="panel-versions"></div>'
+            '<aside class="bs-detail" data-testid="version-detail"></aside></div>'
+        )
+        click = create_proxy(self._on_click)
+        self._proxies.append(click)
+        self._container.addEventListener("click", click)
+        message = create_proxy(lambda event: asyncio.ensure_future(self.refresh()))
+        self._proxies.append(message)
+        channel = js.BroadcastChannel.new(VERSIONS_CHANNEL)
+        channel.onmessage = message
+        self._proxies.append(channel)
+
+    def _part(self, testid: str) -> Any:
+        return self._container.querySelector(f'[data-testid="{testid}"]')
+
+    async def refresh(self) -> None:
+        if self._refreshing:
+            self._again = True
+            return
+        self._refreshing = True
+        try:
+            while True:
+                self._again = False
+                versions = json.loads(await self._engine.list_versions())
+                self._part("panel-versions").innerHTML = version_rows(versions)
+                self._part("panel-status").textContent = f"{len(versions)} versions"
+                if not self._again:
+                    break
+        finally:
+            self._refreshing = False
+
+    def _on_click(self, event: Any) -> None:
+        row = event.target.closest("tr[data-version-id]")
+        if row is not None:
+            asyncio.ensure_future(self._show(str(row.dataset.versionId)))
+
+    async def _show(self, version_id: str) -> None:
+        detail = json.loads(await self._engine.get_version(version_id))
+        self._part("version-detail").innerHTML = change_list(detail)
+
+
+async def open_panel(container: Any) -> None:
+    engine = await workers["engine"]
+    status = json.loads(await engine.status())
+    if not status.get("isAdmin"):
+        container.innerHTML = (
+            '<p class="bs-denied" data-testid="panel-denied">Only administrators can open Version '
+            "Control &amp; Backups. Ask the hotel's administrator.</p>"
+        )
+        return
+    panel = Panel(engine, container)
+    panel.mount()
+    await panel.refresh()
+
+
+def _on_open(event: Any) -> None:
+    asyncio.ensure_future(open_panel(event.detail.container))
+
+
+_listener = create_proxy(_on_open)
+js.window.addEventListener("backstay:panel-open", _listener)
+_pending = js.window.__backstayPanelPending
+if _pending:
+    asyncio.ensure_future(open_panel(_pending))

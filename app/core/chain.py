@@ -1,0 +1,392 @@
+"""Chain: the history of versions of the KV state, and the only object the engine talks to.
+
+Each ``record`` diffs the written keys against the head (the current value of every key, kept
+in the store next to the versions) and commits one Version - payload, metadata, new head values
+and head pointer - in one atomic store batch. Every ``checkpoint_every``-th version (and every
+manual or scheduled backup, and the oldest version) is a checkpoint: it also references a full
+snapshot, stored as content-addressed blobs, so reconstructing any version is bounded work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+
+from app.core.comparison import Comparison, compare_states
+from app.core.diff import ABSENT, Absent, KeyDelta, diff_key
+from app.core.errors import CannotDeleteHead, CorruptData
+from app.core.head import HEAD_KEY, HeadPointer
+from app.core.history import History, State
+from app.core.integrity import content_hash, link, state_hash
+from app.core.json_value import Json, canonical_json, parse_json
+from app.core.payload import Op, Payload
+from app.core.ports import Batch, Clock, Compressor, VersionStore
+from app.core.snapshot import encode_blob
+from app.core.verify import VerifyReport, verify_store
+from app.core.version import Version, VersionDetail
+from app.core.version_id import make_version_id, random_suffix
+
+#: A checkpoint is also made when the deltas since the last one store this many bytes.
+CHECKPOINT_BYTES = 4 * 1024 * 1024
+
+
+class Chain:
+    def __init__(
+        self,
+        store: VersionStore,
+        clock: Clock,
+        compressor: Compressor,
+        *,
+        checkpoint_every: int = 200,
+        checkpoint_bytes: int = CHECKPOINT_BYTES,
+        new_id: Callable[[], str] | None = None,
+    ) -> None:
+        if checkpoint_every < 1:
+            raise ValueError("checkpoint_every must be at least 1")
+        self._store = store
+        self._clock = clock
+        self._compressor = compressor
+        self._checkpoint_every = checkpoint_every
+        self._checkpoint_bytes = checkpoint_bytes
+        self._new_suffix = new_id or random_suffix
+        self._head = HeadPointer()
+        self._texts: dict[str, str] = {}
+        self._values: dict[str, Json] = {}
+        self._history: History | None = None
+        self._blob_keys: set[str] | None = None
+
+    # ---- the head ---------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Load the head pointer (safe on an empty store); drop caches if another writer moved it."""
+        stored = await self._store.get("meta", HEAD_KEY)
+        head = HeadPointer.decode(stored) if stored is not None else HeadPointer()
+        if head.version_id != self._head.version_id or head.module_hashes != self._head.module_hashes:
+            self._texts.clear()
+            self._values.clear()
+            self._history = None
+            self._blob_keys = None
+        self._head = head
+
+    @property
+    def journal_seq(self) -> int:
+        return self._head.journal_seq
+
+    @property
+    def head_version_id(self) -> str | None:
+        return self._head.version_id
+
+    async def head_keys(self) -> list[str]:
+        return sorted(self._head.module_hashes)
+
+    async def head_text(self, key: str) -> str | None:
+        if key not in self._head.module_hashes:
+            return None
+        text = self._texts.get(key)
+        if text is None:
+            stored = await self._store.get("head", key)
+            if stored is None:
+                raise CorruptData(f"head value of {key!r} is missing")
+            text = self._texts[key] = stored.decode("utf-8")
+        return text
+
+    async def _head_value(self, key: str) -> Json | Absent:
+        if key not in self._head.module_hashes:
+            return ABSENT
+        if key not in self._values:
+            text = await self.head_text(key)
+            self._values[key] = parse_json(text or "null")
+        return self._values[key]
+
+    # ---- recording --------------------------------------------------------------------------
+
+    async def record(
+        self,
+        writes: Mapping[str, str | None],
+        *,
+        created_by: str,
+        change_type: str = "auto",
+        description: str = "",
+        journal_seq: int | None = None,
+        snapshot: bool = False,
+    ) -> Version | None:
+        """Commit the writes (KV key -> new JSON text, None = deleted) as one version.
+
+        Returns None when nothing changed (``journal_seq`` is still persisted). Raises ValueError
+        for text that is not JSON, before anything is written.
+        """
+        parsed: dict[str, Json | Absent] = {}
+        texts: dict[str, str] = {}
+        for key, text in writes.items():
+            if text is None:
+                if key in self._head.module_hashes:
+                    parsed[key] = ABSENT
+            elif text != await self.head_text(key):
+                try:
+                    parsed[key] = parse_json(text)
+                except ValueError as error:
+                    raise ValueError(f"the new value of {key!r} is not JSON: {error}") from None
+                texts[key] = text
+        deltas = [
+            delta
+            for key, value in parsed.items()
+            if not (delta := diff_key(key, await self._head_value(key), value)).is_empty
+        ]
+        head = replace(self._head, journal_seq=max(self._head.journal_seq, journal_seq or 0))
+        batch = Batch()
+        for key, text in texts.items():
+            batch.put("head", key, text.encode("utf-8"))
+        if not deltas and not snapshot:
+            if batch or head.journal_seq != self._head.journal_seq:
+                batch.put("meta", HEAD_KEY, head.encode())
+                await self._store.apply(batch)
+                self._head = head
+                self._texts.update(texts)
+            return None
+        values = {key: value for key, value in parsed.items() if not isinstance(value, Absent)}
+        version, head = await self._commit(
+            batch, head, deltas, values, created_by=created_by, change_type=change_type,
+            description=description, snapshot=snapshot,
+        )
+        for delta in deltas:
+            value = parsed[delta.key]
+            if isinstance(value, Absent):
+                self._values.pop(delta.key, None)
+                self._texts.pop(delta.key, None)
+            else:
+                self._values[delta.key] = value
+        self._texts.update(texts)
+        return version
+
+    async def record_state(
+        self,
+        state: Mapping[str, str],
+        *,
+        created_by: str,
+        change_type: str = "auto",
+        description: str = "",
+        journal_seq: int | None = None,
+        snapshot: bool = False,
+    ) -> Version | None:
+        """Record a full state (key -> JSON text): head keys missing from it are deletions."""
+        writes: dict[str, str | None] = dict(state)
+        for key in self._head.module_hashes:
+            writes.setdefault(key, None)
+        return await self.record(
+            writes, created_by=created_by, change_type=change_type, description=description,
+            journal_seq=journal_seq, snapshot=snapshot,
+        )
+
+    async def _commit(
+        self,
+        batch: Batch,
+        head: HeadPointer,
+        deltas: list[KeyDelta],
+        values: dict[str, Json],
+        *,
+        created_by: str,
+        change_type: str,
+        description: str,
+        snapshot: bool,
+    ) -> tuple[Version, HeadPointer]:
+        previous = self._head
+        timestamp = max(self._clock.now_ms(), previous.timestamp)
+        seq = previous.seq + 1
+        version_id = make_version_id(timestamp, seq, self._new_suffix())
+        module_hashes = dict(previous.module_hashes)
+        canonical: dict[str, bytes] = {}
+        for delta in deltas:
+            if delta.key in values:
+                canonical[delta.key] = canonical_json(values[delta.key])
+                module_hashes[delta.key] = content_hash(canonical[delta.key])
+            else:
+                module_hashes.pop(delta.key, None)
+        is_root = previous.version_id is None
+        payload = Payload(
+            [change for delta in deltas for change in delta.changes],
+            None if is_root else [op for delta in deltas for op in delta.forward],
+            None if is_root else [op for delta in reversed(deltas) for op in delta.inverse],
+        )
+        encoded = payload.encode(self._compressor)
+        checkpoint = (
+            snapshot
+            or is_root
+            or previous.deltas_since_checkpoint + 1 >= self._checkpoint_every
+            or previous.bytes_since_checkpoint + len(encoded) >= self._checkpoint_bytes
+        )
+        size = len(encoded)
+        if checkpoint:
+            size += await self._put_blobs(batch, module_hashes, canonical)
+        new_state_hash = state_hash(module_hashes)
+        version = Version(
+            id=version_id, seq=seq, parent_id=previous.version_id, timestamp=timestamp,
+            created_by=created_by, change_type=change_type, description=description,
+            modules=[delta.key for delta in deltas], size=size,
+            change_count=len(payload.changes), kind="checkpoint" if checkpoint else "delta",
+            state_hash=new_state_hash,
+            link=link(previous.version_id, None if is_root else previous.state_hash, version_id,
+                      new_state_hash),
+            payload_hash=content_hash(encoded),
+            snapshot=dict(module_hashes) if checkpoint else None,
+        )
+        head = replace(
+            head, version_id=version_id, seq=seq, timestamp=timestamp, module_hashes=module_hashes,
+            checkpoint_id=version_id if checkpoint else previous.checkpoint_id,
+            deltas_since_checkpoint=0 if checkpoint else previous.deltas_since_checkpoint + 1,
+            bytes_since_checkpoint=0 if checkpoint else previous.bytes_since_checkpoint + size,
+        )
+        # Logical write order (FORMAT.md): payload, blobs, metadata, head values, head pointer.
+        batch.put("payloads", version_id, encoded)
+        batch.put("versions", version_id, version.encode())
+        for delta in deltas:
+            if delta.key not in values:
+                batch.delete("head", delta.key)
+        batch.put("meta", HEAD_KEY, head.encode())
+        await self._store.apply(batch)
+        self._head = head
+        if self._history is not None:
+            self._history.put(version)
+        return version, head
+
+    async def _put_blobs(
+        self, batch: Batch, module_hashes: Mapping[str, str], canonical: Mapping[str, bytes]
+    ) -> int:
+        """Add to ``batch`` the blobs of ``module_hashes`` not stored yet; return their bytes."""
+        if self._blob_keys is None:
+            self._blob_keys = set(await self._store.keys("blobs"))
+        written = 0
+        pending: set[str] = set()
+        for key, module_hash in module_hashes.items():
+            if module_hash in self._blob_keys or module_hash in pending:
+                continue
+            data = canonical.get(key)
+            if data is None:
+                value = await self._head_value(key)
+                if isinstance(value, Absent):
+                    raise CorruptData(f"no value for {key!r} to snapshot")
+                data = canonical_json(value)
+            blob = encode_blob(data, self._compressor)
+            batch.put("blobs", module_hash, blob)
+            pending.add(module_hash)
+            written += len(blob)
+        self._blob_keys |= pending  # harmless if the batch fails: existence is re-checked on open
+        return written
+
+    # ---- reading ----------------------------------------------------------------------------
+
+    async def history(self) -> History:
+        if self._history is None:
+            self._history = await History.load(self._store, self._compressor)
+        return self._history
+
+    async def list_versions(self) -> list[Version]:
+        """All versions, newest first (metadata only)."""
+        return list(reversed((await self.history()).oldest_first()))
+
+    async def get_version(self, version_id: str) -> VersionDetail:
+        history = await self.history()
+        version = history.get(version_id)
+        return VersionDetail(version, (await history.payload(version_id)).changes)
+
+    async def state_at(self, version_id: str) -> State:
+        return await (await self.history()).state_at(version_id)
+
+    async def state_at_time(self, ts_ms: int) -> tuple[Version, State] | None:
+        history = await self.history()
+        version = history.at_time(ts_ms)
+        if version is None:
+            return None
+        return version, await history.state_at(version.id)
+
+    async def compare(self, a_id: str, b_id: str) -> Comparison:
+        history = await self.history()
+        return compare_states(a_id, b_id, await history.state_at(a_id),
+                              await history.state_at(b_id))
+
+    async def verify(self, full: bool = False) -> VerifyReport:
+        return await verify_store(self._store, self._compressor, full=full)
+
+    # ---- deleting ---------------------------------------------------------------------------
+
+    async def delete_version(self, version_id: str) -> None:
+        """Delete one version; every remaining version stays exactly reconstructible.
+
+        Its child's patches are recomputed against its parent (so nothing of the deleted
+        version remains), and the child becomes a checkpoint if the deleted version was one or
+        was the oldest. Raises VersionNotFound, and CannotDeleteHead for the head version.
+        """
+        history = await self.history()
+        doomed = history.get(version_id)
+        child = history.child_of(version_id)
+        if child is None or version_id == self._head.version_id:
+            raise CannotDeleteHead(f"version {version_id} is the head: it describes the current data")
+        parent = history.parent_of(doomed)
+        child_state = await history.state_at(child.id)
+        child_payload = await history.payload(child.id)
+        batch = Batch()
+        modules = child.modules
+        if parent is None:
+            forward: list[Op] | None = None
+            inverse: list[Op] | None = None
+        else:
+            parent_state = await history.state_at(parent.id)
+            keys = sorted(set(doomed.modules) | set(child.modules))
+            folded = [
+                delta for key in keys
+                if not (delta := diff_key(key, parent_state.get(key, ABSENT),
+                                          child_state.get(key, ABSENT))).is_empty
+            ]
+            forward = [op for delta in folded for op in delta.forward]
+            inverse = [op for delta in reversed(folded) for op in delta.inverse]
+            modules = [delta.key for delta in folded]
+        encoded = Payload(child_payload.changes, forward, inverse).encode(self._compressor)
+        size = len(encoded)
+        snapshot = child.snapshot
+        if snapshot is None and (doomed.is_checkpoint or parent is None):
+            canonical = {key: canonical_json(value) for key, value in child_state.items()}
+            snapshot = {key: content_hash(data) for key, data in canonical.items()}
+            size += await self._put_blobs(batch, snapshot, canonical)
+        new_child = replace(
+            child, parent_id=doomed.parent_id, modules=modules, size=size,
+            kind="checkpoint" if snapshot is not None else "delta", snapshot=snapshot,
+            link=link(doomed.parent_id, parent.state_hash if parent else None, child.id,
+                      child.state_hash),
+            payload_hash=content_hash(encoded),
+        )
+        batch.delete("versions", version_id)
+        batch.delete("payloads", version_id)
+        if doomed.snapshot is not None:
+            still_used = history.referenced_blobs(excluding=version_id) | set(
+                (snapshot or {}).values()
+            )
+            for module_hash in set(doomed.snapshot.values()) - still_used:
+                batch.delete("blobs", module_hash)
+        batch.put("payloads", child.id, encoded)
+        batch.put("versions", child.id, new_child.encode())
+        head = self._head_after_delete(history, doomed.id, new_child)
+        batch.put("meta", HEAD_KEY, head.encode())
+        await self._store.apply(batch)
+        history.remove(version_id)
+        history.put(new_child)
+        self._head = head
+        self._blob_keys = None
+
+    def _head_after_delete(self, history: History, deleted: str, new_child: Version) -> HeadPointer:
+        """The head pointer with its checkpoint counters recomputed without ``deleted``."""
+        deltas = size = 0
+        version = history.get(self._head.version_id or "")
+        while True:
+            if version.id == new_child.id:
+                version = new_child
+            if version.is_checkpoint:
+                break
+            deltas += 1
+            size += version.size
+            parent_id = version.parent_id
+            if parent_id == deleted:
+                parent_id = history.get(deleted).parent_id
+            if parent_id is None:
+                raise CorruptData("the chain has no checkpoint")
+            version = history.get(parent_id)
+        return replace(self._head, checkpoint_id=version.id, deltas_since_checkpoint=deltas,
+                       bytes_since_checkpoint=size)

@@ -1,0 +1,26 @@
+"""Clocks: the system clock, and a manual one for tests."""
+
+from __future__ import annotations
+
+import time
+
+
+class SystemClock:
+    def now_ms(self) -> int:
+        return time.time_ns() // 1_000_000
+
+
+class ManualClock:
+    """A clock that moves only when told (``advance``) or set."""
+
+    def __init__(self, start_ms: int = 1_700_000_000_000, step_ms: int = 0) -> None:
+        self.current_ms = start_ms
+        self.step_ms = step_ms
+
+    def now_ms(self) -> int:
+        now = self.current_ms
+        self.current_ms += self.step_ms
+        return now
+
+    def advance(self, ms: int) -> None:
+        self.current_ms += ms

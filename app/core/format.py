@@ -1,0 +1,21 @@
+"""The format version every stored object carries, and the check every reader makes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from app.core.errors import UnknownFormatVersion
+
+#: The version of the storage format described by docs/FORMAT.md.
+FORMAT_VERSION = 1
+KNOWN_FORMAT_VERSIONS = frozenset({1})
+
+
+def check_format_version(obj: Mapping[str, object], what: str) -> None:
+    """Raise UnknownFormatVersion unless ``obj["formatVersion"]`` is one this reader knows."""
+    found = obj.get("formatVersion")
+    if type(found) is not int or found not in KNOWN_FORMAT_VERSIONS:
+        raise UnknownFormatVersion(
+            f"{what}: formatVersion {found!r} is not supported "
+            f"(this reader knows {sorted(KNOWN_FORMAT_VERSIONS)})"
+        )

@@ -1,0 +1,31 @@
+"""How stored content is framed: gzip when it pays, plain UTF-8 JSON otherwise.
+
+A stored value whose first two bytes are the gzip magic ``1f 8b`` is gzip (RFC 1952) of UTF-8
+JSON text; anything else is the UTF-8 JSON text itself (JSON text never starts with byte 0x1f).
+"""
+
+from __future__ import annotations
+
+from app.core.errors import CorruptData
+from app.core.ports import Compressor
+
+GZIP_MAGIC = b"\x1f\x8b"
+#: Content of at least this many bytes is gzip'd before it is stored.
+COMPRESS_AT = 512
+
+
+def pack(data: bytes, compressor: Compressor, *, compress_at: int = COMPRESS_AT) -> bytes:
+    if len(data) >= compress_at:
+        packed = compressor.compress(data)
+        if len(packed) < len(data):
+            return packed
+    return data
+
+
+def unpack(stored: bytes, compressor: Compressor) -> bytes:
+    if stored[:2] == GZIP_MAGIC:
+        try:
+            return compressor.decompress(stored)
+        except ValueError as error:
+            raise CorruptData(f"stored value is not valid gzip: {error}") from None
+    return stored

@@ -1,0 +1,80 @@
+"""The head pointer (``meta/head``): which version the current data is, and drain progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import cast
+
+from app.core.errors import CorruptData
+from app.core.format import FORMAT_VERSION, check_format_version
+from app.core.integrity import state_hash
+from app.core.json_value import Json, compact_json, parse_json
+
+HEAD_KEY = "head"
+
+
+@dataclass
+class HeadPointer:
+    """``module_hashes`` describe the values under ``head/<key>``; ``checkpoint_id`` is the
+    newest checkpoint, followed by ``deltas_since_checkpoint`` deltas of
+    ``bytes_since_checkpoint`` stored bytes (the Chain checkpoints when either grows too big)."""
+
+    version_id: str | None = None
+    seq: int = 0
+    timestamp: int = 0
+    journal_seq: int = 0
+    module_hashes: dict[str, str] = field(default_factory=dict)
+    checkpoint_id: str | None = None
+    deltas_since_checkpoint: int = 0
+    bytes_since_checkpoint: int = 0
+
+    @property
+    def state_hash(self) -> str:
+        return state_hash(self.module_hashes)
+
+    def to_dict(self) -> dict[str, Json]:
+        return {
+            "formatVersion": FORMAT_VERSION,
+            "versionId": self.version_id,
+            "seq": self.seq,
+            "timestamp": self.timestamp,
+            "journalSeq": self.journal_seq,
+            "stateHash": self.state_hash,
+            "moduleHashes": cast(Json, dict(self.module_hashes)),
+            "checkpointId": self.checkpoint_id,
+            "deltasSinceCheckpoint": self.deltas_since_checkpoint,
+            "bytesSinceCheckpoint": self.bytes_since_checkpoint,
+        }
+
+    def encode(self) -> bytes:
+        return compact_json(self.to_dict())
+
+    @classmethod
+    def decode(cls, data: bytes) -> HeadPointer:
+        try:
+            obj = parse_json(data)
+        except ValueError as error:
+            raise CorruptData(f"head pointer is not JSON: {error}") from None
+        if not isinstance(obj, dict):
+            raise CorruptData("head pointer is not a JSON object")
+        check_format_version(obj, "head pointer")
+        try:
+            head = cls(
+                version_id=cast("str | None", obj["versionId"]),
+                seq=cast(int, obj["seq"]),
+                timestamp=cast(int, obj["timestamp"]),
+                journal_seq=cast(int, obj["journalSeq"]),
+                module_hashes=cast(dict[str, str], obj["moduleHashes"]),
+                checkpoint_id=cast("str | None", obj["checkpointId"]),
+                deltas_since_checkpoint=cast(int, obj["deltasSinceCheckpoint"]),
+                bytes_since_checkpoint=cast(int, obj["bytesSinceCheckpoint"]),
+            )
+        except KeyError as missing:
+            raise CorruptData(f"head pointer lacks {missing}") from None
+        ints = (head.seq, head.timestamp, head.journal_seq, head.deltas_since_checkpoint,
+                head.bytes_since_checkpoint)
+        if not all(type(value) is int for value in ints) or not isinstance(head.module_hashes, dict):
+            raise CorruptData("head pointer has fields of the wrong type")
+        if obj.get("stateHash") != head.state_hash:
+            raise CorruptData("head pointer: stateHash does not match its moduleHashes")
+        return head

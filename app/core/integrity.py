@@ -1,0 +1,43 @@
+"""Hashes that make the history checkable: module hash, state hash, chain link, content hash.
+
+* module hash: SHA-256 of the module's value in canonical JSON (json_value.canonical_json).
+* state hash: SHA-256 over the sorted ``(key, module hash)`` pairs, so editing one module
+  rehashes only that module's value.
+* link: SHA-256 binding a version to its parent (ids and state hashes of both). Deleting a version
+  rewrites only its child's link.
+All hashes are lowercase hex.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+
+from app.core.json_value import Json, canonical_json
+
+LINK_DOMAIN = b"backstay-link-v1"
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def module_hash(value: Json) -> str:
+    return content_hash(canonical_json(value))
+
+
+def state_hash(module_hashes: Mapping[str, str]) -> str:
+    """SHA-256 of ``key NUL module-hash LF`` for each key in code-point order (UTF-8)."""
+    digest = hashlib.sha256()
+    for key in sorted(module_hashes):
+        digest.update(key.encode("utf-8") + b"\0" + module_hashes[key].encode("ascii") + b"\n")
+    return digest.hexdigest()
+
+
+def link(
+    parent_id: str | None, parent_state_hash: str | None, version_id: str, version_state_hash: str
+) -> str:
+    """The chain link of a version: binds it to its parent (or to nothing, for the oldest)."""
+    parts = [LINK_DOMAIN, (parent_id or "").encode("utf-8"), (parent_state_hash or "").encode(),
+             version_id.encode("utf-8"), version_state_hash.encode()]
+    return hashlib.sha256(b"\n".join(parts)).hexdigest()

@@ -1,0 +1,323 @@
+"""verify: check the stored history and report every problem precisely (like ``restic check``).
+
+Quick (structure): the head pointer, every version's metadata, parent links and chain links,
+presence of payloads and snapshot blobs, orphans, head values against the head pointer.
+Full: also reads every payload and blob (hashes, decoding), replays the whole history checking
+every version's state hash and every inverse patch, and hashes the head values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from app.core.errors import CorruptData, PatchError, UnknownFormatVersion
+from app.core.head import HEAD_KEY, HeadPointer
+from app.core.integrity import content_hash, link, module_hash, state_hash
+from app.core.json_value import Json, canonical_json, parse_json
+from app.core.patch import apply_patch
+from app.core.payload import Op, Payload
+from app.core.pointer import split
+from app.core.ports import Compressor, VersionStore
+from app.core.snapshot import decode_blob
+from app.core.version import Version
+
+ProblemKind = Literal[
+    "unknown-format", "head-missing", "head-unreadable", "head-mismatch",
+    "metadata-unreadable", "missing-parent", "extra-root", "fork", "sequence", "broken-link",
+    "root-not-checkpoint", "missing-payload", "orphan-payload", "unreadable-payload",
+    "payload-hash-mismatch", "missing-blob", "orphan-blob", "corrupt-blob", "snapshot-mismatch",
+    "patch-failed", "state-mismatch", "inverse-mismatch", "missing-head-value",
+    "orphan-head-value", "head-value-mismatch",
+]
+CHUNK = 256
+
+
+@dataclass
+class Problem:
+    """One finding: what is wrong (``kind``), where (``subject``: collection/key), and detail."""
+
+    kind: ProblemKind
+    subject: str
+    detail: str
+
+    def to_dict(self) -> dict[str, Json]:
+        return {"kind": self.kind, "subject": self.subject, "detail": self.detail}
+
+
+@dataclass
+class VerifyReport:
+    full: bool
+    versions: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def kinds(self) -> set[str]:
+        return {problem.kind for problem in self.problems}
+
+    def add(self, kind: ProblemKind, subject: str, detail: str) -> None:
+        self.problems.append(Problem(kind, subject, detail))
+
+    def to_dict(self) -> dict[str, Json]:
+        return {"ok": self.ok, "full": self.full, "versions": self.versions,
+                "problems": [problem.to_dict() for problem in self.problems]}
+
+
+async def verify_store(store: VersionStore, compressor: Compressor, *, full: bool) -> VerifyReport:
+    report = VerifyReport(full)
+    head = await _head(store, report)
+    versions = await _versions(store, report)
+    report.versions = len(versions)
+    ordered = sorted(versions.values(), key=lambda version: version.seq)
+    chain = _structure(ordered, versions, report)
+    if head is not None:
+        _check_head(head, ordered, report)
+    elif ordered:
+        report.add("head-missing", f"meta/{HEAD_KEY}", "versions exist but no head pointer")
+    payload_keys = set(await store.keys("payloads"))
+    for version in ordered:
+        if version.id not in payload_keys:
+            report.add("missing-payload", f"payloads/{version.id}", "payload is missing")
+    for orphan in sorted(payload_keys - versions.keys()):
+        report.add("orphan-payload", f"payloads/{orphan}", "payload of no version")
+    blob_keys = set(await store.keys("blobs"))
+    referenced: set[str] = set()
+    for version in ordered:
+        for key, hashed in (version.snapshot or {}).items():
+            referenced.add(hashed)
+            if hashed not in blob_keys:
+                report.add("missing-blob", f"blobs/{hashed}",
+                           f"snapshot of {key!r} in checkpoint {version.id} is missing")
+    for orphan in sorted(blob_keys - referenced):
+        report.add("orphan-blob", f"blobs/{orphan}", "blob referenced by no checkpoint")
+    head_keys = set(await store.keys("head"))
+    expected = set(head.module_hashes) if head is not None else set()
+    for key in sorted(expected - head_keys):
+        report.add("missing-head-value", f"head/{key}", "head value is missing")
+    for key in sorted(head_keys - expected):
+        report.add("orphan-head-value", f"head/{key}", "head value not in the head pointer")
+    if full:
+        if head is not None:
+            await _check_head_values(store, head, expected & head_keys, report)
+        payloads = await _payloads(store, compressor, ordered, payload_keys, report)
+        blobs = await _blobs(store, compressor, referenced & blob_keys, report)
+        _replay(chain, payloads, blobs, report)
+    return report
+
+
+async def _head(store: VersionStore, report: VerifyReport) -> HeadPointer | None:
+    stored = await store.get("meta", HEAD_KEY)
+    if stored is None:
+        return None
+    try:
+        return HeadPointer.decode(stored)
+    except UnknownFormatVersion as error:
+        report.add("unknown-format", f"meta/{HEAD_KEY}", str(error))
+    except CorruptData as error:
+        report.add("head-unreadable", f"meta/{HEAD_KEY}", str(error))
+    return None
+
+
+async def _versions(store: VersionStore, report: VerifyReport) -> dict[str, Version]:
+    ids = await store.keys("versions")
+    versions: dict[str, Version] = {}
+    for start in range(0, len(ids), CHUNK):
+        stored = await store.get_many("versions", ids[start:start + CHUNK])
+        for version_id, data in stored.items():
+            try:
+                version = Version.decode(data)
+            except UnknownFormatVersion as error:
+                report.add("unknown-format", f"versions/{version_id}", str(error))
+                continue
+            except CorruptData as error:
+                report.add("metadata-unreadable", f"versions/{version_id}", str(error))
+                continue
+            if version.id != version_id:
+                report.add("metadata-unreadable", f"versions/{version_id}",
+                           f"holds the metadata of version {version.id}")
+                continue
+            versions[version_id] = version
+    return versions
+
+
+def _structure(
+    ordered: list[Version], versions: dict[str, Version], report: VerifyReport
+) -> list[Version]:
+    """Check parents, links and checkpoints; return the chain from the root (the replay order)."""
+    children: dict[str, list[str]] = {}
+    roots: list[Version] = []
+    for version in ordered:
+        subject = f"versions/{version.id}"
+        parent = versions.get(version.parent_id) if version.parent_id is not None else None
+        if version.parent_id is None:
+            roots.append(version)
+            expected = link(None, None, version.id, version.state_hash)
+        elif parent is None:
+            report.add("missing-parent", subject,
+                       f"parent {version.parent_id} is missing (a gap in the chain)")
+            continue
+        else:
+            children.setdefault(parent.id, []).append(version.id)
+            if parent.seq >= version.seq or parent.timestamp > version.timestamp:
+                report.add("sequence", subject, f"does not come after its parent {parent.id}")
+            expected = link(parent.id, parent.state_hash, version.id, version.state_hash)
+        if version.link != expected:
+            report.add("broken-link", subject, "link does not match the parent's and own state")
+        if version.snapshot is not None and state_hash(version.snapshot) != version.state_hash:
+            report.add("snapshot-mismatch", subject, "snapshot does not hash to the stateHash")
+    for extra in roots[1:]:
+        report.add("extra-root", f"versions/{extra.id}", "a second version without parent")
+    if roots and not roots[0].is_checkpoint:
+        report.add("root-not-checkpoint", f"versions/{roots[0].id}",
+                   "the oldest version must be a checkpoint")
+    for parent_id, kids in children.items():
+        if len(kids) > 1:
+            report.add("fork", f"versions/{parent_id}", f"has several children: {kids}")
+    chain: list[Version] = []
+    current = roots[0] if roots else None
+    while current is not None:
+        chain.append(current)
+        kids = children.get(current.id, [])
+        current = versions[kids[0]] if kids else None
+    return chain
+
+
+def _check_head(head: HeadPointer, ordered: list[Version], report: VerifyReport) -> None:
+    subject = f"meta/{HEAD_KEY}"
+    newest = ordered[-1] if ordered else None
+    if (newest.id if newest else None) != head.version_id:
+        report.add("head-mismatch", subject,
+                   f"points at {head.version_id}, newest version is {newest.id if newest else None}")
+    elif newest is not None and newest.state_hash != head.state_hash:
+        report.add("head-mismatch", subject, "head state differs from the newest version's state")
+
+
+async def _check_head_values(
+    store: VersionStore, head: HeadPointer, keys: set[str], report: VerifyReport
+) -> None:
+    for key in sorted(keys):
+        stored = await store.get("head", key)
+        try:
+            hashed = module_hash(parse_json(stored or b""))
+        except (ValueError, UnicodeDecodeError) as error:
+            report.add("head-value-mismatch", f"head/{key}", f"not JSON: {error}")
+            continue
+        if hashed != head.module_hashes[key]:
+            report.add("head-value-mismatch", f"head/{key}", "does not hash to the head pointer's")
+
+
+async def _payloads(
+    store: VersionStore, compressor: Compressor, ordered: list[Version], present: set[str],
+    report: VerifyReport,
+) -> dict[str, Payload]:
+    payloads: dict[str, Payload] = {}
+    ids = [version.id for version in ordered if version.id in present]
+    by_id = {version.id: version for version in ordered}
+    for start in range(0, len(ids), CHUNK):
+        stored = await store.get_many("payloads", ids[start:start + CHUNK])
+        for version_id, data in stored.items():
+            subject = f"payloads/{version_id}"
+            if content_hash(data) != by_id[version_id].payload_hash:
+                report.add("payload-hash-mismatch", subject, "stored bytes do not match payloadHash")
+                continue
+            try:
+                payload = Payload.decode(data, compressor)
+            except (CorruptData, UnknownFormatVersion) as error:
+                report.add("unreadable-payload", subject, str(error))
+                continue
+            if by_id[version_id].parent_id is not None and (
+                payload.forward is None or payload.inverse is None
+            ):
+                report.add("unreadable-payload", subject, "a version with a parent lacks patches")
+                continue
+            payloads[version_id] = payload
+    return payloads
+
+
+async def _blobs(
+    store: VersionStore, compressor: Compressor, hashes: set[str], report: VerifyReport
+) -> dict[str, bytes]:
+    """The canonical JSON of every readable blob, by hash."""
+    blobs: dict[str, bytes] = {}
+    ordered = sorted(hashes)
+    for start in range(0, len(ordered), CHUNK):
+        stored = await store.get_many("blobs", ordered[start:start + CHUNK])
+        for hashed, data in stored.items():
+            try:
+                blobs[hashed] = canonical_json(decode_blob(data, compressor, hashed))
+            except CorruptData as error:
+                report.add("corrupt-blob", f"blobs/{hashed}", str(error))
+    return blobs
+
+
+def _replay(
+    chain: list[Version], payloads: dict[str, Payload], blobs: dict[str, bytes],
+    report: VerifyReport,
+) -> None:
+    """Replay the history from the root; check each state hash and each inverse patch."""
+    state: dict[str, Json] | None = None
+    hashes: dict[str, str] = {}
+    for version in chain:
+        subject = f"versions/{version.id}"
+        payload = payloads.get(version.id)
+        if state is not None and payload is not None and payload.forward is not None:
+            state = _step(version, payload, state, hashes, report)
+        elif version.parent_id is not None:
+            state = None  # cannot follow through this version; resume at the next checkpoint
+        if version.snapshot is not None:
+            if state is not None and hashes != version.snapshot:
+                report.add("snapshot-mismatch", subject, "replayed state differs from the snapshot")
+            if all(hashed in blobs for hashed in version.snapshot.values()):
+                state = {key: parse_json(blobs[hashed]) for key, hashed in version.snapshot.items()}
+                hashes = dict(version.snapshot)
+            else:
+                state = None
+
+
+def _step(
+    version: Version, payload: Payload, state: dict[str, Json], hashes: dict[str, str],
+    report: VerifyReport,
+) -> dict[str, Json] | None:
+    subject = f"versions/{version.id}"
+    forward: list[Op] = payload.forward or []
+    touched = {_key_of(op) for op in forward}
+    before = {key: hashes[key] for key in touched if key in hashes}
+    try:
+        result = apply_patch(state, forward)
+    except PatchError as error:
+        report.add("patch-failed", subject, f"forward patch does not apply: {error}")
+        return None
+    if not isinstance(result, dict):
+        report.add("patch-failed", subject, "forward patch replaced the state document")
+        return None
+    canonical: dict[str, bytes] = {}
+    for key in touched:
+        if key in result:
+            canonical[key] = canonical_json(result[key])
+            hashes[key] = content_hash(canonical[key])
+        else:
+            hashes.pop(key, None)
+    if state_hash(hashes) != version.state_hash:
+        report.add("state-mismatch", subject, "replayed state does not match the stateHash")
+    copy: Json = {key: parse_json(data) for key, data in canonical.items()}
+    try:
+        reverted = apply_patch(copy, payload.inverse or [])
+        ok = isinstance(reverted, dict) and {
+            key: module_hash(value) for key, value in reverted.items()
+        } == before
+    except PatchError:
+        ok = False
+    if not ok:
+        report.add("inverse-mismatch", subject, "inverse patch does not restore the parent state")
+    return result
+
+
+def _key_of(op: Op) -> str:
+    try:
+        tokens = split(str(op.get("path", "")))
+    except PatchError:
+        return ""
+    return tokens[0] if tokens else ""

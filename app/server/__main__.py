@@ -1,0 +1,46 @@
+"""`python -m app.server`: run the local Spark KV server on 127.0.0.1:$BACKSTAY_PORT."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+
+import uvicorn
+
+from app.server.app import create_app
+from app.server.config import Config, ConfigError
+
+
+class _AnnouncingServer(uvicorn.Server):
+    """A uvicorn server that prints the URL once the socket is actually listening."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started and self.servers:
+            port = self.servers[0].sockets[0].getsockname()[1]
+            print(f"\nBackstay is running at http://{self.config.host}:{port}/\n", flush=True)
+
+
+def main() -> int:
+    try:
+        config = Config.from_env(os.environ)
+    except ConfigError as problem:
+        print(f"backstay: {problem}", file=sys.stderr)
+        return 2
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    print(f"Backstay data: {config.database_path.resolve()}", flush=True)
+    app = create_app(config)
+    server = _AnnouncingServer(
+        uvicorn.Config(app, host=config.host, port=config.port, log_level="info", access_log=False)
+    )
+    try:
+        server.run()
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl+C after a clean shutdown
+        pass
+    print("Backstay stopped.", flush=True)
+    return 0 if server.started else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

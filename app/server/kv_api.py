@@ -1,0 +1,137 @@
+"""KvApi: the Spark KV HTTP protocol, mapped onto a SqliteKv.
+
+  GET    /_spark/kv                  -> JSON array of the keys (of ?collection=, default namespace)
+  GET    /_spark/kv/<key>            -> the stored JSON text (application/json); 404 if missing
+  POST   /_spark/kv/<key>            -> store the body (JSON text); 400 if it is not JSON.
+                                        With X-Spark-Initial: true (the client's get-or-set
+                                        default) the value is stored only if the key is absent.
+  DELETE /_spark/kv/<key>            -> delete; 200 whether or not the key existed
+  GET    /_spark/db/collections/<c>  -> [{key, value}] of a collection (the Spark DB client)
+All take an optional ?collection=. The key is the percent-decoded rest of the RAW path, so keys
+may hold any character, '/' (sent as %2F) and newlines included.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import URLPath
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Match, NoMatchFound, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.server.kv_store import DEFAULT_COLLECTION, InvalidValue, SqliteKv
+
+KV_PREFIX = "/_spark/kv"
+_KEY_PREFIX = KV_PREFIX + "/"
+_KEY_METHODS = ("GET", "HEAD", "POST", "DELETE")
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The JSON error body every route of the server uses."""
+    return JSONResponse({"error": message}, status_code=status, headers={**_NO_STORE, **(headers or {})})
+
+
+class KvApi:
+    """The KV routes over one store."""
+
+    def __init__(self, store: SqliteKv, max_value_bytes: int) -> None:
+        self._store = store
+        self._max_value_bytes = max_value_bytes
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route(KV_PREFIX, self.list_keys, methods=["GET"]),
+            KeyRoute(RequestBodyLimitMiddleware(self._key_app, self._max_value_bytes)),
+            Route("/_spark/db/collections/{collection:path}", self.list_documents, methods=["GET"]),
+        ]
+
+    async def list_keys(self, request: Request) -> Response:
+        keys = await run_in_threadpool(self._store.keys, _collection(request))
+        return JSONResponse(keys, headers=_NO_STORE)
+
+    async def list_documents(self, request: Request) -> Response:
+        pairs = await run_in_threadpool(self._store.items, request.path_params["collection"])
+        return JSONResponse([{"key": k, "value": v} for k, v in pairs], headers=_NO_STORE)
+
+    async def _key_app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self._key_endpoint(Request(scope, receive))
+        await response(scope, receive, send)
+
+    async def _key_endpoint(self, request: Request) -> Response:
+        key: str | None = request.scope["path_params"]["key"]
+        if key is None:
+            return error(400, "the KV key is not percent-encoded UTF-8")
+        if not key:
+            return error(400, "the KV key is empty: use /_spark/kv/<url-encoded key>")
+        collection = _collection(request)
+        method = request.method
+        if method in ("GET", "HEAD"):
+            value = await run_in_threadpool(self._store.get, key, collection)
+            if value is None:
+                return error(404, f"no value for key {key!r}{_in(collection)}")
+            return Response(value, media_type="application/json", headers=_NO_STORE)
+        if method == "POST":
+            body = await request.body()
+            initial = request.headers.get("x-spark-initial", "").strip().lower() == "true"
+            try:
+                if initial:
+                    stored = await run_in_threadpool(self._store.set_if_absent, key, body, collection)
+                else:
+                    await run_in_threadpool(self._store.set, key, body, collection)
+                    stored = True
+            except InvalidValue as invalid:
+                return error(400, f"value for key {key!r} not stored: {invalid}")
+            return JSONResponse({"key": key, "stored": stored}, headers=_NO_STORE)
+        if method == "DELETE":
+            existed = await run_in_threadpool(self._store.delete, key, collection)
+            return JSONResponse({"key": key, "deleted": existed}, headers=_NO_STORE)
+        return error(405, f"{method} is not allowed on a KV key", {"Allow": ", ".join(_KEY_METHODS)})
+
+
+class KeyRoute(BaseRoute):
+    """Matches /_spark/kv/<anything> on the raw path and decodes the key exactly once.
+
+    Starlette's own routing matches the already-decoded path with a regex that stops at newlines;
+    reading scope["raw_path"] keeps keys with %2F, %0A, %25... intact.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http":
+            return Match.NONE, {}
+        raw: bytes | None = scope.get("raw_path")
+        path = raw.decode("latin-1") if raw is not None else None
+        if path is None or not path.startswith(_KEY_PREFIX):
+            decoded: str = scope["path"]
+            if not decoded.startswith(_KEY_PREFIX):
+                return Match.NONE, {}
+            key: str | None = decoded[len(_KEY_PREFIX) :]
+        else:
+            try:
+                key = unquote(path[len(_KEY_PREFIX) :], encoding="utf-8", errors="strict")
+            except UnicodeDecodeError:
+                key = None  # the endpoint answers 400
+        return Match.FULL, {"path_params": {**scope.get("path_params", {}), "key": key}}
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        raise NoMatchFound(name, path_params)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
+def _collection(request: Request) -> str:
+    return request.query_params.get("collection", DEFAULT_COLLECTION)
+
+
+def _in(collection: str) -> str:
+    return f" in collection {collection!r}" if collection else ""
+

@@ -1,0 +1,38 @@
+"""Fixtures for the end-to-end suite: the real server (a subprocess, on a free port, with its own
+SQLite data directory) and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness import CHROMIUM, CHROMIUM_ARGS, ROOT, RequestLog, Server
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(ROOT / "e2e"):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    srv = Server(data=tmp_path / "data")
+    srv.data.mkdir()
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def requests_seen(context: Any) -> RequestLog:
+    log = RequestLog()
+    context.on("request", lambda request: log.urls.append(request.url))
+    return log

@@ -1,0 +1,110 @@
+"""What the end-to-end tests share: the real server in a subprocess, and page helpers."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+ENGINE_TIMEOUT_MS = 60_000
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """The real Backstay server in a subprocess."""
+
+    data: Path
+    user: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=_free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        env = {**os.environ, "BACKSTAY_PORT": str(self.port), "BACKSTAY_DATA": str(self.data), **self.user}
+        log = open(self.data / "server.log", "ab")  # noqa: SIM115 - closed with the process
+        self.process = subprocess.Popen([sys.executable, "-m", "app.server"], cwd=ROOT, env=env,
+                                        stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{self.url}/_spark/kv", timeout=1).read()
+                return
+            except (urllib.error.URLError, ConnectionError):
+                if self.process.poll() is not None:
+                    break
+                time.sleep(0.1)
+        raise RuntimeError(f"the server did not start: {(self.data / 'server.log').read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    # The store, as seen over HTTP (not through the page: these writes are not captured).
+    def kv_get(self, key: str) -> Any:
+        try:
+            with urllib.request.urlopen(f"{self.url}/_spark/kv/{quote(key, safe='')}") as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                return None
+            raise
+
+    def kv_set(self, key: str, value: Any) -> None:
+        request = urllib.request.Request(
+            f"{self.url}/_spark/kv/{quote(key, safe='')}", data=json.dumps(value).encode(),
+            method="POST", headers={"Content-Type": "text/plain"})
+        urllib.request.urlopen(request).read()
+
+
+@dataclass
+class RequestLog:
+    urls: list[str] = field(default_factory=list)
+
+    def outside(self, origin: str) -> list[str]:
+        return [url for url in self.urls if not (url.startswith(origin + "/") or url.startswith("blob:")
+                                                 or url.startswith("data:"))]
+
+
+def wait_ready(page: Any) -> None:
+    page.wait_for_function("() => window.backstay !== undefined", timeout=ENGINE_TIMEOUT_MS)
+    page.evaluate("() => window.backstay.ready")
+
+
+def versions(page: Any) -> list[dict[str, Any]]:
+    return list(page.evaluate("() => window.backstay.listVersions()"))
+
+
+def wait_versions(page: Any, count: int, timeout_s: float = 30) -> list[dict[str, Any]]:
+    """Wait until the engine lists at least ``count`` versions; return them (newest first)."""
+    deadline = time.monotonic() + timeout_s
+    found = versions(page)
+    while len(found) < count and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+        found = versions(page)
+    return found

@@ -1,0 +1,163 @@
+"""Every write to the store becomes a version: through the demo UI, before Python has loaded,
+while no page was open, and from two tabs at once. Real Chromium, real server, real IndexedDB."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness import RequestLog, Server, versions, wait_ready, wait_versions
+
+GUESTS = "w3-hotel-guests"
+
+
+def open_app(page: Any, server: Server) -> None:
+    page.goto(server.url + "/")
+    wait_ready(page)
+
+
+def spark_set(page: Any, key: str, value: Any) -> None:
+    page.wait_for_function("() => window.spark && window.spark.kv")
+    page.evaluate("([key, value]) => window.spark.kv.set(key, value)", [key, value])
+
+
+def guest(guest_id: str, first: str, last: str = "Okafor") -> dict[str, Any]:
+    return {"id": guest_id, "firstName": first, "lastName": last, "phone": "+44 20 7946 0000",
+            "loyaltyPoints": 0, "totalStays": 0, "totalSpent": 0, "createdAt": 1, "updatedAt": 1}
+
+
+def test_create_edit_delete_through_the_ui_gives_three_versions(page: Any, server: Server,
+                                                                requests_seen: RequestLog) -> None:
+    server.kv_set(GUESTS, [guest("g-1", "Ada")])
+    open_app(page, server)
+    baseline = wait_versions(page, 1)
+    assert len(baseline) == 1 and baseline[0]["changeType"] == "auto"
+
+    page.get_by_test_id("nav-guests").click()
+    page.get_by_test_id("new-record").click()
+    form = page.get_by_test_id("record-form")
+    form.locator('[name="firstName"]').fill("Grace")
+    form.locator('[name="lastName"]').fill("Hopper")
+    form.locator('[name="phone"]').fill("+1 555 0100")
+    page.get_by_test_id("save-record").click()
+    created = wait_versions(page, 2)
+    assert len(created) == 2
+    new_id = next(g["id"] for g in server.kv_get(GUESTS) if g["firstName"] == "Grace")
+
+    row = page.locator(f'tr[data-record-id="{new_id}"]')
+    row.get_by_test_id("edit-record").click()
+    page.get_by_test_id("record-form").locator('[name="lastName"]').fill("Murray Hopper")
+    page.get_by_test_id("save-record").click()
+    wait_versions(page, 3)
+
+    page.locator(f'tr[data-record-id="{new_id}"]').get_by_test_id("delete-record").click()
+    page.get_by_test_id("confirm-yes").click()
+    found = wait_versions(page, 4)
+    assert len(found) == 4
+
+    delete, update, create = (page.evaluate("id => window.backstay.getVersion(id)", v["id"]) for v in found[:3])
+    assert [c["action"] for c in create["changes"]] == ["create"]
+    assert create["changes"][0]["module"] == GUESTS
+    assert create["changes"][0]["recordId"] == new_id
+    assert create["changes"][0]["before"] is None
+    assert create["changes"][0]["after"]["firstName"] == "Grace"
+
+    assert [c["action"] for c in update["changes"]] == ["update"]
+    assert update["changes"][0]["recordId"] == new_id
+    assert update["changes"][0]["before"]["lastName"] == "Hopper"
+    assert update["changes"][0]["after"]["lastName"] == "Murray Hopper"
+
+    assert [c["action"] for c in delete["changes"]] == ["delete"]
+    assert delete["changes"][0]["before"]["lastName"] == "Murray Hopper"
+    assert delete["changes"][0]["after"] is None
+    for detail in (create, update, delete):
+        assert detail["createdBy"] == "admin"
+        assert detail["modules"] == [GUESTS]
+    assert requests_seen.outside(server.url) == []
+
+
+def test_a_write_made_before_python_loaded_is_captured(page: Any, server: Server,
+                                                        requests_seen: RequestLog) -> None:
+    open_app(page, server)  # first start records the baseline
+    wait_versions(page, 1)
+    page.goto(server.url + "/", wait_until="commit")
+    page.wait_for_function("() => window.__backstayCapture !== undefined")
+    engine_was_ready = page.evaluate(
+        """async () => {
+            const ready = Boolean(window.backstay && window.backstay.isReady);
+            await fetch('/_spark/kv/w3-hotel-guests', {method: 'POST', body: JSON.stringify(
+                [{id: 'early-1', firstName: 'Early', lastName: 'Bird'}])});
+            return ready;
+        }""")
+    assert engine_was_ready is False
+    wait_ready(page)
+    found = wait_versions(page, 2)
+    assert len(found) == 2
+    detail = page.evaluate("id => window.backstay.getVersion(id)", found[0]["id"])
+    assert [(c["action"], c["recordId"]) for c in detail["changes"]] == [("create", "early-1")]
+    assert "while Backstay was not running" not in detail["description"]
+    assert requests_seen.outside(server.url) == []
+
+
+def test_a_write_made_while_no_page_was_open_is_reconciled(page: Any, server: Server,
+                                                           requests_seen: RequestLog) -> None:
+    server.kv_set(GUESTS, [guest("g-1", "Ada")])
+    open_app(page, server)
+    wait_versions(page, 1)
+    page.goto("about:blank")
+    server.kv_set(GUESTS, [guest("g-1", "Ada", "Lovelace"), guest("g-2", "Charles", "Babbage")])
+    open_app(page, server)
+    found = wait_versions(page, 2)
+    assert len(found) == 2
+    detail = page.evaluate("id => window.backstay.getVersion(id)", found[0]["id"])
+    assert sorted((c["action"], c["recordId"]) for c in detail["changes"]) == [
+        ("create", "g-2"), ("update", "g-1")]
+    assert "while Backstay was not running" in detail["description"]
+    assert requests_seen.outside(server.url) == []
+
+
+def test_two_tabs_writing_give_each_write_exactly_once(context: Any, server: Server,
+                                                       requests_seen: RequestLog) -> None:
+    first, second = context.new_page(), context.new_page()
+    open_app(first, server)
+    wait_versions(first, 1)
+    open_app(second, server)
+    records: list[dict[str, Any]] = []
+    writes = 10
+    for n in range(writes):
+        records = [*records, guest(f"t-{n}", f"Guest {n}")]
+        spark_set(first if n % 2 == 0 else second, GUESTS, records)
+    found = wait_versions(first, 1 + writes)
+    first.wait_for_timeout(1500)  # anything duplicated would show up by now
+    found = versions(first)
+    assert len(found) == 1 + writes
+    created = []
+    for version in reversed(found[:-1]):
+        detail = first.evaluate("id => window.backstay.getVersion(id)", version["id"])
+        created.extend(c["recordId"] for c in detail["changes"] if c["action"] == "create")
+    assert created == [f"t-{n}" for n in range(writes)]
+    assert versions(second) == found
+    assert requests_seen.outside(server.url) == []
+
+
+def test_reload_keeps_the_history(page: Any, server: Server, requests_seen: RequestLog) -> None:
+    open_app(page, server)
+    spark_set(page, GUESTS, [guest("g-1", "Ada")])
+    spark_set(page, GUESTS, [guest("g-1", "Ada", "Lovelace")])
+    before = wait_versions(page, 3)
+    assert len(before) == 3
+    page.reload()
+    wait_ready(page)
+    assert versions(page) == before
+    assert requests_seen.outside(server.url) == []
+
+
+def test_keys_of_backstay_itself_are_never_versioned(page: Any, server: Server) -> None:
+    open_app(page, server)
+    wait_versions(page, 1)
+    spark_set(page, "backstay:probe", {"x": 1})
+    spark_set(page, GUESTS, [guest("g-1", "Ada")])
+    found = wait_versions(page, 2)
+    page.wait_for_timeout(500)
+    found = versions(page)
+    assert len(found) == 2
+    assert found[0]["modules"] == [GUESTS]

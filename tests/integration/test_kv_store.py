@@ -1,0 +1,128 @@
+"""SqliteKv over a real SQLite file: persistence, namespaces, atomic writes, closing."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from app.server.kv_store import InvalidValue, KvError, SqliteKv, StoreClosed, parse_value
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "kv.sqlite3"
+
+
+def test_values_survive_reopening(path: Path) -> None:
+    store = SqliteKv.open(path)
+    store.set("w3-hotel-guests", b'[{"id": "g1"}]')
+    store.set("k", b"1", collection="c")
+    store.close()
+    again = SqliteKv.open(path)
+    try:
+        assert again.get("w3-hotel-guests") == b'[{"id": "g1"}]'
+        assert again.get("k", collection="c") == b"1"
+        assert again.keys() == ["w3-hotel-guests"]
+    finally:
+        again.close()
+
+
+def test_file_uses_wal_and_a_schema_version(path: Path) -> None:
+    SqliteKv.open(path).close()
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    finally:
+        conn.close()
+
+
+def test_a_newer_schema_is_refused(path: Path) -> None:
+    SqliteKv.open(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version=99")
+    conn.close()
+    with pytest.raises(KvError, match="schema version 99"):
+        SqliteKv.open(path)
+
+
+def test_invalid_value_leaves_the_store_unchanged(path: Path) -> None:
+    store = SqliteKv.open(path)
+    try:
+        store.set("k", b"[1]")
+        with pytest.raises(InvalidValue):
+            store.set("k", b"[1")
+        with pytest.raises(InvalidValue):
+            store.set_if_absent("other", b"nope")
+        assert store.get("k") == b"[1]"
+        assert store.keys() == ["k"]
+    finally:
+        store.close()
+
+
+def test_parse_value_returns_the_text_unchanged() -> None:
+    assert parse_value(' {"a" : "ü"} '.encode()) == ' {"a" : "ü"} '
+    with pytest.raises(InvalidValue, match="UTF-8"):
+        parse_value(b"\xc3")
+
+
+def test_set_if_absent_reports_whether_it_stored(path: Path) -> None:
+    store = SqliteKv.open(path)
+    try:
+        assert store.set_if_absent("k", b"1") is True
+        assert store.set_if_absent("k", b"2") is False
+        assert store.get("k") == b"1"
+    finally:
+        store.close()
+
+
+def test_items_of_a_collection(path: Path) -> None:
+    store = SqliteKv.open(path)
+    try:
+        store.set("b", b"2", collection="c")
+        store.set("a", b"1", collection="c")
+        store.set("a", b"0")
+        assert store.items("c") == [("a", "1"), ("b", "2")]
+    finally:
+        store.close()
+
+
+def test_reads_from_many_threads_while_writing(path: Path) -> None:
+    store = SqliteKv.open(path)
+    values = [f'{{"n": {n}, "pad": "{"x" * 10_000}"}}'.encode() for n in range(50)]
+    store.set("k", values[0])
+    seen: list[bytes] = []
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            for _ in range(100):
+                value = store.get("k")
+                assert value is not None
+                seen.append(value)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    for thread in readers:
+        thread.start()
+    for value in values:
+        store.set("k", value)
+    for thread in readers:
+        thread.join()
+    store.close()
+    assert not errors
+    assert set(seen) <= set(values)
+
+
+def test_closed_store_refuses_use_and_close_is_idempotent(path: Path) -> None:
+    store = SqliteKv.open(path)
+    store.close()
+    store.close()
+    with pytest.raises(StoreClosed):
+        store.get("k")
+    with pytest.raises(StoreClosed):
+        store.set("k", b"1")

@@ -1,0 +1,164 @@
+"""The VersionStore contract: checks that every store implementation must pass.
+
+No pytest in here: each check is a plain coroutine taking a factory of fresh, empty stores, and
+raising AssertionError (via ``_expect``) on failure, so the browser can run the same checks
+against IdbStore inside Pyodide. ``await check_store_contract(make_store)`` runs them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from app.core.ports import COLLECTIONS, Batch, StoreError, VersionStore
+
+StoreFactory = Callable[[], Awaitable[VersionStore]]
+
+
+def _expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise AssertionError(message)
+
+
+async def check_empty_store(make_store: StoreFactory) -> None:
+    store = await make_store()
+    for collection in COLLECTIONS:
+        _expect(await store.keys(collection) == [], f"{collection} is not empty")
+        _expect(await store.get(collection, "absent") is None, "absent key is not None")
+        _expect(await store.get_many(collection, ["a", "b"]) == {}, "get_many of absent keys")
+
+
+async def check_put_get_roundtrip(make_store: StoreFactory) -> None:
+    store = await make_store()
+    batch = Batch()
+    values = {"empty": b"", "binary": bytes(range(256)), "gzip": b"\x1f\x8b\x08\x00",
+              "utf8 key é/~": "données".encode()}
+    for key, value in values.items():
+        batch.put("payloads", key, value)
+    await store.apply(batch)
+    for key, value in values.items():
+        got = await store.get("payloads", key)
+        _expect(got == value and isinstance(got, bytes), f"roundtrip of {key!r} gave {got!r}")
+    _expect(await store.get_many("payloads", ["binary", "absent", "empty"])
+            == {"binary": values["binary"], "empty": b""}, "get_many leaves out absent keys")
+
+
+async def check_collections_are_separate(make_store: StoreFactory) -> None:
+    store = await make_store()
+    batch = Batch()
+    for collection in COLLECTIONS:
+        batch.put(collection, "same", collection.encode())
+    await store.apply(batch)
+    for collection in COLLECTIONS:
+        _expect(await store.get(collection, "same") == collection.encode(),
+                f"{collection} shares keys with another collection")
+
+
+async def check_keys_sorted_by_code_point(make_store: StoreFactory) -> None:
+    store = await make_store()
+    keys = ["b", "a", "B", "é", "a0", "1700000000000-000000002-x", "1700000000000-000000010-a",
+            "z\u00ff", "z\u0100", "w3-hotel-guests"]
+    batch = Batch()
+    for key in keys:
+        batch.put("versions", key, b"1")
+    await store.apply(batch)
+    _expect(await store.keys("versions") == sorted(keys), "keys are not sorted by code point")
+
+
+async def check_overwrite_and_delete(make_store: StoreFactory) -> None:
+    store = await make_store()
+    first = Batch()
+    first.put("head", "k", b"old")
+    first.put("head", "gone", b"x")
+    await store.apply(first)
+    second = Batch()
+    second.put("head", "k", b"new")
+    second.delete("head", "gone")
+    second.delete("head", "never-existed")
+    await store.apply(second)
+    _expect(await store.get("head", "k") == b"new", "put does not overwrite")
+    _expect(await store.get("head", "gone") is None, "delete does not delete")
+    _expect(await store.keys("head") == ["k"], "keys after delete")
+
+
+async def check_deletes_apply_before_puts(make_store: StoreFactory) -> None:
+    store = await make_store()
+    batch = Batch()
+    batch.put("meta", "k", b"kept")
+    batch.delete("meta", "k")
+    await store.apply(batch)
+    _expect(await store.get("meta", "k") == b"kept", "a key both deleted and put must end up put")
+
+
+async def check_apply_is_idempotent(make_store: StoreFactory) -> None:
+    store = await make_store()
+    batch = Batch()
+    batch.put("blobs", "h", b"content")
+    batch.delete("blobs", "other")
+    await store.apply(batch)
+    await store.apply(batch)
+    _expect(await store.keys("blobs") == ["h"], "applying a batch twice changed the result")
+
+
+async def check_empty_batch(make_store: StoreFactory) -> None:
+    store = await make_store()
+    await store.apply(Batch())
+    _expect(await store.keys("meta") == [], "an empty batch wrote something")
+
+
+async def check_large_value_and_many_keys(make_store: StoreFactory) -> None:
+    store = await make_store()
+    big = bytes(range(256)) * 8192  # 2 MiB
+    batch = Batch()
+    batch.put("blobs", "big", big)
+    for index in range(1000):
+        batch.put("versions", f"{index:05d}", str(index).encode())
+    await store.apply(batch)
+    _expect(await store.get("blobs", "big") == big, "large value roundtrip")
+    keys = await store.keys("versions")
+    _expect(len(keys) == 1000 and keys[0] == "00000" and keys[-1] == "00999", "many keys")
+    many = await store.get_many("versions", keys[:500])
+    _expect(len(many) == 500 and many["00499"] == b"499", "get_many of 500 keys")
+
+
+async def check_unknown_collection_is_refused(make_store: StoreFactory) -> None:
+    store = await make_store()
+    batch = Batch()
+    batch.put("payloads", "fine", b"1")
+    batch.put("nonsense", "k", b"1")  # type: ignore[arg-type]
+    try:
+        await store.apply(batch)
+    except StoreError:
+        pass
+    else:
+        raise AssertionError("a batch naming an unknown collection was accepted")
+    _expect(await store.get("payloads", "fine") is None, "a failed batch was partly written")
+
+
+STORE_CHECKS: list[Callable[[StoreFactory], Awaitable[None]]] = [
+    check_empty_store,
+    check_put_get_roundtrip,
+    check_collections_are_separate,
+    check_keys_sorted_by_code_point,
+    check_overwrite_and_delete,
+    check_deletes_apply_before_puts,
+    check_apply_is_idempotent,
+    check_empty_batch,
+    check_large_value_and_many_keys,
+    check_unknown_collection_is_refused,
+]
+
+
+async def check_store_contract(make_store: StoreFactory) -> dict[str, Any]:
+    """Run every check; return ``{check name: "ok" or the error}``; raise if any failed."""
+    results: dict[str, Any] = {}
+    for check in STORE_CHECKS:
+        try:
+            await check(make_store)
+            results[check.__name__] = "ok"
+        except Exception as error:  # report every failing check, not just the first
+            results[check.__name__] = f"{type(error).__name__}: {error}"
+    failed = {name: outcome for name, outcome in results.items() if outcome != "ok"}
+    if failed:
+        raise AssertionError(f"store contract failed: {failed}")
+    return results
