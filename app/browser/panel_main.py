@@ -75,6 +75,7 @@ class Panel:
 
 async def open_panel(container: Any) -> None:
     engine = await workers["engine"]
+    await engine.ready()
     status = json.loads(await engine.status())
     if not status.get("isAdmin"):
         container.innerHTML = (

@@ -94,7 +94,7 @@ async def verify_store(store: VersionStore, compressor: Compressor, *, full: boo
     for orphan in sorted(blob_keys - referenced):
         report.add("orphan-blob", f"blobs/{orphan}", "blob referenced by no checkpoint")
     head_keys = set(await store.keys("head"))
-    expected = set(head.module_hashes) if head is not None else set()
+    expected = set(head.module_hashes) if head is not None else head_keys
     for key in sorted(expected - head_keys):
         report.add("missing-head-value", f"head/{key}", "head value is missing")
     for key in sorted(head_keys - expected):

@@ -88,11 +88,12 @@ _YEAR_STARTS = [int(datetime(year, 1, 1, tzinfo=UTC).timestamp() * 1000) for yea
 
 def _invoice(dice: Dice, stay: Stay, lines: list[Line]) -> Record:
     record = stay.record
-    items = [
-        {"id": "", "description": d, "quantity": q, "unitPrice": p, "amount": round(q * p, 2)}
-        for d, _, q, p in lines
+    amounts = [round(q * p, 2) for _, _, q, p in lines]
+    items: list[Record] = [
+        {"id": "", "description": d, "quantity": q, "unitPrice": p, "amount": amount}
+        for (d, _, q, p), amount in zip(lines, amounts, strict=True)
     ]
-    subtotal = round(sum(item["amount"] for item in items), 2)
+    subtotal = round(sum(amounts), 2)
     tax = round(subtotal * TAX_RATE, 2)
     if record["status"] == "checked-in":
         status, issued = "draft", record["checkInDate"]

@@ -101,13 +101,13 @@ def _guests_for(dice: Dice, stays: list[reservations.Stay], count: int) -> list[
 
 def _count_stays(guest_list: list[Record], stays: list[reservations.Stay], invoices: list[Record]) -> None:
     """Total each guest's checked-out stays (the invoice total where there is one)."""
-    billed = {invoice["reservationId"]: invoice["total"] for invoice in invoices}
+    billed: dict[str, float] = {invoice["reservationId"]: invoice["total"] for invoice in invoices}
     totals: dict[str, tuple[int, float, int]] = {}
     for stay in stays:
         record = stay.record
         if record["status"] == "checked-out":
             count, spent, last = totals.get(record["guestId"], (0, 0.0, 0))
-            amount = billed.get(record["id"], record["totalAmount"])
+            amount = billed.get(record["id"], float(record["totalAmount"]))
             totals[record["guestId"]] = (count + 1, spent + amount, max(last, record["checkOutDate"]))
     for guest in guest_list:
         found = totals.get(guest["id"])

@@ -19,7 +19,8 @@ class _AnnouncingServer(uvicorn.Server):
         await super().startup(sockets=sockets)
         if self.started and self.servers:
             port = self.servers[0].sockets[0].getsockname()[1]
-            print(f"\nBackstay is running at http://{self.config.host}:{port}/\n", flush=True)
+            url = f"http://{self.config.host}:{port}/"
+            print(f"\nBackstay is running at {url}  (Ctrl+C stops it)\n", flush=True)
 
 
 def main() -> int:

@@ -18,7 +18,6 @@ from urllib.parse import unquote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URLPath
-from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, NoMatchFound, Route
@@ -47,7 +46,7 @@ class KvApi:
     def routes(self) -> list[BaseRoute]:
         return [
             Route(KV_PREFIX, self.list_keys, methods=["GET"]),
-            KeyRoute(RequestBodyLimitMiddleware(self._key_app, self._max_value_bytes)),
+            KeyRoute(self._key_app),
             Route("/_spark/db/collections/{collection:path}", self.list_documents, methods=["GET"]),
         ]
 
@@ -77,7 +76,10 @@ class KvApi:
                 return error(404, f"no value for key {key!r}{_in(collection)}")
             return Response(value, media_type="application/json", headers=_NO_STORE)
         if method == "POST":
-            body = await request.body()
+            body = await _read_body(request, self._max_value_bytes)
+            if body is None:
+                limit = self._max_value_bytes
+                return error(413, f"value for key {key!r} not stored: larger than {limit} bytes")
             initial = request.headers.get("x-spark-initial", "").strip().lower() == "true"
             try:
                 if initial:
@@ -126,6 +128,21 @@ class KeyRoute(BaseRoute):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None (having read no more than needed) if it exceeds `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _collection(request: Request) -> str:

@@ -101,9 +101,10 @@ class StaticSite:
 
     async def endpoint(self, request: Request) -> Response:
         """GET/HEAD handler for every path the other routes do not claim."""
-        found = self.resolve(request.url.path)
+        path_text: str = request.scope["path"]  # decoded; request.url.path would split at a '?'
+        found = self.resolve(path_text)
         if found is None:
-            return _not_found(request.url.path)
+            return _not_found(path_text)
         path, cache_control = found
         stat = path.stat()
         etag = _etag(stat.st_mtime_ns, stat.st_size, path.name)

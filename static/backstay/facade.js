@@ -67,7 +67,6 @@ window.addEventListener("backstay:panel-open", (event) => {
   const script = document.createElement("script");
   script.type = "py";
   script.dataset.backstay = "panel";
-  script.setAttribute("config", "/pyscript-panel.toml");
   script.src = "/app/browser/panel_main.py";
   document.body.append(script);
 });

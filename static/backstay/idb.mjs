@@ -45,7 +45,7 @@ export function open(name, version, stores, options = {}) {
 export async function get(db, store, key) {
   const tx = db.transaction(store, "readonly");
   const value = await promised(tx.objectStore(store).get(key));
-  return value === undefined ? null : value;
+  return value; // undefined when absent (None in Python; null would not be)
 }
 
 export async function getMany(db, store, keys) {

@@ -76,7 +76,7 @@ class ServerProcess:
             if line is None:
                 break
             if BANNER in line:
-                self.url = line.split(BANNER, 1)[1].strip().rstrip("/")
+                self.url = line.split(BANNER, 1)[1].split()[0].rstrip("/")
                 self._wait_ready(deadline)
                 return self.url
         self.stop()

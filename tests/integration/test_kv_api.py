@@ -6,6 +6,7 @@ import json
 from urllib.parse import quote
 
 import pytest
+from server_harness import AppFactory
 from starlette.testclient import TestClient
 
 
@@ -198,3 +199,12 @@ def test_a_30_mb_value_round_trips(client: TestClient) -> None:
     response = client.get(url("w3-hotel-guests"))
     assert response.status_code == 200
     assert response.content == text.encode()
+
+
+def test_a_value_over_the_size_limit_is_413_and_changes_nothing(make_client: AppFactory) -> None:
+    small = make_client(max_value_bytes=1000)
+    post(small, "k", "[1]")
+    response = small.post(url("k"), content=json.dumps(["x" * 2000]).encode())
+    assert response.status_code == 413
+    assert "not stored" in response.json()["error"]
+    assert small.get(url("k")).json() == [1]

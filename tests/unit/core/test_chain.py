@@ -1,0 +1,289 @@
+"""Chain: recording versions, reconstructing states, deleting versions, head and journal."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from app.core.chain import Chain
+from app.core.errors import CannotDeleteHead, VersionNotFound
+from app.core.json_value import parse_json
+from app.core.ports import StoreError, StoreFull
+from tests.conftest import build_chain
+
+GUESTS = "w3-hotel-guests"
+ROOMS = "w3-hotel-rooms"
+
+
+def guests(count: int, **extra: Any) -> list[dict[str, Any]]:
+    return [{"id": f"g{n}", "firstName": f"F{n}", "preferences": ["quiet"], "totalSpent": 10.0,
+             **extra} for n in range(count)]
+
+
+def text(value: Any) -> str:
+    return json.dumps(value)
+
+
+async def _baseline(chain: Chain) -> None:
+    await chain.open()
+    await chain.record_state({GUESTS: text(guests(3)), ROOMS: text([{"id": "101"}])},
+                             created_by="admin", snapshot=True, description="Baseline")
+
+
+def test_empty_store_opens() -> None:
+    async def scenario() -> None:
+        chain, _, _ = build_chain()
+        await chain.open()
+        assert chain.head_version_id is None and chain.journal_seq == 0
+        assert await chain.head_keys() == [] and await chain.head_text(GUESTS) is None
+        assert await chain.list_versions() == []
+        assert await chain.state_at_time(2_000_000_000_000) is None
+        assert (await chain.verify(full=True)).ok
+
+    asyncio.run(scenario())
+
+
+def test_record_makes_versions_with_changelog_and_metadata() -> None:
+    async def scenario() -> None:
+        chain, _, _ = build_chain()
+        await _baseline(chain)
+        edited = guests(3)
+        edited[1]["firstName"] = "Ann"
+        version = await chain.record({GUESTS: text(edited)}, created_by="desk", journal_seq=7)
+        assert version is not None
+        data = version.to_dict()
+        assert data["createdBy"] == "desk" and data["changeType"] == "auto"
+        assert data["modules"] == [GUESTS] and data["changeCount"] == 1 and data["kind"] == "delta"
+        assert 0 < data["size"] < 1024
+        assert chain.journal_seq == 7 and chain.head_version_id == version.id
+        detail = (await chain.get_version(version.id)).to_dict()
+        assert detail["changes"] == [{
+            "module": GUESTS, "action": "update", "recordId": "g1",
+            "before": guests(3)[1] | {"totalSpent": 10}, "after": edited[1] | {"totalSpent": 10},
+            "fields": ["/firstName"]}]
+        assert await chain.head_text(GUESTS) == text(edited)
+        listed = await chain.list_versions()
+        assert [v.id for v in listed] == [version.id, listed[1].id]
+        assert listed[1].kind == "checkpoint" and listed[1].description == "Baseline"
+        assert sorted(v.id for v in listed) == [v.id for v in reversed(listed)]
+
+    asyncio.run(scenario())
+
+
+def test_nothing_changed_returns_none_but_keeps_journal_seq() -> None:
+    async def scenario() -> None:
+        chain, store, _ = build_chain()
+        await _baseline(chain)
+        same = text(guests(3))
+        assert await chain.record({GUESTS: same}, created_by="x", journal_seq=3) is None
+        reformatted = json.dumps(guests(3), indent=2)
+        assert await chain.record({GUESTS: reformatted}, created_by="x", journal_seq=4) is None
+        assert await chain.record({"never-there": None}, created_by="x") is None
+        assert await chain.record({}, created_by="x", journal_seq=5) is None
+        assert len(await chain.list_versions()) == 1
+        reopened, _, _ = build_chain(store=store)
+        await reopened.open()
+        assert reopened.journal_seq == 5
+        assert await reopened.head_text(GUESTS) == reformatted
+
+    asyncio.run(scenario())
+
+
+def test_invalid_json_is_refused_and_nothing_written() -> None:
+    async def scenario() -> None:
+        chain, store, _ = build_chain()
+        await _baseline(chain)
+        before = store.applied_batches
+        for bad in ["{not json", "NaN", "[1, Infinity]", ""]:
+            with pytest.raises(ValueError):
+                await chain.record({GUESTS: "[]", ROOMS: bad}, created_by="x", journal_seq=9)
+        assert store.applied_batches == before and chain.journal_seq == 0
+
+    asyncio.run(scenario())
+
+
+def test_keys_appear_and_disappear() -> None:
+    async def scenario() -> None:
+        chain, _, _ = build_chain()
+        await _baseline(chain)
+        added = await chain.record({"settings": '{"tax": 10}'}, created_by="x")
+        removed = await chain.record({ROOMS: None}, created_by="x")
+        assert added is not None and removed is not None
+        assert await chain.head_keys() == ["settings", GUESTS]
+        assert set(await chain.state_at(added.id)) == {GUESTS, ROOMS, "settings"}
+        assert await chain.state_at(removed.id) == {
+            GUESTS: parse_json(text(guests(3))), "settings": {"tax": 10}}
+        state = await chain.record_state({GUESTS: "[]"}, created_by="x")
+        assert state is not None and sorted(state.modules) == ["settings", GUESTS]
+        assert await chain.head_keys() == [GUESTS]
+
+    asyncio.run(scenario())
+
+
+def test_checkpoints_every_n_versions_and_bounded_reconstruction() -> None:
+    async def scenario() -> None:
+        chain, _, _ = build_chain(checkpoint_every=4)
+        await _baseline(chain)
+        expected = {}
+        for step in range(10):
+            value = guests(3, step=step)
+            version = await chain.record({GUESTS: text(value)}, created_by="x")
+            assert version is not None
+            expected[version.id] = value
+        kinds = [v.kind for v in reversed(await chain.list_versions())]
+        assert kinds == ["checkpoint", "delta", "delta", "delta", "checkpoint", "delta", "delta",
+                         "delta", "checkpoint", "delta", "delta"]
+        history = await chain.history()
+        for version_id, value in expected.items():
+            assert len(history.since_checkpoint(version_id)) <= 4
+            assert (await chain.state_at(version_id))[GUESTS] == parse_json(text(value))
+        snapshot = await chain.record({}, created_by="x", change_type="manual", snapshot=True)
+        assert snapshot is not None and snapshot.kind == "checkpoint" and snapshot.change_count == 0
+
+    asyncio.run(scenario())
+
+
+def test_checkpoint_when_delta_bytes_pile_up() -> None:
+    async def scenario() -> None:
+        chain, _, _ = build_chain(checkpoint_bytes=2000)
+        await _baseline(chain)
+        kinds = []
+        for step in range(12):
+            version = await chain.record({GUESTS: text(guests(3, note=f"n{step}" * 50))},
+                                         created_by="x")
+            assert version is not None
+            kinds.append(version.kind)
+        assert "checkpoint" in kinds
+
+    asyncio.run(scenario())
+
+
+def test_state_at_time_picks_the_last_version_at_or_before() -> None:
+    async def scenario() -> None:
+        chain, _, clock = build_chain(step_ms=0)
+        await _baseline(chain)
+        first = (await chain.list_versions())[0]
+        clock.advance(60_000)
+        second = await chain.record({ROOMS: "[]"}, created_by="x")
+        assert second is not None
+        assert await chain.state_at_time(first.timestamp - 1) is None
+        found = await chain.state_at_time(first.timestamp + 59_999)
+        assert found is not None and found[0].id == first.id and found[1][ROOMS] == [{"id": "101"}]
+        found = await chain.state_at_time(second.timestamp)
+        assert found is not None and found[0].id == second.id and found[1][ROOMS] == []
+
+    asyncio.run(scenario())
+
+
+def test_timestamps_never_go_backwards() -> None:
+    async def scenario() -> None:
+        chain, _, clock = build_chain(step_ms=0)
+        await _baseline(chain)
+        clock.advance(-3_600_000)
+        version = await chain.record({ROOMS: "[]"}, created_by="x")
+        assert version is not None
+        versions = await chain.list_versions()
+        assert versions[0].timestamp >= versions[1].timestamp and versions[0].id > versions[1].id
+
+    asyncio.run(scenario())
+
+
+def test_store_full_leaves_nothing_half_written() -> None:
+    async def scenario() -> None:
+        chain, store, _ = build_chain()
+        await _baseline(chain)
+        snapshot = {name: dict(values) for name, values in store.data.items()}
+        store.quota_bytes = store.stored_bytes() + 10
+        with pytest.raises(StoreFull):
+            await chain.record({GUESTS: text(guests(50))}, created_by="x", journal_seq=4)
+        assert store.data == snapshot and chain.journal_seq == 0
+        store.quota_bytes = None
+        store.fail_next_apply = True
+        with pytest.raises(StoreError):
+            await chain.record({GUESTS: text(guests(50))}, created_by="x")
+        version = await chain.record({GUESTS: text(guests(50))}, created_by="x")
+        assert version is not None and (await chain.verify(full=True)).ok
+        assert (await chain.state_at(version.id))[GUESTS] == parse_json(text(guests(50)))
+
+    asyncio.run(scenario())
+
+
+def test_reopen_sees_another_writer() -> None:
+    async def scenario() -> None:
+        chain, store, _ = build_chain()
+        await _baseline(chain)
+        other, _, _ = build_chain(store=store)
+        await other.open()
+        await other.head_text(GUESTS)
+        version = await chain.record({GUESTS: "[]"}, created_by="x")
+        assert version is not None
+        await other.open()
+        assert other.head_version_id == version.id and await other.head_text(GUESTS) == "[]"
+        assert [v.id for v in await other.list_versions()][0] == version.id
+
+    asyncio.run(scenario())
+
+
+def test_delete_versions_keeps_the_rest_exact_and_leaves_nothing() -> None:
+    async def scenario() -> None:
+        chain, store, _ = build_chain(checkpoint_every=3)
+        await _baseline(chain)
+        expected: dict[str, Any] = {}
+        secret = "SECRET-VALUE"
+        for step in range(8):
+            value = guests(4, step=step)
+            if step == 2:
+                value[0]["note"] = secret
+            version = await chain.record({GUESTS: text(value)}, created_by="x")
+            assert version is not None
+            expected[version.id] = parse_json(text(value))
+        ids = list(expected)
+        for doomed in (ids[2], ids[0], ids[3]):
+            await chain.delete_version(doomed)
+            del expected[doomed]
+            report = await chain.verify(full=True)
+            assert report.ok, report.to_dict()
+        baseline = (await chain.list_versions())[-1]
+        await chain.delete_version(baseline.id)
+        assert (await chain.verify(full=True)).ok
+        for version_id, value in expected.items():
+            assert (await chain.state_at(version_id))[GUESTS] == value
+        for collection in ("versions", "payloads"):
+            assert set(await store.keys(collection)) == set(expected)
+        stored = b"".join(v for values in store.data.values() for v in values.values())
+        assert secret.encode() not in stored  # gzip'd payloads are checked through the API too
+        for version_id in expected:
+            assert secret not in json.dumps((await chain.get_version(version_id)).to_dict())
+        with pytest.raises(CannotDeleteHead):
+            await chain.delete_version(chain.head_version_id or "")
+        with pytest.raises(VersionNotFound):
+            await chain.delete_version("nope")
+        with pytest.raises(VersionNotFound):
+            await chain.get_version("nope")
+
+    asyncio.run(scenario())
+
+
+def test_compare_two_versions() -> None:
+    async def scenario() -> None:
+        chain, _, _ = build_chain()
+        await _baseline(chain)
+        first = (await chain.list_versions())[0]
+        edited = guests(3)[1:] + [{"id": "g9", "firstName": "New"}]
+        edited[0]["firstName"] = "Changed"
+        second = await chain.record({GUESTS: text(edited), "settings": '{"a": 1}'}, created_by="x")
+        assert second is not None
+        comparison = (await chain.compare(first.id, second.id)).to_dict()
+        assert comparison["totals"] == {"created": 2, "deleted": 1, "updated": 1}
+        module = comparison["modules"][0]
+        assert module["module"] == "settings" and module["records"][0]["recordId"] == ""
+        guests_module = comparison["modules"][1]
+        assert (guests_module["created"], guests_module["deleted"], guests_module["updated"]) == (1, 1, 1)
+        updated = [r for r in guests_module["records"] if r["action"] == "update"][0]
+        assert updated["fields"] == [{"path": "/firstName", "op": "replace", "before": "F1",
+                                      "after": "Changed"}]
+
+    asyncio.run(scenario())

@@ -1,0 +1,114 @@
+"""Property tests of the Chain: random edit sequences of W3-shaped data, deletions, damage."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app.core.json_value import canonical_json, parse_json
+from tests.conftest import build_chain
+from tests.unit.core.strategies import edited, json_values, record_array
+
+GUESTS = "w3-hotel-guests"
+RESERVATIONS = "w3-hotel-reservations"
+SETTINGS = "w3-hotel-settings"
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """A sequence of full states: each step edits records, settings, or drops/adds a key."""
+    state: dict[str, Any] = {GUESTS: draw(record_array()), RESERVATIONS: draw(record_array(4))}
+    states = [json.loads(json.dumps(state))]
+    for step in range(draw(st.integers(1, 10))):
+        state = json.loads(json.dumps(state))
+        what = draw(st.sampled_from(["guests", "guests", "reservations", "settings", "drop"]))
+        if what == "guests":
+            state[GUESTS] = draw(edited(state[GUESTS], fresh=step))
+        elif what == "reservations" and RESERVATIONS in state:
+            state[RESERVATIONS] = draw(edited(state[RESERVATIONS], fresh=step))
+        elif what == "settings":
+            state[SETTINGS] = draw(json_values)
+        elif RESERVATIONS in state:
+            del state[RESERVATIONS]
+        else:
+            state[RESERVATIONS] = draw(record_array(3))
+        states.append(state)
+    return states
+
+
+def _same(a: Any, b: Any) -> bool:
+    return canonical_json(a) == canonical_json(b)
+
+
+def _texts(state: dict[str, Any]) -> dict[str, str]:
+    return {key: json.dumps(value) for key, value in state.items()}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories(), st.integers(1, 4), st.data())
+def test_every_version_reconstructs_and_deletions_keep_the_rest_exact(
+    states: list[dict[str, Any]], every: int, data: st.DataObject,
+) -> None:
+    async def scenario() -> None:
+        chain, _, _ = build_chain(checkpoint_every=every)
+        await chain.open()
+        expected: dict[str, Any] = {}
+        for index, state in enumerate(states):
+            version = await chain.record_state(_texts(state), created_by="p", snapshot=index == 0)
+            if version is not None:
+                expected[version.id] = parse_json(json.dumps(state))
+        for version_id, state in expected.items():
+            assert _same(await chain.state_at(version_id), state)
+        report = await chain.verify(full=True)
+        assert report.ok, report.to_dict()
+        removable = list(expected)[:-1]
+        doomed = data.draw(st.lists(st.sampled_from(removable), unique=True) if removable
+                           else st.just([]))
+        for version_id in doomed:
+            await chain.delete_version(version_id)
+            del expected[version_id]
+        for version_id, state in expected.items():
+            assert _same(await chain.state_at(version_id), state)
+        report = await chain.verify(full=True)
+        assert report.ok, report.to_dict()
+        assert [v.id for v in await chain.list_versions()] == sorted(expected, reverse=True)
+
+    asyncio.run(scenario())
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories(), st.data())
+def test_verify_finds_damage(states: list[dict[str, Any]], data: st.DataObject) -> None:
+    async def scenario() -> None:
+        chain, store, _ = build_chain(checkpoint_every=3)
+        await chain.open()
+        ids = []
+        for index, state in enumerate(states):
+            version = await chain.record_state(_texts(state), created_by="p", snapshot=index == 0)
+            if version is not None:
+                ids.append(version.id)
+        victim = data.draw(st.sampled_from(ids))
+        damage = data.draw(st.sampled_from(["flip", "missing", "link"]))
+        if damage == "flip":
+            payload = bytearray(store.data["payloads"][victim])
+            payload[data.draw(st.integers(0, len(payload) - 1))] ^= 1 << data.draw(st.integers(0, 7))
+            store.data["payloads"][victim] = bytes(payload)
+            expected_kind, full = "payload-hash-mismatch", True
+        elif damage == "missing":
+            del store.data["payloads"][victim]
+            expected_kind, full = "missing-payload", False
+        else:
+            meta = parse_json(store.data["versions"][victim])
+            assert isinstance(meta, dict)
+            meta["link"] = "0" * 64
+            store.data["versions"][victim] = json.dumps(meta).encode()
+            expected_kind, full = "broken-link", False
+        report = await chain.verify(full=full)
+        assert {(p.kind, p.subject.split("/", 1)[1]) for p in report.problems} >= {
+            (expected_kind, victim)}
+
+    asyncio.run(scenario())
