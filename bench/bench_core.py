@@ -29,7 +29,7 @@ from app.core.chain import Chain
 from app.core.clock import ManualClock
 from app.core.diff import diff_key
 from app.core.gzip_codec import GzipCompressor
-from app.core.json_value import parse_json
+from app.core.json_value import may_hold_booleans, parse_json
 from app.core.memory_store import MemoryStore
 from app.core.payload import Payload
 
@@ -72,8 +72,11 @@ def diff_table(datasets: dict[str, list[dict[str, Any]]], repeat: int, theirs_re
             for where in ("start", "middle", "end"):
                 old = parse_json(old_text)
                 new = parse_json(json.dumps(_edit(guests, action, where)))
-                delta = diff_key(GUESTS, old, new)
-                ours_ms = _best_ms(lambda: diff_key(GUESTS, old, new), repeat)  # noqa: B023
+                new_text = json.dumps(_edit(guests, action, where))
+                strict = may_hold_booleans(old_text, new_text)  # as Chain.record decides
+                delta = diff_key(GUESTS, old, new, strict_types=strict)
+                ours_ms = _best_ms(lambda: diff_key(GUESTS, old, new, strict_types=strict),  # noqa: B023
+                                   repeat)
                 stored = len(Payload(delta.changes, delta.forward, delta.inverse).encode(compressor))
                 theirs_old, theirs_new = {GUESTS: old}, {GUESTS: new}
                 theirs = jsonpatch.make_patch(theirs_old, theirs_new).patch
@@ -148,7 +151,7 @@ def main() -> None:
     from app.sample.hotel import generate  # lazily: the sample generator is the shell's
 
     small = generate("small")
-    large = generate("large")[GUESTS] if True else []
+    large = generate("large")[GUESTS]
     datasets = {"small": small[GUESTS], "10k": large[:10_000]}
     if not args.quick:
         datasets["large"] = large

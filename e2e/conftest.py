@@ -36,3 +36,14 @@ def requests_seen(context: Any) -> RequestLog:
     log = RequestLog()
     context.on("request", lambda request: log.urls.append(request.url))
     return log
+
+
+@pytest.fixture
+def clerk_server(tmp_path: Path) -> Iterator[Server]:
+    """The server with a front-desk clerk signed in (not an administrator)."""
+    srv = Server(data=tmp_path / "clerk-data",
+                 user={"BACKSTAY_USER_LOGIN": "frontdesk", "BACKSTAY_USER_OWNER": "0"})
+    srv.data.mkdir()
+    srv.start()
+    yield srv
+    srv.stop()

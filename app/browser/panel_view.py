@@ -7,6 +7,8 @@ import datetime as _dt
 from html import escape
 from typing import Any
 
+from app.core.summary import module_label
+
 CHANGE_TYPE_LABELS = {"auto": "Automatic", "manual": "Manual", "scheduled": "Scheduled"}
 ACTION_SYMBOLS = {"create": "+", "update": "~", "delete": "−"}
 
@@ -15,11 +17,6 @@ def when(timestamp_ms: int) -> str:
     """A local-time label for an epoch-milliseconds timestamp (UTC when no zone is known)."""
     moment = _dt.datetime.fromtimestamp(timestamp_ms / 1000, tz=_dt.timezone.utc).astimezone()
     return moment.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def module_label(key: str) -> str:
-    """'w3-hotel-finance-invoices' → 'finance invoices'."""
-    return key.removeprefix("w3-hotel-").replace("-", " ")
 
 
 def version_rows(versions: list[dict[str, Any]]) -> str:

@@ -18,7 +18,7 @@ from app.core.errors import CannotDeleteHead, CorruptData
 from app.core.head import HEAD_KEY, HeadPointer
 from app.core.history import History, State
 from app.core.integrity import content_hash, link, state_hash
-from app.core.json_value import Json, canonical_json, parse_json
+from app.core.json_value import Json, canonical_json, may_hold_booleans, parse_json
 from app.core.payload import Op, Payload
 from app.core.ports import Batch, Clock, Compressor, VersionStore
 from app.core.snapshot import encode_blob
@@ -127,11 +127,13 @@ class Chain:
                 except ValueError as error:
                     raise ValueError(f"the new value of {key!r} is not JSON: {error}") from None
                 texts[key] = text
-        deltas = [
-            delta
-            for key, value in parsed.items()
-            if not (delta := diff_key(key, await self._head_value(key), value)).is_empty
-        ]
+        deltas: list[KeyDelta] = []
+        for key, value in parsed.items():
+            old = await self._head_value(key)
+            delta = diff_key(key, old, value, strict_types=may_hold_booleans(
+                self._texts.get(key, ""), texts.get(key, "")))
+            if not delta.is_empty:
+                deltas.append(delta)
         head = replace(self._head, journal_seq=max(self._head.journal_seq, journal_seq or 0))
         batch = Batch()
         for key, text in texts.items():

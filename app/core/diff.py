@@ -55,8 +55,14 @@ def key_path(key: str) -> str:
     return "/" + escape(key)
 
 
-def diff_key(key: str, old: Json | Absent, new: Json | Absent) -> KeyDelta:
-    """Diff the old and new value of KV key ``key`` (either may be ABSENT)."""
+def diff_key(
+    key: str, old: Json | Absent, new: Json | Absent, *, strict_types: bool = True
+) -> KeyDelta:
+    """Diff the old and new value of KV key ``key`` (either may be ABSENT).
+
+    ``strict_types=False`` is a speed-up for callers that know both values hold no booleans and
+    were read by json_value.parse_json: records are then compared with ``==`` alone.
+    """
     path = key_path(key)
     if isinstance(old, Absent):
         if isinstance(new, Absent):
@@ -73,7 +79,7 @@ def diff_key(key: str, old: Json | Absent, new: Json | Absent) -> KeyDelta:
     if type(old) is list and type(new) is list:
         old_index, new_index = index_records(old), index_records(new)
         if old_index is not None and new_index is not None:
-            result = diff_records(old, new, old_index, new_index, path)
+            result = diff_records(old, new, old_index, new_index, path, strict=strict_types)
             changes = [
                 Change(key, edit.action, edit.record_id, edit.before, edit.after,  # type: ignore[arg-type]
                        edit.fields)

@@ -35,6 +35,12 @@ def parse_json(text: str | bytes) -> Json:
     return value
 
 
+def may_hold_booleans(*texts: str) -> bool:
+    """False only when no JSON text holds a boolean: then, for values read by parse_json,
+    Python's ``==`` is exact JSON equality (no ``true == 1``, and numbers are normalised)."""
+    return any("true" in text or "false" in text for text in texts)
+
+
 def canonical_json(value: Json) -> bytes:
     """The canonical encoding: sorted keys, no whitespace, UTF-8 (not ASCII-escaped)."""
     return json.dumps(

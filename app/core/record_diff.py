@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import compress, repeat
+from operator import eq, not_
 
 from app.core.json_value import Json, json_equal, same_types_bulk
 from app.core.pointer import join
@@ -62,11 +63,17 @@ def diff_records(
     old_index: dict[str, int],
     new_index: dict[str, int],
     path: str,
+    *,
+    strict: bool = True,
 ) -> RecordArrayDiff:
-    """Forward and inverse operations (rooted at ``path``) and the per-record edits."""
+    """Forward and inverse operations (rooted at ``path``) and the per-record edits.
+
+    ``strict=False`` compares records with Python's ``==`` only: allowed when the values hold no
+    booleans and their numbers were read by json_value.parse_json (integral numbers as int).
+    """
     deleted = [record_id for record_id in old_index if record_id not in new_index]
     created = [record_id for record_id in new_index if record_id not in old_index]
-    updated = _updated(old, new, old_index, new_index)
+    updated = _updated(old, new, old_index, new_index, created=bool(created), strict=strict)
     forward_fields: dict[str, list[Op]] = {}
     inverse_fields: dict[str, list[Op]] = {}
     for record_id in updated:
@@ -95,35 +102,36 @@ def diff_records(
 
 
 def _updated(
-    old: list[Json], new: list[Json], old_index: dict[str, int], new_index: dict[str, int]
+    old: list[Json],
+    new: list[Json],
+    old_index: dict[str, int],
+    new_index: dict[str, int],
+    *,
+    created: bool,
+    strict: bool,
 ) -> list[str]:
     """Ids present in both arrays whose records differ, in new order.
 
-    Records are first compared with ``==`` (fast, but ``true == 1``); the records found equal are
-    then checked for identical types in bulk, and pair by pair only if that check fails.
+    Records are compared with ``==`` at C speed (where ``true == 1`` and ``1 == 1.0``); with
+    ``strict``, the records found equal are then checked for identical types in bulk, and pair
+    by pair only if that check fails.
     """
-    updated: list[str] = []
-    same_old: list[Json] = []
-    same_new: list[Json] = []
-    same_ids: list[str] = []
-    for record_id, position in new_index.items():
-        old_position = old_index.get(record_id)
-        if old_position is None:
-            continue
-        before, after = old[old_position], new[position]
-        if before == after:
-            same_old.append(before)
-            same_new.append(after)
-            same_ids.append(record_id)
-        else:
-            updated.append(record_id)
-    if not same_types_bulk(same_old, same_new):
-        updated += [
-            record_id
-            for record_id, before, after in zip(same_ids, same_old, same_new, strict=True)
-            if not json_equal(before, after)
-        ]
-        updated.sort(key=new_index.__getitem__)
+    common = [rid for rid in new_index if rid in old_index] if created else list(new_index)
+    befores = list(map(old.__getitem__, map(old_index.__getitem__, common)))
+    afters = list(map(new.__getitem__, map(new_index.__getitem__, common))) if created else new
+    equal = list(map(eq, befores, afters))
+    updated = list(compress(common, map(not_, equal)))
+    if strict:
+        same_before = list(compress(befores, equal))
+        same_after = list(compress(afters, equal))
+        if not same_types_bulk(same_before, same_after):
+            updated += [
+                record_id
+                for record_id, before, after in zip(
+                    compress(common, equal), same_before, same_after, strict=True)
+                if not json_equal(before, after)
+            ]
+            updated.sort(key=new_index.__getitem__)
     return updated
 
 
@@ -164,6 +172,8 @@ def _emit(
         for op in field_ops[rid]:
             rebased = dict(op)
             rebased["path"] = base + op["path"]
+            if "from" in op:
+                rebased["from"] = base + op["from"]
             ops.append(rebased)
     return ops
 

@@ -225,3 +225,11 @@ def test_many_deletions_emit_removes_from_the_highest_index() -> None:
     delta = check_exact(GUESTS, before, after)
     indices = [int(op["path"].rsplit("/", 1)[1]) for op in delta.forward]
     assert indices == sorted(indices, reverse=True)
+
+
+def test_reorder_of_a_nested_record_array_rebases_move_sources() -> None:
+    before = [{"id": "res-1", "charges": [{"id": "c2", "amount": 0}, {"id": "c1", "amount": 0}]}]
+    after = [{"id": "res-1", "charges": [{"id": "c1", "amount": 0}, {"id": "c2", "amount": 0}]}]
+    delta = check_exact("w3-hotel-reservations", before, after)
+    assert all(op["from"].startswith("/w3-hotel-reservations/0/charges/")
+               for op in delta.forward if op["op"] == "move")
