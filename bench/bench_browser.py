@@ -87,7 +87,8 @@ def main() -> int:
     print(f"{'figure':<48}{'value':>12}")
     print(f"{'cold load → engine ready (incl. baseline)':<48}{cold * 1000:>10.0f} ms")
     print(f"{'warm reload → engine ready':<48}{warm * 1000:>10.0f} ms")
-    print(f"{'write → version committed, median of ' + str(args.writes):<48}{statistics.median(latencies):>10.0f} ms")
+    median_label = f"write → version committed, median of {args.writes}"
+    print(f"{median_label:<48}{statistics.median(latencies):>10.0f} ms")
     print(f"{'write → version committed, p90':<48}{latencies[int(len(latencies) * 0.9) - 1]:>10.0f} ms")
     print(f"{'write → version committed, max':<48}{latencies[-1]:>10.0f} ms")
     print(f"{'  of which the HTTP write itself, median':<48}{statistics.median(sends):>10.0f} ms")

@@ -54,7 +54,8 @@ def test_create_edit_delete_through_the_ui_gives_three_versions(page: Any, serve
     found = wait_versions(page, 4)
     assert len(found) == 4
 
-    delete, update, create = (page.evaluate("id => window.backstay.getVersion(id)", v["id"]) for v in found[:3])
+    delete, update, create = (page.evaluate("id => window.backstay.getVersion(id)", v["id"])
+                              for v in found[:3])
     assert [c["action"] for c in create["changes"]] == ["create"]
     assert create["changes"][0]["module"] == GUESTS
     assert create["changes"][0]["recordId"] == new_id
@@ -161,3 +162,19 @@ def test_keys_of_backstay_itself_are_never_versioned(page: Any, server: Server) 
     found = versions(page)
     assert len(found) == 2
     assert found[0]["modules"] == [GUESTS]
+
+
+def test_a_write_the_server_refused_is_not_a_version(page: Any, server: Server) -> None:
+    open_app(page, server)
+    wait_versions(page, 1)
+    status = page.evaluate("""async () => (await fetch('/_spark/kv/w3-hotel-guests',
+        {method: 'POST', body: '{not json'})).status""")
+    assert status == 400
+    spark_set(page, GUESTS, [guest("g-1", "Ada")])
+    found = wait_versions(page, 2)
+    page.wait_for_timeout(500)
+    found = versions(page)
+    assert len(found) == 2
+    detail = page.evaluate("id => window.backstay.getVersion(id)", found[0]["id"])
+    assert [(c["action"], c["recordId"]) for c in detail["changes"]] == [("create", "g-1")]
+    assert page.evaluate("() => window.backstay.status()")["lastError"] == ""

@@ -45,8 +45,10 @@ def package_version(name: str) -> str:
 
 
 def copy_if_changed(src: Path, dst: Path) -> None:
-    if dst.exists() and dst.stat().st_size == src.stat().st_size and dst.stat().st_mtime >= src.stat().st_mtime:
-        return
+    if dst.exists():
+        have, want = dst.stat(), src.stat()
+        if have.st_size == want.st_size and have.st_mtime >= want.st_mtime:
+            return
     dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(src, dst)
 

@@ -16,14 +16,14 @@ import time
 from typing import Any
 
 from app.browser.coordination import Coordination
-from app.browser.journal import Journal, JournalEntry
+from app.browser.journal import Journal
 from app.browser.spark_kv import KvUnavailable, SparkKv
 from app.core.chain import Chain
+from app.core.errors import CoreError
+from app.core.journal_entry import JournalEntry, Step, plan_entry
+from app.core.ports import StoreError
 from app.core.scope import is_versioned
 
-#: How long a journal entry may wait for its request's outcome before the engine stops waiting
-#: and reads the key's live value instead (the tab that sent it may have closed).
-PENDING_GRACE_MS = 15_000
 #: How often the engine looks at the journal even without being told (missed broadcasts).
 POLL_SECONDS = 2.0
 BATCH = 50
@@ -68,7 +68,7 @@ class Engine:
             await self._chain.open()
             if self._chain.head_version_id is None:
                 await self._baseline()
-            await self._drain()
+            await self._drain_safely()
             await self._reconcile()
         self.timings["start_ms"] = (time.perf_counter() - started) * 1000
         self._ready.set()
@@ -76,11 +76,19 @@ class Engine:
         while True:
             try:
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self._wake.clear()
             async with self._lock:
-                await self._drain()
+                await self._drain_safely()
+
+    async def _drain_safely(self) -> None:
+        """Drain, keeping the engine alive through failures: the entry stays in the journal and
+        is tried again on the next wake-up, and the error is shown in status()."""
+        try:
+            await self._drain()
+        except (StoreError, KvUnavailable, CoreError) as error:
+            self.last_error = f"{type(error).__name__}: {error}"
 
     async def _mark_ready_if_not_drainer(self) -> None:
         await asyncio.sleep(0.5)
@@ -126,28 +134,24 @@ class Engine:
             if not entries:
                 return
             for entry in entries:
-                if entry.status == "pending" and _now_ms() - entry.time < PENDING_GRACE_MS:
-                    return  # its outcome is still coming; capture.js will announce it
-                await self._record_entry(entry)
+                step = plan_entry(entry, head_has_key=await self._chain.head_text(entry.key) is not None,
+                                  now_ms=_now_ms())
+                if step is Step.WAIT:
+                    return  # capture.js announces the outcome when it arrives
+                await self._record_entry(entry, step)
             await self._journal.drop_through(self._chain.journal_seq)
 
-    async def _record_entry(self, entry: JournalEntry) -> None:
+    async def _record_entry(self, entry: JournalEntry, step: Step) -> None:
         writes: dict[str, str | None] = {}
-        if is_versioned(entry.key, entry.collection) and entry.status != "failed":
-            if entry.status in ("pending", "unknown"):
-                # The request's outcome was never seen: the live value says what happened.
-                writes[entry.key] = await self._kv.get_text(entry.key)
-            elif entry.op == "delete":
-                writes[entry.key] = None
-            elif entry.initial and await self._chain.head_text(entry.key) is not None:
-                pass  # a get-or-set default for a key that exists changes nothing
-            else:
-                writes[entry.key] = entry.body
+        if step is Step.RECORD_BODY:
+            writes[entry.key] = entry.body
+        elif step is Step.RECORD_DELETE:
+            writes[entry.key] = None
+        elif step is Step.READ_LIVE:
+            writes[entry.key] = await self._kv.get_text(entry.key)
         try:
             version = await self._chain.record(
-                writes, created_by=self._user, change_type="auto", journal_seq=entry.seq,
-                description="",
-            )
+                writes, created_by=self._user, change_type="auto", journal_seq=entry.seq)
         except ValueError as error:  # a body that is not JSON: the server refused it too
             self.last_error = f"journal entry {entry.seq} skipped: {error}"
             version = await self._chain.record({}, created_by=self._user, journal_seq=entry.seq)

@@ -11,7 +11,9 @@ from typing import Any
 import js  # type: ignore[import-not-found]
 from pyodide.ffi import JsException, JsProxy, create_proxy, to_js  # type: ignore[import-not-found]
 
-__all__ = ["JsException", "JsProxy", "create_proxy", "error_name", "js_bytes", "js_value", "py_bytes", "py_value"]
+__all__ = [
+    "JsException", "JsProxy", "create_proxy", "error_name", "js_bytes", "js_value", "py_bytes", "py_value",
+]
 
 
 def js_bytes(data: bytes) -> JsProxy:

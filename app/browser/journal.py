@@ -5,44 +5,15 @@ The engine reads entries in sequence order and drops them once their versions ar
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from app.browser.ffi import JsException, js_value, py_value
+from app.core.journal_entry import JournalEntry
 from app.core.ports import StoreError
 
 DB_NAME = "backstay-journal"
 DB_VERSION = 1
 STORE = "entries"
-
-
-@dataclass(frozen=True)
-class JournalEntry:
-    """One captured KV write. status: pending | ok | failed | unknown (see docs/FORMAT.md)."""
-
-    seq: int
-    key: str
-    collection: str
-    op: str
-    initial: bool
-    body: str | None
-    time: int
-    status: str
-    http_status: int
-
-    @classmethod
-    def from_js(cls, raw: dict[str, Any]) -> JournalEntry:
-        return cls(
-            seq=int(raw["seq"]),
-            key=str(raw.get("key", "")),
-            collection=str(raw.get("collection") or ""),
-            op=str(raw.get("op", "set")),
-            initial=bool(raw.get("initial", False)),
-            body=None if raw.get("body") is None else str(raw["body"]),
-            time=int(raw.get("time") or 0),
-            status=str(raw.get("status", "pending")),
-            http_status=int(raw.get("httpStatus") or 0),
-        )
 
 
 class Journal:
@@ -64,7 +35,7 @@ class Journal:
             raw = await self._idb.journalAfter(self._db, STORE, seq, limit)
         except JsException as error:
             raise StoreError(f"could not read the capture journal: {error}") from None
-        return [JournalEntry.from_js(item) for item in py_value(raw)]
+        return [JournalEntry.from_dict(item) for item in py_value(raw)]
 
     async def drop_through(self, seq: int) -> None:
         """Delete every entry up to and including ``seq`` (they are in committed versions)."""

@@ -31,7 +31,8 @@ class Panel:
     def mount(self) -> None:
         self._container.innerHTML = (
             '<header class="bs-header"><h2>Version Control &amp; Backups</h2>'
-            '<span class="bs-status" data-testid="panel-status"></span></header>'
+            '<span class="bs-status" data-testid="panel-status"></span>'
+            '<span class="bs-problem" role="alert" data-testid="panel-problem"></span></header>'
             '<div class="bs-body"><div class="bs-list" data-testid="panel-versions"></div>'
             '<aside class="bs-detail" data-testid="version-detail"></aside></div>'
         )
@@ -57,7 +58,10 @@ class Panel:
                 self._again = False
                 versions = json.loads(await self._engine.list_versions())
                 self._part("panel-versions").innerHTML = version_rows(versions)
+                status = json.loads(await self._engine.status())
+                problem = status.get("lastError") or ""
                 self._part("panel-status").textContent = f"{len(versions)} versions"
+                self._part("panel-problem").textContent = problem
                 if not self._again:
                     break
         finally:

@@ -15,7 +15,7 @@ ACTION_SYMBOLS = {"create": "+", "update": "~", "delete": "−"}
 
 def when(timestamp_ms: int) -> str:
     """A local-time label for an epoch-milliseconds timestamp (UTC when no zone is known)."""
-    moment = _dt.datetime.fromtimestamp(timestamp_ms / 1000, tz=_dt.timezone.utc).astimezone()
+    moment = _dt.datetime.fromtimestamp(timestamp_ms / 1000, tz=_dt.UTC).astimezone()
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 

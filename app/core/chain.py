@@ -13,15 +13,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from app.core.comparison import Comparison, compare_states
+from app.core.deletion import plan_deletion
 from app.core.diff import ABSENT, Absent, KeyDelta, diff_key
-from app.core.errors import CannotDeleteHead, CorruptData
+from app.core.errors import CorruptData
 from app.core.head import HEAD_KEY, HeadPointer
 from app.core.history import History, State
 from app.core.integrity import content_hash, link, state_hash
 from app.core.json_value import Json, canonical_json, may_hold_booleans, parse_json
-from app.core.payload import Op, Payload
+from app.core.payload import Payload
 from app.core.ports import Batch, Clock, Compressor, VersionStore
 from app.core.snapshot import encode_blob
+from app.core.summary import describe
 from app.core.verify import VerifyReport, verify_store
 from app.core.version import Version, VersionDetail
 from app.core.version_id import make_version_id, random_suffix
@@ -204,8 +206,11 @@ class Chain:
             else:
                 module_hashes.pop(delta.key, None)
         is_root = previous.version_id is None
+        # The root (the baseline) is a checkpoint: its snapshot holds every record, so its
+        # ChangeLog would only repeat the whole store as creates. It has none.
+        changes = [] if is_root else [change for delta in deltas for change in delta.changes]
         payload = Payload(
-            [change for delta in deltas for change in delta.changes],
+            changes,
             None if is_root else [op for delta in deltas for op in delta.forward],
             None if is_root else [op for delta in reversed(deltas) for op in delta.inverse],
         )
@@ -222,7 +227,8 @@ class Chain:
         new_state_hash = state_hash(module_hashes)
         version = Version(
             id=version_id, seq=seq, parent_id=previous.version_id, timestamp=timestamp,
-            created_by=created_by, change_type=change_type, description=description,
+            created_by=created_by, change_type=change_type,
+            description=description or describe(changes),
             modules=[delta.key for delta in deltas], size=size,
             change_count=len(payload.changes), kind="checkpoint" if checkpoint else "delta",
             state_hash=new_state_hash,
@@ -318,77 +324,12 @@ class Chain:
         was the oldest. Raises VersionNotFound, and CannotDeleteHead for the head version.
         """
         history = await self.history()
-        doomed = history.get(version_id)
-        child = history.child_of(version_id)
-        if child is None or version_id == self._head.version_id:
-            raise CannotDeleteHead(f"version {version_id} is the head: it describes the current data")
-        parent = history.parent_of(doomed)
-        child_state = await history.state_at(child.id)
-        child_payload = await history.payload(child.id)
-        batch = Batch()
-        modules = child.modules
-        if parent is None:
-            forward: list[Op] | None = None
-            inverse: list[Op] | None = None
-        else:
-            parent_state = await history.state_at(parent.id)
-            keys = sorted(set(doomed.modules) | set(child.modules))
-            folded = [
-                delta for key in keys
-                if not (delta := diff_key(key, parent_state.get(key, ABSENT),
-                                          child_state.get(key, ABSENT))).is_empty
-            ]
-            forward = [op for delta in folded for op in delta.forward]
-            inverse = [op for delta in reversed(folded) for op in delta.inverse]
-            modules = [delta.key for delta in folded]
-        encoded = Payload(child_payload.changes, forward, inverse).encode(self._compressor)
-        size = len(encoded)
-        snapshot = child.snapshot
-        if snapshot is None and (doomed.is_checkpoint or parent is None):
-            canonical = {key: canonical_json(value) for key, value in child_state.items()}
-            snapshot = {key: content_hash(data) for key, data in canonical.items()}
-            size += await self._put_blobs(batch, snapshot, canonical)
-        new_child = replace(
-            child, parent_id=doomed.parent_id, modules=modules, size=size,
-            kind="checkpoint" if snapshot is not None else "delta", snapshot=snapshot,
-            link=link(doomed.parent_id, parent.state_hash if parent else None, child.id,
-                      child.state_hash),
-            payload_hash=content_hash(encoded),
-        )
-        batch.delete("versions", version_id)
-        batch.delete("payloads", version_id)
-        if doomed.snapshot is not None:
-            still_used = history.referenced_blobs(excluding=version_id) | set(
-                (snapshot or {}).values()
-            )
-            for module_hash in set(doomed.snapshot.values()) - still_used:
-                batch.delete("blobs", module_hash)
-        batch.put("payloads", child.id, encoded)
-        batch.put("versions", child.id, new_child.encode())
-        head = self._head_after_delete(history, doomed.id, new_child)
-        batch.put("meta", HEAD_KEY, head.encode())
-        await self._store.apply(batch)
+        if self._blob_keys is None:
+            self._blob_keys = set(await self._store.keys("blobs"))
+        plan = await plan_deletion(history, self._head, version_id, self._compressor,
+                                   self._blob_keys)
+        await self._store.apply(plan.batch)
         history.remove(version_id)
-        history.put(new_child)
-        self._head = head
+        history.put(plan.child)
+        self._head = plan.head
         self._blob_keys = None
-
-    def _head_after_delete(self, history: History, deleted: str, new_child: Version) -> HeadPointer:
-        """The head pointer with its checkpoint counters recomputed without ``deleted``."""
-        deltas = size = 0
-        version = history.get(self._head.version_id or "")
-        while True:
-            if version.id == new_child.id:
-                version = new_child
-            if version.is_checkpoint:
-                break
-            deltas += 1
-            size += version.size
-            parent_id = version.parent_id
-            if parent_id == deleted:
-                parent_id = history.get(deleted).parent_id
-            if parent_id is None:
-                raise CorruptData("the chain has no checkpoint")
-            version = history.get(parent_id)
-        return replace(self._head, checkpoint_id=version.id, deltas_since_checkpoint=deltas,
-                       bytes_since_checkpoint=size)

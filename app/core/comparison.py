@@ -138,7 +138,8 @@ def _lookup(value: Json, path: str) -> tuple[bool, Json]:
     for token in tokens:
         if isinstance(node, dict) and token in node:
             node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+        elif isinstance(node, list) and token.isascii() and token.isdigit() \
+                and int(token) < len(node):
             node = node[int(token)]
         else:
             return False, None

@@ -74,12 +74,12 @@ def diff_key(
         changes = _whole(key, "delete", old, None, created=False)
         return KeyDelta(key, changes, [{"op": "remove", "path": path}],
                         [{"op": "add", "path": path, "value": old}])
-    if old == new and json_equal(old, new):
-        return KeyDelta(key)
     if type(old) is list and type(new) is list:
         old_index, new_index = index_records(old), index_records(new)
         if old_index is not None and new_index is not None:
             result = diff_records(old, new, old_index, new_index, path, strict=strict_types)
+            if not result.forward:
+                return KeyDelta(key)
             changes = [
                 Change(key, edit.action, edit.record_id, edit.before, edit.after,  # type: ignore[arg-type]
                        edit.fields)
@@ -88,6 +88,8 @@ def diff_key(
             if not changes:  # only the order of the records changed
                 changes = [Change(key, "update", "", None, None, [])]
             return KeyDelta(key, changes, result.forward, result.inverse)
+    if old == new and json_equal(old, new):
+        return KeyDelta(key)
     forward: list[Op] = []
     diff_value(old, new, path, forward)
     inverse: list[Op] = []

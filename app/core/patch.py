@@ -72,7 +72,7 @@ def _value(operation: Operation) -> Json:
 def _index(container: list[Json], token: str, *, adding: bool) -> int:
     if token == "-" and adding:
         return len(container)
-    if not token.isdigit() or (token != "0" and token.startswith("0")):
+    if not (token.isascii() and token.isdigit()) or (token != "0" and token.startswith("0")):
         raise PatchError(f"{token!r} is not an array index")
     index = int(token)
     if index > len(container) or (index == len(container) and not adding):

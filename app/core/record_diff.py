@@ -27,9 +27,10 @@ def index_records(values: list[Json]) -> dict[str, int] | None:
     """``{id: index}`` when every element is an object with a string id and ids are unique."""
     if not values:
         return {}
-    if set(map(type, values)) != {dict}:
+    try:
+        ids: list[str] = list(map(dict.get, values, repeat("id")))  # type: ignore[arg-type]
+    except TypeError:  # an element is not an object
         return None
-    ids: list[str] = list(map(dict.get, values, repeat("id")))  # type: ignore[arg-type]
     if set(map(type, ids)) != {str}:
         return None
     index = dict(zip(ids, range(len(ids)), strict=True))

@@ -36,7 +36,8 @@ def test_many_changes_are_counted_per_module() -> None:
 
 
 def test_whole_values_and_nothing() -> None:
-    assert describe([Change("hotel-settings", "update", "", {"a": 1}, {"a": 2}, ["/a"])]) == "Updated hotel settings"
+    settings = Change("hotel-settings", "update", "", {"a": 1}, {"a": 2}, ["/a"])
+    assert describe([settings]) == "Updated hotel settings"
     assert describe([]) == ""
 
 
