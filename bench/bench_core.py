@@ -124,7 +124,10 @@ async def reconstruct_table(hotel: dict[str, list[dict[str, Any]]], versions: in
     print(f"\nhistory: {versions} single-guest edits on {len(guests)} guests in {built_s:.1f} s; "
           f"record() median {statistics.median(record_ms):.1f} ms, p90 "
           f"{statistics.quantiles(record_ms, n=10)[-1]:.1f} ms")
-    print(f"stored: payloads {payload_bytes / versions:.0f} B/version (gzip'd), "
+    edits = set(ids)
+    meta_bytes = sum(len(value) for key, value in store.data["versions"].items() if key in edits)
+    print(f"stored: payloads {payload_bytes / versions:.0f} B/version (gzip'd) + metadata "
+          f"{meta_bytes / versions:.0f} B/version, "
           f"{len(store.data['blobs'])} snapshot blobs {blob_bytes / 1024:.0f} KiB, "
           f"total {store.stored_bytes() / 1024 / 1024:.1f} MiB")
     history = await chain.history()

@@ -100,11 +100,37 @@ def versions(page: Any) -> list[dict[str, Any]]:
     return list(page.evaluate("() => window.backstay.listVersions()"))
 
 
+JOURNAL_JS = """() => new Promise((resolve) => {
+  const req = indexedDB.open('backstay-journal');
+  req.onsuccess = () => {
+    const db = req.result;
+    if (!db.objectStoreNames.contains('entries')) { resolve([]); return; }
+    const all = db.transaction('entries').objectStore('entries').getAll();
+    all.onsuccess = () => resolve(all.result.map((e) => ({...e, body: (e.body || '').slice(0, 80)})));
+  };
+  req.onerror = () => resolve(String(req.error));
+})"""
+
+
+def diagnostics(page: Any) -> str:
+    """What the engine and the journal say: attached to a failed wait."""
+    status = page.evaluate("() => window.backstay.status()")
+    journal = page.evaluate(JOURNAL_JS)
+    capture = page.evaluate("() => window.__backstayCapture.stats")
+    return f"engine status: {status}; capture: {capture}; journal: {journal}"
+
+
 def wait_versions(page: Any, count: int, timeout_s: float = 30) -> list[dict[str, Any]]:
-    """Wait until the engine lists at least ``count`` versions; return them (newest first)."""
+    """Wait until the engine lists at least ``count`` versions; return them (newest first).
+
+    Fails with the engine's and the journal's state when they do not appear in time.
+    """
     deadline = time.monotonic() + timeout_s
     found = versions(page)
     while len(found) < count and time.monotonic() < deadline:
         page.wait_for_timeout(100)
         found = versions(page)
+    if len(found) < count:
+        raise AssertionError(f"{len(found)} versions after {timeout_s} s, expected {count}; "
+                             f"{diagnostics(page)}")
     return found

@@ -56,6 +56,9 @@ class Chain:
         self._values: dict[str, Json] = {}
         self._history: History | None = None
         self._blob_keys: set[str] | None = None
+        # Bumped by every change of the store made here, so that a history loaded while a
+        # commit interleaved with the load is never kept (it would miss that commit).
+        self._generation = 0
 
     # ---- the head ---------------------------------------------------------------------------
 
@@ -68,6 +71,7 @@ class Chain:
             self._values.clear()
             self._history = None
             self._blob_keys = None
+            self._generation += 1
         self._head = head
 
     @property
@@ -252,6 +256,7 @@ class Chain:
         batch.put("meta", HEAD_KEY, head.encode())
         await self._store.apply(batch)
         self._head = head
+        self._generation += 1
         if self._history is not None:
             self._history.put(version)
         return version, head
@@ -283,8 +288,11 @@ class Chain:
     # ---- reading ----------------------------------------------------------------------------
 
     async def history(self) -> History:
-        if self._history is None:
-            self._history = await History.load(self._store, self._compressor)
+        while self._history is None:
+            generation = self._generation
+            loaded = await History.load(self._store, self._compressor)
+            if generation == self._generation:
+                self._history = loaded
         return self._history
 
     async def list_versions(self) -> list[Version]:
@@ -329,6 +337,7 @@ class Chain:
         plan = await plan_deletion(history, self._head, version_id, self._compressor,
                                    self._blob_keys)
         await self._store.apply(plan.batch)
+        self._generation += 1
         history.remove(version_id)
         history.put(plan.child)
         self._head = plan.head

@@ -9,9 +9,12 @@ from typing import Any
 import pytest
 
 from app.core.chain import Chain
+from app.core.clock import ManualClock
 from app.core.errors import CannotDeleteHead, VersionNotFound
+from app.core.gzip_codec import GzipCompressor
 from app.core.json_value import parse_json
-from app.core.ports import StoreError, StoreFull
+from app.core.memory_store import MemoryStore
+from app.core.ports import Collection, StoreError, StoreFull
 from tests.conftest import build_chain
 
 GUESTS = "w3-hotel-guests"
@@ -287,3 +290,36 @@ def test_compare_two_versions() -> None:
                                       "after": "Changed"}]
 
     asyncio.run(scenario())
+
+
+class YieldingStore(MemoryStore):
+    """A MemoryStore whose reads give other coroutines a turn, as IndexedDB's do."""
+
+    async def get(self, collection: Collection, key: str) -> bytes | None:
+        await asyncio.sleep(0)
+        return await super().get(collection, key)
+
+    async def get_many(self, collection: Collection, keys: list[str]) -> dict[str, bytes]:
+        await asyncio.sleep(0)
+        return await super().get_many(collection, keys)
+
+    async def keys(self, collection: Collection) -> list[str]:
+        await asyncio.sleep(0)
+        return await super().keys(collection)
+
+
+def test_a_listing_that_overlaps_a_commit_never_hides_it() -> None:
+    async def scenario() -> tuple[int, int]:
+        chain, _, _ = build_chain(store=YieldingStore())
+        await chain.open()
+        await chain.record_state({"k": "[]"}, created_by="t", snapshot=True)
+        reopened = Chain(chain._store, ManualClock(start_ms=1_800_000_000_000), GzipCompressor())
+        await reopened.open()
+        listed, _ = await asyncio.gather(
+            reopened.list_versions(),
+            reopened.record({"k": '[{"id": "a"}]'}, created_by="t"))
+        return len(listed), len(await reopened.list_versions())
+
+    during, after = asyncio.run(scenario())
+    assert during in (1, 2)
+    assert after == 2
