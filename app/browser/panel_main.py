@@ -30,7 +30,7 @@ class Panel:
 
     def mount(self) -> None:
         self._container.innerHTML = (
-            '<header class="bs-header"><h2>Version Control &amp; Backups</h2>'
+            '<header class="bs-header"><h2>Version history</h2>'
             '<span class="bs-status" data-testid="panel-status"></span>'
             '<span class="bs-problem" role="alert" data-testid="panel-problem"></span></header>'
             '<div class="bs-body"><div class="bs-list" data-testid="panel-versions"></div>'
