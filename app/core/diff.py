@@ -10,9 +10,16 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from app.core.changelog import Action, Change
-from app.core.json_value import Json, json_equal
+from app.core.json_value import Json, json_equal, same_types_bulk
 from app.core.pointer import escape, strip_prefix
-from app.core.record_diff import diff_records, index_records
+from app.core.record_diff import (
+    RecordArrayDiff,
+    changed_window,
+    diff_records,
+    has_unique_record_ids,
+    index_records,
+    window_index,
+)
 from app.core.value_diff import Op, diff_value, element_pairs
 
 
@@ -75,9 +82,12 @@ def diff_key(
         return KeyDelta(key, changes, [{"op": "remove", "path": path}],
                         [{"op": "add", "path": path, "value": old}])
     if type(old) is list and type(new) is list:
-        old_index, new_index = index_records(old), index_records(new)
-        if old_index is not None and new_index is not None:
-            result = diff_records(old, new, old_index, new_index, path, strict=strict_types)
+        result = _trimmed_record_diff(old, new, path, strict_types)
+        if result is None:
+            old_index, new_index = index_records(old), index_records(new)
+            if old_index is not None and new_index is not None:
+                result = diff_records(old, new, old_index, new_index, path, strict=strict_types)
+        if result is not None:
             if not result.forward:
                 return KeyDelta(key)
             changes = [
@@ -99,6 +109,25 @@ def diff_key(
     else:
         changes = [Change(key, "update", "", old, new, _relative_paths(forward, path))]
     return KeyDelta(key, changes, forward, inverse)
+
+
+def _trimmed_record_diff(
+    old: list[Json], new: list[Json], path: str, strict: bool
+) -> RecordArrayDiff | None:
+    """The record diff of only the window where the arrays differ, or None to diff them whole.
+
+    The common case (a few records created, updated or deleted in place) then costs one C-speed
+    ``==`` pass and an id check, not two full indexes. Records in the equal prefix and suffix are
+    unchanged; with unique ids in both arrays, no id of the window occurs outside it.
+    """
+    start, old_end, new_end = changed_window(old, new)
+    if strict and not same_types_bulk(old[:start] + old[old_end:], new[:start] + new[new_end:]):
+        return None
+    if not (has_unique_record_ids(old) and has_unique_record_ids(new)):
+        return None
+    result = diff_records(old, new, window_index(old, start, old_end),
+                          window_index(new, start, new_end), path, strict=strict)
+    return None if result.reordered else result  # moves are computed on whole arrays
 
 
 def _whole(key: str, action: Action, before: Json, after: Json, *, created: bool) -> list[Change]:

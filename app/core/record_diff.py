@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from itertools import compress, repeat
-from operator import eq, not_
+from itertools import compress, islice, repeat
+from operator import eq, indexOf, not_
 
 from app.core.json_value import Json, json_equal, same_types_bulk
 from app.core.pointer import join
@@ -37,6 +37,36 @@ def index_records(values: list[Json]) -> dict[str, int] | None:
     if len(index) != len(ids):
         return None
     return index
+
+
+def has_unique_record_ids(values: list[Json]) -> bool:
+    """What index_records checks, without building the index."""
+    try:
+        ids = list(map(dict.get, values, repeat("id")))  # type: ignore[arg-type]
+    except TypeError:  # an element is not an object
+        return False
+    return (not ids or set(map(type, ids)) == {str}) and len(set(ids)) == len(ids)
+
+
+def changed_window(old: list[Json], new: list[Json]) -> tuple[int, int, int]:
+    """``(start, old_end, new_end)``: outside ``old[start:old_end]`` and ``new[start:new_end]``
+    the arrays hold ``==`` elements at the same distance from either end."""
+    shorter = min(len(old), len(new))
+    try:
+        start = indexOf(map(eq, old, new), False)
+    except ValueError:
+        start = shorter
+    tail = shorter - start
+    try:
+        back = indexOf(islice(map(eq, reversed(old), reversed(new)), tail), False)
+    except ValueError:
+        back = tail
+    return start, len(old) - back, len(new) - back
+
+
+def window_index(values: list[Json], start: int, end: int) -> dict[str, int]:
+    """``{id: index}`` of the records ``values[start:end]`` (ids known to be unique strings)."""
+    return {values[index]["id"]: index for index in range(start, end)}  # type: ignore[call-overload,index,misc]
 
 
 @dataclass
@@ -119,7 +149,8 @@ def _updated(
     """
     common = [rid for rid in new_index if rid in old_index] if created else list(new_index)
     befores = list(map(old.__getitem__, map(old_index.__getitem__, common)))
-    afters = list(map(new.__getitem__, map(new_index.__getitem__, common))) if created else new
+    whole = not created and len(new_index) == len(new)  # the index covers all of ``new``
+    afters = new if whole else list(map(new.__getitem__, map(new_index.__getitem__, common)))
     equal = list(map(eq, befores, afters))
     updated = list(compress(common, map(not_, equal)))
     if strict:
