@@ -65,11 +65,12 @@ class Engine:
         reader_ready.cancel()
         self._drainer = True
         async with self._lock:
-            await self._chain.open()
-            if self._chain.head_version_id is None:
-                await self._baseline()
-            await self._drain_safely()
-            await self._reconcile()
+            try:
+                await self._catch_up()
+            except (StoreError, KvUnavailable, CoreError) as error:
+                # Nothing half-written: the journal keeps what was not recorded, and the next
+                # drain or start tries again. status() and the panel show the error.
+                self.last_error = f"{type(error).__name__}: {error}"
         self.timings["start_ms"] = (time.perf_counter() - started) * 1000
         self._ready.set()
         self._coordination.on_journal(self._wake)
@@ -90,6 +91,17 @@ class Engine:
         except (StoreError, KvUnavailable, CoreError) as error:
             self.last_error = f"{type(error).__name__}: {error}"
 
+    async def _catch_up(self) -> None:
+        await self._chain.open()
+        if self._chain.head_version_id is None:
+            # The baseline reads the live store, so a reconciliation would read it again for
+            # nothing; writes made since are in the journal.
+            await self._record_live_state(baseline=True)
+            await self._drain()
+        else:
+            await self._drain()
+            await self._record_live_state(baseline=False)
+
     async def _mark_ready_if_not_drainer(self) -> None:
         await asyncio.sleep(0.5)
         if not self._drainer:
@@ -104,28 +116,22 @@ class Engine:
         keys = [key for key in await self._kv.keys() if is_versioned(key)]
         return await self._kv.snapshot(keys)
 
-    async def _baseline(self) -> None:
+    async def _record_live_state(self, *, baseline: bool) -> None:
+        """Record the live store: the baseline on first start, and at every later start what
+        changed while no page was open (the head says what Backstay last saw)."""
         try:
             state = await self._live_state()
         except KvUnavailable as error:
-            self.last_error = f"baseline postponed: {error}"
+            self.last_error = f"{'baseline' if baseline else 'reconciliation'} postponed: {error}"
             return
-        version = await self._chain.record_state(
-            state, created_by=self._user, change_type="auto", snapshot=True,
-            description=f"Baseline: the {len(state)} keys of the store when Backstay first started",
-        )
-        self._announce(version)
-
-    async def _reconcile(self) -> None:
-        try:
-            state = await self._live_state()
-        except KvUnavailable as error:
-            self.last_error = f"reconciliation postponed: {error}"
-            return
-        version = await self._chain.record_state(
-            state, created_by="unknown", change_type="auto",
-            description="Changes found in the store that were made while Backstay was not running",
-        )
+        if baseline:
+            version = await self._chain.record_state(
+                state, created_by=self._user, snapshot=True,
+                description=f"Baseline: the {len(state)} keys of the store when Backstay first started")
+        else:
+            version = await self._chain.record_state(
+                state, created_by="unknown",
+                description="Changes found in the store that were made while Backstay was not running")
         self._announce(version)
 
     async def _drain(self) -> None:
