@@ -40,6 +40,16 @@ def test_panel_lists_versions_newest_first_and_updates_live(page: Any, server: S
     change.first.wait_for()
     assert change.count() == 1
     assert "g-1" in change.first.inner_text() and "/lastName" in change.first.inner_text()
+
+    # Opened again (a new container), it still lists and still follows new versions.
+    page.get_by_test_id("nav-guests").click()
+    page.get_by_test_id("nav-settings").click()
+    page.get_by_test_id("open-backups").click()
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=version-row]').length === 2")
+    page.evaluate("""() => window.spark.kv.set('w3-hotel-guests', [
+        {id: 'g-1', firstName: 'Ada', lastName: 'Byron'}])""")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=version-row]').length === 3")
+    assert page.get_by_test_id("panel-status").inner_text() == "3 versions"
     assert requests_seen.outside(server.url) == []
 
 

@@ -27,6 +27,8 @@ class Panel:
         self._refreshing = False
         self._again = False
         self._proxies: list[Any] = []
+        self._channel: Any = None
+        self._click: Any = None
 
     def mount(self) -> None:
         self._container.innerHTML = (
@@ -36,14 +38,25 @@ class Panel:
             '<div class="bs-body"><div class="bs-list" data-testid="panel-versions"></div>'
             '<aside class="bs-detail" data-testid="version-detail"></aside></div>'
         )
-        click = create_proxy(self._on_click)
-        self._proxies.append(click)
-        self._container.addEventListener("click", click)
+        self._click = create_proxy(self._on_click)
+        self._proxies.append(self._click)
+        self._container.addEventListener("click", self._click)
         message = create_proxy(lambda event: asyncio.ensure_future(self.refresh()))
         self._proxies.append(message)
-        channel = js.BroadcastChannel.new(VERSIONS_CHANNEL)
-        channel.onmessage = message
-        self._proxies.append(channel)
+        self._channel = js.BroadcastChannel.new(VERSIONS_CHANNEL)
+        self._channel.onmessage = message
+
+    def unmount(self) -> None:
+        """Stop listening (the PMS shows the panel in a new container each time it opens)."""
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+        if self._click is not None:
+            self._container.removeEventListener("click", self._click)
+            self._click = None
+        for proxy in self._proxies:
+            proxy.destroy()
+        self._proxies.clear()
 
     def _part(self, testid: str) -> Any:
         return self._container.querySelector(f'[data-testid="{testid}"]')
@@ -57,11 +70,11 @@ class Panel:
             while True:
                 self._again = False
                 versions = json.loads(await self._engine.list_versions())
-                self._part("panel-versions").innerHTML = version_rows(versions)
                 status = json.loads(await self._engine.status())
-                problem = status.get("lastError") or ""
+                # Everything the panel shows changes at once, with no await in between.
+                self._part("panel-versions").innerHTML = version_rows(versions)
                 self._part("panel-status").textContent = f"{len(versions)} versions"
-                self._part("panel-problem").textContent = problem
+                self._part("panel-problem").textContent = status.get("lastError") or ""
                 if not self._again:
                     break
         finally:
@@ -77,7 +90,14 @@ class Panel:
         self._part("version-detail").innerHTML = change_list(detail)
 
 
+_current: Panel | None = None
+
+
 async def open_panel(container: Any) -> None:
+    global _current
+    if _current is not None:
+        _current.unmount()
+        _current = None
     engine = await workers["engine"]
     await engine.ready()
     status = json.loads(await engine.status())
@@ -87,7 +107,7 @@ async def open_panel(container: Any) -> None:
             "Control &amp; Backups. Ask the hotel's administrator.</p>"
         )
         return
-    panel = Panel(engine, container)
+    panel = _current = Panel(engine, container)
     panel.mount()
     await panel.refresh()
 
