@@ -3,6 +3,7 @@ while no page was open, and from two tabs at once. Real Chromium, real server, r
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from harness import RequestLog, Server, versions, wait_ready, wait_versions
@@ -178,3 +179,37 @@ def test_a_write_the_server_refused_is_not_a_version(page: Any, server: Server) 
     detail = page.evaluate("id => window.backstay.getVersion(id)", found[0]["id"])
     assert [(c["action"], c["recordId"]) for c in detail["changes"]] == [("create", "g-1")]
     assert page.evaluate("() => window.backstay.status()")["lastError"] == ""
+
+
+def engine_error(page: Any) -> str:
+    return str(page.evaluate("() => window.backstay.status()")["lastError"])
+
+
+def wait_engine_error(page: Any, present: bool, timeout_s: float = 30) -> str:
+    deadline = time.monotonic() + timeout_s
+    error = engine_error(page)
+    while bool(error) != present and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+        error = engine_error(page)
+    return error
+
+
+def test_a_write_while_the_server_is_down_is_reported_and_loses_nothing(page: Any, server: Server) -> None:
+    server.kv_set(GUESTS, [guest("g-1", "Ada")])
+    open_app(page, server)
+    wait_versions(page, 1)
+    server.stop()
+    outcome = page.evaluate("""async () => {
+        try { await fetch('/_spark/kv/w3-hotel-guests', {method: 'POST', body: '[]'}); return 'answered'; }
+        catch (error) { return 'no answer'; } }""")
+    assert outcome == "no answer"
+    # The write's outcome is unknown, and the store cannot be asked: the engine says so.
+    error = wait_engine_error(page, present=True)
+    assert "did not answer" in error
+    server.start()
+    # Back up: the store shows the write never happened, so there is no version for it.
+    assert wait_engine_error(page, present=False) == ""
+    page.wait_for_timeout(500)
+    found = versions(page)
+    assert len(found) == 1
+    assert page.evaluate("() => window.backstay.status()")["journalSeq"] >= 1

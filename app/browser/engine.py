@@ -46,6 +46,7 @@ class Engine:
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self.last_error = ""
+        self._drain_error = ""  # the last drain's failure, cleared by a drain that succeeds
         self.timings: dict[str, float] = {}
 
     # ---- life cycle -------------------------------------------------------------------------
@@ -89,7 +90,9 @@ class Engine:
         try:
             await self._drain()
         except (StoreError, KvUnavailable, CoreError) as error:
-            self.last_error = f"{type(error).__name__}: {error}"
+            self._drain_error = f"{type(error).__name__}: {error}"
+        else:
+            self._drain_error = ""
 
     async def _catch_up(self) -> None:
         await self._chain.open()
@@ -190,6 +193,6 @@ class Engine:
             "isAdmin": self._is_admin,
             "journalSeq": self._chain.journal_seq,
             "headVersionId": self._chain.head_version_id,
-            "lastError": self.last_error,
+            "lastError": self._drain_error or self.last_error,
             "timings": self.timings,
         })
