@@ -1,7 +1,7 @@
-"""Prepare static/vendor/: the browser runtimes and wheels, served by our own server.
+"""Prepare static/vendor/: the browser runtimes, served by our own server.
 
-Inputs come from the package registries at set-up (npm install → node_modules/, pip download →
-wheels); nothing here is committed. Run by `make vendor`; a second run with nothing changed
+Inputs come from the npm registry at set-up (npm ci → node_modules/); nothing here is committed.
+Run by `make vendor`; a second run with nothing changed
 does no work beyond a few stat calls.
 
 Layout produced (paths carry versions, so the server may cache them forever):
@@ -11,7 +11,6 @@ Layout produced (paths carry versions, so the server may cache them forever):
   static/vendor/pako-<v>/         pako.esm.min.mjs
   static/vendor/spark-<v>/        @github/spark runtime (spark.js and the chunks it imports), with
                                   the build-time values Vite would substitute filled in
-  static/vendor/wheels/           pure-Python wheels the in-browser engine needs
 """
 
 from __future__ import annotations
@@ -19,14 +18,12 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE = ROOT / "node_modules"
 VENDOR = ROOT / "static" / "vendor"
-BROWSER_WHEELS = ROOT / "requirements-browser.txt"
 
 PYODIDE_FILES = (
     "pyodide.mjs",
@@ -96,25 +93,6 @@ def vendor_spark() -> None:
             target.write_text(patched)
 
 
-def vendor_wheels() -> None:
-    out = VENDOR / "wheels"
-    wanted = [
-        line.split("#")[0].strip()
-        for line in BROWSER_WHEELS.read_text().splitlines()
-        if line.split("#")[0].strip()
-    ]
-    present = {p.name.split("-")[0].lower() + "==" + p.name.split("-")[1] for p in out.glob("*.whl")}
-    missing = [req for req in wanted if req.lower() not in present]
-    if not missing:
-        return
-    out.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-         "--dest", str(out), *missing],
-        check=True,
-    )
-
-
 def main() -> int:
     if not NODE.is_dir():
         print("node_modules/ is missing: run `npm ci` first (make vendor does).", file=sys.stderr)
@@ -123,7 +101,6 @@ def main() -> int:
     vendor_pyscript()
     vendor_pako()
     vendor_spark()
-    vendor_wheels()
     return 0
 
 

@@ -44,7 +44,6 @@ class Engine:
         self._drainer = False
         self._ready = asyncio.Event()
         self._wake = asyncio.Event()
-        self._lock = asyncio.Lock()
         self.last_error = ""
         self._drain_error = ""  # the last drain's failure, cleared by a drain that succeeds
         self.timings: dict[str, float] = {}
@@ -65,13 +64,12 @@ class Engine:
         await self._coordination.become_drainer()
         reader_ready.cancel()
         self._drainer = True
-        async with self._lock:
-            try:
-                await self._catch_up()
-            except (StoreError, KvUnavailable, CoreError) as error:
-                # Nothing half-written: the journal keeps what was not recorded, and the next
-                # drain or start tries again. status() and the panel show the error.
-                self.last_error = f"{type(error).__name__}: {error}"
+        try:
+            await self._catch_up()
+        except (StoreError, KvUnavailable, CoreError) as error:
+            # Nothing half-written: the journal keeps what was not recorded, and the next
+            # drain or start tries again. status() and the panel show the error.
+            self.last_error = f"{type(error).__name__}: {error}"
         self.timings["start_ms"] = (time.perf_counter() - started) * 1000
         self._ready.set()
         self._coordination.on_journal(self._wake)
@@ -81,8 +79,7 @@ class Engine:
             except TimeoutError:
                 pass
             self._wake.clear()
-            async with self._lock:
-                await self._drain_safely()
+            await self._drain_safely()
 
     async def _drain_safely(self) -> None:
         """Drain, keeping the engine alive through failures: the entry stays in the journal and
@@ -143,7 +140,7 @@ class Engine:
             if not entries:
                 return
             for entry in entries:
-                step = plan_entry(entry, head_has_key=await self._chain.head_text(entry.key) is not None,
+                step = plan_entry(entry, head_has_key=entry.key in await self._chain.head_keys(),
                                   now_ms=_now_ms())
                 if step is Step.WAIT:
                     return  # capture.js announces the outcome when it arrives

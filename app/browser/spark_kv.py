@@ -5,6 +5,7 @@ The worker's fetch is not wrapped by the page's capture shim, so these reads are
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 from urllib.parse import quote
@@ -46,13 +47,9 @@ class SparkKv:
         return str(await response.string())
 
     async def snapshot(self, keys: list[str]) -> dict[str, str]:
-        """The JSON text of each of ``keys`` that exists."""
-        state: dict[str, str] = {}
-        for key in keys:
-            text = await self.get_text(key)
-            if text is not None:
-                state[key] = text
-        return state
+        """The JSON text of each of ``keys`` that exists (read concurrently)."""
+        texts = await asyncio.gather(*(self.get_text(key) for key in keys))
+        return {key: text for key, text in zip(keys, texts, strict=True) if text is not None}
 
     async def user(self) -> dict[str, Any]:
         response = await self._get("/_spark/user")
