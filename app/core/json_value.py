@@ -1,13 +1,67 @@
-"""JSON values: the type, strict parsing, strict equality and the canonical encoding."""
+"""JSON values: the type, strict parsing, strict equality and the canonical encoding.
+
+Parsing reads every RFC 8259 text, and every value it gives can be encoded back exactly: numbers
+beyond the range of a double are kept as RawNumber, strings with lone surrogates (JavaScript
+writes ``"\\ud83d"`` for half an emoji) are encoded with the same escape.
+"""
 
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
+from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal
 from itertools import chain, compress, repeat
-from operator import is_
+from math import isinf
+from operator import is_, itemgetter
 from typing import TypeAlias
 
-Json: TypeAlias = "dict[str, Json] | list[Json] | str | int | float | bool | None"
+Json: TypeAlias = "dict[str, Json] | list[Json] | str | int | float | bool | RawNumber | None"
+
+#: A JSON number token (RFC 8259): sign, integer part, fraction, exponent.
+_NUMBER_TOKEN = re.compile(r"(-?)(0|[1-9][0-9]*)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?")
+#: The normal form of a RawNumber's token.
+_RAW_TOKEN = re.compile(r"-?[1-9](?:\.[0-9]*[1-9])?e\+[1-9][0-9]*")
+
+
+@dataclass(frozen=True, slots=True)
+class RawNumber:
+    """A JSON number beyond the range of a double (``1e400``), kept exactly as its token.
+
+    JavaScript reads such a number as +-Infinity and Python as ``float('inf')``, which JSON
+    cannot write. The token is in normal form, ``-?D(.DDD)?e+N``: one non-zero digit, the
+    other significant digits without trailing zeros, and the decimal exponent (``1E+999`` is
+    ``1e+999``, ``12.50e399`` is ``1.25e+400``). Equal numbers have equal tokens, so ``==`` and
+    ``hash`` are exact; a RawNumber equals no other type. It is encoded as the bare token.
+    """
+
+    token: str
+
+    def __post_init__(self) -> None:
+        if not (_RAW_TOKEN.fullmatch(self.token) and isinf(float(self.token))):
+            raise ValueError(f"{self.token!r} is not a number beyond double range in normal form")
+
+    @classmethod
+    def from_token(cls, token: str) -> RawNumber:
+        """The RawNumber of any JSON number token beyond double range; ValueError otherwise."""
+        match = _NUMBER_TOKEN.fullmatch(token)
+        if match is None:
+            raise ValueError(f"{token!r} is not a JSON number")
+        sign, whole, fraction, exponent = match.groups()
+        digits = whole + (fraction or "")
+        significant = digits.lstrip("0").rstrip("0")
+        if not significant:
+            raise ValueError(f"{token!r} is zero, not beyond double range")
+        # The power of ten of the first significant digit, relative to the written exponent.
+        shift = len(whole) - 1 - (len(digits) - len(digits.lstrip("0")))
+        mantissa = significant[0] + ("." + significant[1:] if len(significant) > 1 else "")
+        return cls(f"{sign}{mantissa}e+{_shifted(exponent or '0', shift)}")
+
+
+def _shifted(exponent: str, shift: int) -> str:
+    """``int(exponent) + shift`` as text, for exponents longer than ``int()`` converts."""
+    context = Context(prec=len(exponent) + 24, Emax=MAX_EMAX, Emin=MIN_EMIN)
+    return str(context.add(Decimal(exponent), Decimal(shift)))
 
 
 def _refuse_constant(name: str) -> Json:
@@ -18,11 +72,20 @@ def _refuse_constant(name: str) -> Json:
 _SAFE_INTEGER = 2**53
 
 
-def _number(token: str) -> int | float:
+def _number(token: str) -> int | float | RawNumber:
     number = float(token)
     if number.is_integer() and -_SAFE_INTEGER <= number <= _SAFE_INTEGER:
         return int(number)
+    if isinf(number):
+        return RawNumber.from_token(token)
     return number
+
+
+def _integer(token: str) -> int | RawNumber:
+    try:
+        return int(token)
+    except ValueError:  # more digits than int() converts (sys.get_int_max_str_digits)
+        return RawNumber.from_token(token)
 
 
 def parse_json(text: str | bytes) -> Json:
@@ -30,8 +93,17 @@ def parse_json(text: str | bytes) -> Json:
 
     JSON has one number type: ``150.0`` and ``150`` are the same number (JavaScript writes the
     latter), so integral numbers within +-2**53 are read as ``int`` and compare and hash alike.
+    Other numbers are read as doubles (``1e-400`` is 0, as in JavaScript), integers exactly;
+    numbers no double holds (``1e400``) and integers too long for ``int()`` as RawNumber.
+    Strings keep lone surrogates (``"\\udc00"``) as they are.
     """
-    value: Json = json.loads(text, parse_constant=_refuse_constant, parse_float=_number)
+    try:
+        value: Json = json.loads(text, parse_constant=_refuse_constant, parse_float=_number)
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # an integer of more digits than int() converts; rare, so read again
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_number,
+                           parse_int=_integer)
     return value
 
 
@@ -42,17 +114,71 @@ def may_hold_booleans(*texts: str) -> bool:
 
 
 def canonical_json(value: Json) -> bytes:
-    """The canonical encoding: sorted keys, no whitespace, UTF-8 (not ASCII-escaped)."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    """The canonical encoding: sorted keys, no whitespace, UTF-8 (not ASCII-escaped); lone
+    surrogates as ``\\udxxx`` (lowercase hex, as JavaScript's JSON.stringify writes them),
+    RawNumber as its token."""
+    return _encode(value, sort_keys=True)
 
 
 def compact_json(value: object) -> bytes:
-    """Compact UTF-8 JSON for stored objects (key order kept)."""
-    return json.dumps(
-        value, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    """Compact UTF-8 JSON for stored objects (key order kept); exact like canonical_json."""
+    return _encode(value, sort_keys=False)
+
+
+def copy_json(value: Json) -> Json:
+    """A deep copy of a JSON value: its objects and arrays are new, its scalars shared."""
+    kind = type(value)
+    if kind is dict:
+        return {key: copy_json(member) for key, member in value.items()}  # type: ignore[union-attr]
+    if kind is list:
+        return [copy_json(element) for element in value]  # type: ignore[union-attr]
+    return value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogate(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def _encode(value: object, *, sort_keys: bool) -> bytes:
+    # The fast path is the C encoder; values holding a RawNumber or a lone surrogate are rare.
+    try:
+        text = json.dumps(value, sort_keys=sort_keys, separators=(",", ":"), ensure_ascii=False,
+                          allow_nan=False)
+    except TypeError:  # a RawNumber (or something that is not JSON: _exact raises again)
+        parts: list[str] = []
+        _exact(value, sort_keys, parts)
+        text = "".join(parts)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: only inside strings, each becomes an escape
+        return _SURROGATE.sub(_escape_surrogate, text).encode("utf-8")
+
+
+def _exact(value: object, sort_keys: bool, parts: list[str]) -> None:
+    """Append the compact JSON of ``value`` to ``parts`` (lone surrogates left unescaped)."""
+    if isinstance(value, RawNumber):
+        parts.append(value.token)
+    elif isinstance(value, dict):
+        items = sorted(value.items(), key=itemgetter(0)) if sort_keys else value.items()
+        parts.append("{")
+        for index, (key, member) in enumerate(items):
+            if not isinstance(key, str):
+                raise TypeError(f"keys must be str, not {type(key).__name__}")
+            parts.append(("," if index else "") + json.dumps(key, ensure_ascii=False) + ":")
+            _exact(member, sort_keys, parts)
+        parts.append("}")
+    elif isinstance(value, (list, tuple)):
+        parts.append("[")
+        for index, element in enumerate(value):
+            if index:
+                parts.append(",")
+            _exact(element, sort_keys, parts)
+        parts.append("]")
+    else:  # strings, numbers, booleans, null; TypeError or ValueError for anything else
+        parts.append(json.dumps(value, ensure_ascii=False, allow_nan=False))
 
 
 def json_equal(a: Json, b: Json) -> bool:

@@ -6,11 +6,10 @@ gives the same result, so any standard implementation can replay the history.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 
 from app.core.errors import PatchError
-from app.core.json_value import Json, json_equal
+from app.core.json_value import Json, copy_json, json_equal
 from app.core.pointer import split
 
 Operation = Mapping[str, Json]
@@ -48,7 +47,7 @@ def _apply_one(document: Json, operation: Operation) -> Json:
         return _add(document, split(path), value)
     if op == "copy":
         value = _resolve(document, split(_string(operation, "from")))
-        return _add(document, split(path), json.loads(json.dumps(value)))
+        return _add(document, split(path), copy_json(value))
     if op == "test":
         if not json_equal(_resolve(document, split(path)), _value(operation)):
             raise PatchError(f"test failed at {path!r}")

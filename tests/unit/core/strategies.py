@@ -6,14 +6,23 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from app.core.json_value import RawNumber
+
 Record = dict[str, Any]
 
-names = st.sampled_from(["Ann", "Bob", "Chloé", "Dai", "Émile", "Fatma", "Gus", "Hana/x", "I~v"])
+#: Valid but unusual JSON: strings with lone surrogates (JavaScript's JSON.stringify writes
+#: half an emoji as "\ud83d"), numbers beyond double range and integers beyond it.
+lone_surrogates = st.sampled_from(["Zoë\ud83d", "\ude00", "\udfff\ud800", "\\\udc00"])
+unusual_numbers = st.sampled_from([RawNumber("1e+400"), RawNumber("-1e+400"),
+                                   RawNumber("1.5e+999"), 10**400, -(10**400) + 1])
+
+names = st.sampled_from(["Ann", "Bob", "Chloé", "Dai", "Émile", "Fatma", "Gus", "Hana/x", "I~v",
+                         "Zoë\ud83d"])
 preferences = st.lists(st.sampled_from(["sea view", "late checkout", "vegan", "quiet", "crib"]),
                        max_size=4)
 money = st.one_of(st.integers(0, 100_000), st.floats(0, 10_000, allow_nan=False).map(
-    lambda value: round(value, 2)))
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), names, money)
+    lambda value: round(value, 2)), st.integers(0, 100_000), unusual_numbers)
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), names, money, lone_surrogates)
 
 
 def guest(record_id: str) -> st.SearchStrategy[Record]:

@@ -12,7 +12,7 @@ from app.core.chain import Chain
 from app.core.clock import ManualClock
 from app.core.errors import CannotDeleteHead, VersionNotFound
 from app.core.gzip_codec import GzipCompressor
-from app.core.json_value import parse_json
+from app.core.json_value import RawNumber, parse_json
 from app.core.memory_store import MemoryStore
 from app.core.ports import Collection, StoreError, StoreFull
 from tests.conftest import build_chain
@@ -323,3 +323,58 @@ def test_a_listing_that_overlaps_a_commit_never_hides_it() -> None:
     during, after = asyncio.run(scenario())
     assert during in (1, 2)
     assert after == 2
+
+
+def test_unusual_json_is_recorded_losslessly() -> None:
+    # What JavaScript writes for half an emoji (JSON.stringify escapes lone surrogates), and
+    # numbers beyond double range as a non-JavaScript client writes them.
+    texts = [
+        {GUESTS: '[{"id": "g0", "name": "Ann\\ud83d", "spent": 1e400},'
+                 ' {"id": "g\\ude00", "spent": -1E+400, "tiny": 1e-400}]',
+         ROOMS: "1e400", "note": '"\\udc00"'},
+        {GUESTS: '[{"id": "g0", "name": "Ann\\ud83d\\ude00", "spent": 2e400, "debt": ' + "9" * 400
+                 + '}, {"id": "g\\ude00", "spent": -1e400, "tiny": 0},'
+                 ' {"id": "g\\ud800", "tags": ["\\udfff", 1e999]}]',
+         ROOMS: "[1e400]", "note": '"\\udc00\\ud83d"'},
+        {GUESTS: '[{"id": "g\\ud800", "tags": ["\\udfff", 1e999]}]', ROOMS: "1E400"},
+        {GUESTS: "[]", ROOMS: '{"a\\ud83d": -1e400}', "note": "-1e400"},
+    ]
+
+    async def scenario() -> None:
+        chain, store, _ = build_chain(checkpoint_every=2)
+        await chain.open()
+        expected: dict[str, dict[str, Any]] = {}
+        for index, state in enumerate(texts):
+            version = await chain.record_state(state, created_by="desk", snapshot=index == 0)
+            assert version is not None
+            expected[version.id] = {key: parse_json(value) for key, value in state.items()}
+        ids = list(expected)
+        assert expected[ids[0]][GUESTS][0]["spent"] == RawNumber("1e+400")
+        assert expected[ids[0]]["note"] == "\udc00"
+        detail = await chain.get_version(ids[1])
+        by_id = {change.record_id: change for change in detail.changes}
+        assert by_id["g0"].action == "update"
+        assert "g\ude00" not in by_id  # the same numbers, spelt otherwise
+        assert by_id["g\ud800"].action == "create"
+        assert by_id["g\ud800"].after == {"id": "g\ud800", "tags": ["\udfff", RawNumber("1e+999")]}
+        assert "/debt" in by_id["g0"].fields and "/spent" in by_id["g0"].fields
+        deleted = (await chain.get_version(ids[2])).changes
+        assert {(c.action, c.record_id) for c in deleted if c.module == GUESTS} == {
+            ("delete", "g0"), ("delete", "g\ude00")}
+        for version_id, state in expected.items():
+            assert await chain.state_at(version_id) == state
+        assert (await chain.verify(full=True)).ok
+        # A second Chain on the same store reads everything back from what was stored.
+        again = Chain(store, ManualClock(start_ms=1_800_000_000_000), GzipCompressor())
+        await again.open()
+        for version_id, state in expected.items():
+            assert await again.state_at(version_id) == state
+        await again.delete_version(ids[1])
+        del expected[ids[1]]
+        for version_id, state in expected.items():
+            assert await again.state_at(version_id) == state
+        assert (await again.verify(full=True)).ok
+        # Rewriting a value with the same number spelt otherwise is no change.
+        assert await again.record({ROOMS: '{"a\\ud83d": -10e399}'}, created_by="desk") is None
+
+    asyncio.run(scenario())

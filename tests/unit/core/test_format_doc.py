@@ -14,7 +14,7 @@ from app.core.errors import UnknownFormatVersion
 from app.core.gzip_codec import GzipCompressor
 from app.core.head import HeadPointer
 from app.core.integrity import link, module_hash, state_hash
-from app.core.json_value import parse_json
+from app.core.json_value import RawNumber, canonical_json, parse_json
 from app.core.patch import apply_patch
 from app.core.payload import Payload
 from app.core.version import Version
@@ -77,3 +77,14 @@ def test_unknown_format_versions_are_refused(name: str) -> None:
             Payload.decode(data, GzipCompressor())
         else:
             Version.decode(data)
+
+
+def test_unusual_values_example_is_canonical() -> None:
+    written = parse_json(examples()["unusual-written"])
+    canonical = examples()["unusual-canonical"].encode()
+    assert canonical_json(written) == canonical
+    assert parse_json(canonical) == written
+    assert isinstance(written, list) and isinstance(written[0], dict)
+    assert written[0]["spent"] == RawNumber("1e+400") and written[0]["debt"] == RawNumber("-1.25e+400")
+    assert written[0]["name"] == "Zo\ud83d" and written[0]["emoji"] == "\U0001f600"
+    assert written[0]["tiny"] == 0

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 
 from app.core.errors import PatchError
-from app.core.json_value import canonical_json
+from app.core.json_value import RawNumber, canonical_json
 from app.core.patch import apply_patch
 from tests.unit.core.strategies import json_values
 
@@ -51,7 +51,24 @@ def test_root_replace() -> None:
 @settings(max_examples=60, deadline=None)
 @given(json_values, json_values)
 def test_agrees_with_python_json_patch(old: object, new: object) -> None:
-    patch = jsonpatch.make_patch(old, new).patch
+    # python-json-patch compares scalars by their JSON text: canonical_json writes RawNumber.
+    patch = jsonpatch.JsonPatch.from_diff(old, new, dumps=lambda v: canonical_json(v).decode()).patch
     theirs = jsonpatch.apply_patch(copy.deepcopy(old), patch)
     ours = apply_patch(copy.deepcopy(old), patch)  # type: ignore[arg-type]
     assert canonical_json(ours) == canonical_json(theirs)
+
+
+def test_copy_and_test_handle_raw_numbers_and_lone_surrogates() -> None:
+    doc = {"a": {"n": RawNumber("1e+400"), "s": "\ud83d", "l": [10**400]}}
+    patch = [
+        {"op": "copy", "from": "/a", "path": "/b"},
+        {"op": "test", "path": "/b", "value": {"n": RawNumber("1e+400"), "s": "\ud83d",
+                                               "l": [10**400]}},
+        {"op": "add", "path": "/b/l/-", "value": RawNumber("-1e+400")},
+    ]
+    result = apply_patch(doc, patch)
+    assert result == {"a": {"n": RawNumber("1e+400"), "s": "\ud83d", "l": [10**400]},
+                      "b": {"n": RawNumber("1e+400"), "s": "\ud83d",
+                            "l": [10**400, RawNumber("-1e+400")]}}
+    with pytest.raises(PatchError):
+        apply_patch(result, [{"op": "test", "path": "/a/n", "value": RawNumber("2e+400")}])
