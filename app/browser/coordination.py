@@ -35,3 +35,7 @@ class Coordination:
 
     def announce_version(self, version: dict[str, Any]) -> None:
         self._idb.broadcast(VERSIONS_CHANNEL, js_value({"type": "version", "version": version}))
+
+    def announce_status(self, status: dict[str, Any]) -> None:
+        """Tell every tab the drainer's status (its problems are shown in each PMS page)."""
+        self._idb.broadcast(VERSIONS_CHANNEL, js_value({"type": "status", "status": status}))

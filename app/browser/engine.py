@@ -1,11 +1,15 @@
-"""The engine: turns captured KV writes into versions.
+"""The engine: turns captured KV writes into versions, and never stops silently.
 
 Start-up, in order: learn who is signed in; become the tab that drains the journal (Web Locks;
-other tabs wait, and meanwhile answer reads); record a baseline of every key on first start;
-drain the journal (one version per write, in sequence order); reconcile the head with the live
-store (what changed while no page was open becomes a version). Then drain whenever capture.js
-announces a new entry. Each version is committed by the core's Chain in one store transaction
-that also advances the drained journal sequence number, so no write is recorded twice.
+other tabs wait, and meanwhile answer reads); check that the journal is the one the history
+counts in; on first start record a baseline from the live store; drain the journal (the steps
+of app.core.drain_plan); reconcile the head with the live store (what changed while no page was
+open becomes a version). Then drain whenever capture.js announces an entry, and at least every
+POLL_SECONDS. Each step is committed by the core's Chain in one store transaction that also
+advances the drained journal seq, so no write is recorded twice.
+
+Every failure leaves the engine running: it is reported in status() (``problems``, with what to
+do), the journal keeps what was not recorded, and the next wake-up tries again.
 """
 
 from __future__ import annotations
@@ -13,94 +17,142 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from app.browser.coordination import Coordination
-from app.browser.journal import Journal
+from app.browser.idb_store import StorageClosed
+from app.browser.journal import Journal, JournalClosed
+from app.browser.notices import Notices
 from app.browser.spark_kv import KvUnavailable, SparkKv
 from app.core.chain import Chain
-from app.core.errors import CoreError
-from app.core.journal_entry import JournalEntry, Step, plan_entry
-from app.core.ports import StoreError
+from app.core.drain_plan import Action, Step, plan_next
+from app.core.errors import CoreError, VersionNotFound
+from app.core.json_value import compact_json
+from app.core.ports import StoreError, StoreFull
 from app.core.scope import is_versioned
+from app.core.version import Version
 
 #: How often the engine looks at the journal even without being told (missed broadcasts).
 POLL_SECONDS = 2.0
-BATCH = 50
+BATCH = 1000
+
+STORAGE_FULL = "Storage full: delete old versions or free space in this browser; the waiting writes are recorded once there is room"  # noqa: E501
+STORE_DOWN = "The PMS data server did not answer; Backstay retries by itself and records the waiting writes once it is back"  # noqa: E501
 
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+class ApiError(Exception):
+    """A request of the API that cannot be answered; its message is for the caller."""
+
+
 class Engine:
-    def __init__(self, chain: Chain, journal: Journal, kv: SparkKv, coordination: Coordination) -> None:
-        self._chain = chain
-        self._journal = journal
+    def __init__(
+        self,
+        open_chain: Callable[[], Awaitable[Chain]],
+        open_journal: Callable[[], Awaitable[Journal]],
+        kv: SparkKv,
+        coordination: Any,
+        notices: Notices,
+    ) -> None:
+        self._open_chain = open_chain
+        self._open_journal = open_journal
+        self._chain: Chain | None = None
+        self._journal: Journal | None = None
         self._kv = kv
         self._coordination = coordination
+        self._notices = notices
         self._user = "unknown"
         self._is_admin = False
         self._drainer = False
+        self._listening = False
         self._ready = asyncio.Event()
         self._wake = asyncio.Event()
-        self.last_error = ""
-        self._drain_error = ""  # the last drain's failure, cleared by a drain that succeeds
+        self._needs_reconcile = True
+        self._retry_at = 0
+        self._waiting = 0
+        self._problems: dict[str, str] = {}
         self.timings: dict[str, float] = {}
+
+    # ---- problems ---------------------------------------------------------------------------
+
+    def _report(self, area: str, message: str) -> None:
+        if self._problems.get(area) != message:
+            self._problems[area] = message
+            self._announce_status()
+
+    def _clear(self, *areas: str) -> None:
+        if any(self._problems.pop(area, None) is not None for area in areas):
+            self._announce_status()
+
+    def _announce_status(self) -> None:
+        try:
+            self._coordination.announce_status(self.status_dict())
+        except Exception:  # noqa: BLE001 - a lost broadcast is not worth stopping for
+            pass
 
     # ---- life cycle -------------------------------------------------------------------------
 
     async def run(self) -> None:
+        """Run for the life of the page. Even an error of the engine itself only pauses it."""
+        while True:
+            try:
+                await self._run()
+            except Exception as error:  # noqa: BLE001 - reported; the engine starts over
+                self._report("engine", f"Backstay stopped on an unexpected error ({_describe(error)}) and restarts in a few seconds; if this persists, reload the page")  # noqa: E501
+                self._ready.set()
+                await asyncio.sleep(5)
+
+    async def _run(self) -> None:
         started = time.perf_counter()
         try:
             user = await self._kv.user()
             self._user = str(user.get("login") or "unknown")
             self._is_admin = bool(user.get("isOwner"))
         except KvUnavailable as error:
-            self.last_error = str(error)
-        await self._chain.open()
-        # Reads are possible at once; a second tab stays a reader until the drainer goes away.
-        reader_ready = asyncio.ensure_future(self._mark_ready_if_not_drainer())
-        await self._coordination.become_drainer()
-        reader_ready.cancel()
-        self._drainer = True
-        try:
-            await self._catch_up()
-        except (StoreError, KvUnavailable, CoreError) as error:
-            # Nothing half-written: the journal keeps what was not recorded, and the next
-            # drain or start tries again. status() and the panel show the error.
-            self.last_error = f"{type(error).__name__}: {error}"
+            self._report("store", f"{STORE_DOWN} ({error})")
+        if not await self._open_safely():
+            self._ready.set()
+        if not self._drainer:
+            reader_ready = asyncio.ensure_future(self._mark_ready_if_not_drainer())
+            await self._coordination.become_drainer()
+            reader_ready.cancel()
+            self._drainer = True
+        await self._step_safely()
         self.timings["start_ms"] = (time.perf_counter() - started) * 1000
         self._ready.set()
-        self._coordination.on_journal(self._wake)
+        if not self._listening:
+            self._coordination.on_journal(self._wake)
+            self._listening = True
         while True:
+            timeout = POLL_SECONDS
+            if self._retry_at:
+                timeout = min(timeout, max(0.05, (self._retry_at - _now_ms()) / 1000))
             try:
-                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+                await asyncio.wait_for(self._wake.wait(), timeout)
             except TimeoutError:
                 pass
             self._wake.clear()
-            await self._drain_safely()
+            await self._step_safely()
 
-    async def _drain_safely(self) -> None:
-        """Drain, keeping the engine alive through failures: the entry stays in the journal and
-        is tried again on the next wake-up, and the error is shown in status()."""
+    async def _open_safely(self) -> bool:
         try:
-            await self._drain()
-        except (StoreError, KvUnavailable, CoreError) as error:
-            self._drain_error = f"{type(error).__name__}: {error}"
-        else:
-            self._drain_error = ""
+            await self._open()
+        except Exception as error:  # noqa: BLE001 - reported; the loop tries again
+            self._report("start", f"Backstay could not open its storage: {_describe(error)}. Reload the page; if this persists, check the browser's storage settings")  # noqa: E501
+            return False
+        self._clear("start")
+        return True
 
-    async def _catch_up(self) -> None:
+    async def _open(self) -> None:
+        if self._chain is None:
+            self._chain = await self._open_chain()
+            await self._notices.attach(self._chain.store)
+        if self._journal is None:
+            self._journal = await self._open_journal()
         await self._chain.open()
-        if self._chain.head_version_id is None:
-            # The baseline reads the live store, so a reconciliation would read it again for
-            # nothing; writes made since are in the journal.
-            await self._record_live_state(baseline=True)
-            await self._drain()
-        else:
-            await self._drain()
-            await self._record_live_state(baseline=False)
 
     async def _mark_ready_if_not_drainer(self) -> None:
         await asyncio.sleep(0.5)
@@ -110,86 +162,227 @@ class Engine:
     async def ready(self) -> None:
         await self._ready.wait()
 
-    # ---- recording ------------------------------------------------------------------------
+    async def _step_safely(self) -> None:
+        """One round of work: catch up with the journal and the store. Whatever fails is
+        reported and tried again at the next wake-up; nothing stops the engine."""
+        try:
+            if self._chain is None or self._journal is None:
+                if not await self._open_safely():
+                    return
+            await self._catch_up()
+        except StoreFull:
+            self._report("storage", f"{STORAGE_FULL}. {self._waiting_text()}")
+        except (StorageClosed, JournalClosed):
+            await self._storage_lost()
+        except KvUnavailable as error:
+            self._report("store", f"{STORE_DOWN} ({error}). {self._waiting_text()}")
+        except (StoreError, CoreError) as error:
+            self._report("engine", f"Backstay could not record: {_describe(error)}. It tries again by itself; if this persists, reload the page")  # noqa: E501
+        except Exception as error:  # noqa: BLE001 - never stop silently
+            self._report("engine", f"Backstay hit an unexpected error: {_describe(error)}. It tries again by itself; if this persists, reload the page")  # noqa: E501
+        else:
+            self._clear("storage", "store", "engine")
 
-    async def _live_state(self) -> dict[str, str]:
-        keys = [key for key in await self._kv.keys() if is_versioned(key)]
-        return await self._kv.snapshot(keys)
+    def _waiting_text(self) -> str:
+        return f"{self._waiting} write(s) wait to be recorded." if self._waiting else ""
+
+    # ---- catching up ------------------------------------------------------------------------
+
+    async def _catch_up(self) -> None:
+        chain, journal = self._require()
+        await chain.open()
+        await self._check_journal(chain, journal)
+        if chain.head_version_id is None:
+            await self._record_live_state(baseline=True)
+            self._needs_reconcile = False
+        await self._drain(chain, journal)
+        if self._needs_reconcile:
+            await self._record_live_state(baseline=False)
+            self._needs_reconcile = False
+
+    def _require(self) -> tuple[Chain, Journal]:
+        if self._chain is None or self._journal is None:
+            raise StoreError("storage is not open")
+        return self._chain, self._journal
+
+    async def _check_journal(self, chain: Chain, journal: Journal) -> None:
+        """The history counts journal seqs of one journal (its epoch). A journal created anew
+        (deleted by the browser or by hand) starts again at seq 1: say so, count in the new
+        one, and compare the store with the head, since writes may have been lost with it."""
+        epoch = await journal.epoch()
+        if chain.journal_epoch == epoch:
+            return
+        if chain.journal_epoch and chain.head_version_id is not None:
+            await self._notices.add(
+                "journal-reset",
+                "Backstay's capture journal was deleted (by the browser or by hand) and started "
+                "anew. Writes it held that were not yet recorded are recorded from the store as "
+                "found, by 'unknown'.")
+            self._needs_reconcile = True
+            await chain.start_journal(epoch, seq=0)
+        else:
+            await chain.start_journal(epoch, seq=chain.journal_seq)
+
+    async def _drain(self, chain: Chain, journal: Journal) -> None:
+        self._retry_at = 0
+        while True:
+            entries = await journal.after(chain.journal_seq, BATCH)
+            self._waiting = len(entries)
+            if not entries:
+                return
+            live_tabs = await journal.live_tabs()
+            for index in range(len(entries)):
+                step = plan_next(entries[index:], live_reads=chain.live_reads,
+                                 head_keys=set(await chain.head_keys()), now_ms=_now_ms(),
+                                 live_tabs=live_tabs)
+                if step is None:
+                    break
+                if step.action is Action.WAIT:
+                    self._retry_at = step.retry_at
+                    await journal.drop_through(chain.journal_seq)
+                    return
+                await self._apply(chain, journal, step)
+                self._waiting = len(entries) - index - 1
+            await journal.drop_through(chain.journal_seq)
+
+    async def _apply(self, chain: Chain, journal: Journal, step: Step) -> None:
+        entry = step.entry
+        key = entry.key
+        seq = entry.seq
+        if step.action is Action.SKIP:
+            await chain.record({}, created_by=self._user, journal_seq=seq)
+            return
+        writes: dict[str, str | None] = {}
+        reads: dict[str, tuple[int, int]] = {}
+        description = ""
+        if step.action is Action.BODY:
+            body = await journal.body(seq)
+            if body is None:  # kept no body after all: the store says what was written
+                step = Step(Action.READ, entry, "its body is missing")
+            else:
+                writes[key] = body
+        elif step.action is Action.DELETE:
+            writes[key] = None
+        if step.action is Action.READ:
+            started = _now_ms()
+            writes[key] = await self._kv.get_text(key)
+            reads[key] = (started, _now_ms())
+            if step.writes > 1:
+                description = (f"{step.writes} overlapping writes to {key}; the store kept this one")
+        try:
+            version = await chain.record(writes, created_by=self._user, change_type="auto",
+                                         description=description, journal_seq=seq, live_reads=reads)
+        except ValueError as error:
+            await self._notices.add(
+                f"unrecordable-{seq}",
+                f"A write to {key} could not be recorded ({error}); the store refused or cannot "
+                "hold such a value either, so nothing was lost from the data.")
+            version = await chain.record({}, created_by=self._user, journal_seq=seq, live_reads=reads)
+        self._announce(version)
 
     async def _record_live_state(self, *, baseline: bool) -> None:
         """Record the live store: the baseline on first start, and at every later start what
-        changed while no page was open (the head says what Backstay last saw)."""
-        try:
-            state = await self._live_state()
-        except KvUnavailable as error:
-            self.last_error = f"{'baseline' if baseline else 'reconciliation'} postponed: {error}"
-            return
+        changed while no page was open (the head says what Backstay last saw). Keys with
+        writes still in the journal are left to those writes."""
+        chain, journal = self._require()
+        pending = {entry.key for entry in await journal.after(chain.journal_seq, BATCH)}
+        started = _now_ms()
+        keys = [key for key in await self._kv.keys() if is_versioned(key) and key not in pending]
+        state = await self._kv.snapshot(keys)
+        reads = {key: (started, _now_ms()) for key in keys}
+        lost = await self._notices.text("storage-lost")
         if baseline:
-            version = await self._chain.record_state(
-                state, created_by=self._user, snapshot=True,
-                description=f"Baseline: the {len(state)} keys of the store when Backstay first started")
+            version = await chain.record_state(
+                state, created_by=self._user, snapshot=True, live_reads=reads, keep=frozenset(pending),
+                description=(f"Baseline: the {len(state)} keys of the store when Backstay "
+                             f"{'started again after its storage was lost' if lost else 'first started'}"))
         else:
-            version = await self._chain.record_state(
-                state, created_by="unknown",
+            version = await chain.record_state(
+                state, created_by="unknown", live_reads=reads, keep=frozenset(pending),
                 description="Changes found in the store that were made while Backstay was not running")
         self._announce(version)
 
-    async def _drain(self) -> None:
-        while True:
-            entries = await self._journal.after(self._chain.journal_seq, BATCH)
-            if not entries:
-                return
-            for entry in entries:
-                step = plan_entry(entry, head_has_key=entry.key in await self._chain.head_keys(),
-                                  now_ms=_now_ms())
-                if step is Step.WAIT:
-                    return  # capture.js announces the outcome when it arrives
-                await self._record_entry(entry, step)
-            await self._journal.drop_through(self._chain.journal_seq)
+    async def _storage_lost(self) -> None:
+        """Backstay's database (or its journal) was deleted while the page was open: open
+        them again, say what was lost, and start a new history from the store."""
+        had = self._chain.head_version_id if self._chain is not None else None
+        self._chain = None
+        self._journal = None
+        if not await self._open_safely():
+            return
+        chain, _ = self._require()
+        if had is not None and chain.head_version_id is None:
+            await self._notices.add(
+                "storage-lost",
+                "Backstay's version history was deleted from this browser while the page was "
+                f"open (its last version was {had}). A new history starts from the store as it is now.")
+        self._needs_reconcile = True
+        self._wake.set()
 
-    async def _record_entry(self, entry: JournalEntry, step: Step) -> None:
-        writes: dict[str, str | None] = {}
-        if step is Step.RECORD_BODY:
-            writes[entry.key] = entry.body
-        elif step is Step.RECORD_DELETE:
-            writes[entry.key] = None
-        elif step is Step.READ_LIVE:
-            writes[entry.key] = await self._kv.get_text(entry.key)
-        try:
-            version = await self._chain.record(
-                writes, created_by=self._user, change_type="auto", journal_seq=entry.seq)
-        except ValueError as error:  # a body that is not JSON: the server refused it too
-            self.last_error = f"journal entry {entry.seq} skipped: {error}"
-            version = await self._chain.record({}, created_by=self._user, journal_seq=entry.seq)
-        self._announce(version)
-
-    def _announce(self, version: Any) -> None:
+    def _announce(self, version: Version | None) -> None:
         if version is not None:
             self._coordination.announce_version(version.to_dict())
 
     # ---- reads (the facade's API) ---------------------------------------------------------
 
-    async def _fresh(self) -> None:
+    async def _fresh(self) -> Chain:
+        if self._chain is None:
+            raise ApiError("Backstay's storage is not open yet: " + "; ".join(self._problems.values()))
         if not self._drainer:
             await self._chain.open()  # another tab writes; see its latest head
+        return self._chain
 
     async def list_versions(self) -> str:
-        await self._fresh()
-        return json.dumps([version.to_dict() for version in await self._chain.list_versions()])
+        chain = await self._fresh()
+        return _json_text([version.to_dict() for version in await chain.list_versions()])
 
     async def get_version(self, version_id: str) -> str:
-        await self._fresh()
-        detail = await self._chain.get_version(version_id)
-        return json.dumps(detail.to_dict())
+        chain = await self._fresh()
+        try:
+            detail = await chain.get_version(version_id)
+        except VersionNotFound:
+            raise ApiError(f"No version {version_id!r}") from None
+        return _json_text(detail.to_dict())
 
-    def status(self) -> str:
-        return json.dumps({
+    async def state_at(self, version_id: str) -> str:
+        """The data as it was at a version: {key: value}."""
+        chain = await self._fresh()
+        try:
+            state = await chain.state_at(version_id)
+        except VersionNotFound:
+            raise ApiError(f"No version {version_id!r}") from None
+        return _json_text(dict(state))
+
+    async def acknowledge_notices(self) -> None:
+        await self._notices.clear()
+        self._announce_status()
+
+    def status_dict(self) -> dict[str, Any]:
+        problems = [{"area": area, "message": message} for area, message in self._problems.items()]
+        problems += [{"area": "notice", "message": text} for text in self._notices.cached()]
+        return {
             "ready": self._ready.is_set(),
             "drainer": self._drainer,
             "user": self._user,
             "isAdmin": self._is_admin,
-            "journalSeq": self._chain.journal_seq,
-            "headVersionId": self._chain.head_version_id,
-            "lastError": self._drain_error or self.last_error,
+            "journalSeq": self._chain.journal_seq if self._chain else 0,
+            "headVersionId": self._chain.head_version_id if self._chain else None,
+            "waiting": self._waiting,
+            "lastError": " ".join(item["message"] for item in problems),
+            "problems": problems,
             "timings": self.timings,
-        })
+        }
+
+    def status(self) -> str:
+        return json.dumps(self.status_dict())
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _json_text(value: Any) -> str:
+    """JSON text for the facade; values Python's json cannot write as-is (lone surrogates,
+    numbers beyond a double) keep their exact spelling."""
+    return compact_json(value).decode("utf-8")

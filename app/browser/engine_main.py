@@ -1,62 +1,79 @@
 """Composition root of the engine worker (the `<script type="py" worker name="engine">`).
 
 Wires the core's Chain to IndexedDB, pako and the live store, starts the engine, and exports the
-functions that static/backstay/facade.js exposes as window.backstay.
+functions that static/backstay/facade.js exposes as window.backstay. Every exported function
+answers JSON text: the result, or ``{"error": message}`` - never a Python traceback.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import Awaitable, Callable
 
 from pyscript.js_modules import backstay_idb, pako  # type: ignore[import-not-found]
 
 from app.browser.coordination import Coordination
-from app.browser.engine import Engine
+from app.browser.engine import ApiError, Engine
 from app.browser.idb_store import IdbStore
 from app.browser.journal import Journal
+from app.browser.notices import Notices
 from app.browser.pako_codec import PakoCompressor
 from app.browser.spark_kv import SparkKv
 from app.core.chain import Chain
 from app.core.clock import SystemClock
 
-_engine: Engine | None = None
-_started = asyncio.Event()
+_compressor = PakoCompressor(pako)
 
 
-async def _main() -> None:
-    global _engine
-    store = await IdbStore.open(backstay_idb)
-    journal = await Journal.open(backstay_idb)
-    chain = Chain(store, SystemClock(), PakoCompressor(pako))
-    _engine = Engine(chain, journal, SparkKv(), Coordination(backstay_idb))
-    _started.set()
-    await _engine.run()
+async def _open_chain() -> Chain:
+    return Chain(await IdbStore.open(backstay_idb), SystemClock(), _compressor)
 
 
-async def _engine_now() -> Engine:
-    await _started.wait()
-    assert _engine is not None
-    return _engine
+async def _open_journal() -> Journal:
+    return await Journal.open(backstay_idb)
 
 
-async def ready() -> bool:
-    engine = await _engine_now()
-    await engine.ready()
-    return True
+_engine = Engine(_open_chain, _open_journal, SparkKv(), Coordination(backstay_idb), Notices())
+
+
+async def _answer(work: Callable[[], Awaitable[str]]) -> str:
+    try:
+        return await work()
+    except ApiError as error:
+        return json.dumps({"error": str(error)})
+    except Exception as error:  # noqa: BLE001 - the caller gets a message, not a traceback
+        return json.dumps({"error": f"Backstay could not answer: {type(error).__name__}: {error}"})
+
+
+async def ready() -> str:
+    await _engine.ready()
+    return json.dumps(True)
 
 
 async def list_versions() -> str:
-    return await (await _engine_now()).list_versions()
+    return await _answer(_engine.list_versions)
 
 
 async def get_version(version_id: str) -> str:
-    return await (await _engine_now()).get_version(version_id)
+    return await _answer(lambda: _engine.get_version(str(version_id)))
+
+
+async def state_at(version_id: str) -> str:
+    return await _answer(lambda: _engine.state_at(str(version_id)))
+
+
+async def acknowledge_notices() -> str:
+    async def work() -> str:
+        await _engine.acknowledge_notices()
+        return json.dumps(True)
+    return await _answer(work)
 
 
 async def status() -> str:
-    return (await _engine_now()).status()
+    return _engine.status()
 
 
-_task = asyncio.ensure_future(_main())
+_task = asyncio.ensure_future(_engine.run())
 
-__export__ = ["ready", "list_versions", "get_version", "status"]
+__export__ = ["ready", "list_versions", "get_version", "state_at", "acknowledge_notices", "status"]

@@ -12,10 +12,16 @@ DB_NAME = "backstay"
 DB_VERSION = 1
 
 
+class StorageClosed(StoreError):
+    """The database was deleted or closed under us (another context deleted it): open it again."""
+
+
 def _translate(error: JsException, doing: str) -> StoreError:
     name = error_name(error)
     if name == "QuotaExceededError":
         return StoreFull(f"the browser's storage is full while {doing}; nothing was written")
+    if name == "InvalidStateError":
+        return StorageClosed(f"the database was closed while {doing}")
     return StoreError(f"IndexedDB failed while {doing}: {error}")
 
 

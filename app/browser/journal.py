@@ -1,19 +1,27 @@
 """The capture journal (IndexedDB database "backstay-journal", written by static/capture.js).
 
-The engine reads entries in sequence order and drops them once their versions are committed.
+The engine reads entries in sequence order (with their outcomes, without their bodies), reads a
+body only when it records it, and drops entries once their versions are committed.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.browser.ffi import JsException, js_value, py_value
+from app.browser.ffi import JsException, error_name, py_bytes, py_value
 from app.core.journal_entry import JournalEntry
 from app.core.ports import StoreError
 
-DB_NAME = "backstay-journal"
-DB_VERSION = 1
-STORE = "entries"
+
+class JournalClosed(StoreError):
+    """The journal database was deleted or closed under the engine; open it again."""
+
+
+def _translate(error: JsException, doing: str) -> StoreError:
+    name = error_name(error)
+    if name == "InvalidStateError":
+        return JournalClosed(f"the capture journal was closed while {doing}")
+    return StoreError(f"could not {doing} the capture journal: {error}")
 
 
 class Journal:
@@ -24,22 +32,46 @@ class Journal:
     @classmethod
     async def open(cls, idb: Any) -> Journal:
         try:
-            db = await idb.open(DB_NAME, DB_VERSION, js_value([STORE]), js_value({"autoIncrement": True}))
+            db = await idb.openJournal()
         except JsException as error:
-            raise StoreError(f"could not open the capture journal: {error}") from None
+            raise _translate(error, "open") from None
         return cls(idb, db)
 
-    async def after(self, seq: int, limit: int = 100) -> list[JournalEntry]:
-        """Entries with a sequence number greater than ``seq``, oldest first."""
+    async def epoch(self) -> str:
+        """The random id made when the journal database was created."""
         try:
-            raw = await self._idb.journalAfter(self._db, STORE, seq, limit)
+            return str(await self._idb.journalEpoch(self._db))
         except JsException as error:
-            raise StoreError(f"could not read the capture journal: {error}") from None
+            raise _translate(error, "read the epoch of") from None
+
+    async def after(self, seq: int, limit: int = 1000) -> list[JournalEntry]:
+        """Entries with a sequence number greater than ``seq``, oldest first, without bodies."""
+        try:
+            raw = await self._idb.journalAfter(self._db, seq, limit)
+        except JsException as error:
+            raise _translate(error, "read") from None
         return [JournalEntry.from_dict(item) for item in py_value(raw)]
+
+    async def body(self, seq: int) -> str | None:
+        """The body of entry ``seq`` (the JSON text sent), or None when none was kept."""
+        try:
+            data = await self._idb.journalBody(self._db, seq)
+        except JsException as error:
+            raise _translate(error, "read a body from") from None
+        if data is None:
+            return None
+        return py_bytes(data).decode("utf-8", errors="replace")
 
     async def drop_through(self, seq: int) -> None:
         """Delete every entry up to and including ``seq`` (they are in committed versions)."""
         try:
-            await self._idb.journalDropThrough(self._db, STORE, seq)
+            await self._idb.journalDropThrough(self._db, seq)
         except JsException as error:
-            raise StoreError(f"could not trim the capture journal: {error}") from None
+            raise _translate(error, "trim") from None
+
+    async def live_tabs(self) -> set[str]:
+        """The ids of the tabs that are still open."""
+        try:
+            return {str(tab) for tab in py_value(await self._idb.liveTabs())}
+        except JsException:
+            return set()  # no Web Locks: every tab counts as closed once its grace is over

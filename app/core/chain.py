@@ -79,6 +79,27 @@ class Chain:
         return self._head.journal_seq
 
     @property
+    def journal_epoch(self) -> str:
+        return self._head.journal_epoch
+
+    @property
+    def live_reads(self) -> dict[str, tuple[int, int]]:
+        return dict(self._head.live_reads)
+
+    @property
+    def store(self) -> VersionStore:
+        return self._store
+
+    async def start_journal(self, epoch: str, seq: int = 0) -> None:
+        """Count journal seqs in the journal ``epoch`` from now on, from ``seq`` (0 when the
+        journal was created anew). Nothing else changes."""
+        head = replace(self._head, journal_epoch=epoch, journal_seq=seq)
+        batch = Batch()
+        batch.put("meta", HEAD_KEY, head.encode())
+        await self._store.apply(batch)
+        self._head = head
+
+    @property
     def head_version_id(self) -> str | None:
         return self._head.version_id
 
@@ -115,11 +136,13 @@ class Chain:
         description: str = "",
         journal_seq: int | None = None,
         snapshot: bool = False,
+        live_reads: Mapping[str, tuple[int, int]] | None = None,
     ) -> Version | None:
         """Commit the writes (KV key -> new JSON text, None = deleted) as one version.
 
-        Returns None when nothing changed (``journal_seq`` is still persisted). Raises ValueError
-        for text that is not JSON, before anything is written.
+        Returns None when nothing changed (``journal_seq`` and ``live_reads`` - the read
+        intervals of keys whose value was just read from the store - are still persisted).
+        Raises ValueError for text that is not JSON, before anything is written.
         """
         parsed: dict[str, Json | Absent] = {}
         texts: dict[str, str] = {}
@@ -132,6 +155,8 @@ class Chain:
                     parsed[key] = parse_json(text)
                 except ValueError as error:
                     raise ValueError(f"the new value of {key!r} is not JSON: {error}") from None
+                except RecursionError:
+                    raise ValueError(f"the new value of {key!r} is nested too deeply to read") from None
                 texts[key] = text
         deltas: list[KeyDelta] = []
         for key, value in parsed.items():
@@ -140,12 +165,13 @@ class Chain:
                 self._texts.get(key, ""), texts.get(key, "")))
             if not delta.is_empty:
                 deltas.append(delta)
-        head = replace(self._head, journal_seq=max(self._head.journal_seq, journal_seq or 0))
+        head = replace(self._head, journal_seq=max(self._head.journal_seq, journal_seq or 0),
+                       live_reads={**self._head.live_reads, **(live_reads or {})})
         batch = Batch()
         for key, text in texts.items():
             batch.put("head", key, text.encode("utf-8"))
         if not deltas and not snapshot:
-            if batch or head.journal_seq != self._head.journal_seq:
+            if batch or head != self._head:
                 batch.put("meta", HEAD_KEY, head.encode())
                 await self._store.apply(batch)
                 self._head = head
@@ -175,14 +201,18 @@ class Chain:
         description: str = "",
         journal_seq: int | None = None,
         snapshot: bool = False,
+        live_reads: Mapping[str, tuple[int, int]] | None = None,
+        keep: frozenset[str] = frozenset(),
     ) -> Version | None:
-        """Record a full state (key -> JSON text): head keys missing from it are deletions."""
+        """Record a full state (key -> JSON text): head keys missing from it are deletions,
+        except those in ``keep`` (keys whose state is settled elsewhere)."""
         writes: dict[str, str | None] = dict(state)
         for key in self._head.module_hashes:
-            writes.setdefault(key, None)
+            if key not in keep:
+                writes.setdefault(key, None)
         return await self.record(
             writes, created_by=created_by, change_type=change_type, description=description,
-            journal_seq=journal_seq, snapshot=snapshot,
+            journal_seq=journal_seq, snapshot=snapshot, live_reads=live_reads,
         )
 
     async def _commit(

@@ -27,6 +27,12 @@ class HeadPointer:
     checkpoint_id: str | None = None
     deltas_since_checkpoint: int = 0
     bytes_since_checkpoint: int = 0
+    #: Which capture journal ``journal_seq`` counts in (a journal recreated from scratch has
+    #: another epoch: its seqs start again at 1). "" until the engine first sees the journal.
+    journal_epoch: str = ""
+    #: Per KV key, the (start, end) ms of the last read of its live value that the head holds
+    #: (app.core.drain_plan decides with it which journal entries the head already reflects).
+    live_reads: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def state_hash(self) -> str:
@@ -44,6 +50,8 @@ class HeadPointer:
             "checkpointId": self.checkpoint_id,
             "deltasSinceCheckpoint": self.deltas_since_checkpoint,
             "bytesSinceCheckpoint": self.bytes_since_checkpoint,
+            "journalEpoch": self.journal_epoch,
+            "liveReads": cast(Json, {key: list(span) for key, span in self.live_reads.items()}),
         }
 
     def encode(self) -> bytes:
@@ -68,6 +76,8 @@ class HeadPointer:
                 checkpoint_id=cast("str | None", obj["checkpointId"]),
                 deltas_since_checkpoint=cast(int, obj["deltasSinceCheckpoint"]),
                 bytes_since_checkpoint=cast(int, obj["bytesSinceCheckpoint"]),
+                journal_epoch=str(obj.get("journalEpoch") or ""),
+                live_reads=_live_reads(obj.get("liveReads")),
             )
         except KeyError as missing:
             raise CorruptData(f"head pointer lacks {missing}") from None
@@ -78,3 +88,17 @@ class HeadPointer:
         if obj.get("stateHash") != head.state_hash:
             raise CorruptData("head pointer: stateHash does not match its moduleHashes")
         return head
+
+
+def _live_reads(raw: Json) -> dict[str, tuple[int, int]]:
+    """The optional ``liveReads`` member: {key: [start, end]}."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise CorruptData("head pointer: liveReads is not an object")
+    reads: dict[str, tuple[int, int]] = {}
+    for key, span in raw.items():
+        if not (isinstance(span, list) and len(span) == 2 and all(type(t) is int for t in span)):
+            raise CorruptData(f"head pointer: liveReads[{key!r}] is not [start, end]")
+        reads[key] = (cast(int, span[0]), cast(int, span[1]))
+    return reads

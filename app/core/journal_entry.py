@@ -1,82 +1,84 @@
-"""Journal entries (written by static/capture.js) and what the engine does with each one.
+"""Journal entries: the KV writes captured by static/capture.js, as the engine reads them.
 
-docs/FORMAT.md, "Journal entries", is the normative description. ``plan_entry`` is the whole
-decision, kept here so it is tested without a browser; app/browser/engine.py carries it out.
+docs/FORMAT.md, "Journal", is the normative description. What the engine does with the entries
+is decided by app.core.drain_plan; this module only reads and checks them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
 from app.core.errors import CorruptData
-from app.core.scope import is_versioned
 
-#: How long an entry may wait for its request's outcome before the engine stops waiting and
-#: reads the key's live value instead (the tab that sent it has probably closed).
-PENDING_GRACE_MS = 15_000
 STATUSES = ("pending", "ok", "failed", "unknown")
 OPS = ("set", "delete")
+VIA = ("fetch", "xhr", "beacon")
 
 
 @dataclass(frozen=True)
 class JournalEntry:
-    """One captured KV write."""
+    """One captured KV write. Times are ms since the epoch, taken from the browser's clock.
+
+    ``start`` is when the request was made, ``end`` when its outcome was seen (0 while
+    ``pending``; for a beacon, whose outcome is never seen, the time by which it is assumed to
+    have reached the store). ``has_body`` is False when the body could not be kept (storage
+    full, a stream body): the key's live value then says what was written.
+    """
 
     seq: int
     key: str
-    collection: str
-    op: str
-    initial: bool
-    body: str | None
-    time: int
-    status: str
-    http_status: int
+    collection: str = ""
+    op: str = "set"
+    initial: bool = False
+    has_body: bool = True
+    start: int = 0
+    end: int = 0
+    tab: str = ""
+    status: str = "pending"
+    http_status: int = 0
+    via: str = "fetch"
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> JournalEntry:
+        """Read an entry as stored (journal format 2, or a format-1 entry with ``time``,
+        ``body`` and its outcome inline); raise CorruptData when it is malformed."""
         try:
+            start = int(raw.get("start") or raw.get("time") or 0)
+            status = str(raw.get("status", "pending"))
+            end = int(raw.get("end") or 0)
+            if "start" not in raw and status != "pending":
+                end = end or start  # format 1 kept no outcome time
             entry = cls(
                 seq=int(raw["seq"]),
                 key=str(raw["key"]),
                 collection=str(raw.get("collection") or ""),
                 op=str(raw.get("op", "set")),
                 initial=bool(raw.get("initial", False)),
-                body=None if raw.get("body") is None else str(raw["body"]),
-                time=int(raw.get("time") or 0),
-                status=str(raw.get("status", "pending")),
+                has_body=bool(raw["hasBody"]) if "hasBody" in raw else raw.get("body") is not None,
+                start=start,
+                end=end,
+                tab=str(raw.get("tab") or ""),
+                status=status,
                 http_status=int(raw.get("httpStatus") or 0),
+                via=str(raw.get("via") or "fetch"),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise CorruptData(f"malformed journal entry {dict(raw)!r}: {error}") from None
-        if entry.op not in OPS or entry.status not in STATUSES:
-            raise CorruptData(f"journal entry {entry.seq} has op {entry.op!r}, status {entry.status!r}")
+        if entry.op not in OPS or entry.status not in STATUSES or entry.via not in VIA:
+            raise CorruptData(
+                f"journal entry {entry.seq} has op {entry.op!r}, status {entry.status!r}, via {entry.via!r}")
         return entry
 
-
-class Step(Enum):
-    """What the engine does with a journal entry."""
-
-    WAIT = "wait"            # the outcome has not arrived: stop draining, come back later
-    NOTHING = "nothing"      # record no change, only that the entry was drained
-    RECORD_BODY = "body"     # the key's new value is the entry's body
-    RECORD_DELETE = "delete"  # the key was deleted
-    READ_LIVE = "live"       # the outcome is unknown: the key's live value says what happened
-
-
-def plan_entry(entry: JournalEntry, *, head_has_key: bool, now_ms: int) -> Step:
-    if entry.status == "pending" and now_ms - entry.time < PENDING_GRACE_MS:
-        return Step.WAIT
-    if entry.status == "failed" or not is_versioned(entry.key, entry.collection):
-        return Step.NOTHING
-    if entry.status in ("pending", "unknown"):
-        return Step.READ_LIVE
-    if entry.op == "delete":
-        return Step.RECORD_DELETE
-    if entry.initial and head_has_key:
-        return Step.NOTHING  # a get-or-set default for a key that exists changes nothing
-    if entry.body is None:
-        return Step.READ_LIVE  # the body could not be read when the request was made
-    return Step.RECORD_BODY
+    def settled(self, outcome: Mapping[str, Any]) -> JournalEntry:
+        """This entry with the outcome record ``{status, httpStatus, end}`` applied."""
+        status = str(outcome.get("status", self.status))
+        if status not in STATUSES:
+            raise CorruptData(f"journal outcome of entry {self.seq} has status {status!r}")
+        return JournalEntry(
+            seq=self.seq, key=self.key, collection=self.collection, op=self.op,
+            initial=self.initial, has_body=self.has_body, start=self.start,
+            end=int(outcome.get("end") or self.end), tab=self.tab, status=status,
+            http_status=int(outcome.get("httpStatus") or 0), via=self.via,
+        )

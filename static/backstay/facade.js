@@ -18,18 +18,93 @@ function engineElement() {
 
 const api = engineElement().then((el) => el.xworker.ready).then((xworker) => xworker.sync);
 let isReady = false;
-const ready = api.then((sync) => sync.ready()).then(() => { isReady = true; return true; });
+// How long the engine may take to start (a large hotel's first baseline included) before the
+// page says so; `ready` itself keeps waiting.
+const SLOW_START_MS = 120_000;
 
+// Every engine function answers JSON text: the result, or {"error": message}.
 async function call(name, ...args) {
   const sync = await api;
-  return sync[name](...args);
+  const answer = JSON.parse(await sync[name](...args));
+  if (answer && typeof answer === "object" && !Array.isArray(answer) && typeof answer.error === "string") {
+    throw new Error(answer.error);
+  }
+  return answer;
 }
+
+const ready = call("ready").then(() => { isReady = true; return true; });
+
+// ---- the banner: Backstay's problems, shown to administrators on every PMS page ------------
+let latest = null; // the newest status: from this tab's engine, or broadcast by the drainer
+let slowStart = false;
+
+function problemsOf(status) {
+  const problems = [...((status && status.problems) || [])];
+  const capture = window.__backstayCapture && window.__backstayCapture.stats;
+  if (capture && capture.failed > 0) {
+    problems.push({ area: "capture", message: `Backstay could not record ${capture.failed} write(s) in its journal (${capture.lastError}). They are found in the store at the next start; free space in this browser and reload the page.` });
+  }
+  if (slowStart && !isReady) {
+    problems.push({ area: "start", message: "Backstay has not finished starting after 2 minutes. Writes are still captured; reload the page if this persists." });
+  }
+  return problems;
+}
+
+function renderBanner() {
+  if (!document.body) return;
+  let banner = document.getElementById("backstay-banner");
+  const problems = latest && latest.isAdmin ? problemsOf(latest) : [];
+  if (!problems.length) {
+    if (banner) banner.remove();
+    return;
+  }
+  if (!banner) {
+    banner = document.createElement("div");
+    banner.id = "backstay-banner";
+    banner.setAttribute("role", "alert");
+    banner.dataset.testid = "backstay-banner";
+    document.body.prepend(banner);
+  }
+  const items = problems.map((problem) => {
+    const line = document.createElement("p");
+    line.dataset.area = problem.area;
+    line.textContent = problem.message; // always text: messages may quote keys and values
+    return line;
+  });
+  const title = document.createElement("strong");
+  title.textContent = "Backstay needs attention";
+  banner.replaceChildren(title, ...items);
+}
+
+async function refreshStatus() {
+  try {
+    const status = await call("status");
+    if (!latest || !latest.drainer || status.drainer) latest = status;
+    else latest = { ...latest, isAdmin: status.isAdmin };
+  } catch (error) {
+    latest = { isAdmin: true, problems: [{ area: "engine", message: `Backstay's engine does not answer (${error.message}). Reload the page.` }] };
+  }
+  renderBanner();
+}
+
+setTimeout(() => { slowStart = true; renderBanner(); }, SLOW_START_MS);
+ready.then(refreshStatus, (error) => {
+  latest = { isAdmin: true, problems: [{ area: "start", message: `Backstay did not start: ${error.message}. Reload the page.` }] };
+  renderBanner();
+});
+setInterval(refreshStatus, 5000);
+window.addEventListener("backstay:capture-error", renderBanner);
 
 const listeners = new Set();
 if ("BroadcastChannel" in window) {
   const channel = new BroadcastChannel(VERSIONS_CHANNEL);
   channel.onmessage = (event) => {
     const message = event.data || {};
+    if (message.type === "status") {
+      latest = { ...message.status, isAdmin: latest ? latest.isAdmin : message.status.isAdmin };
+      renderBanner();
+      return;
+    }
     if (message.type !== "version") return;
     window.dispatchEvent(new CustomEvent("backstay:version", { detail: message.version }));
     for (const listener of listeners) {
@@ -44,11 +119,15 @@ window.backstay = Object.freeze({
   // True once `ready` has resolved.
   get isReady() { return isReady; },
   // BackupVersion metadata, newest first (without `changes`).
-  listVersions: async () => JSON.parse(await call("list_versions")),
-  // One BackupVersion with its `changes` (the ChangeLog).
-  getVersion: async (id) => JSON.parse(await call("get_version", String(id))),
-  // Engine state: ready, user, lastError, timings... (diagnostics).
-  status: async () => JSON.parse(await call("status")),
+  listVersions: () => call("list_versions"),
+  // One BackupVersion with its `changes` (the ChangeLog). Rejects with "No version 'x'".
+  getVersion: (id) => call("get_version", String(id)),
+  // The data as it was at a version: {key: value}.
+  stateAt: (id) => call("state_at", String(id)),
+  // Engine state: ready, user, problems (each {area, message}), lastError, timings...
+  status: () => call("status"),
+  // Mark the notices shown in status().problems (area "notice") as read.
+  acknowledgeNotices: () => call("acknowledge_notices").then(refreshStatus),
   // Calls `listener(version)` for every new version, from any tab. Returns an unsubscribe function.
   onVersion(listener) {
     listeners.add(listener);

@@ -6,6 +6,26 @@
 // Uint8Array (version stores) or plain objects (journal). Errors reject with the DOMException,
 // whose name (QuotaExceededError, ...) app/browser/idb_store.py turns into Python errors.
 
+// Errors cross into Python as plain Errors whose name is the DOMException's (some DOMException
+// subclasses, such as Chromium's QuotaExceededError, do not convert through Pyodide).
+function plainError(error) {
+  if (error instanceof Error && error.constructor === Error) return error;
+  const name = (error && error.name) || "Error";
+  const plain = new Error(`${name}: ${(error && error.message) || String(error)}`);
+  plain.name = name;
+  return plain;
+}
+
+function plain(fn) {
+  return (...args) => {
+    try {
+      return Promise.resolve(fn(...args)).catch((error) => { throw plainError(error); });
+    } catch (error) {
+      return Promise.reject(plainError(error));
+    }
+  };
+}
+
 function promised(request) {
   return new Promise((resolve, reject) => {
     request.onsuccess = () => resolve(request.result);
@@ -21,7 +41,7 @@ function completed(tx) {
   });
 }
 
-export function open(name, version, stores, options = {}) {
+function open_(name, version, stores, options = {}) {
   return new Promise((resolve, reject) => {
     const req = indexedDB.open(name, version);
     req.onupgradeneeded = () => {
@@ -34,6 +54,8 @@ export function open(name, version, stores, options = {}) {
     };
     req.onsuccess = () => {
       const db = req.result;
+      // The database is being deleted or upgraded elsewhere: let it; later calls fail with
+      // InvalidStateError and the engine reopens it.
       db.onversionchange = () => db.close();
       resolve(db);
     };
@@ -42,13 +64,13 @@ export function open(name, version, stores, options = {}) {
   });
 }
 
-export async function get(db, store, key) {
+async function get_(db, store, key) {
   const tx = db.transaction(store, "readonly");
   const value = await promised(tx.objectStore(store).get(key));
   return value; // undefined when absent (None in Python; null would not be)
 }
 
-export async function getMany(db, store, keys) {
+async function getMany_(db, store, keys) {
   const tx = db.transaction(store, "readonly");
   const os = tx.objectStore(store);
   const requests = Array.from(keys, (key) => promised(os.get(key)));
@@ -58,13 +80,13 @@ export async function getMany(db, store, keys) {
   return found;
 }
 
-export async function keys(db, store) {
+async function keys_(db, store) {
   const tx = db.transaction(store, "readonly");
   return promised(tx.objectStore(store).getAllKeys());
 }
 
 // puts: [[store, key, value], ...]; deletes: [[store, key], ...]. One transaction: all or none.
-export function apply(db, puts, deletes) {
+function apply_(db, puts, deletes) {
   const names = new Set([...puts.map((p) => p[0]), ...deletes.map((d) => d[0])]);
   if (names.size === 0) return Promise.resolve();
   const tx = db.transaction([...names], "readwrite", { durability: "strict" });
@@ -79,19 +101,92 @@ export function apply(db, puts, deletes) {
   return done;
 }
 
-// Journal: entries with seq greater than `after`, oldest first, at most `limit`.
-export async function journalAfter(db, store, after, limit) {
-  const tx = db.transaction(store, "readonly");
-  const range = IDBKeyRange.lowerBound(after, true);
-  return promised(tx.objectStore(store).getAll(range, limit));
+// ---- the capture journal (the same schema as static/capture.js) ---------------------------
+export const JOURNAL = "backstay-journal";
+export const JOURNAL_VERSION = 2;
+
+function openJournal_() {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.open(JOURNAL, JOURNAL_VERSION);
+    req.onupgradeneeded = () => {
+      const db = req.result;
+      if (!db.objectStoreNames.contains("entries")) db.createObjectStore("entries", { keyPath: "seq", autoIncrement: true });
+      if (!db.objectStoreNames.contains("outcomes")) db.createObjectStore("outcomes", { keyPath: "seq" });
+      if (!db.objectStoreNames.contains("meta")) db.createObjectStore("meta");
+      const epoch = crypto.randomUUID();
+      req.transaction.objectStore("meta").add({ epoch, created: Date.now() }, "epoch").onerror = (e) => e.preventDefault();
+    };
+    req.onsuccess = () => {
+      const db = req.result;
+      db.onversionchange = () => db.close();
+      resolve(db);
+    };
+    req.onerror = () => reject(req.error);
+    req.onblocked = () => reject(new DOMException("the journal database is blocked by another tab", "InvalidStateError"));
+  });
 }
 
-export function journalDropThrough(db, store, seq) {
-  const tx = db.transaction(store, "readwrite");
+// The journal's epoch: a random id made when the journal database was created.
+async function journalEpoch_(db) {
+  const tx = db.transaction("meta", "readonly");
+  const meta = await promised(tx.objectStore("meta").get("epoch"));
+  return meta ? String(meta.epoch) : "";
+}
+
+// Entries with seq greater than `after`, oldest first, at most `limit`, each with its outcome
+// applied and without its body (hasBody says whether one is kept; journalBody reads it).
+async function journalAfter_(db, after, limit) {
+  const tx = db.transaction(["entries", "outcomes"], "readonly");
+  const range = IDBKeyRange.lowerBound(after, true);
+  const [entries, outcomes] = await Promise.all([
+    promised(tx.objectStore("entries").getAll(range, limit)),
+    promised(tx.objectStore("outcomes").getAll(range)),
+  ]);
+  const bySeq = new Map(outcomes.map((o) => [o.seq, o]));
+  return entries.map(({ body, ...entry }) => {
+    const outcome = bySeq.get(entry.seq);
+    const merged = outcome ? { ...entry, status: outcome.status, httpStatus: outcome.httpStatus, end: outcome.end } : entry;
+    if (!("hasBody" in merged)) merged.hasBody = body !== null && body !== undefined; // journal format 1
+    return merged;
+  });
+}
+
+// The body of entry `seq` as UTF-8 bytes (a Uint8Array), or null.
+async function journalBody_(db, seq) {
+  const tx = db.transaction("entries", "readonly");
+  const entry = await promised(tx.objectStore("entries").get(seq));
+  if (!entry || entry.body === null || entry.body === undefined) return null;
+  if (typeof entry.body === "string") return new TextEncoder().encode(entry.body); // format 1
+  return new Uint8Array(await entry.body.arrayBuffer());
+}
+
+function journalDropThrough_(db, seq) {
+  const tx = db.transaction(["entries", "outcomes"], "readwrite");
   const done = completed(tx);
-  tx.objectStore(store).delete(IDBKeyRange.upperBound(seq));
+  tx.objectStore("entries").delete(IDBKeyRange.upperBound(seq));
+  tx.objectStore("outcomes").delete(IDBKeyRange.upperBound(seq));
   return done;
 }
+
+// The ids of the tabs still open (each holds the Web Lock "backstay-tab-<id>", see capture.js).
+async function liveTabs_() {
+  if (!navigator.locks || !navigator.locks.query) return [];
+  const { held } = await navigator.locks.query();
+  return held.map((lock) => lock.name).filter((name) => name.startsWith("backstay-tab-"))
+    .map((name) => name.slice("backstay-tab-".length));
+}
+
+export const open = plain(open_);
+export const get = plain(get_);
+export const getMany = plain(getMany_);
+export const keys = plain(keys_);
+export const apply = plain(apply_);
+export const openJournal = plain(openJournal_);
+export const journalEpoch = plain(journalEpoch_);
+export const journalAfter = plain(journalAfter_);
+export const journalBody = plain(journalBody_);
+export const journalDropThrough = plain(journalDropThrough_);
+export const liveTabs = plain(liveTabs_);
 
 // Web Locks: resolves once this context holds `name`, with a function that releases it.
 export function acquireLock(name) {

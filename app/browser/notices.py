@@ -1,0 +1,57 @@
+"""Notices: what Backstay must tell an administrator until they have read it (a journal that
+was reset, a history deleted from the browser, a write that could not be recorded).
+
+They are kept in the version store (``meta/notices``), so they outlive a reload, and in memory
+for status(), which must answer without waiting on storage.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from app.core.ports import Batch, VersionStore
+
+NOTICES_KEY = "notices"
+#: Only the newest notices are kept.
+LIMIT = 20
+
+
+class Notices:
+    def __init__(self) -> None:
+        self._store: VersionStore | None = None
+        self._items: list[dict[str, Any]] = []
+
+    async def attach(self, store: VersionStore) -> None:
+        """Read the notices of ``store`` (the store just opened)."""
+        self._store = store
+        stored = await store.get("meta", NOTICES_KEY)
+        try:
+            items = json.loads(stored) if stored else []
+        except ValueError:
+            items = []
+        self._items = [item for item in items if isinstance(item, dict) and "id" in item]
+
+    async def add(self, notice_id: str, text: str) -> None:
+        self._items = [item for item in self._items if item["id"] != notice_id]
+        self._items.append({"id": notice_id, "text": text, "time": int(time.time() * 1000)})
+        self._items = self._items[-LIMIT:]
+        await self._save()
+
+    async def text(self, notice_id: str) -> str:
+        return next((str(item["text"]) for item in self._items if item["id"] == notice_id), "")
+
+    def cached(self) -> list[str]:
+        return [str(item["text"]) for item in self._items]
+
+    async def clear(self) -> None:
+        self._items = []
+        await self._save()
+
+    async def _save(self) -> None:
+        if self._store is None:
+            return
+        batch = Batch()
+        batch.put("meta", NOTICES_KEY, json.dumps(self._items).encode("utf-8"))
+        await self._store.apply(batch)

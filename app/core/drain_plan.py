@@ -1,0 +1,141 @@
+"""What the engine does next with the capture journal: the whole decision, without a browser.
+
+The store's order is the truth. Writes to one key that overlap in flight (their request
+intervals [start, end] intersect: several tabs, or saves that are not awaited) may be applied by
+the store in any order, so their bodies cannot say which one the store kept. Such a group is
+settled by reading the key back once every write of the group has finished; the read is
+recorded, and its interval becomes the key's *live read* (kept in the head pointer). Then:
+
+- an entry that finished before the key's last live read started is already in the head
+  (the read saw it or something newer): it records nothing;
+- an entry whose interval intersects the last live read may or may not be in what was read:
+  the key is read again once it has finished;
+- an entry that overlaps no other write of its key, and starts after the last live read ended,
+  was applied after everything recorded so far and before anything that starts after it ends:
+  its body is the key's next state.
+
+So every recorded state of a key is a state the store held, in the order it held them (see
+docs/ARCHITECTURE.md, "The invariant"). Writes that failed change nothing and are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from app.core.journal_entry import JournalEntry
+from app.core.scope import is_versioned
+
+#: A request still unanswered this long after it was made, in a tab that is still open, is
+#: given up on: its outcome is treated as unknown (the store is read).
+PENDING_LIMIT_MS = 60_000
+#: A request whose tab closed before the answer may still reach the store for a while; after
+#: this long from its start it is taken to have reached it or never to.
+CLOSED_TAB_GRACE_MS = 10_000
+
+#: A key's last live read: (start, end) in ms since the epoch.
+LiveRead = tuple[int, int]
+
+
+class Action(Enum):
+    WAIT = "wait"        # an outcome is not known yet: stop draining, come back later
+    SKIP = "skip"        # record nothing for this entry (failed, out of scope, already in the head)
+    BODY = "body"        # the key's new value is the entry's body
+    DELETE = "delete"    # the key was deleted
+    READ = "read"        # read the key's live value (the outcome or the order is not known)
+
+
+@dataclass(frozen=True)
+class Step:
+    action: Action
+    entry: JournalEntry
+    reason: str = ""
+    #: For WAIT: when it is worth looking again (ms since the epoch; 0 = at the next wake-up).
+    retry_at: int = 0
+    #: For READ: how many captured writes the read settles.
+    writes: int = 1
+
+
+def settled_at(entry: JournalEntry, *, now_ms: int, live_tabs: Collection[str]) -> int | None:
+    """When the entry's request was over (no later effect on the store), or None if it may
+    still be going on."""
+    if entry.status != "pending":
+        return entry.end or entry.start
+    if entry.tab and entry.tab not in live_tabs:
+        return entry.start + CLOSED_TAB_GRACE_MS
+    if now_ms - entry.start >= PENDING_LIMIT_MS:
+        return entry.start + PENDING_LIMIT_MS
+    return None
+
+
+def _matters(entry: JournalEntry, head_keys: Collection[str]) -> bool:
+    """Whether the entry may have changed the store."""
+    if entry.status == "failed" or not is_versioned(entry.key, entry.collection):
+        return False
+    # A get-or-set default is stored only when the key is absent.
+    return not (entry.initial and entry.key in head_keys)
+
+
+def _overlap(a: tuple[int, int | None], b: tuple[int, int | None]) -> bool:
+    a_end = a[1] if a[1] is not None else float("inf")
+    b_end = b[1] if b[1] is not None else float("inf")
+    return a[0] <= b_end and b[0] <= a_end
+
+
+def plan_next(
+    entries: Sequence[JournalEntry],
+    *,
+    live_reads: Mapping[str, LiveRead],
+    head_keys: Collection[str],
+    now_ms: int,
+    live_tabs: Collection[str],
+) -> Step | None:
+    """The step for ``entries[0]`` (entries: the undrained journal, in seq order), or None when
+    there is nothing to drain."""
+    if not entries:
+        return None
+    first = entries[0]
+    if not _matters(first, head_keys):
+        return Step(Action.SKIP, first, "failed" if first.status == "failed" else "not versioned")
+    intervals = {
+        entry.seq: (entry.start, settled_at(entry, now_ms=now_ms, live_tabs=live_tabs))
+        for entry in entries
+        if entry.key == first.key and entry.collection == first.collection and _matters(entry, head_keys)
+    }
+    start, end = intervals[first.seq]
+    read = live_reads.get(first.key)
+    if read is not None and end is not None and end < read[0]:
+        return Step(Action.SKIP, first, "already in the head")
+    if end is None:
+        return Step(Action.WAIT, first, "waiting for the answer to this write")
+    # The group: every write of the key linked to this one by overlapping intervals.
+    group = {first.seq}
+    frontier = [first.seq]
+    while frontier:
+        current = intervals[frontier.pop()]
+        for seq, interval in intervals.items():
+            if seq not in group and _overlap(current, interval):
+                group.add(seq)
+                frontier.append(seq)
+    reasons = []
+    if len(group) > 1:
+        reasons.append(f"{len(group)} writes overlapped")
+    if first.status != "ok":
+        reasons.append("its outcome is unknown")
+    if first.op == "set" and not first.has_body:
+        reasons.append("its body was not kept")
+    if first.initial:
+        reasons.append("a default is stored only if the key is absent")
+    if read is not None and start <= read[1]:
+        reasons.append("it overlapped the last read of the key")
+    if not reasons:
+        return Step(Action.DELETE if first.op == "delete" else Action.BODY, first)
+    ends = [intervals[seq][1] for seq in group]
+    if any(value is None for value in ends):
+        return Step(Action.WAIT, first, "waiting for overlapping writes to finish")
+    last = max(value for value in ends if value is not None)
+    if now_ms <= last:
+        return Step(Action.WAIT, first, "waiting until the writes have reached the store",
+                    retry_at=last + 1)
+    return Step(Action.READ, first, "; ".join(reasons), writes=len(group))

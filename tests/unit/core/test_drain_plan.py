@@ -1,0 +1,188 @@
+"""The drain planner: examples of each rule, and a property that simulates a store applying
+overlapping writes in an order of its own and checks the recorded history against it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.core.drain_plan import CLOSED_TAB_GRACE_MS, PENDING_LIMIT_MS, Action, plan_next
+from app.core.journal_entry import JournalEntry
+
+KEY = "w3-hotel-guests"
+NOW = 1_700_000_100_000
+TAB = "tab-a"
+
+
+def entry(seq: int, start: int, end: int, **fields: Any) -> JournalEntry:
+    raw: dict[str, Any] = {"seq": seq, "key": KEY, "op": "set", "hasBody": True, "start": start,
+                           "end": end, "tab": TAB, "status": "ok" if end else "pending",
+                           "httpStatus": 200 if end else 0}
+    return JournalEntry.from_dict({**raw, **fields})
+
+
+def plan(entries: list[JournalEntry], reads: dict[str, tuple[int, int]] | None = None,
+         now: int = NOW, live_tabs: tuple[str, ...] = (TAB,), head_keys: tuple[str, ...] = (KEY,)) -> Any:
+    return plan_next(entries, live_reads=reads or {}, head_keys=head_keys, now_ms=now, live_tabs=live_tabs)
+
+
+def test_nothing_to_drain() -> None:
+    assert plan([]) is None
+
+
+def test_a_lone_write_records_its_body_or_its_deletion() -> None:
+    assert plan([entry(1, NOW - 100, NOW - 50)]).action is Action.BODY
+    assert plan([entry(1, NOW - 100, NOW - 50, op="delete", hasBody=False)]).action is Action.DELETE
+
+
+def test_failed_and_unversioned_writes_record_nothing() -> None:
+    assert plan([entry(1, NOW - 100, NOW - 50, status="failed", httpStatus=400)]).action is Action.SKIP
+    assert plan([entry(1, NOW - 100, NOW - 50, key="backstay:x")]).action is Action.SKIP
+    assert plan([entry(1, NOW - 100, NOW - 50, collection="drafts")]).action is Action.SKIP
+
+
+def test_a_pending_write_of_an_open_tab_is_waited_for() -> None:
+    assert plan([entry(1, NOW - 100, 0)]).action is Action.WAIT
+
+
+def test_a_pending_write_of_a_closed_tab_is_read_back_after_the_grace() -> None:
+    early = entry(1, NOW - 100, 0)
+    step = plan([early], live_tabs=())
+    assert step.action is Action.WAIT and step.retry_at == early.start + CLOSED_TAB_GRACE_MS + 1
+    assert plan([early], live_tabs=(), now=NOW + CLOSED_TAB_GRACE_MS).action is Action.READ
+
+
+def test_a_write_unanswered_for_too_long_is_read_back() -> None:
+    assert plan([entry(1, NOW - PENDING_LIMIT_MS - 1, 0)]).action is Action.READ
+
+
+def test_an_unknown_outcome_or_a_lost_body_is_read_back() -> None:
+    assert plan([entry(1, NOW - 100, NOW - 50, status="unknown", httpStatus=0)]).action is Action.READ
+    assert plan([entry(1, NOW - 100, NOW - 50, hasBody=False)]).action is Action.READ
+
+
+def test_overlapping_writes_are_read_back_once_all_have_finished() -> None:
+    a, b = entry(1, NOW - 100, NOW - 40), entry(2, NOW - 90, 0)
+    assert plan([a, b]).action is Action.WAIT
+    b = entry(2, NOW - 90, NOW - 30)
+    step = plan([a, b])
+    assert step.action is Action.READ and step.writes == 2
+    # Once read, both finished before the read started: they are in the head.
+    reads = {KEY: (NOW - 20, NOW - 10)}
+    assert plan([a, b], reads).action is Action.SKIP
+    assert plan([b], reads).action is Action.SKIP
+
+
+def test_overlap_is_transitive_and_per_key() -> None:
+    a, b, c = entry(1, 0, 10), entry(2, 9, 20), entry(3, 19, 30)
+    other = entry(4, 0, 30, key="w3-hotel-rooms")
+    assert plan([a, b, c, other], now=100).writes == 3
+    assert plan([other], now=100).action is Action.BODY
+
+
+def test_a_failed_write_does_not_make_others_ambiguous() -> None:
+    a, b = entry(1, 0, 10), entry(2, 5, 15, status="failed", httpStatus=503)
+    assert plan([a, b], now=100).action is Action.BODY
+
+
+def test_a_write_that_overlapped_the_last_read_is_read_again() -> None:
+    late = entry(1, 100, 300)
+    assert plan([late], {KEY: (200, 250)}, now=1000).action is Action.READ
+    assert plan([late], {KEY: (50, 90)}, now=1000).action is Action.BODY
+
+
+def test_a_default_matters_only_for_a_key_the_head_lacks() -> None:
+    default = entry(1, 0, 10, initial=True)
+    assert plan([default], now=100).action is Action.SKIP
+    assert plan([default], now=100, head_keys=()).action is Action.READ
+
+
+def test_a_beacon_is_read_back_after_it_has_had_time_to_arrive() -> None:
+    beacon = entry(1, NOW - 10, NOW + 5000, status="unknown", httpStatus=0, via="beacon")
+    assert plan([beacon]).action is Action.WAIT
+    assert plan([beacon], now=NOW + 5001).action is Action.READ
+
+
+# ---- the property --------------------------------------------------------------------------
+
+@dataclass
+class Write:
+    start: int
+    applied: int  # when the store applied it (start < applied < end), or -1: never
+    end: int
+    value: int
+    status: str
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> tuple[list[Write], int, set[int]]:
+    count = draw(st.integers(1, 8))
+    writes = []
+    for value in range(1, count + 1):
+        start = draw(st.integers(0, 60))
+        applied = start + draw(st.integers(1, 20))
+        end = applied + draw(st.integers(1, 20))
+        status = draw(st.sampled_from(["ok", "ok", "ok", "failed", "unknown"]))
+        if status == "failed" or (status == "unknown" and draw(st.booleans())):
+            applied = -1
+        writes.append(Write(start, applied, end, value, status))
+    engine_start = draw(st.integers(0, 100))
+    closed = set(draw(st.lists(st.integers(1, count), max_size=2)))  # writes whose tab closed
+    return writes, engine_start, closed
+
+
+def store_at(writes: list[Write], time: float) -> int:
+    applied = sorted((w.applied, w.value) for w in writes if 0 <= w.applied < time)
+    return applied[-1][1] if applied else 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(scenarios())
+def test_every_recorded_state_is_one_the_store_held_in_its_order(scenario: Any) -> None:
+    writes, engine_start, closed = scenario
+    by_seq = sorted(writes, key=lambda w: (w.start, w.value))
+    truth = [0] + [value for _, value in sorted((w.applied, w.value) for w in by_seq if w.applied >= 0)]
+
+    # The engine starts: its baseline reads the store over [t, t + 1].
+    now = engine_start
+    recorded = [store_at(writes, now + 0.5)]
+    reads = {KEY: (now, now + 1)}
+    now += 1
+    drained = 0
+    while now < 100_000:
+        visible = []
+        for seq, w in enumerate(by_seq[drained:], start=drained + 1):
+            if w.start > now:
+                break
+            tab = "closed" if w.value in closed else TAB
+            if w.end <= now and tab == TAB:
+                visible.append(entry(seq, w.start, w.end, status=w.status, tab=tab))
+            else:
+                visible.append(entry(seq, w.start, 0, status="pending", tab=tab))
+        step = plan(visible, reads, now=now, live_tabs=(TAB,))
+        if step is None or step.action is Action.WAIT:
+            if drained == len(by_seq) and now > max(w.end for w in writes) + CLOSED_TAB_GRACE_MS:
+                break
+            now = max(now + 1, step.retry_at if step else 0)
+            continue
+        if step.action is Action.BODY:
+            recorded.append(by_seq[step.entry.seq - 1].value)
+        elif step.action is Action.READ:
+            recorded.append(store_at(writes, now + 0.5))
+            reads = {KEY: (now, now + 1)}
+            now += 1
+        drained += 1
+        now += 1
+
+    assert drained == len(by_seq)
+    assert recorded[-1] == truth[-1], (recorded, truth)
+    # Collapse repeats: a read that finds what was recorded before is not a new state.
+    states = [value for i, value in enumerate(recorded) if i == 0 or value != recorded[i - 1]]
+    position = 0
+    for value in states:
+        while position < len(truth) and truth[position] != value:
+            position += 1
+        assert position < len(truth), f"recorded {states} is not in the store's order {truth}"
