@@ -3,6 +3,7 @@ SQLite data directory) and Debian's Chromium driven by Playwright."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,30 @@ def server(tmp_path: Path) -> Iterator[Server]:
     srv.start()
     yield srv
     srv.stop()
+
+
+@pytest.fixture
+def disk_page(browser_type: Any, browser_type_launch_args: dict[str, Any], tmp_path: Path) -> Iterator[Any]:
+    """A page of a fresh on-disk profile (IndexedDB on disk, real quota), like a user's browser."""
+    context = browser_type.launch_persistent_context(str(tmp_path / "profile"), **browser_type_launch_args)
+    yield context.pages[0] if context.pages else context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 48 MiB file system (tmpfs) for a browser profile: the browser really runs out of
+    space there. Mounting needs root, as the test machines are."""
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"mounting a small tmpfs for the storage-full test needs root: {done.stderr}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 @pytest.fixture

@@ -76,8 +76,12 @@ class Server:
             raise
 
     def kv_set(self, key: str, value: Any) -> None:
+        self.kv_set_text(key, json.dumps(value))
+
+    def kv_set_text(self, key: str, text: str) -> None:
+        """Store JSON text as it is (as a client other than the PMS might write it)."""
         request = urllib.request.Request(
-            f"{self.url}/_spark/kv/{quote(key, safe='')}", data=json.dumps(value).encode(),
+            f"{self.url}/_spark/kv/{quote(key, safe='')}", data=text.encode(),
             method="POST", headers={"Content-Type": "text/plain"})
         urllib.request.urlopen(request).read()
 

@@ -18,7 +18,8 @@ class StorageClosed(StoreError):
 
 def _translate(error: JsException, doing: str) -> StoreError:
     name = error_name(error)
-    if name == "QuotaExceededError":
+    if name == "QuotaExceededError" or (name in ("DataError", "UnknownError") and "IOError" in str(error)):
+        # Out of quota, or the disk itself is full (Chromium: "Failed to write blobs (IOError)").
         return StoreFull(f"the browser's storage is full while {doing}; nothing was written")
     if name == "InvalidStateError":
         return StorageClosed(f"the database was closed while {doing}")

@@ -56,6 +56,7 @@ class Chain:
         self._values: dict[str, Json] = {}
         self._history: History | None = None
         self._blob_keys: set[str] | None = None
+        self._pending_blobs: set[str] = set()
         # Bumped by every change of the store made here, so that a history loaded while a
         # commit interleaved with the load is never kept (it would miss that commit).
         self._generation = 0
@@ -256,6 +257,7 @@ class Chain:
             or previous.bytes_since_checkpoint + len(encoded) >= self._checkpoint_bytes
         )
         size = len(encoded)
+        self._pending_blobs = set()
         if checkpoint:
             size += await self._put_blobs(batch, module_hashes, canonical)
         new_state_hash = state_hash(module_hashes)
@@ -285,6 +287,8 @@ class Chain:
                 batch.delete("head", delta.key)
         batch.put("meta", HEAD_KEY, head.encode())
         await self._store.apply(batch)
+        if self._blob_keys is not None:
+            self._blob_keys |= self._pending_blobs
         self._head = head
         self._generation += 1
         if self._history is not None:
@@ -312,7 +316,7 @@ class Chain:
             batch.put("blobs", module_hash, blob)
             pending.add(module_hash)
             written += len(blob)
-        self._blob_keys |= pending  # harmless if the batch fails: existence is re-checked on open
+        self._pending_blobs |= pending  # known to exist only once the batch is applied
         return written
 
     # ---- reading ----------------------------------------------------------------------------

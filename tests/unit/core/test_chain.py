@@ -378,3 +378,19 @@ def test_unusual_json_is_recorded_losslessly() -> None:
         assert await again.record({ROOMS: '{"a\\ud83d": -10e399}'}, created_by="desk") is None
 
     asyncio.run(scenario())
+
+
+def test_a_checkpoint_that_failed_to_commit_writes_its_blobs_when_retried() -> None:
+    async def scenario() -> None:
+        chain, store, _ = build_chain(checkpoint_every=1)
+        await chain.record({"k": "[]"}, created_by="a")
+        store.fail_next_apply = True
+        with pytest.raises(StoreError):
+            await chain.record({"k": '[{"id":"1"}]'}, created_by="a")  # a checkpoint
+        version = await chain.record({"k": '[{"id":"1"}]'}, created_by="a")
+        assert version is not None and version.kind == "checkpoint"
+        report = await chain.verify(full=True)
+        assert report.ok, report.problems
+        assert await chain.state_at(version.id) == {"k": [{"id": "1"}]}
+
+    asyncio.run(scenario())

@@ -1,0 +1,216 @@
+"""Trust: one regression test per way the history could go wrong or recording stop silently.
+Real Chromium, real server, real IndexedDB."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from harness import Server, versions, wait_ready, wait_versions
+
+GUESTS = "w3-hotel-guests"
+
+
+def open_app(page: Any, server: Server) -> None:
+    page.goto(server.url + "/")
+    wait_ready(page)
+
+
+def status(page: Any) -> dict[str, Any]:
+    return dict(page.evaluate("() => window.backstay.status()"))
+
+
+def wait_for(page: Any, check: Callable[[], Any], what: str, timeout_s: float = 45) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}; status: {status(page)}")
+        page.wait_for_timeout(200)
+
+
+def head_state(page: Any) -> dict[str, Any]:
+    latest = versions(page)[0]
+    return dict(page.evaluate("id => window.backstay.stateAt(id)", latest["id"]))
+
+
+def settled(page: Any, server: Server, key: str) -> bool:
+    """The engine has drained everything and its head holds what the store holds."""
+    state = status(page)
+    return state["waiting"] == 0 and head_state(page).get(key) == server.kv_get(key)
+
+
+def test_unusual_but_valid_json_is_recorded_and_never_wedges_the_engine(page: Any, server: Server) -> None:
+    open_app(page, server)
+    wait_versions(page, 1)
+    # A name cut in half by a field-length limit: a lone surrogate (JSON.stringify escapes it).
+    page.evaluate("""() => window.spark.kv.set('w3-hotel-guests',
+        [{id: 'g-1', firstName: '😀'.slice(0, 1), lastName: 'Cut'}])""")
+    wait_versions(page, 2)
+    # A number beyond a double, written by a client that is not JavaScript.
+    server.kv_set_text(GUESTS, '[{"id":"g-1","firstName":"A","balance":1e400,"big":123456789012345678901234567890}]')
+    page.reload()
+    wait_ready(page)  # ready resolves: the engine is not wedged
+    found = wait_versions(page, 3)
+    detail = page.evaluate("id => window.backstay.getVersion(id)", found[0]["id"])
+    assert "while Backstay was not running" in detail["description"]
+    after = detail["changes"][0]["after"]
+    assert after["balance"] == float("inf")  # JavaScript reads 1e400 as Infinity
+    surrogate = page.evaluate("id => window.backstay.stateAt(id)", found[1]["id"])[GUESTS][0]["firstName"]
+    assert surrogate == page.evaluate("() => '😀'.slice(0, 1)")
+    page.evaluate("() => window.spark.kv.set('w3-hotel-guests', [{id: 'g-2', firstName: 'Next'}])")
+    assert len(wait_versions(page, 4)) == 4
+    assert status(page)["lastError"] == ""
+
+
+def test_storage_full_is_reported_and_the_writes_recorded_once_there_is_room(
+        browser_type: Any, browser_type_launch_args: dict[str, Any], small_disk: Path, server: Server) -> None:
+    filler = small_disk / "filler"
+    filler.write_bytes(b"\0" * 20 * 1024 * 1024)  # what the user frees later
+    context = browser_type.launch_persistent_context(str(small_disk / "profile"), **browser_type_launch_args)
+    try:
+        page = context.pages[0]
+        open_app(page, server)
+        wait_versions(page, 1)
+        keys = []
+        for n in range(6):
+            key = f"w3-hotel-guests-{n}"
+            answer = page.evaluate("""async (key) => {
+                const guests = Array.from({length: 26000}, (_, i) => ({id: 'g-' + i, firstName: 'Guest ' + i,
+                    note: Array.from({length: 12}, () => Math.random().toString(36).slice(2)).join(' ')}));
+                const res = await fetch('/_spark/kv/' + key, {method: 'POST', body: JSON.stringify(guests)});
+                return res.status; }""", key)
+            assert answer == 200  # the PMS's own writes are unaffected
+            keys.append(key)
+            page.wait_for_timeout(3000)
+            if "Storage full" in status(page)["lastError"]:
+                break
+        assert "Storage full: delete old versions or free space" in status(page)["lastError"]
+        banner = page.get_by_test_id("backstay-banner")
+        banner.wait_for(timeout=15_000)
+        assert "Storage full" in banner.inner_text()
+        assert status(page)["waiting"] >= 1
+        filler.unlink()  # room again
+        wait_for(page, lambda: status(page)["lastError"] == "" and status(page)["waiting"] == 0,
+                 "the waiting writes to be recorded")
+        head = head_state(page)
+        for key in keys:
+            assert head[key] == server.kv_get(key)
+        banner.wait_for(state="detached", timeout=15_000)
+    finally:
+        context.close()
+
+
+def test_concurrent_writes_to_one_key_end_with_the_value_the_store_kept(context: Any, server: Server) -> None:
+    first, second = context.new_page(), context.new_page()
+    open_app(first, server)
+    wait_versions(first, 1)
+    open_app(second, server)
+    burst = """(tag) => Promise.all(Array.from({length: 10}, (_, i) => fetch('/_spark/kv/w3-hotel-guests',
+        {method: 'POST', body: JSON.stringify([{id: 'g-' + tag + '-' + i, firstName: tag + i}])})))"""
+    for _ in range(3):
+        first.evaluate(f"() => {{ ({burst})('a'); }}")
+        second.evaluate(f"() => {{ ({burst})('b'); }}")
+        wait_for(first, lambda: settled(first, server, GUESTS), "the engine to settle")
+    # Every version's value of the key is one the store held.
+    values = {str(server.kv_get(GUESTS))}
+    for tag in "ab":
+        values |= {str([{"id": f"g-{tag}-{i}", "firstName": f"{tag}{i}"}]) for i in range(10)}
+    for version in versions(first)[:-1]:
+        state = first.evaluate("id => window.backstay.stateAt(id)", version["id"])
+        assert str(state[GUESTS]) in values
+
+
+def test_a_first_start_with_queued_writes_invents_no_history(page: Any, server: Server) -> None:
+    page.goto(server.url + "/", wait_until="commit")
+    page.wait_for_function("() => window.__backstayCapture !== undefined")
+    page.evaluate("""async () => {
+        for (const name of ['V1', 'V2', 'V3']) {
+            await fetch('/_spark/kv/w3-hotel-guests', {method: 'POST',
+                body: JSON.stringify([{id: 'g-1', firstName: name}])});
+        } }""")
+    wait_ready(page)
+    page.wait_for_timeout(2500)
+    found = versions(page)
+    # The baseline holds V3; no version goes from V3 back to V1.
+    assert head_state(page)[GUESTS] == [{"id": "g-1", "firstName": "V3"}]
+    for version in found:
+        state = page.evaluate("id => window.backstay.stateAt(id)", version["id"])
+        assert state.get(GUESTS) in (None, [{"id": "g-1", "firstName": "V3"}])
+
+
+def test_a_deleted_journal_is_reported_and_later_edits_are_versioned(page: Any, server: Server) -> None:
+    open_app(page, server)
+    page.evaluate("() => window.spark.kv.set('w3-hotel-guests', [{id: 'g-1', firstName: 'Ada'}])")
+    wait_versions(page, 2)
+    page.evaluate("""() => new Promise((resolve) => {
+        const req = indexedDB.deleteDatabase('backstay-journal');
+        req.onsuccess = req.onerror = req.onblocked = () => resolve(); })""")
+    page.evaluate("() => window.spark.kv.set('w3-hotel-guests', [{id: 'g-1', firstName: 'Grace'}])")
+    wait_for(page, lambda: settled(page, server, GUESTS), "the edit after the reset to be recorded")
+    assert "capture journal was deleted" in status(page)["lastError"]
+    page.evaluate("() => window.spark.kv.set('w3-hotel-guests', [{id: 'g-1', firstName: 'Linus'}])")
+    wait_for(page, lambda: head_state(page)[GUESTS][0]["firstName"] == "Linus", "a later edit")
+
+
+def test_a_history_deleted_while_the_page_is_open_is_reported_not_hidden(page: Any, server: Server) -> None:
+    open_app(page, server)
+    page.evaluate("() => window.spark.kv.set('w3-hotel-guests', [{id: 'g-1', firstName: 'Ada'}])")
+    wait_versions(page, 2)
+    page.evaluate("""() => new Promise((resolve) => {
+        const req = indexedDB.deleteDatabase('backstay');
+        req.onsuccess = req.onerror = req.onblocked = () => resolve(); })""")
+    page.evaluate("() => window.spark.kv.set('w3-hotel-guests', [{id: 'g-1', firstName: 'Grace'}])")
+    wait_for(page, lambda: "history was deleted" in status(page)["lastError"], "the loss to be reported")
+    wait_for(page, lambda: settled(page, server, GUESTS), "recording to go on")
+    page.reload()
+    wait_ready(page)
+    assert "history was deleted" in status(page)["lastError"]  # still said after a reload
+    page.evaluate("() => window.backstay.acknowledgeNotices()")
+    assert "history was deleted" not in status(page)["lastError"]
+
+
+def test_xhr_and_beacon_writes_are_captured_with_their_author(page: Any, server: Server) -> None:
+    open_app(page, server)
+    wait_versions(page, 1)
+    page.evaluate("""() => new Promise((resolve) => {
+        const xhr = new XMLHttpRequest();
+        xhr.open('POST', '/_spark/kv/w3-hotel-guests');
+        xhr.onloadend = resolve;
+        xhr.send(JSON.stringify([{id: 'x-1', firstName: 'Xhr'}])); })""")
+    found = wait_versions(page, 2)
+    assert found[0]["createdBy"] == "admin"
+    assert "while Backstay was not running" not in found[0]["description"]
+    assert page.evaluate("""() => navigator.sendBeacon('/_spark/kv/w3-hotel-guests',
+        JSON.stringify([{id: 'x-1', firstName: 'Xhr'}, {id: 'b-1', firstName: 'Beacon'}]))""")
+    found = wait_versions(page, 3, timeout_s=30)
+    assert found[0]["createdBy"] == "admin"
+    detail = page.evaluate("id => window.backstay.getVersion(id)", found[0]["id"])
+    assert [(c["action"], c["recordId"]) for c in detail["changes"]] == [("create", "b-1")]
+
+
+def test_writes_of_a_tab_closed_mid_burst_keep_their_author(context: Any, server: Server) -> None:
+    keeper = context.new_page()
+    open_app(keeper, server)
+    wait_versions(keeper, 1)
+    closing = context.new_page()
+    open_app(closing, server)
+    closing.evaluate("""() => { for (let i = 0; i < 15; i++) {
+        fetch('/_spark/kv/w3-hotel-guests', {method: 'POST',
+              body: JSON.stringify(Array.from({length: i + 1}, (_, n) => ({id: 'c-' + n, firstName: 'C' + n})))});
+        } }""")
+    closing.close()
+    wait_for(keeper, lambda: settled(keeper, server, GUESTS), "the burst to be settled", timeout_s=60)
+    assert all(version["createdBy"] == "admin" for version in versions(keeper))
+
+
+def test_an_unknown_version_is_a_clear_error(page: Any, server: Server) -> None:
+    open_app(page, server)
+    message = page.evaluate("""async () => {
+        try { await window.backstay.getVersion('no-such-id'); return 'resolved'; }
+        catch (error) { return error.message; } }""")
+    assert message == "No version 'no-such-id'"
