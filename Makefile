@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= $(or $(BACKSTAY_PORT),8000)
 
-.PHONY: run test setup-run setup-test vendor chromium unit e2e bench lint clean
+.PHONY: run test setup-run setup-test vendor chromium unit e2e bench lint torture clean
 
 run: setup-run
 	BACKSTAY_PORT=$(PORT) $(PY) -m app.server
@@ -19,6 +19,16 @@ unit: setup-test
 
 e2e: setup-test
 	$(PY) -m pytest e2e
+
+# The randomized torture test with many seeds; its figures go to torture-report.jsonl.
+TORTURE_SEEDS ?= 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20
+TORTURE_STEPS ?= 80
+torture: setup-test
+	rm -f torture-report.jsonl
+	BACKSTAY_TORTURE_SEEDS=$(TORTURE_SEEDS) BACKSTAY_TORTURE_STEPS=$(TORTURE_STEPS) \
+	BACKSTAY_TORTURE_REPORT=$(CURDIR)/torture-report.jsonl $(PY) -m pytest e2e/test_torture.py -q
+	$(PY) -c "import json; r=[json.loads(l) for l in open('torture-report.jsonl')]; \
+	print(f'torture: {len(r)} runs, {sum(x[\"writes\"] for x in r)} writes, {sum(len(x[\"violations\"]) for x in r)} violations')"
 
 bench: setup-test
 	$(PY) -m bench.bench_core

@@ -52,7 +52,8 @@ def test_unusual_but_valid_json_is_recorded_and_never_wedges_the_engine(page: An
         [{id: 'g-1', firstName: '😀'.slice(0, 1), lastName: 'Cut'}])""")
     wait_versions(page, 2)
     # A number beyond a double, written by a client that is not JavaScript.
-    server.kv_set_text(GUESTS, '[{"id":"g-1","firstName":"A","balance":1e400,"big":123456789012345678901234567890}]')
+    server.kv_set_text(
+        GUESTS, '[{"id":"g-1","firstName":"A","balance":1e400,"big":123456789012345678901234567890}]')
     page.reload()
     wait_ready(page)  # ready resolves: the engine is not wedged
     found = wait_versions(page, 3)
@@ -68,7 +69,8 @@ def test_unusual_but_valid_json_is_recorded_and_never_wedges_the_engine(page: An
 
 
 def test_storage_full_is_reported_and_the_writes_recorded_once_there_is_room(
-        browser_type: Any, browser_type_launch_args: dict[str, Any], small_disk: Path, server: Server) -> None:
+        browser_type: Any, browser_type_launch_args: dict[str, Any], small_disk: Path,
+        server: Server) -> None:
     filler = small_disk / "filler"
     filler.write_bytes(b"\0" * 20 * 1024 * 1024)  # what the user frees later
     context = browser_type.launch_persistent_context(str(small_disk / "profile"), **browser_type_launch_args)
@@ -201,7 +203,8 @@ def test_writes_of_a_tab_closed_mid_burst_keep_their_author(context: Any, server
     open_app(closing, server)
     closing.evaluate("""() => { for (let i = 0; i < 15; i++) {
         fetch('/_spark/kv/w3-hotel-guests', {method: 'POST',
-              body: JSON.stringify(Array.from({length: i + 1}, (_, n) => ({id: 'c-' + n, firstName: 'C' + n})))});
+              body: JSON.stringify(Array.from({length: i + 1},
+                                             (_, n) => ({id: 'c-' + n, firstName: 'C' + n})))});
         } }""")
     closing.close()
     wait_for(keeper, lambda: settled(keeper, server, GUESTS), "the burst to be settled", timeout_s=60)
