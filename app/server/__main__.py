@@ -10,10 +10,16 @@ import uvicorn
 
 from app.server.app import create_app
 from app.server.config import Config, ConfigError
+from app.server.faults import Faults
 
 
 class _AnnouncingServer(uvicorn.Server):
-    """A uvicorn server that prints the URL once the socket is actually listening."""
+    """A uvicorn server that prints the URL once the socket is actually listening, and that
+    releases requests held by a test fault when it stops (uvicorn waits for every open request)."""
+
+    def __init__(self, config: uvicorn.Config, faults: Faults | None) -> None:
+        super().__init__(config)
+        self._faults = faults
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
@@ -22,8 +28,17 @@ class _AnnouncingServer(uvicorn.Server):
             url = f"http://{self.config.host}:{port}/"
             print(f"\nBackstay is running at {url}  (Ctrl+C stops it)\n", flush=True)
 
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self._faults is not None:
+            self._faults.release_all()
+        await super().shutdown(sockets=sockets)
+
 
 def main() -> int:
+    # A thread that waits for the GIL asks for it after this long (default 5 ms). While a large
+    # value is checked in the thread pool, a small request needs the GIL several times over;
+    # 1 ms keeps it answered in a few ms rather than tens.
+    sys.setswitchinterval(0.001)
     try:
         config = Config.from_env(os.environ)
     except ConfigError as problem:
@@ -33,7 +48,8 @@ def main() -> int:
     print(f"Backstay data: {config.database_path.resolve()}", flush=True)
     app = create_app(config)
     server = _AnnouncingServer(
-        uvicorn.Config(app, host=config.host, port=config.port, log_level="info", access_log=False)
+        uvicorn.Config(app, host=config.host, port=config.port, log_level="info", access_log=False),
+        app.state.faults,
     )
     try:
         server.run()

@@ -7,6 +7,8 @@ Routes:
   GET /_backstay/sample       sample hotel data (sample_feed.SampleFeed)
   GET /_backstay/avatar.svg   the user's avatar (local, so the page needs no outside request)
   GET /_backstay/app.zip      the browser's Python packages as one zip (app_bundle.AppBundle)
+  /_backstay/faults, /_backstay/faults/log   the test-only fault switch (faults.Faults), only
+                              with Config.faults (BACKSTAY_FAULTS=1); otherwise 404
   everything else             the project's static files (static_site.StaticSite) or 404
 Every error is JSON: {"error": "..."}.
 """
@@ -25,6 +27,7 @@ from starlette.routing import BaseRoute, Route
 
 from app.server.app_bundle import AppBundle
 from app.server.config import Config, SparkUser
+from app.server.faults import Faults, absent_routes
 from app.server.kv_api import KvApi, error
 from app.server.kv_store import SqliteKv
 from app.server.sample_feed import SampleFeed
@@ -35,7 +38,8 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 def create_app(config: Config) -> Starlette:
     """Build the server for `config`. Opens the SQLite store now; closes it at shutdown."""
-    store = SqliteKv.open(config.database_path)
+    store = SqliteKv.open(config.database_path, log_applied=config.faults)
+    faults = Faults(store) if config.faults else None
     site = StaticSite(config.project_root)
     routes: list[BaseRoute] = [
         *KvApi(store, config.max_value_bytes).routes(),
@@ -44,6 +48,7 @@ def create_app(config: Config) -> Starlette:
         Route("/_backstay/sample", SampleFeed().endpoint, methods=["GET"]),
         Route("/_backstay/avatar.svg", _avatar_endpoint(config.user), methods=["GET"]),
         Route("/_backstay/app.zip", AppBundle(config.project_root / "app").endpoint, methods=["GET"]),
+        *(faults.routes() if faults else absent_routes()),
         Route("/{path:path}", site.endpoint, methods=["GET"]),
     ]
 
@@ -54,9 +59,11 @@ def create_app(config: Config) -> Starlette:
         finally:
             store.close()
 
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: _http_error})
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: _http_error},
+                    middleware=[faults.middleware()] if faults else [])
     app.state.store = store
     app.state.config = config
+    app.state.faults = faults
     return app
 
 

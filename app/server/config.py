@@ -8,6 +8,10 @@ Variables (all optional):
   BACKSTAY_USER_OWNER   "1" if they own the app (an admin), "0" for staff such as a
                         front-desk clerk (default "1").
   BACKSTAY_USER_ID      their numeric id (default 1).
+  BACKSTAY_FAULTS       "1" turns on the test-only fault switch (default "0"): the routes
+                        /_backstay/faults and /_backstay/faults/log, which make the server
+                        refuse, delay, hang or drop chosen requests and report every KV write it
+                        applied, in commit order (see faults.py). Never for real use.
 """
 
 from __future__ import annotations
@@ -66,6 +70,7 @@ class Config:
     project_root: Path = field(default_factory=_project_root)
     host: str = HOST
     max_value_bytes: int = DEFAULT_MAX_VALUE_BYTES
+    faults: bool = False
 
     @property
     def database_path(self) -> Path:
@@ -85,6 +90,7 @@ class Config:
             port=_parse_int(environ, "BACKSTAY_PORT", DEFAULT_PORT, minimum=0, maximum=65535),
             data_dir=Path(environ.get("BACKSTAY_DATA", "").strip() or DEFAULT_DATA_DIR),
             user=user,
+            faults=_parse_bool(environ, "BACKSTAY_FAULTS", False),
         )
 
 

@@ -1,18 +1,28 @@
 """SqliteKv: the Spark KV store kept in one SQLite file.
 
-Values are JSON texts, stored exactly as received, keyed by (collection, key); the collection ""
-is the default namespace of requests without ?collection=. The store only ever holds valid JSON:
-``set`` parses the text first and raises InvalidValue otherwise, writing nothing.
+Values are JSON texts, stored exactly as received (as BLOBs of their UTF-8 bytes; rows written
+by schema version 1 hold TEXT, read the same), keyed by (collection, key); the collection "" is
+the default namespace of requests without ?collection=. The store only ever holds valid JSON:
+``set`` checks the body first (json_validation.validate_json) and raises InvalidValue otherwise,
+writing nothing.
+
+A value is written without copying it: the row gets a zeroblob of its length, then the body is
+written into it in _BLOB_CHUNK pieces (SQLite's incremental blob I/O), so writing a 200 MB value
+costs a few MiB beyond the body (binding it would copy it twice inside SQLite) and the GIL is
+released while SQLite works.
 
 Every write is one SQLite transaction on a single writer connection (serialised by a lock), so
 concurrent writers of a key leave exactly one of their values, never a mix. The file is in WAL
 mode with synchronous=FULL: a committed write survives a crash or restart of the server. Reads use
 one connection per thread and run alongside writes.
+
+With log_applied (the test-only fault switch, see faults.py), every write that changed the store
+is also appended to the applied log (applied_log.py) in the same transaction, so the log's order
+is the order SQLite committed them.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
@@ -20,15 +30,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-DEFAULT_COLLECTION = ""
-SCHEMA_VERSION = 1
+from app.server import applied_log
+from app.server.applied_log import AppliedWrite
+from app.server.json_validation import Buffer, InvalidJson, validate_json
 
+DEFAULT_COLLECTION = ""
+SCHEMA_VERSION = 2
+_BLOB_CHUNK = 1 << 20
+
+# The value is the last column: SQLite then keeps a zeroblob as a count of zeros while it builds
+# the row, instead of allocating it (a column after it with any bytes would make it do so).
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS kv (
     collection TEXT NOT NULL,
     key        TEXT NOT NULL,
-    value      TEXT NOT NULL,
     updated_at INTEGER NOT NULL,
+    value      BLOB NOT NULL,
     PRIMARY KEY (collection, key)
 )
 """
@@ -46,33 +63,29 @@ class StoreClosed(KvError):
     """The store was used after close()."""
 
 
-def parse_value(body: bytes) -> str:
+def parse_value(body: Buffer) -> str:
     """Return `body` as text if it is one well-formed JSON value, else raise InvalidValue.
 
     NaN and Infinity are refused: browsers' JSON.parse rejects them, so they could not be read back.
     """
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise InvalidValue(f"the body is not UTF-8 text (byte {error.start})") from None
-    try:
-        json.loads(text, parse_constant=_refuse_constant)
-    except json.JSONDecodeError as error:
-        raise InvalidValue(f"the body is not JSON: {error}") from None
-    except RecursionError:
-        raise InvalidValue("the body is JSON nested too deeply to check") from None
-    return text
+    check_value(body)
+    return bytes(body).decode("utf-8")
 
 
-def _refuse_constant(name: str) -> object:
-    raise json.JSONDecodeError(f"{name} is not valid JSON", name, 0)
+def check_value(body: Buffer) -> None:
+    """Raise InvalidValue unless `body` is UTF-8 text of one JSON value (see json_validation)."""
+    try:
+        validate_json(body)
+    except InvalidJson as invalid:
+        raise InvalidValue(str(invalid)) from None
 
 
 class SqliteKv:
     """Spark KV values in a SQLite file. Thread-safe; open with SqliteKv.open(path)."""
 
-    def __init__(self, path: Path, writer: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, writer: sqlite3.Connection, log_applied: bool = False) -> None:
         self._path = path
+        self._log_applied = log_applied
         self._writer = writer
         self._write_lock = threading.Lock()
         self._local = threading.local()
@@ -81,22 +94,29 @@ class SqliteKv:
         self._closed = False
 
     @classmethod
-    def open(cls, path: Path) -> SqliteKv:
-        """Open (creating if needed) the database at `path`; its folder must exist."""
+    def open(cls, path: Path, *, log_applied: bool = False) -> SqliteKv:
+        """Open (creating if needed) the database at `path`; its folder must exist.
+
+        log_applied: keep the applied log (creating its table if needed); for tests only.
+        """
         writer = _connect(path)
         try:
             writer.execute("PRAGMA journal_mode=WAL")
             writer.execute("PRAGMA synchronous=FULL")
             with _transaction(writer):
-                writer.execute(_SCHEMA)
                 found = writer.execute("PRAGMA user_version").fetchone()[0]
                 if found > SCHEMA_VERSION:
                     raise KvError(f"{path} has schema version {found}; this server knows {SCHEMA_VERSION}")
+                if found == 1:
+                    _migrate_from_v1(writer)
+                writer.execute(_SCHEMA)
                 writer.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                if log_applied:
+                    applied_log.create(writer)
         except BaseException:
             writer.close()
             raise
-        return cls(path, writer)
+        return cls(path, writer, log_applied)
 
     @property
     def path(self) -> Path:
@@ -119,44 +139,65 @@ class SqliteKv:
     def items(self, collection: str = DEFAULT_COLLECTION) -> list[tuple[str, str]]:
         """Every (key, JSON text) pair of `collection`, sorted by key."""
         rows = self._reader().execute(
-            "SELECT key, value FROM kv WHERE collection = ? ORDER BY key", (collection,)
+            "SELECT key, CAST(value AS TEXT) FROM kv WHERE collection = ? ORDER BY key", (collection,)
         ).fetchall()
         return [(row[0], row[1]) for row in rows]
 
-    def set(self, key: str, body: bytes, collection: str = DEFAULT_COLLECTION) -> None:
+    def set(self, key: str, body: Buffer, collection: str = DEFAULT_COLLECTION) -> None:
         """Store `body` (JSON text) under `key`, replacing any value. Idempotent.
 
         Raises InvalidValue, leaving the previous value, when `body` is not UTF-8 JSON.
         """
-        text = parse_value(body)
+        check_value(body)
+        view = memoryview(body).cast("B")
         with self._write() as conn:
-            conn.execute(
-                "INSERT INTO kv (collection, key, value, updated_at) VALUES (?, ?, ?, ?) "
+            now = _now_ms()
+            [(rowid,)] = conn.execute(
+                "INSERT INTO kv (collection, key, updated_at, value) VALUES (?, ?, ?, zeroblob(?)) "
                 "ON CONFLICT (collection, key) DO UPDATE SET "
-                "value = excluded.value, updated_at = excluded.updated_at",
-                (collection, key, text, _now_ms()),
-            )
+                "updated_at = excluded.updated_at, value = excluded.value RETURNING rowid",
+                (collection, key, now, view.nbytes),
+            ).fetchall()
+            self._fill(conn, rowid, view, collection, key, now)
 
-    def set_if_absent(self, key: str, body: bytes, collection: str = DEFAULT_COLLECTION) -> bool:
+    def set_if_absent(self, key: str, body: Buffer, collection: str = DEFAULT_COLLECTION) -> bool:
         """Store `body` under `key` only if the key does not exist; True if it was stored.
 
         This is the get-or-set default of the Spark client (header X-Spark-Initial: true): a
         default never overwrites a value another writer stored meanwhile. Raises InvalidValue.
         """
-        text = parse_value(body)
+        check_value(body)
+        view = memoryview(body).cast("B")
         with self._write() as conn:
-            cursor = conn.execute(
-                "INSERT INTO kv (collection, key, value, updated_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (collection, key) DO NOTHING",
-                (collection, key, text, _now_ms()),
-            )
-            return cursor.rowcount == 1
+            now = _now_ms()
+            rows = conn.execute(
+                "INSERT INTO kv (collection, key, updated_at, value) VALUES (?, ?, ?, zeroblob(?)) "
+                "ON CONFLICT (collection, key) DO NOTHING RETURNING rowid",
+                (collection, key, now, view.nbytes),
+            ).fetchall()
+            if not rows:
+                return False
+            self._fill(conn, rows[0][0], view, collection, key, now)
+            return True
 
     def delete(self, key: str, collection: str = DEFAULT_COLLECTION) -> bool:
         """Delete `key`; True if it existed. Deleting a missing key is not an error."""
         with self._write() as conn:
             cursor = conn.execute("DELETE FROM kv WHERE collection = ? AND key = ?", (collection, key))
-            return cursor.rowcount == 1
+            existed = cursor.rowcount == 1
+            if existed and self._log_applied:
+                applied_log.append_delete(conn, _now_ms(), collection, key)
+            return existed
+
+    def applied(self, after: int = 0) -> list[AppliedWrite]:
+        """The applied log after entry `after`, in commit order; [] unless opened with log_applied."""
+        return applied_log.read(self._reader(), after) if self._log_applied else []
+
+    def clear_applied(self) -> None:
+        """Empty the applied log (entry numbers are not reused)."""
+        if self._log_applied:
+            with self._write() as conn:
+                applied_log.clear(conn)
 
     def close(self) -> None:
         """Close every connection. Idempotent; later calls other than close raise StoreClosed."""
@@ -177,6 +218,17 @@ class SqliteKv:
             with _transaction(self._writer):
                 yield self._writer
 
+    def _fill(
+        self, conn: sqlite3.Connection, rowid: int, view: memoryview, collection: str, key: str, now: int
+    ) -> None:
+        """Write `view` into the zeroblob of row `rowid`, a chunk at a time (SQLite does not copy
+        the whole value, and releases the GIL while it writes)."""
+        with conn.blobopen("kv", "value", rowid) as blob:
+            for start in range(0, len(view), _BLOB_CHUNK):
+                blob.write(view[start : start + _BLOB_CHUNK])
+        if self._log_applied:
+            applied_log.append_set(conn, now, collection, key, rowid)
+
     def _reader(self) -> sqlite3.Connection:
         if self._closed:
             raise StoreClosed(f"{self._path} is closed")
@@ -190,6 +242,15 @@ class SqliteKv:
                 self._readers.append(conn)
             self._local.conn = conn
         return conn
+
+
+def _migrate_from_v1(conn: sqlite3.Connection) -> None:
+    """Version 1 kept `value` before `updated_at`; version 2 keeps it last (see _SCHEMA)."""
+    conn.execute("ALTER TABLE kv RENAME TO kv_v1")
+    conn.execute(_SCHEMA)
+    conn.execute("INSERT INTO kv (collection, key, updated_at, value) "
+                 "SELECT collection, key, updated_at, value FROM kv_v1")
+    conn.execute("DROP TABLE kv_v1")
 
 
 def _connect(path: Path) -> sqlite3.Connection:

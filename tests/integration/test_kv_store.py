@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.server.kv_store import InvalidValue, KvError, SqliteKv, StoreClosed, parse_value
+from app.server.kv_store import SCHEMA_VERSION, InvalidValue, KvError, SqliteKv, StoreClosed, parse_value
 
 
 @pytest.fixture
@@ -35,7 +35,37 @@ def test_file_uses_wal_and_a_schema_version(path: Path) -> None:
     conn = sqlite3.connect(path)
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(kv)")]
+        assert columns[-1] == "value"  # last, so a zeroblob is never materialised (kv_store._SCHEMA)
+    finally:
+        conn.close()
+
+
+def test_a_version_1_file_is_migrated_keeping_every_value(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE kv (collection TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+                         updated_at INTEGER NOT NULL, PRIMARY KEY (collection, key));
+        INSERT INTO kv VALUES ('', 'w3-hotel-guests', '[{"id": "g1", "firstName": "Zoë"}]', 1);
+        INSERT INTO kv VALUES ('c', 'doc', ' "\\ud800" ', 2);
+        PRAGMA user_version=1;
+    """)
+    conn.close()
+    store = SqliteKv.open(path)
+    try:
+        assert store.get("w3-hotel-guests") == '[{"id": "g1", "firstName": "Zoë"}]'.encode()
+        assert store.items("c") == [("doc", ' "\\ud800" ')]
+        store.set("w3-hotel-guests", b"[]")
+        assert store.get("w3-hotel-guests") == b"[]"
+        assert store.keys() == ["w3-hotel-guests"]
+    finally:
+        store.close()
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        tables = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        assert tables == [("kv",)]
     finally:
         conn.close()
 

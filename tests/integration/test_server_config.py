@@ -55,3 +55,11 @@ def test_owner_falsy(raw: str) -> None:
 def test_bad_values_raise_config_error(environ: dict[str, str]) -> None:
     with pytest.raises(ConfigError, match=next(iter(environ))):
         Config.from_env(environ)
+
+
+def test_the_fault_switch_is_off_unless_asked_for() -> None:
+    assert Config.from_env({}).faults is False
+    assert Config.from_env({"BACKSTAY_FAULTS": "1"}).faults is True
+    assert Config.from_env({"BACKSTAY_FAULTS": "0"}).faults is False
+    with pytest.raises(ConfigError, match="BACKSTAY_FAULTS"):
+        Config.from_env({"BACKSTAY_FAULTS": "maybe"})
