@@ -135,6 +135,9 @@
       tab,
       via,
     };
+    // Said at once, before any storage: if the tab closes before the entry is stored, the
+    // engine still learns that this key was written (and reads it back).
+    if (channel) channel.postMessage({ type: "intent", key: entry.key, collection: entry.collection, start: entry.start, tab });
     const added = chain.then(() => Promise.resolve(body).catch(() => null)).then((blob) => {
       if (write.op === "set" && blob) {
         entry.hasBody = true;

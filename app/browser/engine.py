@@ -25,7 +25,7 @@ from app.browser.journal import Journal, JournalClosed
 from app.browser.notices import Notices
 from app.browser.spark_kv import KvUnavailable, SparkKv
 from app.core.chain import Chain
-from app.core.drain_plan import Action, Step, plan_next
+from app.core.drain_plan import CLOSED_TAB_GRACE_MS, Action, Step, plan_next
 from app.core.errors import CoreError, VersionNotFound
 from app.core.json_value import compact_json
 from app.core.ports import StoreError, StoreFull
@@ -74,6 +74,9 @@ class Engine:
         self._retry_at = 0
         self._waiting = 0
         self._problems: dict[str, str] = {}
+        # Writes announced by capture.js at call time, and those seen in the journal.
+        self._intents: list[dict[str, Any]] = []
+        self._journaled: set[tuple[str, int]] = set()
         self.timings: dict[str, float] = {}
 
     # ---- problems ---------------------------------------------------------------------------
@@ -124,7 +127,7 @@ class Engine:
         self.timings["start_ms"] = (time.perf_counter() - started) * 1000
         self._ready.set()
         if not self._listening:
-            self._coordination.on_journal(self._wake)
+            self._coordination.on_journal(self._wake, self._intents.append)
             self._listening = True
         while True:
             timeout = POLL_SECONDS
@@ -196,6 +199,7 @@ class Engine:
             await self._record_live_state(baseline=True)
             self._needs_reconcile = False
         await self._drain(chain, journal)
+        await self._settle_orphans(chain, journal)
         if self._needs_reconcile:
             await self._record_live_state(baseline=False)
             self._needs_reconcile = False
@@ -231,6 +235,7 @@ class Engine:
             if not entries:
                 return
             live_tabs = await journal.live_tabs()
+            self._journaled.update((entry.tab, entry.start) for entry in entries)
             for index in range(len(entries)):
                 step = plan_next(entries[index:], live_reads=chain.live_reads,
                                  head_keys=set(await chain.head_keys()), now_ms=_now_ms(),
@@ -279,6 +284,37 @@ class Engine:
                 "hold such a value either, so nothing was lost from the data.")
             version = await chain.record({}, created_by=self._user, journal_seq=seq, live_reads=reads)
         self._announce(version)
+
+    async def _settle_orphans(self, chain: Chain, journal: Journal) -> None:
+        """A tab that closed right after a write may not have stored its journal entry, though
+        the write reached the store: once that tab is gone (and its grace is over), read back
+        every key it announced that the journal never got."""
+        if not self._intents:
+            return
+        now = _now_ms()
+        live_tabs = await journal.live_tabs()
+        pending = await journal.after(chain.journal_seq, BATCH)
+        self._journaled.update((entry.tab, entry.start) for entry in pending)
+        busy = {entry.key for entry in pending}
+        waiting: list[dict[str, Any]] = []
+        orphans: set[str] = set()
+        for intent in self._intents:
+            key, tab, start = str(intent.get("key")), str(intent.get("tab")), int(intent.get("start") or 0)
+            if (tab, start) in self._journaled or not is_versioned(key, str(intent.get("collection") or "")):
+                continue
+            if tab in live_tabs or now <= start + CLOSED_TAB_GRACE_MS or key in busy:
+                waiting.append(intent)
+                self._retry_at = self._retry_at or start + CLOSED_TAB_GRACE_MS + 1
+            else:
+                orphans.add(key)
+        self._intents = waiting
+        for key in sorted(orphans):
+            started = _now_ms()
+            text = await self._kv.get_text(key)
+            version = await chain.record(
+                {key: text}, created_by=self._user, live_reads={key: (started, _now_ms())},
+                description=f"Writes to {key} from a tab that closed before it could journal them")
+            self._announce(version)
 
     async def _record_live_state(self, *, baseline: bool) -> None:
         """Record the live store: the baseline on first start, and at every later start what
