@@ -19,7 +19,7 @@ from app.core.errors import CorruptData
 from app.core.head import HEAD_KEY, HeadPointer
 from app.core.history import History, State
 from app.core.integrity import content_hash, link, state_hash
-from app.core.json_value import Json, canonical_json, may_hold_booleans, parse_json
+from app.core.json_value import Json, canonical_json, needs_strict_types, parse_json
 from app.core.payload import Payload
 from app.core.ports import Batch, Clock, Compressor, VersionStore
 from app.core.snapshot import encode_blob
@@ -78,6 +78,11 @@ class Chain:
     @property
     def journal_seq(self) -> int:
         return self._head.journal_seq
+
+    @property
+    def head_seq(self) -> int:
+        """The seq of the head version (how many versions were recorded; 0 before the first)."""
+        return self._head.seq
 
     @property
     def journal_epoch(self) -> str:
@@ -162,7 +167,7 @@ class Chain:
         deltas: list[KeyDelta] = []
         for key, value in parsed.items():
             old = await self._head_value(key)
-            delta = diff_key(key, old, value, strict_types=may_hold_booleans(
+            delta = diff_key(key, old, value, strict_types=needs_strict_types(
                 self._texts.get(key, ""), texts.get(key, "")))
             if not delta.is_empty:
                 deltas.append(delta)

@@ -107,10 +107,18 @@ def parse_json(text: str | bytes) -> Json:
     return value
 
 
-def may_hold_booleans(*texts: str) -> bool:
-    """False only when no JSON text holds a boolean: then, for values read by parse_json,
-    Python's ``==`` is exact JSON equality (no ``true == 1``, and numbers are normalised)."""
-    return any("true" in text or "false" in text for text in texts)
+#: Spellings that may stand for a double equal to an integer beyond 2**53 (``1e+21`` next to
+#: ``1000000000000000000000``), which Python's ``==`` takes for the same number.
+_BIG_OR_EXPONENT = re.compile(r"\d[eE][+-]?\d|\d{16}")
+
+
+def needs_strict_types(*texts: str) -> bool:
+    """False only when no JSON text holds a boolean nor a number that Python's ``==`` could
+    take for an equal number of another type: then, for values read by parse_json, ``==`` is
+    exact JSON equality (no ``true == 1``, no ``10**21 == 1e21``; smaller integral numbers are
+    read as integers whatever their spelling)."""
+    return any("true" in text or "false" in text or _BIG_OR_EXPONENT.search(text) is not None
+               for text in texts)
 
 
 def canonical_json(value: Json) -> bytes:
