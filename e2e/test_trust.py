@@ -34,8 +34,10 @@ def wait_for(page: Any, check: Callable[[], Any], what: str, timeout_s: float = 
 
 
 def head_state(page: Any) -> dict[str, Any]:
-    latest = versions(page)[0]
-    return dict(page.evaluate("id => window.backstay.stateAt(id)", latest["id"]))
+    found = versions(page)
+    if not found:  # a history that starts again has no version for a moment
+        return {}
+    return dict(page.evaluate("id => window.backstay.stateAt(id)", found[0]["id"]))
 
 
 def settled(page: Any, server: Server, key: str) -> bool:
@@ -137,12 +139,14 @@ def test_a_first_start_with_queued_writes_invents_no_history(page: Any, server: 
         } }""")
     wait_ready(page)
     page.wait_for_timeout(2500)
-    found = versions(page)
-    # The baseline holds V3; no version goes from V3 back to V1.
-    assert head_state(page)[GUESTS] == [{"id": "g-1", "firstName": "V3"}]
-    for version in found:
-        state = page.evaluate("id => window.backstay.stateAt(id)", version["id"])
-        assert state.get(GUESTS) in (None, [{"id": "g-1", "firstName": "V3"}])
+    # The engine may start before, between or after the writes: whatever the baseline saw, the
+    # history goes forward through what the store held (V1, V2, V3), never back.
+    states = [page.evaluate("id => window.backstay.stateAt(id)", v["id"]).get(GUESTS)
+              for v in reversed(versions(page))]
+    held = [None, *([{"id": "g-1", "firstName": name}] for name in ("V1", "V2", "V3"))]
+    positions = [held.index(state) for state in states]
+    assert positions == sorted(positions) and len(set(positions)) == len(positions), states
+    assert states[-1] == held[-1]
 
 
 def test_a_deleted_journal_is_reported_and_later_edits_are_versioned(page: Any, server: Server) -> None:
@@ -176,6 +180,27 @@ def test_a_history_deleted_while_the_page_is_open_is_reported_not_hidden(page: A
     assert "history was deleted" not in status(page)["lastError"]
 
 
+def test_a_history_wiped_while_no_page_was_open_is_reported(page: Any, server: Server) -> None:
+    open_app(page, server)
+    page.evaluate("() => window.spark.kv.set('w3-hotel-guests', [{id: 'g-1', firstName: 'Ada'}])")
+    wait_versions(page, 2)
+    page.reload()  # the marker in the store is refreshed at every start
+    wait_ready(page)
+    marker = server.kv_get("backstay:history")
+    assert marker["versions"] == 2 and marker["by"] == "admin"
+    # The browser's storage is cleared while no Backstay page is open.
+    page.goto(server.url + "/_spark/user")
+    page.evaluate("""() => new Promise((resolve) => {
+        const req = indexedDB.deleteDatabase('backstay');
+        req.onsuccess = req.onerror = req.onblocked = () => resolve(); })""")
+    open_app(page, server)
+    problems = status(page)["lastError"]
+    assert "This browser has no Backstay history, but this hotel has one" in problems
+    assert "2 versions" in problems
+    found = versions(page)
+    assert len(found) == 1 and "after its storage was lost" in found[0]["description"]
+
+
 def test_xhr_and_beacon_writes_are_captured_with_their_author(page: Any, server: Server) -> None:
     open_app(page, server)
     wait_versions(page, 1)
@@ -193,6 +218,24 @@ def test_xhr_and_beacon_writes_are_captured_with_their_author(page: Any, server:
     assert found[0]["createdBy"] == "admin"
     detail = page.evaluate("id => window.backstay.getVersion(id)", found[0]["id"])
     assert [(c["action"], c["recordId"]) for c in detail["changes"]] == [("create", "b-1")]
+
+
+def test_fetch_bodies_of_every_kind_are_captured_exactly(page: Any, server: Server) -> None:
+    open_app(page, server)
+    wait_versions(page, 1)
+    page.evaluate("""async () => {
+        const url = '/_spark/kv/w3-hotel-guests';
+        const body = (name) => JSON.stringify([{id: 'g-1', firstName: name}]);
+        await fetch(url, {method: 'POST', body: new Blob([body('Blob')])});
+        await fetch(url, {method: 'POST', body: new TextEncoder().encode(body('Bytes')).buffer});
+        await fetch(url, {method: 'POST', body: new TextEncoder().encode(body('View'))});
+        await fetch(new Request(url, {method: 'POST', body: body('Request')}));
+    }""")
+    found = wait_versions(page, 5)
+    names = [page.evaluate("id => window.backstay.stateAt(id)", v["id"])[GUESTS][0]["firstName"]
+             for v in reversed(found[:4])]
+    assert names == ["Blob", "Bytes", "View", "Request"]
+    assert all(v["createdBy"] == "admin" and "not running" not in v["description"] for v in found[:4])
 
 
 def test_writes_of_a_tab_closed_mid_burst_keep_their_author(context: Any, server: Server) -> None:

@@ -160,7 +160,7 @@
     });
     chain = added.catch(() => undefined);
     Promise.all([added, outcome]).then(([seq, result]) => transact("outcomes", (store) => {
-      store.put({ seq, status: result.status, httpStatus: result.httpStatus, end: result.settleBy || Date.now() });
+      store.put({ seq, status: result.status, httpStatus: result.httpStatus, end: result.end });
     }).then(() => {
       stats.recorded += 1;
       if (channel) channel.postMessage({ type: "journal", seq });
@@ -169,10 +169,12 @@
     added.then((seq) => { if (channel) channel.postMessage({ type: "journal", seq, pending: true }); }, () => {});
   }
 
+  // An outcome is stamped with the time it was seen (`end`), not the time it is stored: the
+  // engine orders writes by these times.
   function settle(promise) {
     return promise.then(
-      (res) => ({ status: res.ok ? "ok" : "failed", httpStatus: res.status }),
-      () => ({ status: "unknown", httpStatus: 0 }),
+      (res) => ({ status: res.ok ? "ok" : "failed", httpStatus: res.status, end: Date.now() }),
+      () => ({ status: "unknown", httpStatus: 0, end: Date.now() }),
     );
   }
 
@@ -221,8 +223,9 @@
         const outcome = new Promise((resolve) => {
           this.addEventListener("loadend", () => {
             const status = this.status;
-            resolve(status === 0 ? { status: "unknown", httpStatus: 0 }
-              : { status: status >= 200 && status < 300 ? "ok" : "failed", httpStatus: status });
+            const end = Date.now();
+            resolve(status === 0 ? { status: "unknown", httpStatus: 0, end }
+              : { status: status >= 200 && status < 300 ? "ok" : "failed", httpStatus: status, end });
           }, { once: true });
         });
         record(write, write.op === "set" ? bodyBlob(body) : null, outcome, "xhr");
@@ -239,8 +242,8 @@
       const queued = realBeacon(url, data);
       if (write) {
         safely(() => record(write, bodyBlob(data), Promise.resolve(queued
-          ? { status: "unknown", httpStatus: 0, settleBy: Date.now() + BEACON_SETTLE_MS }
-          : { status: "failed", httpStatus: 0 }), "beacon"));
+          ? { status: "unknown", httpStatus: 0, end: Date.now() + BEACON_SETTLE_MS }
+          : { status: "failed", httpStatus: 0, end: Date.now() }), "beacon"));
       }
       return queued;
     };

@@ -20,6 +20,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from app.browser.history_marker import HistoryMarker
 from app.browser.idb_store import StorageClosed
 from app.browser.journal import Journal, JournalClosed
 from app.browser.notices import Notices
@@ -64,6 +65,7 @@ class Engine:
         self._kv = kv
         self._coordination = coordination
         self._notices = notices
+        self._marker = HistoryMarker(kv)
         self._user = "unknown"
         self._is_admin = False
         self._drainer = False
@@ -196,6 +198,9 @@ class Engine:
         await chain.open()
         await self._check_journal(chain, journal)
         if chain.head_version_id is None:
+            lost = await self._marker.lost_history()
+            if lost and not await self._notices.text("storage-lost"):
+                await self._notices.add("history-missing", lost)
             await self._record_live_state(baseline=True)
             self._needs_reconcile = False
         await self._drain(chain, journal)
@@ -203,6 +208,8 @@ class Engine:
         if self._needs_reconcile:
             await self._record_live_state(baseline=False)
             self._needs_reconcile = False
+        await self._marker.write(chain.store, seq=chain.head_seq, head_version_id=chain.head_version_id,
+                                 user=self._user)
 
     def _require(self) -> tuple[Chain, Journal]:
         if self._chain is None or self._journal is None:
@@ -326,7 +333,7 @@ class Engine:
         keys = [key for key in await self._kv.keys() if is_versioned(key) and key not in pending]
         state = await self._kv.snapshot(keys)
         reads = {key: (started, _now_ms()) for key in keys}
-        lost = await self._notices.text("storage-lost")
+        lost = await self._notices.text("storage-lost") or await self._notices.text("history-missing")
         if baseline:
             version = await chain.record_state(
                 state, created_by=self._user, snapshot=True, live_reads=reads, keep=frozenset(pending),

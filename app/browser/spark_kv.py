@@ -14,6 +14,9 @@ import js  # type: ignore[import-not-found]
 from pyodide.http import pyfetch  # type: ignore[import-not-found]
 
 KV_PATH = "/_spark/kv"
+#: A request to the store that has not been answered by then is given up (and retried later),
+#: so a hung server never stalls the engine for good.
+TIMEOUT_MS = 90_000
 
 
 class KvUnavailable(Exception):
@@ -26,7 +29,8 @@ class SparkKv:
 
     async def _get(self, path: str) -> Any:
         try:
-            response = await pyfetch(self._origin + path, cache="no-store")
+            response = await pyfetch(self._origin + path, cache="no-store",
+                                     signal=js.AbortSignal.timeout(TIMEOUT_MS))
         except Exception as error:  # network failure: pyfetch raises OSError/JsException
             raise KvUnavailable(f"the store at {self._origin} did not answer: {error}") from None
         return response
@@ -35,7 +39,7 @@ class SparkKv:
         response = await self._get(KV_PATH)
         if not response.ok:
             raise KvUnavailable(f"listing keys failed with HTTP {response.status}")
-        return [str(key) for key in json.loads(await response.string())]
+        return [str(key) for key in json.loads(await _text(response))]
 
     async def get_text(self, key: str) -> str | None:
         """The JSON text of ``key``, or None when the key does not exist."""
@@ -44,7 +48,18 @@ class SparkKv:
             return None
         if not response.ok:
             raise KvUnavailable(f"reading {key} failed with HTTP {response.status}")
-        return str(await response.string())
+        return await _text(response)
+
+    async def set_text(self, key: str, text: str) -> None:
+        """Store JSON text under ``key`` (only Backstay's own ``backstay:`` keys are written)."""
+        try:
+            response = await pyfetch(f"{self._origin}{KV_PATH}/{quote(key, safe='')}", method="POST",
+                                     body=text, headers={"Content-Type": "application/json"},
+                                     signal=js.AbortSignal.timeout(TIMEOUT_MS))
+        except Exception as error:  # network failure: pyfetch raises OSError/JsException
+            raise KvUnavailable(f"the store at {self._origin} did not answer: {error}") from None
+        if not response.ok:
+            raise KvUnavailable(f"writing {key} failed with HTTP {response.status}")
 
     async def snapshot(self, keys: list[str]) -> dict[str, str]:
         """The JSON text of each of ``keys`` that exists (read concurrently)."""
@@ -55,4 +70,13 @@ class SparkKv:
         response = await self._get("/_spark/user")
         if not response.ok:
             raise KvUnavailable(f"reading the signed-in user failed with HTTP {response.status}")
-        return dict(json.loads(await response.string()))
+        return dict(json.loads(await _text(response)))
+
+
+async def _text(response: Any) -> str:
+    """The body as text: read as bytes and decoded here (cheaper than a JS string for big values)."""
+    try:
+        data = await response.bytes()
+    except Exception as error:  # the connection broke or timed out while reading
+        raise KvUnavailable(f"the store's answer was cut off: {error}") from None
+    return bytes(data).decode("utf-8", errors="replace")
