@@ -3,6 +3,7 @@ Real Chromium, real server, real IndexedDB."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -100,7 +101,7 @@ def test_storage_full_is_reported_and_the_writes_recorded_once_there_is_room(
         assert status(page)["waiting"] >= 1
         filler.unlink()  # room again
         wait_for(page, lambda: status(page)["lastError"] == "" and status(page)["waiting"] == 0,
-                 "the waiting writes to be recorded")
+                 f"the waiting writes to be recorded (disk: {shutil.disk_usage(small_disk)})", timeout_s=90)
         head = head_state(page)
         for key in keys:
             assert head[key] == server.kv_get(key)
