@@ -42,11 +42,11 @@ def disk_page(browser_type: Any, browser_type_launch_args: dict[str, Any], tmp_p
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 48 MiB file system (tmpfs) for a browser profile: the browser really runs out of
+    """A 256 MiB file system (tmpfs) for a browser profile: the browser really runs out of
     space there. Mounting needs root, as the test machines are."""
     mount = tmp_path / "small-disk"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", str(mount)],
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", str(mount)],
                           capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"mounting a small tmpfs for the storage-full test needs root: {done.stderr}")

@@ -41,6 +41,13 @@ def head_state(page: Any) -> dict[str, Any]:
     return dict(page.evaluate("id => window.backstay.stateAt(id)", found[0]["id"]))
 
 
+def delete_database(page: Any, name: str) -> None:
+    """Delete an IndexedDB database of the page's origin, as the browser or a user might."""
+    page.evaluate("""(name) => new Promise((resolve) => {
+        const req = indexedDB.deleteDatabase(name);
+        req.onsuccess = req.onerror = req.onblocked = () => resolve(); })""", name)
+
+
 def settled(page: Any, server: Server, key: str) -> bool:
     """The engine has drained everything and its head holds what the store holds."""
     state = status(page)
@@ -74,13 +81,15 @@ def test_unusual_but_valid_json_is_recorded_and_never_wedges_the_engine(page: An
 def test_storage_full_is_reported_and_the_writes_recorded_once_there_is_room(
         browser_type: Any, browser_type_launch_args: dict[str, Any], small_disk: Path,
         server: Server) -> None:
-    filler = small_disk / "filler"
-    filler.write_bytes(b"\0" * 20 * 1024 * 1024)  # what the user frees later
     context = browser_type.launch_persistent_context(str(small_disk / "profile"), **browser_type_launch_args)
     try:
         page = context.pages[0]
         open_app(page, server)
         wait_versions(page, 1)
+        # Fill the disk up to 10 MiB: the browser's quota (a share of the disk) is far from
+        # reached, the disk itself is full. The filler is what the user frees later.
+        filler = small_disk / "filler"
+        filler.write_bytes(b"\0" * (shutil.disk_usage(small_disk).free - 10 * 1024 * 1024))
         keys = []
         for n in range(6):
             key = f"w3-hotel-guests-{n}"
@@ -154,9 +163,7 @@ def test_a_deleted_journal_is_reported_and_later_edits_are_versioned(page: Any, 
     open_app(page, server)
     page.evaluate("() => window.spark.kv.set('w3-hotel-guests', [{id: 'g-1', firstName: 'Ada'}])")
     wait_versions(page, 2)
-    page.evaluate("""() => new Promise((resolve) => {
-        const req = indexedDB.deleteDatabase('backstay-journal');
-        req.onsuccess = req.onerror = req.onblocked = () => resolve(); })""")
+    delete_database(page, "backstay-journal")
     page.evaluate("() => window.spark.kv.set('w3-hotel-guests', [{id: 'g-1', firstName: 'Grace'}])")
     wait_for(page, lambda: settled(page, server, GUESTS), "the edit after the reset to be recorded")
     assert "capture journal was deleted" in status(page)["lastError"]
@@ -168,9 +175,7 @@ def test_a_history_deleted_while_the_page_is_open_is_reported_not_hidden(page: A
     open_app(page, server)
     page.evaluate("() => window.spark.kv.set('w3-hotel-guests', [{id: 'g-1', firstName: 'Ada'}])")
     wait_versions(page, 2)
-    page.evaluate("""() => new Promise((resolve) => {
-        const req = indexedDB.deleteDatabase('backstay');
-        req.onsuccess = req.onerror = req.onblocked = () => resolve(); })""")
+    delete_database(page, "backstay")
     page.evaluate("() => window.spark.kv.set('w3-hotel-guests', [{id: 'g-1', firstName: 'Grace'}])")
     wait_for(page, lambda: "history was deleted" in status(page)["lastError"], "the loss to be reported")
     wait_for(page, lambda: settled(page, server, GUESTS), "recording to go on")
@@ -191,9 +196,7 @@ def test_a_history_wiped_while_no_page_was_open_is_reported(page: Any, server: S
     assert marker["versions"] == 2 and marker["by"] == "admin"
     # The browser's storage is cleared while no Backstay page is open.
     page.goto(server.url + "/_spark/user")
-    page.evaluate("""() => new Promise((resolve) => {
-        const req = indexedDB.deleteDatabase('backstay');
-        req.onsuccess = req.onerror = req.onblocked = () => resolve(); })""")
+    delete_database(page, "backstay")
     open_app(page, server)
     problems = status(page)["lastError"]
     assert "This browser has no Backstay history, but this hotel has one" in problems

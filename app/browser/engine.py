@@ -21,12 +21,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from app.browser.history_marker import HistoryMarker
-from app.browser.idb_store import StorageClosed
+from app.browser.idb_store import IdbStore, StorageClosed
 from app.browser.journal import Journal, JournalClosed
 from app.browser.notices import Notices
+from app.browser.problems import RETRYING, STORAGE_FULL, STORE_DOWN, Problems, describe
 from app.browser.spark_kv import KvUnavailable, SparkKv
 from app.core.chain import Chain
-from app.core.drain_plan import CLOSED_TAB_GRACE_MS, Action, Step, plan_next
+from app.core.drain_plan import CLOSED_TAB_GRACE_MS, Action, Intent, Step, plan_next, plan_orphans
 from app.core.errors import CoreError, VersionNotFound
 from app.core.json_value import compact_json
 from app.core.ports import StoreError, StoreFull
@@ -37,8 +38,6 @@ from app.core.version import Version
 POLL_SECONDS = 2.0
 BATCH = 1000
 
-STORAGE_FULL = "Storage full: delete old versions or free space in this browser; the waiting writes are recorded once there is room"  # noqa: E501
-STORE_DOWN = "The PMS data server did not answer; Backstay retries by itself and records the waiting writes once it is back"  # noqa: E501
 
 
 def _now_ms() -> int:
@@ -75,22 +74,17 @@ class Engine:
         self._needs_reconcile = True
         self._retry_at = 0
         self._waiting = 0
-        self._problems: dict[str, str] = {}
+        self._problems = Problems(self._announce_status)
         # Writes announced by capture.js at call time, and those seen in the journal.
-        self._intents: list[dict[str, Any]] = []
+        self._intents: list[Intent] = []
         self._journaled: set[tuple[str, int]] = set()
         self.timings: dict[str, float] = {}
 
-    # ---- problems ---------------------------------------------------------------------------
-
     def _report(self, area: str, message: str) -> None:
-        if self._problems.get(area) != message:
-            self._problems[area] = message
-            self._announce_status()
+        self._problems.report(area, message)
 
     def _clear(self, *areas: str) -> None:
-        if any(self._problems.pop(area, None) is not None for area in areas):
-            self._announce_status()
+        self._problems.clear(*areas)
 
     def _announce_status(self) -> None:
         try:
@@ -106,7 +100,7 @@ class Engine:
             try:
                 await self._run()
             except Exception as error:  # noqa: BLE001 - reported; the engine starts over
-                self._report("engine", f"Backstay stopped on an unexpected error ({_describe(error)}) and restarts in a few seconds; if this persists, reload the page")  # noqa: E501
+                self._report("engine", f"Backstay stopped on an unexpected error ({describe(error)}) and restarts in a few seconds; if this persists, reload the page")  # noqa: E501
                 self._ready.set()
                 await asyncio.sleep(5)
 
@@ -129,7 +123,8 @@ class Engine:
         self.timings["start_ms"] = (time.perf_counter() - started) * 1000
         self._ready.set()
         if not self._listening:
-            self._coordination.on_journal(self._wake, self._intents.append)
+            self._coordination.on_journal(
+                self._wake, lambda message: self._intents.append(Intent.from_dict(message)))
             self._listening = True
         while True:
             timeout = POLL_SECONDS
@@ -146,10 +141,21 @@ class Engine:
         try:
             await self._open()
         except Exception as error:  # noqa: BLE001 - reported; the loop tries again
-            self._report("start", f"Backstay could not open its storage: {_describe(error)}. Reload the page; if this persists, check the browser's storage settings")  # noqa: E501
+            self._report("start", f"Backstay could not open its storage: {describe(error)}. Reload the page; if this persists, check the browser's storage settings")  # noqa: E501
             return False
         self._clear("start")
         return True
+
+    def _close(self) -> None:
+        """Drop the database connections (the next round opens them again)."""
+        if self._chain is not None:
+            store = self._chain.store
+            if isinstance(store, IdbStore):
+                store.close()
+        if self._journal is not None:
+            self._journal.close()
+        self._chain = None
+        self._journal = None
 
     async def _open(self) -> None:
         if self._chain is None:
@@ -182,9 +188,9 @@ class Engine:
         except KvUnavailable as error:
             self._report("store", f"{STORE_DOWN} ({error}). {self._waiting_text()}")
         except (StoreError, CoreError) as error:
-            self._report("engine", f"Backstay could not record: {_describe(error)}. It tries again by itself; if this persists, reload the page")  # noqa: E501
+            self._report("engine", f"Backstay could not record: {describe(error)}. " + RETRYING)
         except Exception as error:  # noqa: BLE001 - never stop silently
-            self._report("engine", f"Backstay hit an unexpected error: {_describe(error)}. It tries again by itself; if this persists, reload the page")  # noqa: E501
+            self._report("engine", f"Backstay hit an unexpected error: {describe(error)}. " + RETRYING)
         else:
             self._clear("storage", "store", "engine")
 
@@ -298,23 +304,16 @@ class Engine:
         every key it announced that the journal never got."""
         if not self._intents:
             return
-        now = _now_ms()
         live_tabs = await journal.live_tabs()
         pending = await journal.after(chain.journal_seq, BATCH)
         self._journaled.update((entry.tab, entry.start) for entry in pending)
-        busy = {entry.key for entry in pending}
-        waiting: list[dict[str, Any]] = []
-        orphans: set[str] = set()
-        for intent in self._intents:
-            key, tab, start = str(intent.get("key")), str(intent.get("tab")), int(intent.get("start") or 0)
-            if (tab, start) in self._journaled or not is_versioned(key, str(intent.get("collection") or "")):
-                continue
-            if tab in live_tabs or now <= start + CLOSED_TAB_GRACE_MS or key in busy:
-                waiting.append(intent)
-                self._retry_at = self._retry_at or start + CLOSED_TAB_GRACE_MS + 1
-            else:
-                orphans.add(key)
-        self._intents = waiting
+        orphans, self._intents = plan_orphans(
+            self._intents, journaled=self._journaled, busy_keys={entry.key for entry in pending},
+            now_ms=_now_ms(), live_tabs=live_tabs)
+        if not self._intents:
+            self._journaled.clear()
+        else:
+            self._retry_at = self._retry_at or min(i.start for i in self._intents) + CLOSED_TAB_GRACE_MS + 1
         for key in sorted(orphans):
             started = _now_ms()
             text = await self._kv.get_text(key)
@@ -349,8 +348,7 @@ class Engine:
         """Backstay's database (or its journal) was deleted while the page was open: open
         them again, say what was lost, and start a new history from the store."""
         had = self._chain.head_version_id if self._chain is not None else None
-        self._chain = None
-        self._journal = None
+        self._close()
         if not await self._open_safely():
             return
         chain, _ = self._require()
@@ -370,7 +368,7 @@ class Engine:
 
     async def _fresh(self) -> Chain:
         if self._chain is None:
-            raise ApiError("Backstay's storage is not open yet: " + "; ".join(self._problems.values()))
+            raise ApiError("Backstay's storage is not open yet: " + self._problems.text())
         if not self._drainer:
             await self._chain.open()  # another tab writes; see its latest head
         return self._chain
@@ -401,7 +399,7 @@ class Engine:
         self._announce_status()
 
     def status_dict(self) -> dict[str, Any]:
-        problems = [{"area": area, "message": message} for area, message in self._problems.items()]
+        problems = self._problems.items()
         problems += [{"area": "notice", "message": text} for text in self._notices.cached()]
         return {
             "ready": self._ready.is_set(),
@@ -418,11 +416,6 @@ class Engine:
 
     def status(self) -> str:
         return json.dumps(self.status_dict())
-
-
-def _describe(error: BaseException) -> str:
-    text = str(error)
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def _json_text(value: Any) -> str:

@@ -39,6 +39,10 @@ class IdbStore:
             raise _translate(error, f"opening database {name}") from None
         return cls(idb, db)
 
+    def close(self) -> None:
+        """Close the connection (a new IdbStore.open makes another)."""
+        self._db.close()
+
     async def get(self, collection: Collection, key: str) -> bytes | None:
         try:
             value = await self._idb.get(self._db, collection, key)

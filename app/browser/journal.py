@@ -37,6 +37,10 @@ class Journal:
             raise _translate(error, "open") from None
         return cls(idb, db)
 
+    def close(self) -> None:
+        """Close the connection (a new Journal.open makes another)."""
+        self._db.close()
+
     async def epoch(self) -> str:
         """The random id made when the journal database was created."""
         try:

@@ -139,3 +139,43 @@ def plan_next(
         return Step(Action.WAIT, first, "waiting until the writes have reached the store",
                     retry_at=last + 1)
     return Step(Action.READ, first, "; ".join(reasons), writes=len(group))
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A write announced by a tab at call time, before its journal entry was stored."""
+
+    key: str
+    collection: str
+    tab: str
+    start: int
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, object]) -> Intent:
+        return cls(key=str(raw.get("key") or ""), collection=str(raw.get("collection") or ""),
+                   tab=str(raw.get("tab") or ""), start=int(str(raw.get("start") or 0)))
+
+
+def plan_orphans(
+    intents: Sequence[Intent],
+    *,
+    journaled: Collection[tuple[str, int]],
+    busy_keys: Collection[str],
+    now_ms: int,
+    live_tabs: Collection[str],
+) -> tuple[set[str], list[Intent]]:
+    """Which keys to read back because a tab closed before storing the journal entry of a
+    write it announced (``journaled``: the (tab, start) of entries seen in the journal), and
+    which intents to keep waiting on. A key with undrained entries (``busy_keys``) waits: those
+    entries settle it."""
+    orphans: set[str] = set()
+    waiting: list[Intent] = []
+    for intent in intents:
+        if (intent.tab, intent.start) in journaled or not is_versioned(intent.key, intent.collection):
+            continue
+        if (intent.tab in live_tabs or now_ms <= intent.start + CLOSED_TAB_GRACE_MS
+                or intent.key in busy_keys):
+            waiting.append(intent)
+        else:
+            orphans.add(intent.key)
+    return orphans, waiting

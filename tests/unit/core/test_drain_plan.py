@@ -9,7 +9,14 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.core.drain_plan import CLOSED_TAB_GRACE_MS, PENDING_LIMIT_MS, Action, plan_next
+from app.core.drain_plan import (
+    CLOSED_TAB_GRACE_MS,
+    PENDING_LIMIT_MS,
+    Action,
+    Intent,
+    plan_next,
+    plan_orphans,
+)
 from app.core.journal_entry import JournalEntry
 
 KEY = "w3-hotel-guests"
@@ -186,3 +193,24 @@ def test_every_recorded_state_is_one_the_store_held_in_its_order(scenario: Any) 
         while position < len(truth) and truth[position] != value:
             position += 1
         assert position < len(truth), f"recorded {states} is not in the store's order {truth}"
+
+
+def test_a_write_announced_by_a_closed_tab_but_never_journaled_is_read_back() -> None:
+    intent = Intent(key=KEY, collection="", tab="gone", start=NOW - CLOSED_TAB_GRACE_MS - 1)
+    orphans, waiting = plan_orphans([intent], journaled=set(), busy_keys=set(), now_ms=NOW,
+                                    live_tabs={TAB})
+    assert orphans == {KEY} and waiting == []
+    # Journaled after all, still in its grace, its tab still open, or its key busy: no read.
+    assert plan_orphans([intent], journaled={("gone", intent.start)}, busy_keys=set(), now_ms=NOW,
+                        live_tabs={TAB}) == (set(), [])
+    young = Intent(key=KEY, collection="", tab="gone", start=NOW - 10)
+    assert plan_orphans([young], journaled=set(), busy_keys=set(), now_ms=NOW,
+                        live_tabs=()) == (set(), [young])
+    open_tab = Intent(key=KEY, collection="", tab=TAB, start=NOW - CLOSED_TAB_GRACE_MS - 1)
+    assert plan_orphans([open_tab], journaled=set(), busy_keys=set(), now_ms=NOW,
+                        live_tabs={TAB}) == (set(), [open_tab])
+    assert plan_orphans([intent], journaled=set(), busy_keys={KEY}, now_ms=NOW,
+                        live_tabs=()) == (set(), [intent])
+    unversioned = Intent(key="backstay:history", collection="", tab="gone", start=0)
+    assert plan_orphans([unversioned], journaled=set(), busy_keys=set(), now_ms=NOW,
+                        live_tabs=()) == (set(), [])

@@ -1,0 +1,43 @@
+"""Problems: what currently keeps Backstay from recording, by area, each with what to do.
+
+The engine reports and clears them; every change is announced (the drainer broadcasts its
+status so that every tab's banner shows it). Notices (app/browser/notices.py) are the ones an
+admin must read even after they are over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+STORAGE_FULL = ("Storage full: delete old versions or free space in this browser; the waiting "
+                "writes are recorded once there is room")
+STORE_DOWN = ("The PMS data server did not answer; Backstay retries by itself and records the "
+              "waiting writes once it is back")
+RETRYING = "It tries again by itself; if this persists, reload the page"
+
+
+class Problems:
+    def __init__(self, announce: Callable[[], None]) -> None:
+        self._by_area: dict[str, str] = {}
+        self._announce = announce
+
+    def report(self, area: str, message: str) -> None:
+        if self._by_area.get(area) != message:
+            self._by_area[area] = message
+            self._announce()
+
+    def clear(self, *areas: str) -> None:
+        if any(self._by_area.pop(area, None) is not None for area in areas):
+            self._announce()
+
+    def items(self) -> list[dict[str, str]]:
+        return [{"area": area, "message": message} for area, message in self._by_area.items()]
+
+    def text(self) -> str:
+        return "; ".join(self._by_area.values())
+
+
+def describe(error: BaseException) -> str:
+    """An error as one line: its type and message."""
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
