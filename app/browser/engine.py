@@ -251,6 +251,7 @@ class Engine:
             self._journaled.update((entry.tab, entry.start) for entry in entries)
             for index in range(len(entries)):
                 step = plan_next(entries[index:], live_reads=chain.live_reads,
+                                 drained_ends=chain.drained_ends,
                                  head_keys=set(await chain.head_keys()), now_ms=_now_ms(),
                                  live_tabs=live_tabs)
                 if step is None:
@@ -272,6 +273,7 @@ class Engine:
             return
         writes: dict[str, str | None] = {}
         reads: dict[str, tuple[int, int]] = {}
+        ends: dict[str, int] = {}
         description = ""
         if step.action is Action.BODY:
             body = await journal.body(seq)
@@ -279,8 +281,10 @@ class Engine:
                 step = Step(Action.READ, entry, "its body is missing")
             else:
                 writes[key] = body
+                ends[key] = entry.end
         elif step.action is Action.DELETE:
             writes[key] = None
+            ends[key] = entry.end
         if step.action is Action.READ:
             started = _now_ms()
             writes[key] = await self._kv.get_text(key)
@@ -289,7 +293,8 @@ class Engine:
                 description = (f"{step.writes} overlapping writes to {key}; the store kept this one")
         try:
             version = await chain.record(writes, created_by=self._user, change_type="auto",
-                                         description=description, journal_seq=seq, live_reads=reads)
+                                         description=description, journal_seq=seq, live_reads=reads,
+                                         drained_ends=ends)
         except ValueError as error:
             await self._notices.add(
                 f"unrecordable-{seq}",

@@ -93,6 +93,10 @@ class Chain:
         return dict(self._head.live_reads)
 
     @property
+    def drained_ends(self) -> dict[str, int]:
+        return dict(self._head.drained_ends)
+
+    @property
     def store(self) -> VersionStore:
         return self._store
 
@@ -143,6 +147,7 @@ class Chain:
         journal_seq: int | None = None,
         snapshot: bool = False,
         live_reads: Mapping[str, tuple[int, int]] | None = None,
+        drained_ends: Mapping[str, int] | None = None,
     ) -> Version | None:
         """Commit the writes (KV key -> new JSON text, None = deleted) as one version.
 
@@ -172,7 +177,8 @@ class Chain:
             if not delta.is_empty:
                 deltas.append(delta)
         head = replace(self._head, journal_seq=max(self._head.journal_seq, journal_seq or 0),
-                       live_reads={**self._head.live_reads, **(live_reads or {})})
+                       live_reads={**self._head.live_reads, **(live_reads or {})},
+                       drained_ends={**self._head.drained_ends, **(drained_ends or {})})
         batch = Batch()
         for key, text in texts.items():
             batch.put("head", key, text.encode("utf-8"))

@@ -10,9 +10,10 @@ recorded, and its interval becomes the key's *live read* (kept in the head point
   (the read saw it or something newer): it records nothing;
 - an entry whose interval intersects the last live read may or may not be in what was read:
   the key is read again once it has finished;
-- an entry that overlaps no other write of its key, and starts after the last live read ended,
-  was applied after everything recorded so far and before anything that starts after it ends:
-  its body is the key's next state.
+- an entry that overlaps no other write of its key, and starts after the last live read ended
+  and after the last write recorded from its body ended (``drained_ends``: an entry can reach
+  the journal after one it overlapped was recorded), was applied after everything recorded so
+  far and before anything that starts after it ends: its body is the key's next state.
 
 So every recorded state of a key is a state the store held, in the order it held them (see
 docs/ARCHITECTURE.md, "The invariant"). Writes that failed change nothing and are left out.
@@ -87,6 +88,7 @@ def plan_next(
     entries: Sequence[JournalEntry],
     *,
     live_reads: Mapping[str, LiveRead],
+    drained_ends: Mapping[str, int] | None = None,
     head_keys: Collection[str],
     now_ms: int,
     live_tabs: Collection[str],
@@ -129,6 +131,9 @@ def plan_next(
         reasons.append("a default is stored only if the key is absent")
     if read is not None and start <= read[1]:
         reasons.append("it overlapped the last read of the key")
+    if start <= (drained_ends or {}).get(first.key, -1):
+        # Its entry reached the journal after a write it overlapped was recorded.
+        reasons.append("it overlapped a write already recorded")
     if not reasons:
         return Step(Action.DELETE if first.op == "delete" else Action.BODY, first)
     ends = [intervals[seq][1] for seq in group]

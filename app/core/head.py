@@ -33,6 +33,9 @@ class HeadPointer:
     #: Per KV key, the (start, end) ms of the last read of its live value that the head holds
     #: (app.core.drain_plan decides with it which journal entries the head already reflects).
     live_reads: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: Per KV key, when the latest write recorded from its journal body or deletion ended: a
+    #: write that started before then but reached the journal later overlapped it.
+    drained_ends: dict[str, int] = field(default_factory=dict)
 
     @property
     def state_hash(self) -> str:
@@ -52,6 +55,7 @@ class HeadPointer:
             "bytesSinceCheckpoint": self.bytes_since_checkpoint,
             "journalEpoch": self.journal_epoch,
             "liveReads": cast(Json, {key: list(span) for key, span in self.live_reads.items()}),
+            "drainedEnds": cast(Json, dict(self.drained_ends)),
         }
 
     def encode(self) -> bytes:
@@ -78,6 +82,7 @@ class HeadPointer:
                 bytes_since_checkpoint=cast(int, obj["bytesSinceCheckpoint"]),
                 journal_epoch=str(obj.get("journalEpoch") or ""),
                 live_reads=_live_reads(obj.get("liveReads")),
+                drained_ends=_drained_ends(obj.get("drainedEnds")),
             )
         except KeyError as missing:
             raise CorruptData(f"head pointer lacks {missing}") from None
@@ -102,3 +107,12 @@ def _live_reads(raw: Json) -> dict[str, tuple[int, int]]:
             raise CorruptData(f"head pointer: liveReads[{key!r}] is not [start, end]")
         reads[key] = (cast(int, span[0]), cast(int, span[1]))
     return reads
+
+
+def _drained_ends(raw: Json) -> dict[str, int]:
+    """The optional ``drainedEnds`` member: {key: ms}."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not all(type(value) is int for value in raw.values()):
+        raise CorruptData("head pointer: drainedEnds is not an object of integers")
+    return {key: cast(int, value) for key, value in raw.items()}

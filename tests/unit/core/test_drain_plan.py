@@ -32,8 +32,10 @@ def entry(seq: int, start: int, end: int, **fields: Any) -> JournalEntry:
 
 
 def plan(entries: list[JournalEntry], reads: dict[str, tuple[int, int]] | None = None,
-         now: int = NOW, live_tabs: tuple[str, ...] = (TAB,), head_keys: tuple[str, ...] = (KEY,)) -> Any:
-    return plan_next(entries, live_reads=reads or {}, head_keys=head_keys, now_ms=now, live_tabs=live_tabs)
+         now: int = NOW, live_tabs: tuple[str, ...] = (TAB,), head_keys: tuple[str, ...] = (KEY,),
+         drained_ends: dict[str, int] | None = None) -> Any:
+    return plan_next(entries, live_reads=reads or {}, drained_ends=drained_ends, head_keys=head_keys,
+                     now_ms=now, live_tabs=live_tabs)
 
 
 def test_nothing_to_drain() -> None:
@@ -214,3 +216,10 @@ def test_a_write_announced_by_a_closed_tab_but_never_journaled_is_read_back() ->
     unversioned = Intent(key="backstay:history", collection="", tab="gone", start=0)
     assert plan_orphans([unversioned], journaled=set(), busy_keys=set(), now_ms=NOW,
                         live_tabs=()) == (set(), [])
+
+
+def test_a_write_that_reached_the_journal_after_one_it_overlapped_was_recorded_is_read_back() -> None:
+    # Two tabs: b's entry was stored late, after a's (which it overlapped) was recorded alone.
+    b = entry(2, 100, 300, tab="tab-b")
+    assert plan([b], drained_ends={KEY: 250}, now=1000).action is Action.READ
+    assert plan([b], drained_ends={KEY: 90}, now=1000).action is Action.BODY
