@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from app.browser.history_marker import HistoryMarker
@@ -384,19 +385,15 @@ class Engine:
 
     async def get_version(self, version_id: str) -> str:
         chain = await self._fresh()
-        try:
+        with _known_version(version_id):
             detail = await chain.get_version(version_id)
-        except VersionNotFound:
-            raise ApiError(f"No version {version_id!r}") from None
         return _json_text(detail.to_dict())
 
     async def state_at(self, version_id: str) -> str:
         """The data as it was at a version: {key: value}."""
         chain = await self._fresh()
-        try:
+        with _known_version(version_id):
             state = await chain.state_at(version_id)
-        except VersionNotFound:
-            raise ApiError(f"No version {version_id!r}") from None
         return _json_text(dict(state))
 
     async def acknowledge_notices(self) -> None:
@@ -427,3 +424,12 @@ def _json_text(value: Any) -> str:
     """JSON text for the facade; values Python's json cannot write as-is (lone surrogates,
     numbers beyond a double) keep their exact spelling."""
     return compact_json(value).decode("utf-8")
+
+
+@contextmanager
+def _known_version(version_id: str) -> Iterator[None]:
+    """Turn the core's VersionNotFound into the API's message."""
+    try:
+        yield
+    except VersionNotFound:
+        raise ApiError(f"No version {version_id!r}") from None
