@@ -14,12 +14,14 @@ from dataclasses import replace
 
 from app.core.comparison import Comparison, compare_states
 from app.core.deletion import plan_deletion
-from app.core.diff import ABSENT, Absent, KeyDelta, diff_key
+from app.core.diff import ABSENT, KeyDelta, diff_key, diff_window
 from app.core.errors import CorruptData
+from app.core.format import FORMAT_VERSION
 from app.core.head import HEAD_KEY, HeadPointer
 from app.core.history import History, State
 from app.core.integrity import content_hash, link, state_hash
-from app.core.json_value import Json, canonical_json, needs_strict_types, parse_json
+from app.core.json_value import Json, parse_json
+from app.core.module_text import ModuleText, record_id
 from app.core.payload import Payload
 from app.core.ports import Batch, Clock, Compressor, VersionStore
 from app.core.snapshot import encode_blob
@@ -52,8 +54,10 @@ class Chain:
         self._checkpoint_bytes = checkpoint_bytes
         self._new_suffix = new_id or random_suffix
         self._head = HeadPointer()
+        # The head text of keys read from the store, and the index of keys written since
+        # (a ModuleText holds its text): never parsed values, which cost ten times the text.
         self._texts: dict[str, str] = {}
-        self._values: dict[str, Json] = {}
+        self._modules: dict[str, ModuleText] = {}
         self._history: History | None = None
         self._blob_keys: set[str] | None = None
         self._pending_blobs: set[str] = set()
@@ -69,11 +73,25 @@ class Chain:
         head = HeadPointer.decode(stored) if stored is not None else HeadPointer()
         if head.version_id != self._head.version_id or head.module_hashes != self._head.module_hashes:
             self._texts.clear()
-            self._values.clear()
+            self._modules.clear()
             self._history = None
             self._blob_keys = None
             self._generation += 1
         self._head = head
+        if head.format_version < FORMAT_VERSION and head.version_id is not None:
+            await self._upgrade()
+
+    async def _upgrade(self) -> None:
+        """Upgrade a store written in format 1 in place: one format-2 checkpoint of the head
+        values follows the history (which stays readable by format 1's rules). The data is
+        unchanged; its versions are all kept."""
+        modules = {key: await self._module_of(key) for key in sorted(self._head.module_hashes)}
+        hashes = {key: module.module_hash for key, module in modules.items()}
+        head = replace(self._head, format_version=FORMAT_VERSION)
+        await self._commit(
+            Batch(), head, [KeyDelta(key) for key in sorted(hashes)], hashes,
+            created_by="backstay", change_type="upgrade", snapshot=True,
+            description=f"Storage upgraded to format {FORMAT_VERSION}; the data did not change")
 
     @property
     def journal_seq(self) -> int:
@@ -119,6 +137,9 @@ class Chain:
     async def head_text(self, key: str) -> str | None:
         if key not in self._head.module_hashes:
             return None
+        module = self._modules.get(key)
+        if module is not None:
+            return module.text
         text = self._texts.get(key)
         if text is None:
             stored = await self._store.get("head", key)
@@ -127,13 +148,23 @@ class Chain:
             text = self._texts[key] = stored.decode("utf-8")
         return text
 
-    async def _head_value(self, key: str) -> Json | Absent:
-        if key not in self._head.module_hashes:
-            return ABSENT
-        if key not in self._values:
+    async def _module_of(self, key: str) -> ModuleText:
+        """The index of a head key's text (built on its first write: the cost of a parse)."""
+        module = self._modules.get(key)
+        if module is None:
             text = await self.head_text(key)
-            self._values[key] = parse_json(text or "null")
-        return self._values[key]
+            try:
+                module = ModuleText.build(text or "null")
+            except (ValueError, RecursionError) as error:
+                raise CorruptData(f"head value of {key!r} is not JSON: {error}") from None
+            self._modules[key] = module
+            self._texts.pop(key, None)
+        return module
+
+    async def prepare(self, key: str) -> None:
+        """Index a head key now (so that its next write is recorded at the cost of its change)."""
+        if key in self._head.module_hashes:
+            await self._module_of(key)
 
     # ---- recording --------------------------------------------------------------------------
 
@@ -155,54 +186,80 @@ class Chain:
         intervals of keys whose value was just read from the store - are still persisted).
         Raises ValueError for text that is not JSON, before anything is written.
         """
-        parsed: dict[str, Json | Absent] = {}
-        texts: dict[str, str] = {}
+        modules: dict[str, ModuleText] = {}
+        deltas: list[KeyDelta] = []
+        is_root = self._head.version_id is None
         for key, text in writes.items():
             if text is None:
                 if key in self._head.module_hashes:
-                    parsed[key] = ABSENT
-            elif text != await self.head_text(key):
-                try:
-                    parsed[key] = parse_json(text)
-                except ValueError as error:
-                    raise ValueError(f"the new value of {key!r} is not JSON: {error}") from None
-                except RecursionError:
-                    raise ValueError(f"the new value of {key!r} is nested too deeply to read") from None
-                texts[key] = text
-        deltas: list[KeyDelta] = []
-        for key, value in parsed.items():
-            old = await self._head_value(key)
-            delta = diff_key(key, old, value, strict_types=needs_strict_types(
-                self._texts.get(key, ""), texts.get(key, "")))
-            if not delta.is_empty:
+                    old = await self._module_of(key)
+                    deltas.append(diff_key(key, _parsed(key, old.text), ABSENT))
+                continue
+            if text == await self.head_text(key):
+                continue
+            module, delta = await self._diff(key, text, is_root)
+            modules[key] = module
+            if delta is not None and (is_root or not delta.is_empty):
                 deltas.append(delta)
         head = replace(self._head, journal_seq=max(self._head.journal_seq, journal_seq or 0),
                        live_reads={**self._head.live_reads, **(live_reads or {})},
                        drained_ends={**self._head.drained_ends, **(drained_ends or {})})
         batch = Batch()
-        for key, text in texts.items():
-            batch.put("head", key, text.encode("utf-8"))
+        for key, module in modules.items():
+            batch.put("head", key, module.text.encode("utf-8"))
         if not deltas and not snapshot:
             if batch or head != self._head:
                 batch.put("meta", HEAD_KEY, head.encode())
                 await self._store.apply(batch)
                 self._head = head
-                self._texts.update(texts)
+                self._keep(modules)
             return None
-        values = {key: value for key, value in parsed.items() if not isinstance(value, Absent)}
+        hashes = {key: module.module_hash for key, module in modules.items()}
         version, head = await self._commit(
-            batch, head, deltas, values, created_by=created_by, change_type=change_type,
-            description=description, snapshot=snapshot,
+            batch, head, deltas, hashes, created_by=created_by, change_type=change_type,
+            description=description, snapshot=snapshot, new_modules=modules,
         )
         for delta in deltas:
-            value = parsed[delta.key]
-            if isinstance(value, Absent):
-                self._values.pop(delta.key, None)
+            if delta.key not in hashes:
+                self._modules.pop(delta.key, None)
                 self._texts.pop(delta.key, None)
-            else:
-                self._values[delta.key] = value
-        self._texts.update(texts)
+        self._keep(modules)
         return version
+
+    def _keep(self, modules: Mapping[str, ModuleText]) -> None:
+        for key, module in modules.items():
+            self._modules[key] = module
+            self._texts.pop(key, None)
+
+    async def _diff(self, key: str, text: str, is_root: bool) -> tuple[ModuleText, KeyDelta | None]:
+        """The index of a key's new text and the diff from its head value (None: the same value,
+        spelled otherwise; the root diffs nothing). ValueError when the text is not JSON."""
+        try:
+            if is_root or key not in self._head.module_hashes:
+                module = ModuleText.build(text)
+                if is_root:
+                    return module, KeyDelta(key)  # recorded whole by its snapshot
+                return module, diff_key(key, ABSENT, module.value())
+            old = await self._module_of(key)
+            spliced = old.splice(text)
+            module = spliced[0] if spliced is not None else ModuleText.build(text)
+        except RecursionError:
+            raise ValueError(f"the new value of {key!r} is nested too deeply to read") from None
+        except ValueError as error:
+            raise ValueError(f"the new value of {key!r} is not JSON: {error}") from None
+        if module.module_hash == old.module_hash:
+            return module, None
+        if spliced is not None:
+            window = spliced[1]
+            ids = module.ids or []
+            inside = set(map(record_id, window.new))
+            delta = diff_window(
+                key, window.start, window.old, window.new,
+                (len(old.starts or ()), len(module.starts or ())),
+                lambda rid: ids.count(rid) > (1 if rid in inside else 0))
+            if delta is not None:
+                return module, delta
+        return module, diff_key(key, _parsed(key, old.text), module.value())
 
     async def record_state(
         self,
@@ -232,25 +289,28 @@ class Chain:
         batch: Batch,
         head: HeadPointer,
         deltas: list[KeyDelta],
-        values: dict[str, Json],
+        hashes: dict[str, str],
         *,
         created_by: str,
         change_type: str,
         description: str,
         snapshot: bool,
+        new_modules: Mapping[str, ModuleText] | None = None,
     ) -> tuple[Version, HeadPointer]:
+        """Commit one version: ``deltas`` of the keys it changed, ``hashes`` the new module
+        hashes of those still present (the others were deleted)."""
         previous = self._head
         timestamp = max(self._clock.now_ms(), previous.timestamp)
         seq = previous.seq + 1
         version_id = make_version_id(timestamp, seq, self._new_suffix())
         module_hashes = dict(previous.module_hashes)
-        canonical: dict[str, bytes] = {}
         for delta in deltas:
-            if delta.key in values:
-                canonical[delta.key] = canonical_json(values[delta.key])
-                module_hashes[delta.key] = content_hash(canonical[delta.key])
+            if delta.key in hashes:
+                module_hashes[delta.key] = hashes[delta.key]
             else:
                 module_hashes.pop(delta.key, None)
+        if head.format_version != previous.format_version:  # the upgrade: every key rehashed
+            module_hashes = dict(hashes)
         is_root = previous.version_id is None
         # The root (the baseline) is a checkpoint: its snapshot holds every record, so its
         # ChangeLog would only repeat the whole store as creates. It has none.
@@ -270,7 +330,7 @@ class Chain:
         size = len(encoded)
         self._pending_blobs = set()
         if checkpoint:
-            size += await self._put_blobs(batch, module_hashes, canonical)
+            size += await self._put_blobs(batch, module_hashes, new_modules or {})
         new_state_hash = state_hash(module_hashes)
         version = Version(
             id=version_id, seq=seq, parent_id=previous.version_id, timestamp=timestamp,
@@ -294,7 +354,7 @@ class Chain:
         batch.put("payloads", version_id, encoded)
         batch.put("versions", version_id, version.encode())
         for delta in deltas:
-            if delta.key not in values:
+            if delta.key not in module_hashes:
                 batch.delete("head", delta.key)
         batch.put("meta", HEAD_KEY, head.encode())
         await self._store.apply(batch)
@@ -307,7 +367,7 @@ class Chain:
         return version, head
 
     async def _put_blobs(
-        self, batch: Batch, module_hashes: Mapping[str, str], canonical: Mapping[str, bytes]
+        self, batch: Batch, module_hashes: Mapping[str, str], modules: Mapping[str, ModuleText]
     ) -> int:
         """Add to ``batch`` the blobs of ``module_hashes`` not stored yet; return their bytes."""
         if self._blob_keys is None:
@@ -317,13 +377,8 @@ class Chain:
         for key, module_hash in module_hashes.items():
             if module_hash in self._blob_keys or module_hash in pending:
                 continue
-            data = canonical.get(key)
-            if data is None:
-                value = await self._head_value(key)
-                if isinstance(value, Absent):
-                    raise CorruptData(f"no value for {key!r} to snapshot")
-                data = canonical_json(value)
-            blob = encode_blob(data, self._compressor)
+            module = modules.get(key) or await self._module_of(key)
+            blob = encode_blob(module.canonical_bytes(), self._compressor)
             batch.put("blobs", module_hash, blob)
             pending.add(module_hash)
             written += len(blob)
@@ -387,3 +442,11 @@ class Chain:
         history.put(plan.child)
         self._head = plan.head
         self._blob_keys = None
+
+
+def _parsed(key: str, text: str) -> Json:
+    """A head value, parsed (the head holds only JSON: anything else is corruption)."""
+    try:
+        return parse_json(text)
+    except (ValueError, RecursionError) as error:
+        raise CorruptData(f"head value of {key!r} is not JSON: {error}") from None

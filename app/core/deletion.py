@@ -14,8 +14,8 @@ from app.core.diff import ABSENT, diff_key
 from app.core.errors import CannotDeleteHead, CorruptData
 from app.core.head import HEAD_KEY, HeadPointer
 from app.core.history import History
-from app.core.integrity import content_hash, link
-from app.core.json_value import canonical_json
+from app.core.integrity import blob_text, content_hash, link
+from app.core.integrity import module_hash as hash_module
 from app.core.payload import Op, Payload
 from app.core.ports import Batch, Compressor
 from app.core.snapshot import encode_blob
@@ -65,8 +65,8 @@ async def plan_deletion(
     if snapshot is None and (doomed.is_checkpoint or parent is None):
         snapshot = {}
         for key, value in child_state.items():
-            canonical = canonical_json(value)
-            snapshot[key] = hashed = content_hash(canonical)
+            canonical = blob_text(value, child.format_version)
+            snapshot[key] = hashed = hash_module(value, child.format_version)
             if hashed not in stored_blobs:
                 blob = encode_blob(canonical, compressor)
                 batch.put("blobs", hashed, blob)

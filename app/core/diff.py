@@ -6,11 +6,13 @@ Patches are rooted at the state document ``{kvKey: value}``: the value of key ``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
 from app.core.changelog import Action, Change
 from app.core.json_value import Json, json_equal, same_types_bulk
+from app.core.module_text import record_id
 from app.core.pointer import escape, strip_prefix
 from app.core.record_diff import (
     RecordArrayDiff,
@@ -88,16 +90,7 @@ def diff_key(
             if old_index is not None and new_index is not None:
                 result = diff_records(old, new, old_index, new_index, path, strict=strict_types)
         if result is not None:
-            if not result.forward:
-                return KeyDelta(key)
-            changes = [
-                Change(key, edit.action, edit.record_id, edit.before, edit.after,  # type: ignore[arg-type]
-                       edit.fields)
-                for edit in result.edits
-            ]
-            if not changes:  # only the order of the records changed
-                changes = [Change(key, "update", "", None, None, [])]
-            return KeyDelta(key, changes, result.forward, result.inverse)
+            return _record_delta(key, result)
     if old == new and json_equal(old, new):
         return KeyDelta(key)
     forward: list[Op] = []
@@ -109,6 +102,66 @@ def diff_key(
     else:
         changes = [Change(key, "update", "", old, new, _relative_paths(forward, path))]
     return KeyDelta(key, changes, forward, inverse)
+
+
+def _record_delta(key: str, result: RecordArrayDiff) -> KeyDelta:
+    if not result.forward:
+        return KeyDelta(key)
+    changes = [
+        Change(key, edit.action, edit.record_id, edit.before, edit.after,  # type: ignore[arg-type]
+               edit.fields)
+        for edit in result.edits
+    ]
+    if not changes:  # only the order of the records changed
+        changes = [Change(key, "update", "", None, None, [])]
+    return KeyDelta(key, changes, result.forward, result.inverse)
+
+
+class _Shifted:
+    """The elements of a window of an array, indexed as in the whole array."""
+
+    def __init__(self, items: list[Json], start: int, length: int) -> None:
+        self._items = items
+        self._start = start
+        self._length = length
+
+    def __getitem__(self, index: int) -> Json:
+        if index < self._start:
+            raise IndexError(index)
+        return self._items[index - self._start]
+
+    def __len__(self) -> int:
+        return self._length
+
+
+def diff_window(
+    key: str,
+    start: int,
+    old: list[Json],
+    new: list[Json],
+    lengths: tuple[int, int],
+    elsewhere: Callable[[str], bool],
+) -> KeyDelta | None:
+    """The diff of an array of ``lengths`` (old, new) elements that differ only where
+    ``old`` became ``new``, both from index ``start``. Records are matched by id within the
+    window; ``elsewhere(id)`` says whether an id also occurs outside it. None when the window's
+    elements are not records that can be matched so (diff the whole arrays then)."""
+    old_ids = list(map(record_id, old))
+    new_ids = list(map(record_id, new))
+    if None in old_ids or None in new_ids:
+        return None
+    ids = set(old_ids) | set(new_ids)
+    if len(set(old_ids)) != len(old_ids) or len(set(new_ids)) != len(new_ids):
+        return None
+    if any(map(elsewhere, ids)):  # type: ignore[arg-type]
+        return None
+    old_index = {str(rid): start + offset for offset, rid in enumerate(old_ids)}
+    new_index = {str(rid): start + offset for offset, rid in enumerate(new_ids)}
+    result = diff_records(_Shifted(old, start, lengths[0]), _Shifted(new, start, lengths[1]),  # type: ignore[arg-type]
+                          old_index, new_index, key_path(key), strict=True)
+    if result.reordered:
+        return None  # moves are computed on whole arrays
+    return _record_delta(key, result)
 
 
 def _trimmed_record_diff(

@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from app.core.errors import UnknownFormatVersion
 
 #: The version of the storage format described by docs/FORMAT.md.
-FORMAT_VERSION = 1
-KNOWN_FORMAT_VERSIONS = frozenset({1})
+FORMAT_VERSION = 2
+#: Format 1 objects stay readable: a store written in format 1 is upgraded in place (its
+#: history stays in format 1, a format-2 checkpoint follows it).
+KNOWN_FORMAT_VERSIONS = frozenset({1, 2})
 
 
 def check_format_version(obj: Mapping[str, object], what: str) -> None:

@@ -36,6 +36,8 @@ class HeadPointer:
     #: Per KV key, when the latest write recorded from its journal body or deletion ended: a
     #: write that started before then but reached the journal later overlapped it.
     drained_ends: dict[str, int] = field(default_factory=dict)
+    #: The format of ``module_hashes`` (1 only in a store not upgraded yet).
+    format_version: int = FORMAT_VERSION
 
     @property
     def state_hash(self) -> str:
@@ -43,7 +45,7 @@ class HeadPointer:
 
     def to_dict(self) -> dict[str, Json]:
         return {
-            "formatVersion": FORMAT_VERSION,
+            "formatVersion": self.format_version,
             "versionId": self.version_id,
             "seq": self.seq,
             "timestamp": self.timestamp,
@@ -83,6 +85,7 @@ class HeadPointer:
                 journal_epoch=str(obj.get("journalEpoch") or ""),
                 live_reads=_live_reads(obj.get("liveReads")),
                 drained_ends=_drained_ends(obj.get("drainedEnds")),
+                format_version=cast(int, obj["formatVersion"]),
             )
         except KeyError as missing:
             raise CorruptData(f"head pointer lacks {missing}") from None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from bisect import bisect_right
 
 from app.core.errors import CorruptData, PatchError, VersionNotFound
-from app.core.json_value import Json
+from app.core.json_value import Json, copy_json
 from app.core.patch import apply_patch
 from app.core.payload import Payload
 from app.core.ports import Compressor, VersionStore
@@ -132,12 +132,13 @@ class History:
         for module_hash in hashes:
             if module_hash not in stored:
                 raise CorruptData(f"blob {module_hash} of checkpoint {version.id} is missing")
-            values[module_hash] = decode_blob(stored[module_hash], self._compressor, module_hash)
+            values[module_hash] = decode_blob(stored[module_hash], self._compressor, module_hash,
+                                              version.format_version)
         state: State = {}
         seen: set[str] = set()
         for key, module_hash in version.snapshot.items():
             if module_hash in seen:  # two keys with equal values must not share objects
-                state[key] = decode_blob(stored[module_hash], self._compressor, module_hash)
+                state[key] = copy_json(values[module_hash])
             else:
                 state[key] = values[module_hash]
                 seen.add(module_hash)

@@ -1,6 +1,8 @@
 """Hashes that make the history checkable: module hash, state hash, chain link, content hash.
 
-* module hash: SHA-256 of the module's value in canonical JSON (json_value.canonical_json).
+* module hash: format 2: per record (module_text.module_hash_of: for an array, SHA-256 over its
+  elements' digests; else SHA-256 of the canonical text); format 1: SHA-256 of the value's
+  sorted-key canonical JSON (json_value.canonical_json).
 * state hash: SHA-256 over the sorted ``(key, module hash)`` pairs, so editing one module
   rehashes only that module's value.
 * link: SHA-256 binding a version to its parent (ids and state hashes of both). Deleting a version
@@ -13,7 +15,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 
-from app.core.json_value import Json, canonical_json
+from app.core.format import FORMAT_VERSION
+from app.core.json_value import Json, canonical_bytes, canonical_json
+from app.core.module_text import module_hash_of
 
 LINK_DOMAIN = b"backstay-link-v1"
 
@@ -22,8 +26,16 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def module_hash(value: Json) -> str:
-    return content_hash(canonical_json(value))
+def module_hash(value: Json, format_version: int = FORMAT_VERSION) -> str:
+    if format_version == 1:
+        return content_hash(canonical_json(value))
+    return module_hash_of(value)
+
+
+def blob_text(value: Json, format_version: int = FORMAT_VERSION) -> bytes:
+    """What a checkpoint's blob holds for a module: its canonical text (format 2, member order
+    kept), or its sorted-key canonical JSON (format 1)."""
+    return canonical_json(value) if format_version == 1 else canonical_bytes(value)
 
 
 def state_hash(module_hashes: Mapping[str, str]) -> str:

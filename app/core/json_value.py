@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal
 from itertools import chain, compress, repeat
+from json.encoder import c_make_encoder as _c_make_encoder  # type: ignore[attr-defined]
+from json.encoder import encode_basestring as _encode_string
 from math import isinf
 from operator import is_, itemgetter
 from typing import TypeAlias
@@ -81,11 +83,24 @@ def _number(token: str) -> int | float | RawNumber:
     return number
 
 
-def _integer(token: str) -> int | RawNumber:
+def _integer(token: str) -> int | float | RawNumber:
     try:
-        return int(token)
+        return _big_integer(int(token))
     except ValueError:  # more digits than int() converts (sys.get_int_max_str_digits)
         return RawNumber.from_token(token)
+
+
+def _big_integer(number: int) -> int | float | RawNumber:
+    """An integer beyond 2**53 in its one form: a double when a double holds it exactly (so
+    ``1000000000000000000000`` and ``1e+21`` are one number), RawNumber beyond double range,
+    else the exact int."""
+    if -_SAFE_INTEGER <= number <= _SAFE_INTEGER:
+        return number
+    try:
+        double = float(number)
+    except OverflowError:
+        return RawNumber.from_token(str(number))
+    return double if int(double) == number else number
 
 
 def parse_json(text: str | bytes) -> Json:
@@ -97,28 +112,16 @@ def parse_json(text: str | bytes) -> Json:
     numbers no double holds (``1e400``) and integers too long for ``int()`` as RawNumber.
     Strings keep lone surrogates (``"\\udc00"``) as they are.
     """
-    try:
-        value: Json = json.loads(text, parse_constant=_refuse_constant, parse_float=_number)
-    except json.JSONDecodeError:
-        raise
-    except ValueError:  # an integer of more digits than int() converts; rare, so read again
-        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_number,
-                           parse_int=_integer)
+    value: Json = json.loads(text, parse_constant=_refuse_constant, parse_float=_number,
+                             parse_int=_integer)
     return value
 
 
-#: Spellings that may stand for a double equal to an integer beyond 2**53 (``1e+21`` next to
-#: ``1000000000000000000000``), which Python's ``==`` takes for the same number.
-_BIG_OR_EXPONENT = re.compile(r"\d[eE][+-]?\d|\d{16}")
-
-
 def needs_strict_types(*texts: str) -> bool:
-    """False only when no JSON text holds a boolean nor a number that Python's ``==`` could
-    take for an equal number of another type: then, for values read by parse_json, ``==`` is
-    exact JSON equality (no ``true == 1``, no ``10**21 == 1e21``; smaller integral numbers are
-    read as integers whatever their spelling)."""
-    return any("true" in text or "false" in text or _BIG_OR_EXPONENT.search(text) is not None
-               for text in texts)
+    """False only when no JSON text holds a boolean: then, for values read by parse_json,
+    ``==`` is exact JSON equality (parse_json reads each number in one form, so ``1 == 1.0`` and
+    ``10**21 == 1e21`` never pair values of two types; only ``true == 1`` would)."""
+    return any("true" in text or "false" in text for text in texts)
 
 
 def canonical_json(value: Json) -> bytes:
@@ -126,6 +129,93 @@ def canonical_json(value: Json) -> bytes:
     surrogates as ``\\udxxx`` (lowercase hex, as JavaScript's JSON.stringify writes them),
     RawNumber as its token."""
     return _encode(value, sort_keys=True)
+
+
+def canonical_text(value: Json) -> str:
+    """Format 2's canonical text: what JavaScript's ``JSON.stringify`` writes for the value.
+
+    Members in their order, no whitespace, numbers in JavaScript's spelling (js_number),
+    strings escaped as JSON.stringify escapes them (``"``, ``\\``, control characters, lone
+    surrogates as ``\\udxxx``), everything else as UTF-8; RawNumber as its token.
+    """
+    return canonical_pair(value)[0]
+
+
+def canonical_bytes(value: Json) -> bytes:
+    """canonical_text as UTF-8."""
+    return canonical_pair(value)[1]
+
+
+def canonical_pair(value: Json) -> tuple[str, bytes]:
+    """canonical_text and its UTF-8 encoding (made together: the encoding finds surrogates)."""
+    text = _fast_compact(value)
+    if text is None or _python_exponent(text):
+        # Python spells some doubles otherwise (1e+16, 1e-05); rare, so write them one by one.
+        parts: list[str] = []
+        _exact(value, False, parts, js_numbers=True)
+        text = "".join(parts)
+    try:
+        return text, text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: only inside strings, each becomes an escape
+        text = _SURROGATE.sub(_escape_surrogate, text)
+        return text, text.encode("utf-8")
+
+
+def _not_json(value: object) -> object:
+    raise TypeError(f"{type(value).__name__} is not a JSON type")
+
+
+# Python's C encoder, made once: compact, member order kept, no circular check (JSON values
+# are trees). Its doubles are spelled as Python spells them (see _python_exponent).
+_COMPACT = (
+    _c_make_encoder(None, _not_json, _encode_string, None, ":", ",", False, False, False)
+    if _c_make_encoder is not None else None
+)
+
+
+def _fast_compact(value: Json) -> str | None:
+    """Compact JSON of ``value`` by C code, or None when it holds a RawNumber."""
+    try:
+        if _COMPACT is not None:
+            return "".join(_COMPACT(value, 0))
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except TypeError:
+        return None
+
+
+#: An exponent as Python writes one (``1e+16``, ``1.5e-07``), if preceded by a digit.
+_EXPONENT = re.compile(r"e[+-][0-9]")
+
+
+def _python_exponent(text: str) -> bool:
+    return any(match.start() and text[match.start() - 1] in "0123456789"
+               for match in _EXPONENT.finditer(text))
+
+
+def js_number(number: float) -> str:
+    """How JavaScript writes a double (ECMAScript Number::toString): the shortest digits that
+    read back as the same double, positional from 1e-7 up to 1e21, else ``d.ddde+N``."""
+    if number == 0:
+        return "0"
+    text = repr(number)
+    sign = "-" if text[0] == "-" else ""
+    mantissa, _, exponent = text.lstrip("-").partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    digits = whole + fraction
+    point = len(whole) + int(exponent or "0")  # the decimal point's position in ``digits``
+    leading = len(digits) - len(digits.lstrip("0"))
+    digits = digits[leading:].rstrip("0")
+    point -= leading
+    count = len(digits)
+    if count <= point <= 21:
+        return sign + digits + "0" * (point - count)
+    if 0 < point <= 21:
+        return sign + digits[:point] + "." + digits[point:]
+    if -6 < point <= 0:
+        return sign + "0." + "0" * -point + digits
+    power = point - 1
+    mantissa = digits if count == 1 else digits[0] + "." + digits[1:]
+    return f"{sign}{mantissa}e{'+' if power >= 0 else '-'}{abs(power)}"
 
 
 def compact_json(value: object) -> bytes:
@@ -165,10 +255,13 @@ def _encode(value: object, *, sort_keys: bool) -> bytes:
         return _SURROGATE.sub(_escape_surrogate, text).encode("utf-8")
 
 
-def _exact(value: object, sort_keys: bool, parts: list[str]) -> None:
-    """Append the compact JSON of ``value`` to ``parts`` (lone surrogates left unescaped)."""
+def _exact(value: object, sort_keys: bool, parts: list[str], *, js_numbers: bool = False) -> None:
+    """Append the compact JSON of ``value`` to ``parts`` (lone surrogates left unescaped);
+    doubles in JavaScript's spelling with ``js_numbers``."""
     if isinstance(value, RawNumber):
         parts.append(value.token)
+    elif js_numbers and type(value) is float:
+        parts.append(js_number(value))
     elif isinstance(value, dict):
         items = sorted(value.items(), key=itemgetter(0)) if sort_keys else value.items()
         parts.append("{")
@@ -176,21 +269,23 @@ def _exact(value: object, sort_keys: bool, parts: list[str]) -> None:
             if not isinstance(key, str):
                 raise TypeError(f"keys must be str, not {type(key).__name__}")
             parts.append(("," if index else "") + json.dumps(key, ensure_ascii=False) + ":")
-            _exact(member, sort_keys, parts)
+            _exact(member, sort_keys, parts, js_numbers=js_numbers)
         parts.append("}")
     elif isinstance(value, (list, tuple)):
         parts.append("[")
         for index, element in enumerate(value):
             if index:
                 parts.append(",")
-            _exact(element, sort_keys, parts)
+            _exact(element, sort_keys, parts, js_numbers=js_numbers)
         parts.append("]")
     else:  # strings, numbers, booleans, null; TypeError or ValueError for anything else
         parts.append(json.dumps(value, ensure_ascii=False, allow_nan=False))
 
 
 def json_equal(a: Json, b: Json) -> bool:
-    """Equality of JSON values: like ``==`` but ``true`` is not ``1`` and ``1`` is not ``1.0``."""
+    """Equality of JSON texts' values: like ``==`` but ``true`` is not ``1``, ``1`` is not
+    ``1.0``, and objects are equal only with their members in the same order (format 2 keeps
+    the order the PMS wrote)."""
     return a == b and _same_types(a, b)
 
 
@@ -208,6 +303,9 @@ def same_types_bulk(left: list[Json], right: list[Json]) -> bool:
         lists = list(map(is_, types, repeat(list)))
         if not (any(dicts) or any(lists)):
             return True
+        if any(dicts) and list(map(list, compress(left, dicts))) != list(  # type: ignore[arg-type]
+                map(list, compress(right, dicts))):  # type: ignore[arg-type]
+            return False  # members in another order
         left = _children(left, dicts, lists)
         right = _children(right, dicts, lists)
         if len(left) != len(right):
@@ -228,7 +326,9 @@ def _same_types(a: Json, b: Json) -> bool:
         return False
     if kind is dict:
         other: dict[str, Json] = b  # type: ignore[assignment]
-        for key, value in a.items():  # type: ignore[union-attr]
+        for (key, value), other_key in zip(a.items(), other, strict=True):  # type: ignore[union-attr]
+            if key != other_key:  # same members, another order
+                return False
             paired = other[key]
             value_kind = type(value)
             if value_kind is not type(paired):

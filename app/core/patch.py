@@ -36,9 +36,7 @@ def _apply_one(document: Json, operation: Operation) -> Json:
         document, _ = _remove(document, split(path))
         return document
     if op == "replace":
-        tokens = split(path)
-        document, _ = _remove(document, tokens)
-        return _add(document, tokens, _value(operation))
+        return _replace(document, split(path), _value(operation))
     if op == "move":
         source = _string(operation, "from")
         if path != source and path.startswith(source + "/"):
@@ -104,6 +102,23 @@ def _add(document: Json, tokens: list[str], value: Json) -> Json:
         parent.insert(_index(parent, last, adding=True), value)
     else:
         raise PatchError(f"cannot add {last!r} to a {type(parent).__name__}")
+    return document
+
+
+def _replace(document: Json, tokens: list[str], value: Json) -> Json:
+    """Replace the value at ``tokens`` where it is: a member keeps its place in its object."""
+    if not tokens:
+        return value
+    parent = _resolve(document, tokens[:-1])
+    last = tokens[-1]
+    if isinstance(parent, dict):
+        if last not in parent:
+            raise PatchError(f"no member {last!r} to replace")
+        parent[last] = value
+    elif isinstance(parent, list):
+        parent[_index(parent, last, adding=False)] = value
+    else:
+        raise PatchError(f"cannot replace {last!r} in a {type(parent).__name__}")
     return document
 
 

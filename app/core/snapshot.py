@@ -1,4 +1,4 @@
-"""Snapshot blobs: one module's value in canonical JSON, stored under its module hash.
+"""Snapshot blobs: one module's value in canonical text, stored under its module hash.
 
 A checkpoint's ``snapshot`` maps every KV key to a module hash; ``blobs/<module hash>`` holds
 that module's canonical JSON, framed by framing.pack. Blobs are content-addressed: a checkpoint
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from app.core.errors import CorruptData
 from app.core.framing import pack, unpack
-from app.core.integrity import content_hash
+from app.core.integrity import content_hash, module_hash
 from app.core.json_value import Json, parse_json
 from app.core.ports import Compressor
 
@@ -19,12 +19,18 @@ def encode_blob(canonical: bytes, compressor: Compressor) -> bytes:
     return pack(canonical, compressor)
 
 
-def decode_blob(stored: bytes, compressor: Compressor, expected_hash: str) -> Json:
-    """The module value of a blob; raises CorruptData when it does not hash to its key."""
+def decode_blob(
+    stored: bytes, compressor: Compressor, expected_hash: str, format_version: int
+) -> Json:
+    """The module value of a blob written in ``format_version``; raises CorruptData when it
+    does not hash to its key."""
     canonical = unpack(stored, compressor)
-    if content_hash(canonical) != expected_hash:
+    if format_version == 1 and content_hash(canonical) != expected_hash:
         raise CorruptData(f"blob {expected_hash} does not match its hash")
     try:
-        return parse_json(canonical)
+        value = parse_json(canonical)
     except (ValueError, UnicodeDecodeError) as error:
         raise CorruptData(f"blob {expected_hash} is not JSON: {error}") from None
+    if format_version != 1 and module_hash(value, format_version) != expected_hash:
+        raise CorruptData(f"blob {expected_hash} does not match its hash")
+    return value

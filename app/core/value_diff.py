@@ -23,6 +23,11 @@ def diff_value(old: Json, new: Json, path: str, ops: list[Op]) -> None:
     if old == new and json_equal(old, new):
         return
     if type(old) is dict and type(new) is dict:
+        kept = [name for name in old if name in new]
+        if kept + [name for name in new if name not in old] != list(new):
+            # Added members go last: only a replace gives the new member order exactly.
+            ops.append({"op": "replace", "path": path, "value": new})
+            return
         for name in old:
             if name not in new:
                 ops.append({"op": "remove", "path": join(path, name)})

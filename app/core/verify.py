@@ -13,8 +13,8 @@ from typing import Literal
 
 from app.core.errors import CorruptData, PatchError, UnknownFormatVersion
 from app.core.head import HEAD_KEY, HeadPointer
-from app.core.integrity import content_hash, link, module_hash, state_hash
-from app.core.json_value import Json, canonical_json, parse_json
+from app.core.integrity import blob_text, content_hash, link, module_hash, state_hash
+from app.core.json_value import Json, parse_json
 from app.core.patch import apply_patch
 from app.core.payload import Op, Payload
 from app.core.pointer import split
@@ -84,14 +84,14 @@ async def verify_store(store: VersionStore, compressor: Compressor, *, full: boo
     for orphan in sorted(payload_keys - versions.keys()):
         report.add("orphan-payload", f"payloads/{orphan}", "payload of no version")
     blob_keys = set(await store.keys("blobs"))
-    referenced: set[str] = set()
+    referenced: dict[str, int] = {}  # blob -> the format of a checkpoint referencing it
     for version in ordered:
         for key, hashed in (version.snapshot or {}).items():
-            referenced.add(hashed)
+            referenced[hashed] = version.format_version
             if hashed not in blob_keys:
                 report.add("missing-blob", f"blobs/{hashed}",
                            f"snapshot of {key!r} in checkpoint {version.id} is missing")
-    for orphan in sorted(blob_keys - referenced):
+    for orphan in sorted(blob_keys - referenced.keys()):
         report.add("orphan-blob", f"blobs/{orphan}", "blob referenced by no checkpoint")
     head_keys = set(await store.keys("head"))
     expected = set(head.module_hashes) if head is not None else head_keys
@@ -103,7 +103,8 @@ async def verify_store(store: VersionStore, compressor: Compressor, *, full: boo
         if head is not None:
             await _check_head_values(store, head, expected & head_keys, report)
         payloads = await _payloads(store, compressor, ordered, payload_keys, report)
-        blobs = await _blobs(store, compressor, referenced & blob_keys, report)
+        blobs = await _blobs(store, compressor, {
+            hashed: fmt for hashed, fmt in referenced.items() if hashed in blob_keys}, report)
         _replay(chain, payloads, blobs, report)
     return report
 
@@ -201,7 +202,7 @@ async def _check_head_values(
     for key in sorted(keys):
         stored = await store.get("head", key)
         try:
-            hashed = module_hash(parse_json(stored or b""))
+            hashed = module_hash(parse_json(stored or b""), head.format_version)
         except (ValueError, UnicodeDecodeError) as error:
             report.add("head-value-mismatch", f"head/{key}", f"not JSON: {error}")
             continue
@@ -238,16 +239,17 @@ async def _payloads(
 
 
 async def _blobs(
-    store: VersionStore, compressor: Compressor, hashes: set[str], report: VerifyReport
+    store: VersionStore, compressor: Compressor, hashes: dict[str, int], report: VerifyReport
 ) -> dict[str, bytes]:
-    """The canonical JSON of every readable blob, by hash."""
+    """The canonical text of every readable blob, by hash (``hashes``: hash -> format)."""
     blobs: dict[str, bytes] = {}
     ordered = sorted(hashes)
     for start in range(0, len(ordered), CHUNK):
         stored = await store.get_many("blobs", ordered[start:start + CHUNK])
         for hashed, data in stored.items():
             try:
-                blobs[hashed] = canonical_json(decode_blob(data, compressor, hashed))
+                fmt = hashes[hashed]
+                blobs[hashed] = blob_text(decode_blob(data, compressor, hashed, fmt), fmt)
             except CorruptData as error:
                 report.add("corrupt-blob", f"blobs/{hashed}", str(error))
     return blobs
@@ -260,9 +262,14 @@ def _replay(
     """Replay the history from the root; check each state hash and each inverse patch."""
     state: dict[str, Json] | None = None
     hashes: dict[str, str] = {}
+    hashes_format = 0
     for version in chain:
         subject = f"versions/{version.id}"
         payload = payloads.get(version.id)
+        if version.format_version != hashes_format:
+            # The first version of a newer format (the upgrade, a checkpoint): format 1 kept no
+            # member order, so its states cannot give format 2's hashes; resume at its snapshot.
+            state = None
         if state is not None and payload is not None and payload.forward is not None:
             state = _step(version, payload, state, hashes, report)
         elif version.parent_id is not None:
@@ -273,6 +280,7 @@ def _replay(
             if all(hashed in blobs for hashed in version.snapshot.values()):
                 state = {key: parse_json(blobs[hashed]) for key, hashed in version.snapshot.items()}
                 hashes = dict(version.snapshot)
+                hashes_format = version.format_version
             else:
                 state = None
 
@@ -294,10 +302,11 @@ def _step(
         report.add("patch-failed", subject, "forward patch replaced the state document")
         return None
     canonical: dict[str, bytes] = {}
+    fmt = version.format_version
     for key in touched:
         if key in result:
-            canonical[key] = canonical_json(result[key])
-            hashes[key] = content_hash(canonical[key])
+            canonical[key] = blob_text(result[key], fmt)
+            hashes[key] = module_hash(result[key], fmt)
         else:
             hashes.pop(key, None)
     if state_hash(hashes) != version.state_hash:
@@ -306,7 +315,7 @@ def _step(
     try:
         reverted = apply_patch(copy, payload.inverse or [])
         ok = isinstance(reverted, dict) and {
-            key: module_hash(value) for key, value in reverted.items()
+            key: module_hash(value, fmt) for key, value in reverted.items()
         } == before
     except PatchError:
         ok = False

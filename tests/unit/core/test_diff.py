@@ -10,7 +10,8 @@ import jsonpatch
 import pytest
 
 from app.core.diff import ABSENT, Absent, KeyDelta, diff_key
-from app.core.json_value import Json, canonical_json
+from app.core.json_value import Json, canonical_json, copy_json
+from app.core.patch import apply_patch
 
 GUESTS = "w3-hotel-guests"
 
@@ -148,10 +149,20 @@ def test_type_changes_are_seen_even_when_python_equality_hides_them() -> None:
     assert len(check_exact(GUESTS, nested_before, nested_after).forward) == 1
 
 
-def test_member_order_is_not_a_change() -> None:
+def test_member_order_is_kept() -> None:
+    # Format 2 keeps the order the PMS wrote: a new order is a change, and the patch gives it.
     record = guest(1)
     shuffled = dict(reversed(list(record.items())))
-    assert diff_key(GUESTS, [record], [shuffled]).is_empty
+    delta = diff_key(GUESTS, [record], [shuffled])
+    assert delta.forward == [{"op": "replace", "path": f"/{GUESTS}/0", "value": shuffled}]
+    state = apply_patch({GUESTS: [copy_json(record)]}, delta.forward)
+    assert list(state[GUESTS][0]) == list(shuffled)  # type: ignore[index,call-overload]
+    added = {**record, "vip": True}
+    moved = {"vip": True, **record}
+    assert diff_key(GUESTS, [record], [added]).forward == [
+        {"op": "add", "path": f"/{GUESTS}/0/vip", "value": True}]
+    assert diff_key(GUESTS, [record], [moved]).forward == [
+        {"op": "replace", "path": f"/{GUESTS}/0", "value": moved}]
 
 
 def test_reorder_uses_moves_and_is_logged() -> None:

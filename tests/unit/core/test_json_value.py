@@ -8,6 +8,8 @@ import pickle
 import pytest
 
 from app.core.json_value import (
+    canonical_bytes,
+    canonical_text,
     Json,
     RawNumber,
     canonical_json,
@@ -51,7 +53,9 @@ def _roundtrips(value: Json) -> bytes:
     encoded = canonical_json(value)
     encoded.decode("utf-8")  # valid UTF-8 ...
     json.loads(encoded)  # ... and valid JSON for any reader
-    assert parse_json(encoded) == value and json_equal(parse_json(encoded), value)
+    assert parse_json(encoded) == value  # the same value; format 1's sorted members
+    exact = canonical_bytes(value)  # format 2: member order kept
+    assert json_equal(parse_json(exact), value) and canonical_bytes(parse_json(exact)) == exact
     assert parse_json(compact_json(value)) == value
     return encoded
 
@@ -127,11 +131,17 @@ def test_numbers_below_double_range_read_as_javascript_reads_them() -> None:
     assert parse_json("1.7976931348623159e308") == RawNumber("1.7976931348623159e+308")
 
 
-def test_long_integers_are_exact() -> None:
-    digits = "9" * 400
-    value = parse_json(f"[{digits}, -{digits}]")
-    assert value == [int(digits), -int(digits)]
-    assert _roundtrips(value) == f"[{digits},-{digits}]".encode()
+def test_integers_have_one_form() -> None:
+    # Beyond 2**53: a double when a double holds the integer exactly (one number, two
+    # spellings), the exact integer when none does, a RawNumber beyond double range.
+    digits = "1" + "0" * 400
+    assert parse_json(f"[{digits}, -{digits}]") == [RawNumber("1e+400"), RawNumber("-1e+400")]
+    assert parse_json(f"[{digits}]") == parse_json("[1e400]")
+    assert parse_json("[1000000000000000000000, 1e+21]") == [1e21, 1e21]
+    assert type(parse_json("1000000000000000000000")) is float
+    assert parse_json("12345678901234567891") == 12345678901234567891
+    assert canonical_text(parse_json("[1000000000000000000000, 12345678901234567891]")) == (
+        "[1e+21,12345678901234567891]")
 
 
 def test_unusual_values_nested_in_records() -> None:
@@ -139,10 +149,10 @@ def test_unusual_values_nested_in_records() -> None:
             '"tiny": 1e-400, "big": ' + "1" * 400 + ', "tags": ["\\ud83d\\ude00", {"x\\udfff": 2e999}]}]')
     value = parse_json(text)
     assert value == [{"id": "g" + HIGH, "name": "Ann\udc00", "spent": RawNumber("1e+400"),
-                      "debt": RawNumber("-1e+400"), "tiny": 0, "big": int("1" * 400),
+                      "debt": RawNumber("-1e+400"), "tiny": 0, "big": RawNumber("1." + "1" * 399 + "e+399"),
                       "tags": ["\U0001f600", {"x\udfff": RawNumber("2e+999")}]}]
     encoded = _roundtrips(value)
-    assert encoded == (b'[{"big":' + b"1" * 400 + b',"debt":-1e+400,"id":"g\\ud83d",'
+    assert encoded == (b'[{"big":1.' + b"1" * 399 + b'e+399,"debt":-1e+400,"id":"g\\ud83d",'
                        b'"name":"Ann\\udc00","spent":1e+400,'
                        b'"tags":["\xf0\x9f\x98\x80",{"x\\udfff":2e+999}],"tiny":0}]')
     assert compact_json(value).startswith(b'[{"id":"g\\ud83d","name":"Ann\\udc00","spent":1e+400,')

@@ -1,0 +1,322 @@
+"""A module's text as the PMS wrote it, indexed so a write costs what its change costs.
+
+For a module whose value is an array, ModuleText keeps where each element's text starts and
+ends, each element's digest (SHA-256 of its canonical text, format 2) and each record's id.
+``splice`` compares a new text of the module with this one: the common prefix and suffix are
+found by comparing text, and only the elements in between are parsed. It returns the elements
+that changed (old and new), enough to diff them, and the new index, whose module hash is
+updated from the changed elements' digests. Parsed values are never kept.
+
+Module hash (format 2): for an array, SHA-256 of ``[`` followed by the raw 32-byte digests of
+its elements in order; for any other value, SHA-256 of its canonical text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from hashlib import sha256 as _sha256
+
+from app.core.json_value import Json, _integer, _number, canonical_pair, canonical_text, parse_json
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+#: Block size of the prefix/suffix comparison (compared with one slice comparison each).
+_BLOCK = 1 << 16
+
+
+def _refuse_constant(name: str) -> Json:
+    raise ValueError(f"{name} is not JSON")
+
+
+# Python's C scanner with parse_json's rules for numbers.
+_SCAN = json.JSONDecoder(parse_float=_number, parse_int=_integer,  # type: ignore[attr-defined]
+                         parse_constant=_refuse_constant).scan_once
+
+
+def _parse_element(text: str, start: int) -> tuple[Json, int]:
+    """The element starting at ``start`` and where it ends; ValueError if there is none."""
+    try:
+        value, end = _SCAN(text, start)
+    except StopIteration:
+        raise ValueError(f"expected a JSON value at offset {start}") from None
+    except RecursionError:
+        raise ValueError(f"the value at offset {start} is nested too deeply to read") from None
+    return value, end
+
+
+def element_digest(value: Json) -> tuple[bytes, str]:
+    """The element's digest and its canonical text."""
+    text, data = canonical_pair(value)
+    return _sha256(data).digest(), text
+
+
+def module_hash_of(value: Json) -> str:
+    """The format-2 module hash of a value (see the module docstring)."""
+    if type(value) is list:
+        digest = hashlib.sha256(b"[")
+        for element in value:
+            digest.update(element_digest(element)[0])
+        return digest.hexdigest()
+    return hashlib.sha256(canonical_text(value).encode("utf-8")).hexdigest()
+
+
+def record_id(value: Json) -> str | None:
+    if type(value) is dict:
+        rid = value.get("id")  # type: ignore[union-attr]
+        if type(rid) is str:
+            return rid
+    return None
+
+
+@dataclass
+class Window:
+    """Where a splice changed an array: elements ``old[start:start+len(old)]`` became
+    ``new`` (parsed), at the same ``start``; everything else is unchanged."""
+
+    start: int
+    old: list[Json]
+    new: list[Json]
+
+
+@dataclass
+class ModuleText:
+    text: str
+    module_hash: str
+    #: False when the text is not the canonical text of its value (whitespace, number
+    #: spellings, escapes): its canonical text must then be written out to store it.
+    canonical: bool
+    is_array: bool = False
+    starts: list[int] | None = None
+    lengths: list[int] | None = None
+    digests: bytearray | None = None
+    ids: list[str | None] | None = None
+    #: Elements whose text is not canonical.
+    odd: int = 0
+    #: The sum of ``lengths``.
+    total: int = 0
+
+    # ---- building -------------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, text: str) -> ModuleText:
+        """Index ``text`` (ValueError if it is not one JSON value)."""
+        array = _scan_array(text)
+        if array is None:
+            value = parse_json(text)
+            canonical = canonical_text(value)
+            return cls(text, hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
+                       canonical == text)
+        starts, lengths, values = array
+        digests = bytearray()
+        ids: list[str | None] = []
+        odd = 0
+        for start, length, value in zip(starts, lengths, values, strict=True):
+            digest, canonical = element_digest(value)
+            digests += digest
+            ids.append(record_id(value))
+            if len(canonical) != length or text[start:start + length] != canonical:
+                odd += 1
+        values.clear()
+        module = cls(text, "", False, True, starts, lengths, digests, ids, odd, sum(lengths))
+        module._rehash()
+        return module
+
+    def _rehash(self) -> None:
+        assert self.digests is not None and self.lengths is not None
+        self.module_hash = hashlib.sha256(b"[" + self.digests).hexdigest()
+        count = len(self.lengths)
+        framing = 2 + self.total + max(count - 1, 0)
+        self.canonical = self.odd == 0 and framing == len(self.text)
+
+    def canonical_bytes(self) -> bytes:
+        """The canonical text of the module's value, UTF-8 (what a checkpoint stores)."""
+        if self.canonical:
+            return self.text.encode("utf-8")
+        return canonical_text(parse_json(self.text)).encode("utf-8")
+
+    def value(self) -> Json:
+        return parse_json(self.text)
+
+    def element(self, index: int) -> Json:
+        assert self.starts is not None and self.lengths is not None
+        start = self.starts[index]
+        return _parse_element(self.text, start)[0]
+
+    # ---- splicing -------------------------------------------------------------------------
+
+    def splice(self, text: str) -> tuple[ModuleText, Window] | None:
+        """The index of ``text`` and the window of elements that differ from this one's, or
+        None when the texts are not both arrays that differ in a window (build it whole then).
+        Raises ValueError when the new text is not JSON where it differs."""
+        if not self.is_array or not text.startswith("[", _skip(text, 0)):
+            return None
+        assert self.starts is not None and self.lengths is not None and self.ids is not None
+        assert self.digests is not None
+        old = self.text
+        prefix = _common_prefix(old, text)
+        suffix = _common_suffix(old, text, min(len(old), len(text)) - prefix)
+        opening = old.index("[")
+        closing = old.rindex("]")
+        if prefix <= opening or suffix < len(old) - closing:
+            return None
+        count = len(self.starts)
+        ends = _Ends(self.starts, self.lengths)
+        first = bisect_left(ends, prefix)  # elements ending before the prefix ends are kept
+        last = bisect_right(self.starts, len(old) - suffix)  # from here on, kept (shifted)
+        last = max(last, first)
+        shift = len(text) - len(old)
+        begin = self.starts[first - 1] + self.lengths[first - 1] if first else opening + 1
+        stop = self.starts[last] + shift if last < count else closing + shift
+        if first == 0 and last == count:
+            return None  # every element may have changed: build the whole index
+        parsed = _scan_window(text, begin, stop, lead=first > 0, tail=last < count)
+        if parsed is None:
+            return None
+        new_starts, new_lengths, new_values = parsed
+        old_values = [self.element(index) for index in range(first, last)]
+        digests = bytearray()
+        new_ids: list[str | None] = []
+        odd_new = 0
+        for start, length, value in zip(new_starts, new_lengths, new_values, strict=True):
+            digest, canonical = element_digest(value)
+            digests += digest
+            new_ids.append(record_id(value))
+            if len(canonical) != length or text[start:start + length] != canonical:
+                odd_new += 1
+        odd_old = sum(
+            1 for index in range(first, last)
+            if self.digests[32 * index:32 * index + 32] != hashlib.sha256(
+                old[self.starts[index]:self.starts[index] + self.lengths[index]].encode("utf-8")
+            ).digest()
+        ) if self.odd else 0
+        starts = self.starts[:first] + new_starts
+        if shift:
+            starts += [start + shift for start in self.starts[last:]]
+        else:
+            starts += self.starts[last:]
+        module = ModuleText(
+            text, "", False, True, starts,
+            self.lengths[:first] + new_lengths + self.lengths[last:],
+            self.digests[:32 * first] + digests + self.digests[32 * last:],
+            self.ids[:first] + new_ids + self.ids[last:],
+            self.odd - odd_old + odd_new,
+            self.total - sum(self.lengths[first:last]) + sum(new_lengths),
+        )
+        module._rehash()
+        return module, Window(first, old_values, new_values)
+
+
+class _Ends:
+    """The end offsets of the elements, as a sequence bisect can search without building it."""
+
+    def __init__(self, starts: list[int], lengths: list[int]) -> None:
+        self._starts = starts
+        self._lengths = lengths
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    def __getitem__(self, index: int) -> int:
+        return self._starts[index] + self._lengths[index]
+
+
+def _common_prefix(a: str, b: str) -> int:
+    limit = min(len(a), len(b))
+    position = 0
+    while position < limit and a[position:position + _BLOCK] == b[position:position + _BLOCK]:
+        position += _BLOCK
+    position = min(position, limit)
+    low, high = position, min(position + _BLOCK, limit)
+    # a[:low] == b[:low]; find the first difference in [low, high) by halving
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[low:middle] == b[low:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _common_suffix(a: str, b: str, limit: int) -> int:
+    """Length of the common suffix of ``a`` and ``b``, at most ``limit``."""
+    length = 0
+    la, lb = len(a), len(b)
+    while length < limit:
+        step = min(_BLOCK, limit - length)
+        if a[la - length - step:la - length] != b[lb - length - step:lb - length]:
+            break
+        length += step
+    else:
+        return length
+    low, high = length, min(length + _BLOCK, limit)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[la - middle:la - low] == b[lb - middle:lb - low]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _skip(text: str, position: int) -> int:
+    return _WHITESPACE.match(text, position).end()  # type: ignore[union-attr]
+
+
+def _scan_array(text: str) -> tuple[list[int], list[int], list[Json]] | None:
+    """Starts, lengths and values of the elements, if ``text`` is one JSON array."""
+    position = _skip(text, 0)
+    if not text.startswith("[", position):
+        return None
+    closing = text.rindex("]") if "]" in text else -1
+    if closing < 0 or _skip(text, closing + 1) != len(text):
+        raise ValueError("the text is not one JSON value")
+    result = _scan_window(text, position + 1, closing, lead=False, tail=False)
+    if result is None:
+        raise ValueError("the text is not a JSON array")
+    return result
+
+
+def _scan_window(
+    text: str, begin: int, stop: int, *, lead: bool, tail: bool
+) -> tuple[list[int], list[int], list[Json]] | None:
+    """Parse the elements of an array's text between ``begin`` and ``stop``.
+
+    ``lead``: an element ends at ``begin`` (so a comma comes first). ``tail``: an element
+    starts at ``stop`` (so each element read is followed by a comma); else ``stop`` is the
+    array's closing bracket. None when the text there is not such a run of elements.
+    """
+    starts: list[int] = []
+    lengths: list[int] = []
+    values: list[Json] = []
+    position = _skip(text, begin)
+    if lead and (tail or position != stop):
+        if position >= stop or text[position] != ",":
+            return None
+        position = _skip(text, position + 1)
+        if not tail and position == stop:
+            return None  # a comma before the closing bracket
+    while position != stop:
+        if position > stop:
+            return None
+        if starts and not tail:
+            if text[position] != ",":
+                return None
+            position = _skip(text, position + 1)
+        value, end = _parse_element(text, position)
+        if end > stop:
+            return None
+        starts.append(position)
+        lengths.append(end - position)
+        values.append(value)
+        position = _skip(text, end)
+        if tail:
+            if position >= stop or text[position] != ",":
+                return None
+            position = _skip(text, position + 1)
+    return starts, lengths, values
+
+
+__all__ = ["ModuleText", "Window", "element_digest", "module_hash_of", "record_id"]
