@@ -1,0 +1,82 @@
+"""A browser that holds a history in storage format 1 (written by the release before format 2)
+keeps all of it when the new engine starts: every version reads back as it was recorded, and
+the next edit is recorded in format 2. Real Chromium, real server, real IndexedDB on disk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness import Server, diagnostics, versions, wait_ready, wait_versions
+from stores import load_journal_into_browser, load_store_into_browser, open_origin_without_engine
+
+from tests.fixtures.format1_store import load_format1_store
+
+GUESTS = "w3-hotel-guests"
+EDITED_GUEST = "g-000002"
+
+#: "" when window.backstay.stateAt(id) holds exactly the keys of ``texts`` ({key: JSON text}),
+#: each value equal to JSON.parse of its text (members in any order); else the first difference.
+SAME_STATE_JS = """async ([id, texts]) => {
+  const state = await window.backstay.stateAt(id);
+  const differ = (a, b, path) => {
+    if (a === b) return "";
+    if (typeof a !== "object" || typeof b !== "object" || a === null || b === null
+        || Array.isArray(a) !== Array.isArray(b)) {
+      return `${path}: ${String(a).slice(0, 80)} != ${String(b).slice(0, 80)}`;
+    }
+    const keys = Array.isArray(a) ? null : Object.keys(a).sort();
+    const other = Array.isArray(b) ? null : Object.keys(b).sort();
+    if (keys ? keys.join("\\u0000") !== other.join("\\u0000") : a.length !== b.length) {
+      return `${path}: members ${keys || a.length} != ${other || b.length}`;
+    }
+    for (const k of keys || a.keys()) {
+      const found = differ(a[k], b[k], `${path}/${k}`);
+      if (found) return found;
+    }
+    return "";
+  };
+  const expected = Object.fromEntries(Object.entries(texts).map(([k, t]) => [k, JSON.parse(t)]));
+  return differ(state, expected, "");
+}"""
+
+
+def test_a_format_1_history_is_kept_whole_and_the_next_version_is_format_2(
+        disk_page: Any, server: Server) -> None:
+    collections, expected = load_format1_store()
+    fixture_ids = expected["versions"]
+    for key, text in expected["head"].items():  # the store as the history's head saw it
+        server.kv_set_text(key, text)
+    page = disk_page
+    open_origin_without_engine(page, server.url)
+    counts = load_store_into_browser(page, collections)
+    assert counts["versions"] == len(fixture_ids)
+    load_journal_into_browser(page, collections)
+
+    page.goto(server.url + "/")
+    wait_ready(page)
+    found = [version["id"] for version in versions(page)]
+    missing = [version_id for version_id in fixture_ids if version_id not in found]
+    assert not missing, f"versions lost: {missing}; {diagnostics(page)}"
+    assert len(found) <= len(fixture_ids) + 1, found
+    for version_id in fixture_ids:
+        difference = page.evaluate(SAME_STATE_JS, [version_id, expected["states"][version_id]])
+        assert difference == "", f"state at {version_id} differs at {difference}"
+
+    # An edit in the PMS: a guest's last name.
+    before = len(found)
+    page.get_by_test_id("nav-guests").click()
+    page.locator(f'tr[data-record-id="{EDITED_GUEST}"]').get_by_test_id("edit-record").click()
+    page.get_by_test_id("record-form").locator('[name="lastName"]').fill("Schäfer-Wolff")
+    page.get_by_test_id("save-record").click()
+    newest = wait_versions(page, before + 1)[0]
+    assert newest["id"] not in fixture_ids
+    assert newest["formatVersion"] == 2
+    edited = page.evaluate("id => window.backstay.stateAt(id)", newest["id"])[GUESTS]
+    assert next(g for g in edited if g["id"] == EDITED_GUEST)["lastName"] == "Schäfer-Wolff"
+    # The fixture's history still reads back after the first format 2 version.
+    assert all(version_id in {v["id"] for v in versions(page)} for version_id in fixture_ids)
+    oldest = fixture_ids[0]
+    assert page.evaluate(SAME_STATE_JS, [oldest, expected["states"][oldest]]) == ""
+    status = page.evaluate("() => window.backstay.status()")
+    problems = [problem for problem in status["problems"] if problem["area"] != "notice"]
+    assert not problems, problems
