@@ -1,8 +1,9 @@
 """Composition root of the engine worker (the `<script type="py" worker name="engine">`).
 
-Wires the core's Chain to IndexedDB, pako and the live store, starts the engine, and exports the
-functions that static/backstay/facade.js exposes as window.backstay. Every exported function
-answers JSON text: the result, or ``{"error": message}`` - never a Python traceback.
+Wires the core's Chain to IndexedDB, pako (CompressionStream for checkpoints) and the live store,
+starts the engine, and exports the functions that static/backstay/facade.js exposes as
+window.backstay. Every exported function answers JSON text: the result, or
+``{"error": message}`` - never a Python traceback.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 
-from pyscript.js_modules import backstay_idb, pako  # type: ignore[import-not-found]
+from pyscript.js_modules import backstay_gzip, backstay_idb, pako  # type: ignore[import-not-found]
 
 from app.browser.coordination import Coordination
 from app.browser.engine import ApiError, Engine
 from app.browser.idb_store import IdbStore
 from app.browser.journal import Journal
+from app.browser.native_gzip import NativeGzip
 from app.browser.notices import Notices
 from app.browser.pako_codec import PakoCompressor
 from app.browser.spark_kv import SparkKv
@@ -27,7 +29,8 @@ _compressor = PakoCompressor(pako)
 
 
 async def _open_chain() -> Chain:
-    return Chain(await IdbStore.open(backstay_idb), SystemClock(), _compressor)
+    return Chain(await IdbStore.open(backstay_idb), SystemClock(), _compressor,
+                 blob_compressor=NativeGzip(backstay_gzip))
 
 
 async def _open_journal() -> Journal:

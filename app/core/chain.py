@@ -17,13 +17,14 @@ from app.core.deletion import plan_deletion
 from app.core.diff import ABSENT, KeyDelta, diff_key, diff_window
 from app.core.errors import CorruptData
 from app.core.format import FORMAT_VERSION
+from app.core.framing import pack_async
 from app.core.head import HEAD_KEY, HeadPointer
 from app.core.history import History, State
 from app.core.integrity import content_hash, link, state_hash
 from app.core.json_value import Json, parse_json
 from app.core.module_text import ModuleText, record_id
 from app.core.payload import Payload
-from app.core.ports import Batch, Clock, Compressor, VersionStore
+from app.core.ports import AsyncCompressor, Batch, Clock, Compressor, VersionStore
 from app.core.snapshot import encode_blob
 from app.core.summary import describe
 from app.core.verify import VerifyReport, verify_store
@@ -44,12 +45,14 @@ class Chain:
         checkpoint_every: int = 200,
         checkpoint_bytes: int = CHECKPOINT_BYTES,
         new_id: Callable[[], str] | None = None,
+        blob_compressor: AsyncCompressor | None = None,
     ) -> None:
         if checkpoint_every < 1:
             raise ValueError("checkpoint_every must be at least 1")
         self._store = store
         self._clock = clock
         self._compressor = compressor
+        self._blob_compressor = blob_compressor
         self._checkpoint_every = checkpoint_every
         self._checkpoint_bytes = checkpoint_bytes
         self._new_suffix = new_id or random_suffix
@@ -151,8 +154,12 @@ class Chain:
     async def _module_of(self, key: str) -> ModuleText:
         """The index of a head key's text (built on its first write: the cost of a parse)."""
         module = self._modules.get(key)
-        if module is None:
+        while module is None:
+            generation = self._generation
             text = await self.head_text(key)
+            if key in self._modules or generation != self._generation:
+                module = self._modules.get(key)  # a commit came first: use its index, or read again
+                continue
             try:
                 module = ModuleText.build(text or "null")
             except (ValueError, RecursionError) as error:
@@ -378,7 +385,10 @@ class Chain:
             if module_hash in self._blob_keys or module_hash in pending:
                 continue
             module = modules.get(key) or await self._module_of(key)
-            blob = encode_blob(module.canonical_bytes(), self._compressor)
+            if self._blob_compressor is not None:
+                blob = await pack_async(module.canonical_bytes(), self._blob_compressor.compress)
+            else:
+                blob = encode_blob(module.canonical_bytes(), self._compressor)
             batch.put("blobs", module_hash, blob)
             pending.add(module_hash)
             written += len(blob)

@@ -6,6 +6,8 @@ JSON text; anything else is the UTF-8 JSON text itself (JSON text never starts w
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from app.core.errors import CorruptData
 from app.core.ports import Compressor
 
@@ -17,6 +19,17 @@ COMPRESS_AT = 512
 def pack(data: bytes, compressor: Compressor, *, compress_at: int = COMPRESS_AT) -> bytes:
     if len(data) >= compress_at:
         packed = compressor.compress(data)
+        if len(packed) < len(data):
+            return packed
+    return data
+
+
+async def pack_async(
+    data: bytes, compress: Callable[[bytes], Awaitable[bytes]], *, compress_at: int = COMPRESS_AT
+) -> bytes:
+    """pack, with an asynchronous gzip."""
+    if len(data) >= compress_at:
+        packed = await compress(data)
         if len(packed) < len(data):
             return packed
     return data

@@ -92,15 +92,16 @@ def _integer(token: str) -> int | float | RawNumber:
 
 def _big_integer(number: int) -> int | float | RawNumber:
     """An integer beyond 2**53 in its one form: a double when a double holds it exactly (so
-    ``1000000000000000000000`` and ``1e+21`` are one number), RawNumber beyond double range,
-    else the exact int."""
+    ``1000000000000000000000`` and ``1e+21`` are one number) or JavaScript writes that double
+    so (``12345678901234567000`` is the double 12345678901234567168: canonical text reads back
+    as the same value), RawNumber beyond double range, else the exact int."""
     if -_SAFE_INTEGER <= number <= _SAFE_INTEGER:
         return number
     try:
         double = float(number)
     except OverflowError:
         return RawNumber.from_token(str(number))
-    return double if int(double) == number else number
+    return double if int(double) == number or js_number(double) == str(number) else number
 
 
 def parse_json(text: str | bytes) -> Json:
@@ -183,8 +184,9 @@ def _fast_compact(value: Json) -> str | None:
         return None
 
 
-#: An exponent as Python writes one (``1e+16``, ``1.5e-07``), if preceded by a digit.
-_EXPONENT = re.compile(r"e[+-][0-9]")
+#: An exponent as Python writes one (``1e+16``, ``1.5e-07``), or the ``.0`` of an integral
+#: double beyond 2**53 (``9007199254740994.0``), if preceded by a digit.
+_EXPONENT = re.compile(r"e[+-][0-9]|\.0(?![0-9])")
 
 
 def _python_exponent(text: str) -> bool:

@@ -65,7 +65,7 @@ def module_hash_of(value: Json) -> str:
 
 def record_id(value: Json) -> str | None:
     if type(value) is dict:
-        rid = value.get("id")  # type: ignore[union-attr]
+        rid = value.get("id")
         if type(rid) is str:
             return rid
     return None

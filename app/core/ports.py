@@ -82,6 +82,13 @@ class Clock(Protocol):
         ...
 
 
+class AsyncCompressor(Protocol):
+    """gzip (RFC 1952) done off the interpreter: the browser's CompressionStream. Used for the
+    large blobs of checkpoints; its output is read back by any Compressor."""
+
+    async def compress(self, data: bytes) -> bytes: ...
+
+
 class Compressor(Protocol):
     """gzip (RFC 1952). Browser: pako; CPython: the gzip module."""
 

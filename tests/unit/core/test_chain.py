@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 from typing import Any
 
@@ -12,7 +13,7 @@ from app.core.chain import Chain
 from app.core.clock import ManualClock
 from app.core.errors import CannotDeleteHead, VersionNotFound
 from app.core.gzip_codec import GzipCompressor
-from app.core.json_value import RawNumber, parse_json
+from app.core.json_value import RawNumber, canonical_text, parse_json
 from app.core.memory_store import MemoryStore
 from app.core.ports import Collection, StoreError, StoreFull
 from tests.conftest import build_chain
@@ -392,5 +393,33 @@ def test_a_checkpoint_that_failed_to_commit_writes_its_blobs_when_retried() -> N
         report = await chain.verify(full=True)
         assert report.ok, report.problems
         assert await chain.state_at(version.id) == {"k": [{"id": "1"}]}
+
+    asyncio.run(scenario())
+
+
+def test_checkpoint_blobs_made_by_an_asynchronous_gzip_read_back() -> None:
+    """The browser gzips checkpoints with CompressionStream (an AsyncCompressor); any gzip
+    reader (here Python's, as pako in the browser) reads them."""
+    calls: list[int] = []
+
+    class AsyncGzip:
+        async def compress(self, data: bytes) -> bytes:
+            calls.append(len(data))
+            return gzip.compress(data)
+
+    async def scenario() -> None:
+        store = MemoryStore()
+        chain = Chain(store, ManualClock(start_ms=1_700_000_000_000), GzipCompressor(),
+                      blob_compressor=AsyncGzip())
+        await chain.open()
+        guests = [{"id": f"g{n}", "firstName": "Ann", "notes": "x" * 40} for n in range(40)]
+        first = await chain.record({"w3-hotel-guests": canonical_text(guests)}, created_by="a")
+        assert first is not None and calls
+        blobs = await store.keys("blobs")
+        stored = await store.get_many("blobs", blobs)
+        assert blobs and all(data[:2] == b"\x1f\x8b" for data in stored.values())
+        state = await chain.state_at(first.id)
+        assert canonical_text(state["w3-hotel-guests"]) == canonical_text(guests)
+        assert (await chain.verify(full=True)).ok
 
     asyncio.run(scenario())

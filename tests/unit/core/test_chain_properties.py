@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.core.json_value import canonical_json, compact_json, copy_json, parse_json
+from app.core.json_value import canonical_json, canonical_text, compact_json, copy_json, parse_json
 from tests.conftest import build_chain
 from tests.unit.core.strategies import edited, json_values, record_array
 
@@ -111,5 +111,58 @@ def test_verify_finds_damage(states: list[dict[str, Any]], data: st.DataObject) 
         report = await chain.verify(full=full)
         assert {(p.kind, p.subject.split("/", 1)[1]) for p in report.problems} >= {
             (expected_kind, victim)}
+
+    asyncio.run(scenario())
+
+
+@st.composite
+def reordered(draw: st.DrawFn, state: dict[str, Any]) -> dict[str, Any]:
+    """``state`` with the members of some records (or of the settings) in another order."""
+    result = copy_json(state)
+    for key, value in result.items():
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, dict) and draw(st.integers(0, 4)) == 0:
+                    value[index] = dict(draw(st.permutations(list(item.items()))))
+        elif isinstance(value, dict) and draw(st.booleans()):
+            result[key] = dict(draw(st.permutations(list(value.items()))))
+    return result  # type: ignore[no-any-return]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories(), st.integers(1, 4), st.data())
+def test_every_version_reconstructs_the_exact_text(
+    states: list[dict[str, Any]], every: int, data: st.DataObject,
+) -> None:
+    """Format 2: the state at every version, written canonically, is the text the PMS wrote
+    (JavaScript's JSON.stringify: member order as written), also after deletions; a write that
+    only respells a value (whitespace, 1e+21 for 1000000000000000000000) is no version."""
+    async def scenario() -> None:
+        chain, _, _ = build_chain(checkpoint_every=every)
+        await chain.open()
+        expected: dict[str, dict[str, str]] = {}
+        for index, state in enumerate(states):
+            texts = {key: canonical_text(parse_json(text))
+                     for key, text in _texts(data.draw(reordered(state))).items()}
+            version = await chain.record_state(texts, created_by="p", snapshot=index == 0)
+            if version is not None:
+                expected[version.id] = texts
+            respelled = {key: "\n" + (text.replace("[", "[ ", 1) if text.startswith("[") else text)
+                         + " " for key, text in texts.items()}
+            assert await chain.record_state(respelled, created_by="p") is None
+        async def check() -> None:
+            for version_id, texts in expected.items():
+                state = await chain.state_at(version_id)
+                assert {key: canonical_text(value) for key, value in state.items()} == texts
+        await check()
+        removable = list(expected)[:-1]
+        doomed = data.draw(st.lists(st.sampled_from(removable), unique=True) if removable
+                           else st.just([]))
+        for version_id in doomed:
+            await chain.delete_version(version_id)
+            del expected[version_id]
+        await check()
+        report = await chain.verify(full=True)
+        assert report.ok, report.to_dict()
 
     asyncio.run(scenario())

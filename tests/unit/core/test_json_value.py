@@ -8,11 +8,11 @@ import pickle
 import pytest
 
 from app.core.json_value import (
-    canonical_bytes,
-    canonical_text,
     Json,
     RawNumber,
+    canonical_bytes,
     canonical_json,
+    canonical_text,
     compact_json,
     copy_json,
     json_equal,
