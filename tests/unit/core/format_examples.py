@@ -74,7 +74,9 @@ RESPELLED_HEAD = '{"currency":"LKR","cap":1000000000000000000000,"vat":[8,18]}'
 RESPELLED_WRITTEN = '{ "currency": "LKR", "cap": 1e21, "vat": [ 8.0, 1.8e1 ] }'
 
 #: Diffs of one KV key: (key, old value, new value); None is a key absent from the state
-#: (its example then has no "old" or "new" member).
+#: (its example then has no "old" or "new" member). The writer records each as diff.diff_key
+#: makes it ("window-positional": only records with unique ids changed, but the array is not a
+#: record array, so it is diffed by position).
 DIFF_CASES: dict[str, tuple[str, Json, Json]] = {
     "create-and-update": (GUESTS, [GUEST], [EDITED, NIMAL]),
     "reorder-and-edit": ("w3-hotel-rooms",
@@ -98,19 +100,16 @@ DIFF_CASES: dict[str, tuple[str, Json, Json]] = {
     "positional": ("w3-hotel-tasks",
                    [{"id": "a", "n": 1}, {"id": "b", "n": 2}, {"id": "b", "n": 3}],
                    [{"id": "b", "n": 2}, {"id": "b", "n": 4}]),
-    "window-by-id": ("w3-hotel-tasks",
-                     [{"title": "Checklist"}, {"id": "a", "done": False},
-                      {"id": "b", "done": False}, {"id": "c", "done": False}],
-                     [{"title": "Checklist"}, {"id": "b", "done": False},
-                      {"id": "c", "done": False}, {"id": "d", "done": False}]),
+    "window-positional": ("w3-hotel-tasks",
+                          [{"title": "Checklist"}, {"id": "a", "done": False},
+                           {"id": "b", "done": False}, {"id": "c", "done": False}],
+                          [{"title": "Checklist"}, {"id": "b", "done": False},
+                           {"id": "c", "done": False}, {"id": "d", "done": False}]),
     "numeric-ids": ("w3-hotel-tasks", [{"id": 7, "done": False}], [{"id": 7, "done": True}]),
     "object-value": (SETTINGS, {"currency": "LKR", "tax": {"vat": 8}},
                      {"currency": "LKR", "tax": {"vat": 18}}),
     "key-appears": ("w3-hotel-rooms", None, [{"id": "101"}, {"id": "102"}]),
 }
-#: The diff cases in which the writer's ChangeLog and patches are not diff.diff_key's (the
-#: writer matched the records of the changed window by id: "Arrays without unique ids").
-WINDOW_CASES = frozenset({"window-by-id"})
 
 
 def pretty(value: Any) -> str:

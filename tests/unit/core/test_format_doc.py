@@ -4,8 +4,7 @@ Every example the core makes must be exactly what tests/unit/core/format_example
 each is read with the core's readers and its hashes, sizes and links are recomputed from its own
 content, the way an independent reader would (``reader_module_hash`` below is format 2's module
 hash as the document defines it). The "Known limits" are pinned too: when one is removed, its
-test fails and the document is updated with it. Known defects are expected failures (strict):
-when one is fixed, its test passes, fails as unexpected, and the document is updated.
+test fails and the document is updated with it.
 """
 
 from __future__ import annotations
@@ -28,9 +27,10 @@ from format_examples import (
     GUESTS,
     NUMBER_TOKENS,
     SETTINGS,
-    WINDOW_CASES,
+    diff_example,
     format1_store,
     generated,
+    listing,
     pms_text,
 )
 
@@ -377,12 +377,74 @@ def test_a_diff_example_replays_exactly(name: str) -> None:
     made = {"changes": [change.to_dict() for change in delta.changes], "forward": delta.forward,
             "inverse": delta.inverse}
     shown = {part: example[part] for part in made}
-    if name in WINDOW_CASES:
-        # The writer matched the changed window's records by id; diff_key pairs positions.
-        assert made != shown
-        assert [change["action"] for change in made["changes"]] == ["update"] * 3
-    else:
-        assert made == shown
+    assert made == shown  # the writer's ChangeLog and patches are diff_key's
+
+
+def test_the_writer_records_what_diff_key_makes() -> None:
+    made = generated()
+    for name, (key, old, new) in DIFF_CASES.items():
+        assert made[f"diff {name}"] == listing(diff_example(key, old, new)), name
+    # A window of records with unique ids in an array that is not a record array (its first
+    # element has no id): diffed by position, as the whole array.
+    example = _obj("diff window-positional")
+    assert [change["action"] for change in example["changes"]] == ["update"] * 3
+    assert [change["recordId"] for change in example["changes"]] == ["b", "c", "d"]
+    assert [op["path"] for op in example["forward"]] == [
+        "/w3-hotel-tasks/1/id", "/w3-hotel-tasks/2/id", "/w3-hotel-tasks/3/id"]
+
+
+def test_the_writer_records_what_diff_key_makes_for_any_edit_of_an_array() -> None:
+    """Random edits of arrays that are record arrays or not, as whole arrays or around the
+    changed window (duplicate ids, records without ids, ids that move in or out of it)."""
+    rng = random.Random(7)
+
+    def element() -> Json:
+        kind = rng.random()
+        if kind < 0.75:
+            return {"id": rng.choice("abcdefghij"), "n": rng.randrange(3)}
+        if kind < 0.85:
+            return {"n": rng.randrange(3)}
+        return rng.randrange(3)
+
+    def edited(value: list[Json]) -> list[Json]:
+        value = list(value)
+        for _ in range(rng.randrange(1, 4)):
+            action = rng.randrange(5)
+            if action == 0 or not value:
+                value.insert(rng.randrange(len(value) + 1), element())
+                continue
+            at = rng.randrange(len(value))
+            if action == 1:
+                del value[at]
+            elif action == 2:
+                value[at] = element()
+            elif action == 3 and isinstance(value[at], dict):
+                value[at] = {**value[at], "n": rng.randrange(3)}  # type: ignore[dict-item]
+            else:
+                value.insert(rng.randrange(len(value)), value.pop(at))
+        return value
+
+    async def scenario() -> None:
+        for _ in range(30):
+            chain, store, _ = build_chain()
+            await chain.open()
+            value: list[Json] = []
+            while len({str(e) for e in value}) < 6:
+                value = [element() for _ in range(rng.randrange(4, 9))]
+            if rng.random() < 0.5:  # a record array, ids unique
+                value = [{"id": f"r{index}", "n": index % 3} for index in range(len(value))]
+            await chain.record({"k": canonical_text(value)}, created_by="a", snapshot=True)
+            for _ in range(8):
+                new = edited(value)
+                version = await chain.record({"k": canonical_text(new)}, created_by="a")
+                if version is not None:
+                    payload = Payload.decode(store.data["payloads"][version.id], GzipCompressor())
+                    delta = diff_key("k", value, new)
+                    assert (payload.changes, payload.forward, payload.inverse) == (
+                        delta.changes, delta.forward, delta.inverse), (value, new)
+                value = new
+
+    asyncio.run(scenario())
 
 
 def test_member_order_is_kept_by_the_patches() -> None:
@@ -683,43 +745,73 @@ def test_limit_the_oldest_after_a_deletion_keeps_its_changelog() -> None:
     asyncio.run(scenario())
 
 
-def test_limit_a_format1_version_rewritten_by_a_deletion_has_a_format2_payload() -> None:
+# ---- format 1 objects in a format 2 reader and writer ---------------------------------------------
+
+
+def test_format1_values_are_read_by_format_1_rules() -> None:
+    async def scenario() -> None:
+        # What the format 1 release stored for a module holding 10**21 written as digits (format
+        # 2 would read that token as the double 1e+21 and hash it so).
+        record: dict[str, Json] = {"id": "a", "n": 10**21}
+        assert canonical_json([record]) == b'[{"id":"a","n":1000000000000000000000}]'
+        assert canonical_text(parse_json(canonical_json([record]))) == '[{"id":"a","n":1e+21}]'
+        store, (baseline, delta) = format1_store({GUESTS: [record], SETTINGS: {}},
+                                                 [{**record, "x": 1}])
+        # Not yet upgraded: the head values by the format 1 head pointer, the history by format 1.
+        chain, _, _ = build_chain(store=store)
+        report = await chain.verify(full=True)
+        assert report.ok, report.problems
+        payload = Payload.decode(store.data["payloads"][delta.id], GzipCompressor())
+        assert payload.format_version == 1
+        after = payload.changes[0].after
+        assert isinstance(after, dict) and type(after["n"]) is int and after["n"] == 10**21
+        old = await chain.state_at(baseline.id)
+        guests = old[GUESTS]
+        assert isinstance(guests, list) and isinstance(guests[0], dict)
+        assert guests == [record] and type(guests[0]["n"]) is int
+        # Upgraded, then the format 1 baseline deleted: its child is rebuilt as a format 1
+        # checkpoint from those values, and everything still checks out.
+        await chain.open()
+        assert [v.change_type for v in await chain.list_versions()][0] == "upgrade"
+        await chain.delete_version(baseline.id)
+        rewritten = Version.decode(store.data["versions"][delta.id])
+        assert rewritten.format_version == 1 and rewritten.snapshot is not None
+        for hashed in rewritten.snapshot.values():
+            assert _sha256(store.data["blobs"][hashed]) == hashed  # format 1 blobs
+        report = await chain.verify(full=True)
+        assert report.ok, report.problems
+
+    asyncio.run(scenario())
+
+
+def test_a_format1_head_pointer_without_versions_becomes_format_2() -> None:
+    async def scenario() -> None:
+        chain, store, _ = build_chain()
+        store.data["meta"][HEAD_KEY] = HeadPointer(journal_epoch="e", format_version=1).encode()
+        await chain.open()
+        await chain.start_journal("e2")  # any write of the head pointer stores it as format 2
+        assert HeadPointer.decode(store.data["meta"][HEAD_KEY]).format_version == 2
+        first = await chain.record({"k": '[{"id":"a"}]'}, created_by="x", snapshot=True)
+        assert first is not None and first.format_version == 2 and first.change_type == "auto"
+        assert HeadPointer.decode(store.data["meta"][HEAD_KEY]).format_version == 2
+        reopened, _, _ = build_chain(store=store)
+        await reopened.open()
+        assert [v.id for v in await reopened.list_versions()] == [first.id]  # no upgrade
+        assert (await reopened.verify(full=True)).ok
+
+    asyncio.run(scenario())
+
+
+def test_a_format1_version_rewritten_by_a_deletion_stays_format_1() -> None:
     async def scenario() -> None:
         store, (baseline, delta) = format1_store()
         chain, _, _ = build_chain(store=store)
         await chain.open()
         await chain.delete_version(baseline.id)
         assert json.loads(store.data["versions"][delta.id])["formatVersion"] == 1
-        assert json.loads(store.data["payloads"][delta.id])["formatVersion"] == 2
-        assert (await chain.verify(full=True)).ok
-
-    asyncio.run(scenario())
-
-
-# ---- known defects (expected to fail until fixed; see FORMAT.md, "Known defects") ---------------
-
-
-@pytest.mark.xfail(strict=True, reason="format 1 values are read by format 2's number rules")
-def test_defect_format1_integers_beyond_2_53_replay_by_format_1_rules() -> None:
-    async def scenario() -> None:
-        # What the format 1 release stored for a module holding 10**21 written as digits.
-        record: dict[str, Json] = {"id": "a", "n": 10**21}
-        assert canonical_json([record]) == b'[{"id":"a","n":1000000000000000000000}]'
-        store, _ = format1_store({GUESTS: [record], SETTINGS: {}}, [{**record, "x": 1}])
-        report = await build_chain(store=store)[0].verify(full=True)
-        assert report.ok, report.problems
-
-    asyncio.run(scenario())
-
-
-@pytest.mark.xfail(strict=True, reason="Chain.open upgrades only a head pointer with a version")
-def test_defect_a_format1_head_pointer_without_versions_becomes_format_2() -> None:
-    async def scenario() -> None:
-        chain, store, _ = build_chain()
-        store.data["meta"][HEAD_KEY] = HeadPointer(journal_epoch="e", format_version=1).encode()
-        await chain.open()
-        await chain.record({"k": '[{"id":"a"}]'}, created_by="x", snapshot=True)
-        assert HeadPointer.decode(store.data["meta"][HEAD_KEY]).format_version == 2
+        assert json.loads(store.data["payloads"][delta.id])["formatVersion"] == 1
+        upgrade = (await chain.list_versions())[0]
+        assert json.loads(store.data["payloads"][upgrade.id])["formatVersion"] == 2
         assert (await chain.verify(full=True)).ok
 
     asyncio.run(scenario())
