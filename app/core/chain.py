@@ -22,7 +22,7 @@ from app.core.head import HEAD_KEY, HeadPointer
 from app.core.history import History, State
 from app.core.integrity import content_hash, link, state_hash
 from app.core.json_value import Json, parse_json
-from app.core.module_text import ModuleText, record_id
+from app.core.module_text import ModuleText
 from app.core.payload import Payload
 from app.core.ports import AsyncCompressor, Batch, Clock, Compressor, VersionStore
 from app.core.snapshot import encode_blob
@@ -81,8 +81,11 @@ class Chain:
             self._blob_keys = None
             self._generation += 1
         self._head = head
-        if head.format_version < FORMAT_VERSION and head.version_id is not None:
-            await self._upgrade()
+        if head.format_version < FORMAT_VERSION:
+            if head.version_id is None:  # nothing hashed yet: the next write is format 2
+                self._head = replace(head, format_version=FORMAT_VERSION)
+            else:
+                await self._upgrade()
 
     async def _upgrade(self) -> None:
         """Upgrade a store written in format 1 in place: one format-2 checkpoint of the head
@@ -157,15 +160,16 @@ class Chain:
         while module is None:
             generation = self._generation
             text = await self.head_text(key)
-            if key in self._modules or generation != self._generation:
-                module = self._modules.get(key)  # a commit came first: use its index, or read again
-                continue
+            if text is None:
+                raise CorruptData(f"{key!r} has no head value")
             try:
-                module = ModuleText.build(text or "null")
+                built = await ModuleText.build_stepwise(text)
             except (ValueError, RecursionError) as error:
                 raise CorruptData(f"head value of {key!r} is not JSON: {error}") from None
-            self._modules[key] = module
-            self._texts.pop(key, None)
+            module = self._modules.get(key)  # a commit while building: its index is newer
+            if module is None and generation == self._generation:
+                module = self._modules[key] = built
+                self._texts.pop(key, None)
         return module
 
     async def prepare(self, key: str) -> None:
@@ -243,27 +247,23 @@ class Chain:
         spelled otherwise; the root diffs nothing). ValueError when the text is not JSON."""
         try:
             if is_root or key not in self._head.module_hashes:
-                module = ModuleText.build(text)
+                module = await ModuleText.build_stepwise(text)
                 if is_root:
                     return module, KeyDelta(key)  # recorded whole by its snapshot
                 return module, diff_key(key, ABSENT, module.value())
             old = await self._module_of(key)
             spliced = old.splice(text)
-            module = spliced[0] if spliced is not None else ModuleText.build(text)
+            module = spliced[0] if spliced is not None else await ModuleText.build_stepwise(text)
         except RecursionError:
             raise ValueError(f"the new value of {key!r} is nested too deeply to read") from None
         except ValueError as error:
             raise ValueError(f"the new value of {key!r} is not JSON: {error}") from None
         if module.module_hash == old.module_hash:
             return module, None
-        if spliced is not None:
+        if spliced is not None and old.records and module.records:
             window = spliced[1]
-            ids = module.ids or []
-            inside = set(map(record_id, window.new))
-            delta = diff_window(
-                key, window.start, window.old, window.new,
-                (len(old.starts or ()), len(module.starts or ())),
-                lambda rid: ids.count(rid) > (1 if rid in inside else 0))
+            delta = diff_window(key, window.start, window.old, window.new,
+                                (len(old.starts or ()), len(module.starts or ())))
             if delta is not None:
                 return module, delta
         return module, diff_key(key, _parsed(key, old.text), module.value())

@@ -59,7 +59,8 @@ async def plan_deletion(
         forward = [op for delta in folded for op in delta.forward]
         inverse = [op for delta in reversed(folded) for op in delta.inverse]
         modules = [delta.key for delta in folded]
-    encoded = Payload(child_payload.changes, forward, inverse).encode(compressor)
+    encoded = Payload(child_payload.changes, forward, inverse,
+                      child_payload.format_version).encode(compressor)
     size = len(encoded)
     snapshot = child.snapshot
     if snapshot is None and (doomed.is_checkpoint or parent is None):

@@ -6,7 +6,6 @@ Patches are rooted at the state document ``{kvKey: value}``: the value of key ``
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -140,21 +139,13 @@ def diff_window(
     old: list[Json],
     new: list[Json],
     lengths: tuple[int, int],
-    elsewhere: Callable[[str], bool],
 ) -> KeyDelta | None:
-    """The diff of an array of ``lengths`` (old, new) elements that differ only where
-    ``old`` became ``new``, both from index ``start``. Records are matched by id within the
-    window; ``elsewhere(id)`` says whether an id also occurs outside it. None when the window's
-    elements are not records that can be matched so (diff the whole arrays then)."""
+    """The diff of two record arrays (every element a record, ids unique) of ``lengths``
+    (old, new) elements that differ only where ``old`` became ``new``, both from index
+    ``start``: what diff_key gives for the whole arrays, at the cost of the window. None when
+    records moved (diff the whole arrays then)."""
     old_ids = list(map(record_id, old))
     new_ids = list(map(record_id, new))
-    if None in old_ids or None in new_ids:
-        return None
-    ids = set(old_ids) | set(new_ids)
-    if len(set(old_ids)) != len(old_ids) or len(set(new_ids)) != len(new_ids):
-        return None
-    if any(map(elsewhere, ids)):  # type: ignore[arg-type]
-        return None
     old_index = {str(rid): start + offset for offset, rid in enumerate(old_ids)}
     new_index = {str(rid): start + offset for offset, rid in enumerate(new_ids)}
     result = diff_records(_Shifted(old, start, lengths[0]), _Shifted(new, start, lengths[1]),  # type: ignore[arg-type]

@@ -104,17 +104,26 @@ def _big_integer(number: int) -> int | float | RawNumber:
     return double if int(double) == number or js_number(double) == str(number) else number
 
 
-def parse_json(text: str | bytes) -> Json:
+def _integer_v1(token: str) -> int | RawNumber:
+    """Format 1's integers: exact, whatever their size (RawNumber past int()'s digit limit)."""
+    try:
+        return int(token)
+    except ValueError:
+        return RawNumber.from_token(token)
+
+
+def parse_json(text: str | bytes, *, format_version: int = 2) -> Json:
     """Parse standard JSON text; raise ValueError for anything else (NaN and Infinity included).
 
     JSON has one number type: ``150.0`` and ``150`` are the same number (JavaScript writes the
     latter), so integral numbers within +-2**53 are read as ``int`` and compare and hash alike.
     Other numbers are read as doubles (``1e-400`` is 0, as in JavaScript), integers exactly;
     numbers no double holds (``1e400``) and integers too long for ``int()`` as RawNumber.
-    Strings keep lone surrogates (``"\\udc00"``) as they are.
+    Strings keep lone surrogates (``"\\udc00"``) as they are. ``format_version=1`` reads
+    integers as format 1 did: every integer token exactly (objects stored in format 1 hash so).
     """
     value: Json = json.loads(text, parse_constant=_refuse_constant, parse_float=_number,
-                             parse_int=_integer)
+                             parse_int=_integer if format_version != 1 else _integer_v1)
     return value
 
 

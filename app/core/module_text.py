@@ -13,12 +13,15 @@ its elements in order; for any other value, SHA-256 of its canonical text.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from hashlib import sha256 as _sha256
+from typing import Any
 
 from app.core.json_value import Json, _integer, _number, canonical_pair, canonical_text, parse_json
 
@@ -97,30 +100,55 @@ class ModuleText:
     odd: int = 0
     #: The sum of ``lengths``.
     total: int = 0
+    #: Every element is a record (an object with a string ``id``) and the ids are unique: the
+    #: array is diffed record by record, matched by id.
+    records: bool = False
 
     # ---- building -------------------------------------------------------------------------
 
     @classmethod
     def build(cls, text: str) -> ModuleText:
         """Index ``text`` (ValueError if it is not one JSON value)."""
-        array = _scan_array(text)
+        module: ModuleText = _finish(cls._build_steps(text))
+        return module
+
+    @classmethod
+    async def build_stepwise(cls, text: str) -> ModuleText:
+        """build, letting other tasks run between steps (a large module takes seconds)."""
+        steps = cls._build_steps(text)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                module: ModuleText = done.value
+                return module
+            await asyncio.sleep(0)
+
+    @classmethod
+    def _build_steps(cls, text: str) -> Generator[None, None, ModuleText]:
+        digests = bytearray()
+        ids: list[str | None] = []
+        odd = 0
+
+        def index(start: int, length: int, value: Json) -> None:
+            # Each element is hashed as it is read and then dropped: the parsed values of a
+            # large module would take ten times its text.
+            nonlocal odd
+            digest, canonical = element_digest(value)
+            digests.extend(digest)
+            ids.append(record_id(value))
+            if len(canonical) != length or text[start:start + length] != canonical:
+                odd += 1
+
+        array = yield from _scan_array(text, index)
         if array is None:
             value = parse_json(text)
             canonical = canonical_text(value)
             return cls(text, hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
                        canonical == text)
-        starts, lengths, values = array
-        digests = bytearray()
-        ids: list[str | None] = []
-        odd = 0
-        for start, length, value in zip(starts, lengths, values, strict=True):
-            digest, canonical = element_digest(value)
-            digests += digest
-            ids.append(record_id(value))
-            if len(canonical) != length or text[start:start + length] != canonical:
-                odd += 1
-        values.clear()
-        module = cls(text, "", False, True, starts, lengths, digests, ids, odd, sum(lengths))
+        starts, lengths, _ = array
+        module = cls(text, "", False, True, starts, lengths, digests, ids, odd, sum(lengths),
+                     _unique_records(ids))
         module._rehash()
         return module
 
@@ -205,8 +233,30 @@ class ModuleText:
             self.odd - odd_old + odd_new,
             self.total - sum(self.lengths[first:last]) + sum(new_lengths),
         )
+        module.records = self._still_records(first, last, new_ids, module.ids or [])
         module._rehash()
         return module, Window(first, old_values, new_values)
+
+    def _still_records(
+        self, first: int, last: int, new_ids: list[str | None], ids: list[str | None]
+    ) -> bool:
+        """Whether the spliced array is a record array: checked on the window alone when this
+        one was (an id of the window must not occur outside it), else on the whole."""
+        if not self.records:
+            return _unique_records(ids)
+        if None in new_ids or len(set(new_ids)) != len(new_ids):
+            return False
+        assert self.ids is not None
+        gone = set(self.ids[first:last])
+        fresh = [rid for rid in new_ids if rid not in gone]
+        if len(fresh) > 16:
+            outside = set(self.ids[:first]) | set(self.ids[last:])
+            return not any(rid in outside for rid in fresh)
+        return not any(rid in self.ids for rid in fresh)  # not in the window: so outside it
+
+
+def _unique_records(ids: list[str | None]) -> bool:
+    return None not in ids and len(set(ids)) == len(ids)
 
 
 class _Ends:
@@ -265,29 +315,56 @@ def _skip(text: str, position: int) -> int:
     return _WHITESPACE.match(text, position).end()  # type: ignore[union-attr]
 
 
-def _scan_array(text: str) -> tuple[list[int], list[int], list[Json]] | None:
-    """Starts, lengths and values of the elements, if ``text`` is one JSON array."""
+def _scan_array(
+    text: str, sink: Callable[[int, int, Json], None]
+) -> Generator[None, None, _Scan]:
+    """Starts and lengths of the elements, if ``text`` is one JSON array; each element is
+    handed to ``sink`` (start, length, value) as it is read."""
     position = _skip(text, 0)
     if not text.startswith("[", position):
         return None
     closing = text.rindex("]") if "]" in text else -1
     if closing < 0 or _skip(text, closing + 1) != len(text):
         raise ValueError("the text is not one JSON value")
-    result = _scan_window(text, position + 1, closing, lead=False, tail=False)
+    result = yield from _scan_steps(text, position + 1, closing, False, False, sink)
     if result is None:
         raise ValueError("the text is not a JSON array")
     return result
 
 
+#: How many elements a stepwise scan reads between two yields.
+STEP = 500
+
+_Scan = tuple[list[int], list[int], list[Json]] | None
+
+
 def _scan_window(
-    text: str, begin: int, stop: int, *, lead: bool, tail: bool
-) -> tuple[list[int], list[int], list[Json]] | None:
+    text: str, begin: int, stop: int, *, lead: bool, tail: bool,
+    sink: Callable[[int, int, Json], None] | None = None,
+) -> _Scan:
     """Parse the elements of an array's text between ``begin`` and ``stop``.
 
     ``lead``: an element ends at ``begin`` (so a comma comes first). ``tail``: an element
     starts at ``stop`` (so each element read is followed by a comma); else ``stop`` is the
     array's closing bracket. None when the text there is not such a run of elements.
     """
+    scanned: _Scan = _finish(_scan_steps(text, begin, stop, lead, tail, sink))
+    return scanned
+
+
+def _finish(steps: Generator[None, None, Any]) -> Any:
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def _scan_steps(
+    text: str, begin: int, stop: int, lead: bool, tail: bool,
+    sink: Callable[[int, int, Json], None] | None,
+) -> Generator[None, None, _Scan]:
+    """_scan_window, yielding after every STEP elements."""
     starts: list[int] = []
     lengths: list[int] = []
     values: list[Json] = []
@@ -310,7 +387,12 @@ def _scan_window(
             return None
         starts.append(position)
         lengths.append(end - position)
-        values.append(value)
+        if sink is None:
+            values.append(value)
+        else:
+            sink(position, end - position, value)
+        if len(starts) % STEP == 0:
+            yield
         position = _skip(text, end)
         if tail:
             if position >= stop or text[position] != ",":

@@ -25,10 +25,11 @@ class Payload:
     changes: list[Change] = field(default_factory=list)
     forward: list[Op] | None = None
     inverse: list[Op] | None = None
+    format_version: int = FORMAT_VERSION
 
     def to_dict(self) -> dict[str, Json]:
         return {
-            "formatVersion": FORMAT_VERSION,
+            "formatVersion": self.format_version,
             "changes": [change.to_dict() for change in self.changes],
             "forward": cast(Json, self.forward),
             "inverse": cast(Json, self.inverse),
@@ -40,7 +41,10 @@ class Payload:
     @classmethod
     def decode(cls, stored: bytes, compressor: Compressor) -> Payload:
         try:
-            obj = parse_json(unpack(stored, compressor))
+            text = unpack(stored, compressor)
+            obj = parse_json(text)
+            if isinstance(obj, dict) and obj.get("formatVersion") == 1:
+                obj = parse_json(text, format_version=1)  # its patches' numbers as format 1 read them
         except (ValueError, UnicodeDecodeError) as error:
             raise CorruptData(f"payload is not JSON: {error}") from None
         if not isinstance(obj, dict):
@@ -53,6 +57,7 @@ class Payload:
             [Change.from_dict(cast(dict[str, Json], change)) for change in changes],
             _patch(obj.get("forward"), "forward"),
             _patch(obj.get("inverse"), "inverse"),
+            cast(int, obj["formatVersion"]),
         )
 
 

@@ -28,7 +28,7 @@ def decode_blob(
     if format_version == 1 and content_hash(canonical) != expected_hash:
         raise CorruptData(f"blob {expected_hash} does not match its hash")
     try:
-        value = parse_json(canonical)
+        value = parse_json(canonical, format_version=format_version)
     except (ValueError, UnicodeDecodeError) as error:
         raise CorruptData(f"blob {expected_hash} is not JSON: {error}") from None
     if format_version != 1 and module_hash(value, format_version) != expected_hash:

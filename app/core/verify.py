@@ -202,7 +202,8 @@ async def _check_head_values(
     for key in sorted(keys):
         stored = await store.get("head", key)
         try:
-            hashed = module_hash(parse_json(stored or b""), head.format_version)
+            hashed = module_hash(parse_json(stored or b"", format_version=head.format_version),
+                                 head.format_version)
         except (ValueError, UnicodeDecodeError) as error:
             report.add("head-value-mismatch", f"head/{key}", f"not JSON: {error}")
             continue
@@ -278,7 +279,8 @@ def _replay(
             if state is not None and hashes != version.snapshot:
                 report.add("snapshot-mismatch", subject, "replayed state differs from the snapshot")
             if all(hashed in blobs for hashed in version.snapshot.values()):
-                state = {key: parse_json(blobs[hashed]) for key, hashed in version.snapshot.items()}
+                state = {key: parse_json(blobs[hashed], format_version=version.format_version)
+                         for key, hashed in version.snapshot.items()}
                 hashes = dict(version.snapshot)
                 hashes_format = version.format_version
             else:
@@ -311,7 +313,7 @@ def _step(
             hashes.pop(key, None)
     if state_hash(hashes) != version.state_hash:
         report.add("state-mismatch", subject, "replayed state does not match the stateHash")
-    copy: Json = {key: parse_json(data) for key, data in canonical.items()}
+    copy: Json = {key: parse_json(data, format_version=fmt) for key, data in canonical.items()}
     try:
         reverted = apply_patch(copy, payload.inverse or [])
         ok = isinstance(reverted, dict) and {

@@ -27,7 +27,7 @@ def spelled(value: Any, style: int) -> str:
         return compact_json(value).decode("utf-8", "surrogatepass")
 
 
-FIELDS = ("text", "module_hash", "canonical", "is_array", "starts", "lengths", "digests", "ids",
+FIELDS = ("text", "module_hash", "canonical", "is_array", "starts", "lengths", "digests", "ids", "records",
           "odd", "total")
 
 
