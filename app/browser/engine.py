@@ -38,6 +38,8 @@ from app.core.version import Version
 #: How often the engine looks at the journal even without being told (missed broadcasts).
 POLL_SECONDS = 2.0
 BATCH = 1000
+#: After this long without a new version, the indexes of changed modules are saved.
+INDEX_SAVE_IDLE_MS = 30_000
 
 
 
@@ -81,6 +83,7 @@ class Engine:
         self._journaled: set[tuple[str, int]] = set()
         self.timings: dict[str, float] = {}
         self._indexing: asyncio.Future[None] | None = None
+        self._last_version_ms = 0
 
     def _report(self, area: str, message: str) -> None:
         self._problems.report(area, message)
@@ -140,6 +143,9 @@ class Engine:
                 pass
             self._wake.clear()
             await self._step_safely()
+            if (self._indexing is not None and self._indexing.done() and not self._waiting
+                    and _now_ms() - self._last_version_ms >= INDEX_SAVE_IDLE_MS):
+                await self._save_indexes()
 
     async def _index_head(self) -> None:
         """Index every head key once the engine is ready, largest work first when idle, so
@@ -155,6 +161,17 @@ class Engine:
         except Exception:  # noqa: BLE001 - only a head start: a write indexes its key itself
             return
         self.timings["index_ms"] = (time.perf_counter() - started) * 1000
+        await self._save_indexes()
+
+    async def _save_indexes(self) -> None:
+        """Save the indexes of large modules for the next start (a cache: when it cannot be
+        written, the next start parses those modules again, and nothing else is lost)."""
+        if self._chain is None:
+            return
+        try:
+            await self._chain.save_indexes()
+        except Exception:  # noqa: BLE001 - a cache; storage problems surface on the next write
+            pass
 
     async def _open_safely(self) -> bool:
         try:
@@ -386,6 +403,7 @@ class Engine:
 
     def _announce(self, version: Version | None) -> None:
         if version is not None:
+            self._last_version_ms = _now_ms()
             self._coordination.announce_version(version.to_dict())
 
     # ---- reads (the facade's API) ---------------------------------------------------------

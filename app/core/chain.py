@@ -31,6 +31,10 @@ from app.core.verify import VerifyReport, verify_store
 from app.core.version import Version, VersionDetail
 from app.core.version_id import make_version_id, random_suffix
 
+#: Where the index of a head module is saved (meta/index/<key>), for modules of at least
+#: INDEX_AT elements.
+INDEX_PREFIX = "index/"
+INDEX_AT = 1000
 #: A checkpoint is also made when the deltas since the last one store this many bytes.
 CHECKPOINT_BYTES = 4 * 1024 * 1024
 
@@ -61,6 +65,8 @@ class Chain:
         # (a ModuleText holds its text): never parsed values, which cost ten times the text.
         self._texts: dict[str, str] = {}
         self._modules: dict[str, ModuleText] = {}
+        # The module hash of each key's index as saved under meta/index/<key>.
+        self._saved: dict[str, str] = {}
         self._history: History | None = None
         self._blob_keys: set[str] | None = None
         self._pending_blobs: set[str] = set()
@@ -77,6 +83,7 @@ class Chain:
         if head.version_id != self._head.version_id or head.module_hashes != self._head.module_hashes:
             self._texts.clear()
             self._modules.clear()
+            self._saved.clear()
             self._history = None
             self._blob_keys = None
             self._generation += 1
@@ -162,8 +169,10 @@ class Chain:
             text = await self.head_text(key)
             if text is None:
                 raise CorruptData(f"{key!r} has no head value")
+            built = await self._saved_index(key, text)
             try:
-                built = await ModuleText.build_stepwise(text)
+                if built is None:
+                    built = await ModuleText.build_stepwise(text)
             except (ValueError, RecursionError) as error:
                 raise CorruptData(f"head value of {key!r} is not JSON: {error}") from None
             module = self._modules.get(key)  # a commit while building: its index is newer
@@ -171,6 +180,36 @@ class Chain:
                 module = self._modules[key] = built
                 self._texts.pop(key, None)
         return module
+
+    async def _saved_index(self, key: str, text: str) -> ModuleText | None:
+        """The index saved for the head text of ``key``, if it is still that text's."""
+        expected = self._head.module_hashes.get(key)
+        if self._head.format_version != FORMAT_VERSION or expected is None:
+            return None
+        stored = await self._store.get("meta", INDEX_PREFIX + key)
+        if stored is None:
+            return None
+        module = ModuleText.from_index(text, stored, expected)
+        if module is not None:
+            self._saved[key] = expected
+        return module
+
+    async def save_indexes(self) -> int:
+        """Save the index of every large head module whose saved index is out of date (a cache
+        for the next start: reading it back costs little, building it a parse of the module).
+        Returns how many were saved."""
+        batch = Batch()
+        saved: dict[str, str] = {}
+        for key, module in list(self._modules.items()):
+            module_hash = self._head.module_hashes.get(key)
+            if (module.is_array and len(module.starts or ()) >= INDEX_AT
+                    and module.module_hash == module_hash and self._saved.get(key) != module_hash):
+                batch.put("meta", INDEX_PREFIX + key, module.encode_index())
+                saved[key] = module_hash
+        if batch:
+            await self._store.apply(batch)
+            self._saved.update(saved)
+        return len(saved)
 
     async def prepare(self, key: str) -> None:
         """Index a head key now (so that its next write is recorded at the cost of its change)."""
@@ -363,6 +402,8 @@ class Chain:
         for delta in deltas:
             if delta.key not in module_hashes:
                 batch.delete("head", delta.key)
+                batch.delete("meta", INDEX_PREFIX + delta.key)
+                self._saved.pop(delta.key, None)
         batch.put("meta", HEAD_KEY, head.encode())
         await self._store.apply(batch)
         if self._blob_keys is not None:

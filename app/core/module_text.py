@@ -17,13 +17,23 @@ import asyncio
 import hashlib
 import json
 import re
+import sys
+from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from hashlib import sha256 as _sha256
 from typing import Any
 
-from app.core.json_value import Json, _integer, _number, canonical_pair, canonical_text, parse_json
+from app.core.json_value import (
+    Json,
+    _integer,
+    _number,
+    canonical_pair,
+    canonical_text,
+    compact_json,
+    parse_json,
+)
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 #: Block size of the prefix/suffix comparison (compared with one slice comparison each).
@@ -159,6 +169,72 @@ class ModuleText:
         framing = 2 + self.total + max(count - 1, 0)
         self.canonical = self.odd == 0 and framing == len(self.text)
 
+    # ---- the saved index (meta/index/<key>) ------------------------------------------------
+
+    def encode_index(self) -> bytes:
+        """The index of an array module as stored under ``meta/index/<key>``: a JSON header
+        line, then the element starts and lengths (little-endian int64) and digests. A cache:
+        a start reads it back instead of parsing the module again."""
+        assert self.is_array and self.starts is not None and self.lengths is not None
+        assert self.digests is not None and self.ids is not None
+        header = compact_json({
+            "formatVersion": 2, "moduleHash": self.module_hash, "textHash": _text_hash(self.text),
+            "count": len(self.starts), "odd": self.odd, "ids": self.ids,
+        })
+        starts, lengths = array("q", self.starts), array("q", self.lengths)
+        if sys.byteorder == "big":  # pragma: no cover - the browser and CI are little-endian
+            starts.byteswap()
+            lengths.byteswap()
+        return header + b"\n" + starts.tobytes() + lengths.tobytes() + bytes(self.digests)
+
+    @classmethod
+    def from_index(cls, text: str, data: bytes, module_hash: str) -> ModuleText | None:
+        """The index saved by encode_index, if it is the index of exactly ``text`` with
+        ``module_hash`` (checked: the text's hash, the sizes, the module hash over the digests,
+        and a sample of elements parsed again); None otherwise (build it then)."""
+        try:
+            line, _, rest = data.partition(b"\n")
+            header = parse_json(line)
+            if not isinstance(header, dict) or header.get("formatVersion") != 2:
+                return None
+            count = header["count"]
+            ids = header["ids"]
+            if (header.get("moduleHash") != module_hash or type(count) is not int
+                    or not isinstance(ids, list) or len(ids) != count
+                    or len(rest) != 48 * count or header.get("textHash") != _text_hash(text)):
+                return None
+            starts, lengths = array("q"), array("q")
+            starts.frombytes(rest[:8 * count])
+            lengths.frombytes(rest[8 * count:16 * count])
+            if sys.byteorder == "big":  # pragma: no cover
+                starts.byteswap()
+                lengths.byteswap()
+            module = cls(text, module_hash, False, True, starts.tolist(), lengths.tolist(),
+                         bytearray(rest[16 * count:]), ids, int(header["odd"]),  # type: ignore[arg-type]
+                         sum(lengths), _unique_records(ids))  # type: ignore[arg-type]
+        except (ValueError, KeyError, TypeError):
+            return None
+        module._rehash()
+        if module.module_hash != module_hash or not module._sample_holds():
+            return None
+        return module
+
+    def _sample_holds(self) -> bool:
+        """A few elements (first, last, spread between) parse where the index says and hash
+        to its digests."""
+        assert self.starts is not None and self.lengths is not None and self.digests is not None
+        count = len(self.starts)
+        for index in sorted({0, count - 1, count // 3, 2 * count // 3} - {-1}):
+            start, length = self.starts[index], self.lengths[index]
+            try:
+                value, end = _parse_element(self.text, start)
+            except ValueError:
+                return False
+            if end != start + length or element_digest(value)[0] != bytes(
+                    self.digests[32 * index:32 * index + 32]):
+                return False
+        return True
+
     def canonical_bytes(self) -> bytes:
         """The canonical text of the module's value, UTF-8 (what a checkpoint stores)."""
         if self.canonical:
@@ -253,6 +329,10 @@ class ModuleText:
             outside = set(self.ids[:first]) | set(self.ids[last:])
             return not any(rid in outside for rid in fresh)
         return not any(rid in self.ids for rid in fresh)  # not in the window: so outside it
+
+
+def _text_hash(text: str) -> str:
+    return _sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _unique_records(ids: list[str | None]) -> bool:

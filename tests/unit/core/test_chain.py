@@ -423,3 +423,41 @@ def test_checkpoint_blobs_made_by_an_asynchronous_gzip_read_back() -> None:
         assert (await chain.verify(full=True)).ok
 
     asyncio.run(scenario())
+
+
+def test_a_saved_index_spares_the_next_start_a_parse_and_stays_exact(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.core.module_text import ModuleText
+
+    guests = [{"id": f"g{n}", "firstName": "Ann", "n": n} for n in range(1500)]
+
+    async def scenario() -> None:
+        chain, store, _ = build_chain()
+        await chain.open()
+        await chain.record({"w3-hotel-guests": canonical_text(guests)}, created_by="a")
+        assert await chain.save_indexes() == 1
+        assert await chain.save_indexes() == 0  # up to date
+        builds: list[int] = []
+        original = ModuleText.build_stepwise
+
+        async def counted(text: str) -> ModuleText:
+            builds.append(len(text))
+            return await original(text)
+
+        monkeypatch.setattr(ModuleText, "build_stepwise", counted)
+        fresh, _, _ = build_chain(store=store)
+        await fresh.open()
+        guests[700] = {"id": "g700", "firstName": "Bo", "n": 700}
+        version = await fresh.record({"w3-hotel-guests": canonical_text(guests)}, created_by="b")
+        assert version is not None and builds == []  # the saved index was used
+        assert [change.record_id for change in (await fresh.get_version(version.id)).changes] == [
+            "g700"]
+        # The saved index is now stale: a third start builds the index again.
+        third, _, _ = build_chain(store=store)
+        await third.open()
+        guests[5] = {"id": "g5", "firstName": "Cy", "n": 5}
+        assert await third.record({"w3-hotel-guests": canonical_text(guests)}, created_by="c")
+        assert len(builds) == 1
+        assert (await third.verify(full=True)).ok
+
+    asyncio.run(scenario())

@@ -105,3 +105,24 @@ def test_a_splice_into_not_json_is_refused_or_rebuilt(new: str) -> None:
     assert result is None
     with pytest.raises(ValueError):
         ModuleText.build(new)
+
+
+def _records(count: int, name: str = "Ann") -> list[dict[str, Any]]:
+    return [{"id": f"g{index}", "firstName": name, "n": index} for index in range(count)]
+
+
+def test_a_saved_index_reads_back_only_for_its_own_text() -> None:
+    text = canonical_text(_records(50))
+    built = ModuleText.build(text)
+    data = built.encode_index()
+    loaded = ModuleText.from_index(text, data, built.module_hash)
+    assert loaded is not None
+    assert_same_index(loaded, built)
+    respelled = text.replace("[", "[ ", 1)  # the same value, another text
+    assert ModuleText.from_index(respelled, data, built.module_hash) is None
+    assert ModuleText.from_index(text, data, "0" * 64) is None
+    assert ModuleText.from_index(text, data[:-1], built.module_hash) is None
+    tampered = bytearray(data)
+    tampered[-1] ^= 1  # the last element's digest
+    assert ModuleText.from_index(text, bytes(tampered), built.module_hash) is None
+    assert ModuleText.from_index(text, b"not an index", built.module_hash) is None
