@@ -64,6 +64,7 @@ from playwright.sync_api import BrowserContext, Page, Playwright, Route, sync_pl
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
 from harness import CHROMIUM, CHROMIUM_ARGS, ROOT, Server  # noqa: E402
 
+from app.core.json_value import canonical_text  # noqa: E402
 from app.sample import hotel  # noqa: E402
 
 GUESTS = hotel.GUESTS_KEY
@@ -722,7 +723,9 @@ def seed(server: Server, size: str) -> dict[str, int]:
     data = hotel.generate(size)
     for key in hotel.KEYS:
         value = data[key]
-        request = urllib.request.Request(f"{server.url}/_spark/kv/{key}", data=json.dumps(value).encode(),
+        # The text the PMS itself writes (JSON.stringify): compact, JavaScript's numbers.
+        text = canonical_text(value)
+        request = urllib.request.Request(f"{server.url}/_spark/kv/{key}", data=text.encode(),
                                          method="POST", headers={"Content-Type": "application/json"})
         urllib.request.urlopen(request, timeout=600).read()
     return {key: len(value) for key, value in data.items()}

@@ -371,7 +371,18 @@ class Engine:
         pending = {entry.key for entry in await journal.after(chain.journal_seq, BATCH)}
         started = _now_ms()
         keys = [key for key in await self._kv.keys() if is_versioned(key) and key not in pending]
-        state = await self._kv.snapshot(keys)
+        if baseline:
+            state = await self._kv.snapshot(keys)
+        else:  # one key at a time, keeping only what changed: the hotel is not held twice
+            state = {}
+            for key in keys:
+                text = await self._kv.get_text(key)
+                if text is None:
+                    continue
+                if text == await chain.head_text(key):
+                    pending.add(key)  # unchanged: kept as it is
+                else:
+                    state[key] = text
         reads = {key: (started, _now_ms()) for key in keys}
         lost = await self._notices.text("storage-lost") or await self._notices.text("history-missing")
         if baseline:
@@ -450,6 +461,7 @@ class Engine:
             "lastError": " ".join(item["message"] for item in problems),
             "problems": problems,
             "timings": self.timings,
+            "indexes": self._chain.index_counts if self._chain else {},
         }
 
     def status(self) -> str:

@@ -67,6 +67,8 @@ class Chain:
         self._modules: dict[str, ModuleText] = {}
         # The module hash of each key's index as saved under meta/index/<key>.
         self._saved: dict[str, str] = {}
+        #: How many head indexes were built by parsing, and how many read back saved.
+        self.index_counts = {"built": 0, "loaded": 0}
         self._history: History | None = None
         self._blob_keys: set[str] | None = None
         self._pending_blobs: set[str] = set()
@@ -170,6 +172,7 @@ class Chain:
             if text is None:
                 raise CorruptData(f"{key!r} has no head value")
             built = await self._saved_index(key, text)
+            self.index_counts["built" if built is None else "loaded"] += 1
             try:
                 if built is None:
                     built = await ModuleText.build_stepwise(text)
