@@ -212,6 +212,7 @@ class Engine:
     async def _step_safely(self) -> None:
         """One round of work: catch up with the journal and the store. Whatever fails is
         reported and tried again at the next wake-up; nothing stops the engine."""
+        started = time.perf_counter()
         try:
             if self._chain is None or self._journal is None:
                 if not await self._open_safely():
@@ -229,6 +230,9 @@ class Engine:
             self._report("engine", f"Backstay hit an unexpected error: {describe(error)}. " + RETRYING)
         else:
             self._clear("storage", "store", "engine")
+        finally:
+            self.timings["busy_ms"] = self.timings.get("busy_ms", 0.0) + (
+                time.perf_counter() - started) * 1000
 
     def _waiting_text(self) -> str:
         return f"{self._waiting} write(s) wait to be recorded." if self._waiting else ""
@@ -390,6 +394,8 @@ class Engine:
                 state, created_by=self._user, snapshot=True, live_reads=reads, keep=frozenset(pending),
                 description=(f"Baseline: the {len(state)} keys of the store when Backstay "
                              f"{'started again after its storage was lost' if lost else 'first started'}"))
+            # The baseline indexed every module: saved now, the next start need not parse them.
+            await self._save_indexes()
         else:
             version = await chain.record_state(
                 state, created_by="unknown", live_reads=reads, keep=frozenset(pending),
