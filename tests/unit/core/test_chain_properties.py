@@ -40,6 +40,16 @@ def histories(draw: st.DrawFn) -> list[dict[str, Any]]:
     return states
 
 
+async def _delete_some(chain: Any, expected: dict[str, Any], data: st.DataObject) -> None:
+    """Delete a random set of versions (never the head) from the chain and from ``expected``."""
+    removable = list(expected)[:-1]
+    doomed = data.draw(st.lists(st.sampled_from(removable), unique=True) if removable
+                       else st.just([]))
+    for version_id in doomed:
+        await chain.delete_version(version_id)
+        del expected[version_id]
+
+
 def _same(a: Any, b: Any) -> bool:
     return canonical_json(a) == canonical_json(b)
 
@@ -66,12 +76,7 @@ def test_every_version_reconstructs_and_deletions_keep_the_rest_exact(
             assert _same(await chain.state_at(version_id), state)
         report = await chain.verify(full=True)
         assert report.ok, report.to_dict()
-        removable = list(expected)[:-1]
-        doomed = data.draw(st.lists(st.sampled_from(removable), unique=True) if removable
-                           else st.just([]))
-        for version_id in doomed:
-            await chain.delete_version(version_id)
-            del expected[version_id]
+        await _delete_some(chain, expected, data)
         for version_id, state in expected.items():
             assert _same(await chain.state_at(version_id), state)
         report = await chain.verify(full=True)
@@ -155,12 +160,7 @@ def test_every_version_reconstructs_the_exact_text(
                 state = await chain.state_at(version_id)
                 assert {key: canonical_text(value) for key, value in state.items()} == texts
         await check()
-        removable = list(expected)[:-1]
-        doomed = data.draw(st.lists(st.sampled_from(removable), unique=True) if removable
-                           else st.just([]))
-        for version_id in doomed:
-            await chain.delete_version(version_id)
-            del expected[version_id]
+        await _delete_some(chain, expected, data)
         await check()
         report = await chain.verify(full=True)
         assert report.ok, report.to_dict()
