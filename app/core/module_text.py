@@ -15,49 +15,30 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
-import re
 import sys
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from dataclasses import dataclass
 from hashlib import sha256 as _sha256
-from typing import Any
 
+from app.core.array_text import (
+    Ends,
+    common_prefix,
+    common_suffix,
+    finish,
+    parse_element,
+    scan_array,
+    scan_window,
+    skip,
+)
 from app.core.json_value import (
     Json,
-    _integer,
-    _number,
     canonical_pair,
     canonical_text,
     compact_json,
     parse_json,
 )
-
-_WHITESPACE = re.compile(r"[ \t\n\r]*")
-#: Block size of the prefix/suffix comparison (compared with one slice comparison each).
-_BLOCK = 1 << 16
-
-
-def _refuse_constant(name: str) -> Json:
-    raise ValueError(f"{name} is not JSON")
-
-
-# Python's C scanner with parse_json's rules for numbers.
-_SCAN = json.JSONDecoder(parse_float=_number, parse_int=_integer,  # type: ignore[attr-defined]
-                         parse_constant=_refuse_constant).scan_once
-
-
-def _parse_element(text: str, start: int) -> tuple[Json, int]:
-    """The element starting at ``start`` and where it ends; ValueError if there is none."""
-    try:
-        value, end = _SCAN(text, start)
-    except StopIteration:
-        raise ValueError(f"expected a JSON value at offset {start}") from None
-    except RecursionError:
-        raise ValueError(f"the value at offset {start} is nested too deeply to read") from None
-    return value, end
 
 
 def element_digest(value: Json) -> tuple[bytes, str]:
@@ -119,7 +100,7 @@ class ModuleText:
     @classmethod
     def build(cls, text: str) -> ModuleText:
         """Index ``text`` (ValueError if it is not one JSON value)."""
-        module: ModuleText = _finish(cls._build_steps(text))
+        module: ModuleText = finish(cls._build_steps(text))
         return module
 
     @classmethod
@@ -150,7 +131,7 @@ class ModuleText:
             if len(canonical) != length or text[start:start + length] != canonical:
                 odd += 1
 
-        array = yield from _scan_array(text, index)
+        array = yield from scan_array(text, index)
         if array is None:
             value = parse_json(text)
             canonical = canonical_text(value)
@@ -227,7 +208,7 @@ class ModuleText:
         for index in sorted({0, count - 1, count // 3, 2 * count // 3} - {-1}):
             start, length = self.starts[index], self.lengths[index]
             try:
-                value, end = _parse_element(self.text, start)
+                value, end = parse_element(self.text, start)
             except ValueError:
                 return False
             if end != start + length or element_digest(value)[0] != bytes(
@@ -247,7 +228,7 @@ class ModuleText:
     def element(self, index: int) -> Json:
         assert self.starts is not None and self.lengths is not None
         start = self.starts[index]
-        return _parse_element(self.text, start)[0]
+        return parse_element(self.text, start)[0]
 
     # ---- splicing -------------------------------------------------------------------------
 
@@ -255,19 +236,19 @@ class ModuleText:
         """The index of ``text`` and the window of elements that differ from this one's, or
         None when the texts are not both arrays that differ in a window (build it whole then).
         Raises ValueError when the new text is not JSON where it differs."""
-        if not self.is_array or not text.startswith("[", _skip(text, 0)):
+        if not self.is_array or not text.startswith("[", skip(text, 0)):
             return None
         assert self.starts is not None and self.lengths is not None and self.ids is not None
         assert self.digests is not None
         old = self.text
-        prefix = _common_prefix(old, text)
-        suffix = _common_suffix(old, text, min(len(old), len(text)) - prefix)
+        prefix = common_prefix(old, text)
+        suffix = common_suffix(old, text, min(len(old), len(text)) - prefix)
         opening = old.index("[")
         closing = old.rindex("]")
         if prefix <= opening or suffix < len(old) - closing:
             return None
         count = len(self.starts)
-        ends = _Ends(self.starts, self.lengths)
+        ends = Ends(self.starts, self.lengths)
         first = bisect_left(ends, prefix)  # elements ending before the prefix ends are kept
         last = bisect_right(self.starts, len(old) - suffix)  # from here on, kept (shifted)
         last = max(last, first)
@@ -276,7 +257,7 @@ class ModuleText:
         stop = self.starts[last] + shift if last < count else closing + shift
         if first == 0 and last == count:
             return None  # every element may have changed: build the whole index
-        parsed = _scan_window(text, begin, stop, lead=first > 0, tail=last < count)
+        parsed = scan_window(text, begin, stop, lead=first > 0, tail=last < count)
         if parsed is None:
             return None
         new_starts, new_lengths, new_values = parsed
@@ -337,148 +318,6 @@ def _text_hash(text: str) -> str:
 
 def _unique_records(ids: list[str | None]) -> bool:
     return None not in ids and len(set(ids)) == len(ids)
-
-
-class _Ends:
-    """The end offsets of the elements, as a sequence bisect can search without building it."""
-
-    def __init__(self, starts: list[int], lengths: list[int]) -> None:
-        self._starts = starts
-        self._lengths = lengths
-
-    def __len__(self) -> int:
-        return len(self._starts)
-
-    def __getitem__(self, index: int) -> int:
-        return self._starts[index] + self._lengths[index]
-
-
-def _common_prefix(a: str, b: str) -> int:
-    limit = min(len(a), len(b))
-    position = 0
-    while position < limit and a[position:position + _BLOCK] == b[position:position + _BLOCK]:
-        position += _BLOCK
-    position = min(position, limit)
-    low, high = position, min(position + _BLOCK, limit)
-    # a[:low] == b[:low]; find the first difference in [low, high) by halving
-    while low < high:
-        middle = (low + high + 1) // 2
-        if a[low:middle] == b[low:middle]:
-            low = middle
-        else:
-            high = middle - 1
-    return low
-
-
-def _common_suffix(a: str, b: str, limit: int) -> int:
-    """Length of the common suffix of ``a`` and ``b``, at most ``limit``."""
-    length = 0
-    la, lb = len(a), len(b)
-    while length < limit:
-        step = min(_BLOCK, limit - length)
-        if a[la - length - step:la - length] != b[lb - length - step:lb - length]:
-            break
-        length += step
-    else:
-        return length
-    low, high = length, min(length + _BLOCK, limit)
-    while low < high:
-        middle = (low + high + 1) // 2
-        if a[la - middle:la - low] == b[lb - middle:lb - low]:
-            low = middle
-        else:
-            high = middle - 1
-    return low
-
-
-def _skip(text: str, position: int) -> int:
-    return _WHITESPACE.match(text, position).end()  # type: ignore[union-attr]
-
-
-def _scan_array(
-    text: str, sink: Callable[[int, int, Json], None]
-) -> Generator[None, None, _Scan]:
-    """Starts and lengths of the elements, if ``text`` is one JSON array; each element is
-    handed to ``sink`` (start, length, value) as it is read."""
-    position = _skip(text, 0)
-    if not text.startswith("[", position):
-        return None
-    closing = text.rindex("]") if "]" in text else -1
-    if closing < 0 or _skip(text, closing + 1) != len(text):
-        raise ValueError("the text is not one JSON value")
-    result = yield from _scan_steps(text, position + 1, closing, False, False, sink)
-    if result is None:
-        raise ValueError("the text is not a JSON array")
-    return result
-
-
-#: How many elements a stepwise scan reads between two yields.
-STEP = 500
-
-_Scan = tuple[list[int], list[int], list[Json]] | None
-
-
-def _scan_window(
-    text: str, begin: int, stop: int, *, lead: bool, tail: bool,
-    sink: Callable[[int, int, Json], None] | None = None,
-) -> _Scan:
-    """Parse the elements of an array's text between ``begin`` and ``stop``.
-
-    ``lead``: an element ends at ``begin`` (so a comma comes first). ``tail``: an element
-    starts at ``stop`` (so each element read is followed by a comma); else ``stop`` is the
-    array's closing bracket. None when the text there is not such a run of elements.
-    """
-    scanned: _Scan = _finish(_scan_steps(text, begin, stop, lead, tail, sink))
-    return scanned
-
-
-def _finish(steps: Generator[None, None, Any]) -> Any:
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            return done.value
-
-
-def _scan_steps(
-    text: str, begin: int, stop: int, lead: bool, tail: bool,
-    sink: Callable[[int, int, Json], None] | None,
-) -> Generator[None, None, _Scan]:
-    """_scan_window, yielding after every STEP elements."""
-    starts: list[int] = []
-    lengths: list[int] = []
-    values: list[Json] = []
-    position = _skip(text, begin)
-    if lead and (tail or position != stop):
-        if position >= stop or text[position] != ",":
-            return None
-        position = _skip(text, position + 1)
-        if not tail and position == stop:
-            return None  # a comma before the closing bracket
-    while position != stop:
-        if position > stop:
-            return None
-        if starts and not tail:
-            if text[position] != ",":
-                return None
-            position = _skip(text, position + 1)
-        value, end = _parse_element(text, position)
-        if end > stop:
-            return None
-        starts.append(position)
-        lengths.append(end - position)
-        if sink is None:
-            values.append(value)
-        else:
-            sink(position, end - position, value)
-        if len(starts) % STEP == 0:
-            yield
-        position = _skip(text, end)
-        if tail:
-            if position >= stop or text[position] != ",":
-                return None
-            position = _skip(text, position + 1)
-    return starts, lengths, values
 
 
 __all__ = ["ModuleText", "Window", "element_digest", "module_hash_of", "record_id"]
