@@ -377,6 +377,7 @@ class Engine:
         keys = [key for key in await self._kv.keys() if is_versioned(key) and key not in pending]
         if baseline:
             state = await self._kv.snapshot(keys)
+            self.timings["baseline_read_ms"] = float(_now_ms() - started)
         else:  # one key at a time, keeping only what changed: the hotel is not held twice
             state = {}
             for key in keys:
@@ -394,8 +395,11 @@ class Engine:
                 state, created_by=self._user, snapshot=True, live_reads=reads, keep=frozenset(pending),
                 description=(f"Baseline: the {len(state)} keys of the store when Backstay "
                              f"{'started again after its storage was lost' if lost else 'first started'}"))
+            self.timings["baseline_record_ms"] = float(_now_ms() - started) - self.timings[
+                "baseline_read_ms"]
             # The baseline indexed every module: saved now, the next start need not parse them.
             await self._save_indexes()
+            self.timings["baseline_ms"] = float(_now_ms() - started)
         else:
             version = await chain.record_state(
                 state, created_by="unknown", live_reads=reads, keep=frozenset(pending),
