@@ -17,14 +17,15 @@ ChainFactory = Callable[..., tuple[Chain, MemoryStore, ManualClock]]
 
 def build_chain(
     *, checkpoint_every: int = 200, store: MemoryStore | None = None, step_ms: int = 1000,
-    checkpoint_bytes: int = 4 * 1024 * 1024,
+    checkpoint_bytes: int = 4 * 1024 * 1024, defer_heads: bool = False,
 ) -> tuple[Chain, MemoryStore, ManualClock]:
     """A Chain on a fresh MemoryStore with a manual clock and deterministic version ids."""
     store = store if store is not None else MemoryStore()
     clock = ManualClock(start_ms=1_700_000_000_000, step_ms=step_ms)
     counter = itertools.count()
     chain = Chain(store, clock, GzipCompressor(), checkpoint_every=checkpoint_every,
-                  checkpoint_bytes=checkpoint_bytes, new_id=lambda: f"t{next(counter):04d}")
+                  checkpoint_bytes=checkpoint_bytes, new_id=lambda: f"t{next(counter):04d}",
+                  defer_heads=defer_heads)
     return chain, store, clock
 
 

@@ -40,6 +40,8 @@ POLL_SECONDS = 2.0
 BATCH = 1000
 #: After this long without a new version, the indexes of changed modules are saved.
 INDEX_SAVE_IDLE_MS = 30_000
+#: After this long without a new version, the head texts the versions left stale are written.
+HEAD_FLUSH_IDLE_MS = 2_000
 
 
 
@@ -143,6 +145,8 @@ class Engine:
                 pass
             self._wake.clear()
             await self._step_safely()
+            if not self._waiting and _now_ms() - self._last_version_ms >= HEAD_FLUSH_IDLE_MS:
+                await self._flush_heads()
             if (self._indexing is not None and self._indexing.done() and not self._waiting
                     and _now_ms() - self._last_version_ms >= INDEX_SAVE_IDLE_MS):
                 await self._save_indexes()
@@ -162,6 +166,21 @@ class Engine:
             return
         self.timings["index_ms"] = (time.perf_counter() - started) * 1000
         await self._save_indexes()
+
+    async def _flush_heads(self) -> None:
+        """Write the head texts that versions left stale (the versions already hold the data:
+        a failure here loses nothing, and the next idle moment tries again)."""
+        if self._chain is None:
+            return
+        try:
+            await self._chain.flush_heads()
+        except StoreFull:
+            self._report("storage", f"{STORAGE_FULL}. {self._waiting_text()}")
+        except (StorageClosed, JournalClosed):
+            pass  # the next round reopens the storage and says what happened
+        except Exception as error:  # noqa: BLE001 - never stop silently
+            self._report("engine", f"Backstay could not write its head values: {describe(error)}. "
+                         + RETRYING)
 
     async def _save_indexes(self) -> None:
         """Save the indexes of large modules for the next start (a cache: when it cannot be

@@ -30,7 +30,7 @@ _compressor = PakoCompressor(pako)
 
 async def _open_chain() -> Chain:
     return Chain(await IdbStore.open(backstay_idb), SystemClock(), _compressor,
-                 blob_compressor=NativeGzip(backstay_gzip))
+                 blob_compressor=NativeGzip(backstay_gzip), defer_heads=True)
 
 
 async def _open_journal() -> Journal:

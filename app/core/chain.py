@@ -21,7 +21,7 @@ from app.core.framing import pack_async
 from app.core.head import HEAD_KEY, HeadPointer
 from app.core.history import History, State
 from app.core.integrity import content_hash, link, state_hash
-from app.core.json_value import Json, parse_json
+from app.core.json_value import Json, canonical_text, parse_json
 from app.core.module_text import ModuleText
 from app.core.payload import Payload
 from app.core.ports import AsyncCompressor, Batch, Clock, Compressor, VersionStore
@@ -50,13 +50,18 @@ class Chain:
         checkpoint_bytes: int = CHECKPOINT_BYTES,
         new_id: Callable[[], str] | None = None,
         blob_compressor: AsyncCompressor | None = None,
+        defer_heads: bool = False,
     ) -> None:
+        """``defer_heads``: write a key's head text when ``flush_heads`` is called (the engine
+        does when idle), not with every version that changes it: a 15 MB module is then not
+        rewritten for a 400 B change. Until then the head pointer lists it in staleHeads."""
         if checkpoint_every < 1:
             raise ValueError("checkpoint_every must be at least 1")
         self._store = store
         self._clock = clock
         self._compressor = compressor
         self._blob_compressor = blob_compressor
+        self._defer_heads = defer_heads
         self._checkpoint_every = checkpoint_every
         self._checkpoint_bytes = checkpoint_bytes
         self._new_suffix = new_id or random_suffix
@@ -156,12 +161,37 @@ class Chain:
         if module is not None:
             return module.text
         text = self._texts.get(key)
-        if text is None:
+        if text is None and key in self._head.stale_heads:
+            # Its text was not written yet: the head version's state holds its value.
+            generation = self._generation
+            state = await self.state_at(self._head.version_id or "")
+            if key not in self._head.module_hashes or generation != self._generation:
+                return await self.head_text(key)
+            text = self._texts[key] = canonical_text(state[key])
+        elif text is None:
             stored = await self._store.get("head", key)
             if stored is None:
                 raise CorruptData(f"head value of {key!r} is missing")
             text = self._texts[key] = stored.decode("utf-8")
         return text
+
+    async def flush_heads(self) -> int:
+        """Write the head texts the versions left stale (see ``defer_heads``); how many."""
+        stale = self._head.stale_heads
+        if not stale:
+            return 0
+        generation = self._generation
+        texts = {key: await self.head_text(key) for key in stale}
+        if generation != self._generation or self._head.stale_heads != stale:
+            return 0  # a commit came first; the next idle moment writes them
+        batch = Batch()
+        for key, text in texts.items():
+            batch.put("head", key, (text or "").encode("utf-8"))
+        head = replace(self._head, stale_heads=())
+        batch.put("meta", HEAD_KEY, head.encode())
+        await self._store.apply(batch)
+        self._head = head
+        return len(stale)
 
     async def _module_of(self, key: str) -> ModuleText:
         """The index of a head key's text (built on its first write: the cost of a parse)."""
@@ -258,8 +288,14 @@ class Chain:
                        live_reads={**self._head.live_reads, **(live_reads or {})},
                        drained_ends={**self._head.drained_ends, **(drained_ends or {})})
         batch = Batch()
-        for key, module in modules.items():
-            batch.put("head", key, module.text.encode("utf-8"))
+        if self._defer_heads and not is_root:  # the baseline writes them: a start needs them
+            head = replace(head, stale_heads=tuple(sorted(set(head.stale_heads) | set(modules))))
+        else:
+            for key, module in modules.items():
+                batch.put("head", key, module.text.encode("utf-8"))
+            if set(head.stale_heads) & set(modules):
+                head = replace(head, stale_heads=tuple(
+                    key for key in head.stale_heads if key not in modules))
         if not deltas and not snapshot:
             if batch or head != self._head:
                 batch.put("meta", HEAD_KEY, head.encode())
@@ -402,11 +438,13 @@ class Chain:
         # Logical write order (FORMAT.md): payload, blobs, metadata, head values, head pointer.
         batch.put("payloads", version_id, encoded)
         batch.put("versions", version_id, version.encode())
-        for delta in deltas:
-            if delta.key not in module_hashes:
-                batch.delete("head", delta.key)
-                batch.delete("meta", INDEX_PREFIX + delta.key)
-                self._saved.pop(delta.key, None)
+        gone = {delta.key for delta in deltas if delta.key not in module_hashes}
+        for key in sorted(gone):
+            batch.delete("head", key)
+            batch.delete("meta", INDEX_PREFIX + key)
+            self._saved.pop(key, None)
+        if gone & set(head.stale_heads):
+            head = replace(head, stale_heads=tuple(k for k in head.stale_heads if k not in gone))
         batch.put("meta", HEAD_KEY, head.encode())
         await self._store.apply(batch)
         if self._blob_keys is not None:

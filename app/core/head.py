@@ -38,6 +38,10 @@ class HeadPointer:
     drained_ends: dict[str, int] = field(default_factory=dict)
     #: The format of ``module_hashes`` (1 only in a store not upgraded yet).
     format_version: int = FORMAT_VERSION
+    #: Keys whose ``head/<key>`` is older than this pointer: their text was not written with
+    #: the versions that changed them (it is written when the engine is idle); their value is
+    #: the head version's state of the key.
+    stale_heads: tuple[str, ...] = ()
 
     @property
     def state_hash(self) -> str:
@@ -58,6 +62,7 @@ class HeadPointer:
             "journalEpoch": self.journal_epoch,
             "liveReads": cast(Json, {key: list(span) for key, span in self.live_reads.items()}),
             "drainedEnds": cast(Json, dict(self.drained_ends)),
+            **({"staleHeads": cast(Json, list(self.stale_heads))} if self.stale_heads else {}),
         }
 
     def encode(self) -> bytes:
@@ -86,6 +91,7 @@ class HeadPointer:
                 live_reads=_live_reads(obj.get("liveReads")),
                 drained_ends=_drained_ends(obj.get("drainedEnds")),
                 format_version=cast(int, obj["formatVersion"]),
+                stale_heads=_stale_heads(obj.get("staleHeads")),
             )
         except KeyError as missing:
             raise CorruptData(f"head pointer lacks {missing}") from None
@@ -110,6 +116,15 @@ def _live_reads(raw: Json) -> dict[str, tuple[int, int]]:
             raise CorruptData(f"head pointer: liveReads[{key!r}] is not [start, end]")
         reads[key] = (cast(int, span[0]), cast(int, span[1]))
     return reads
+
+
+def _stale_heads(raw: Json) -> tuple[str, ...]:
+    """The optional ``staleHeads`` member: [key, ...]."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(key, str) for key in raw):
+        raise CorruptData("head pointer: staleHeads is not a list of keys")
+    return tuple(sorted(set(cast(list[str], raw))))
 
 
 def _drained_ends(raw: Json) -> dict[str, int]:

@@ -166,3 +166,40 @@ def test_every_version_reconstructs_the_exact_text(
         assert report.ok, report.to_dict()
 
     asyncio.run(scenario())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories(), st.integers(1, 4), st.data())
+def test_deferred_head_texts_survive_a_stop_before_they_are_written(
+    states: list[dict[str, Any]], every: int, data: st.DataObject,
+) -> None:
+    """With defer_heads (the browser's engine), head texts are written only by flush_heads. A
+    chain opened again after a stop at any point - flushed or not - has the same head (the
+    head version's state), records the next writes exactly, and the store verifies."""
+    async def scenario() -> None:
+        chain, store, _ = build_chain(checkpoint_every=every, defer_heads=True)
+        await chain.open()
+        expected: dict[str, dict[str, str]] = {}
+        current: dict[str, str] = {}
+        for index, state in enumerate(states):
+            current = {key: canonical_text(parse_json(text)) for key, text in _texts(state).items()}
+            version = await chain.record_state(current, created_by="p", snapshot=index == 0)
+            if version is not None:
+                expected[version.id] = current
+            if data.draw(st.booleans()):
+                await chain.flush_heads()
+            if data.draw(st.booleans()):  # the page closes: a new chain on the same store
+                chain, _, _ = build_chain(checkpoint_every=every, store=store, defer_heads=True)
+                await chain.open()
+                assert {key: await chain.head_text(key) for key in await chain.head_keys()} == current
+                report = await chain.verify(full=True)
+                assert report.ok, report.to_dict()
+        for version_id, texts in expected.items():
+            state = await chain.state_at(version_id)
+            assert {key: canonical_text(value) for key, value in state.items()} == texts
+        await chain.flush_heads()
+        assert chain.store is store and (await chain.verify(full=True)).ok
+        stored = {key: (await store.get("head", key) or b"").decode() for key in current}
+        assert stored == current
+
+    asyncio.run(scenario())
