@@ -57,7 +57,9 @@ def test_a_format_1_history_is_kept_whole_and_the_next_version_is_format_2(
     found = [version["id"] for version in versions(page)]
     missing = [version_id for version_id in fixture_ids if version_id not in found]
     assert not missing, f"versions lost: {missing}; {diagnostics(page)}"
-    assert len(found) <= len(fixture_ids) + 1, found
+    added = [version for version in versions(page) if version["id"] not in fixture_ids]
+    assert [(v["changeType"], v["createdBy"], v["formatVersion"], v["changeCount"])
+            for v in added] == [("upgrade", "backstay", 2, 0)], added
     for version_id in fixture_ids:
         difference = page.evaluate(SAME_STATE_JS, [version_id, expected["states"][version_id]])
         assert difference == "", f"state at {version_id} differs at {difference}"
