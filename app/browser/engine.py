@@ -416,7 +416,9 @@ class Engine:
                              f"{'started again after its storage was lost' if lost else 'first started'}"))
             self.timings["baseline_record_ms"] = float(_now_ms() - started) - self.timings[
                 "baseline_read_ms"]
-            # The baseline indexed every module: saved now, the next start need not parse them.
+            # Its head texts, one key at a time, and the indexes it built: written before the
+            # engine is ready, so that the next start need not rebuild or parse anything.
+            await self._flush_heads()
             await self._save_indexes()
             self.timings["baseline_ms"] = float(_now_ms() - started)
         else:

@@ -176,22 +176,23 @@ class Chain:
         return text
 
     async def flush_heads(self) -> int:
-        """Write the head texts the versions left stale (see ``defer_heads``); how many."""
-        stale = self._head.stale_heads
-        if not stale:
-            return 0
-        generation = self._generation
-        texts = {key: await self.head_text(key) for key in stale}
-        if generation != self._generation or self._head.stale_heads != stale:
-            return 0  # a commit came first; the next idle moment writes them
-        batch = Batch()
-        for key, text in texts.items():
+        """Write the head texts the versions left stale (see ``defer_heads``), one key per
+        transaction (a large hotel's texts are not all held twice at once); how many."""
+        written = 0
+        for key in self._head.stale_heads:
+            generation = self._generation
+            text = await self.head_text(key)
+            if generation != self._generation or key not in self._head.stale_heads:
+                break  # a commit came first; the next idle moment writes the rest
+            batch = Batch()
             batch.put("head", key, (text or "").encode("utf-8"))
-        head = replace(self._head, stale_heads=())
-        batch.put("meta", HEAD_KEY, head.encode())
-        await self._store.apply(batch)
-        self._head = head
-        return len(stale)
+            head = replace(self._head, stale_heads=tuple(
+                other for other in self._head.stale_heads if other != key))
+            batch.put("meta", HEAD_KEY, head.encode())
+            await self._store.apply(batch)
+            self._head = head
+            written += 1
+        return written
 
     async def _module_of(self, key: str) -> ModuleText:
         """The index of a head key's text (built on its first write: the cost of a parse)."""
@@ -288,7 +289,7 @@ class Chain:
                        live_reads={**self._head.live_reads, **(live_reads or {})},
                        drained_ends={**self._head.drained_ends, **(drained_ends or {})})
         batch = Batch()
-        if self._defer_heads and not is_root:  # the baseline writes them: a start needs them
+        if self._defer_heads:
             head = replace(head, stale_heads=tuple(sorted(set(head.stale_heads) | set(modules))))
         else:
             for key, module in modules.items():
