@@ -391,9 +391,10 @@ class Engine:
         changed while no page was open (the head says what Backstay last saw). Keys with
         writes still in the journal are left to those writes."""
         chain, journal = self._require()
-        pending = {entry.key for entry in await journal.after(chain.journal_seq, BATCH)}
+        # Keys with writes still in the journal (and, below, keys found unchanged) are kept.
+        keep = {entry.key for entry in await journal.after(chain.journal_seq, BATCH)}
         started = _now_ms()
-        keys = [key for key in await self._kv.keys() if is_versioned(key) and key not in pending]
+        keys = [key for key in await self._kv.keys() if is_versioned(key) and key not in keep]
         if baseline:
             state = await self._kv.snapshot(keys)
             self.timings["baseline_read_ms"] = float(_now_ms() - started)
@@ -404,14 +405,14 @@ class Engine:
                 if text is None:
                     continue
                 if text == await chain.head_text(key):
-                    pending.add(key)  # unchanged: kept as it is
+                    keep.add(key)  # unchanged: kept as it is
                 else:
                     state[key] = text
         reads = {key: (started, _now_ms()) for key in keys}
         lost = await self._notices.text("storage-lost") or await self._notices.text("history-missing")
         if baseline:
             version = await chain.record_state(
-                state, created_by=self._user, snapshot=True, live_reads=reads, keep=frozenset(pending),
+                state, created_by=self._user, snapshot=True, live_reads=reads, keep=frozenset(keep),
                 description=(f"Baseline: the {len(state)} keys of the store when Backstay "
                              f"{'started again after its storage was lost' if lost else 'first started'}"))
             self.timings["baseline_record_ms"] = float(_now_ms() - started) - self.timings[
@@ -423,7 +424,7 @@ class Engine:
             self.timings["baseline_ms"] = float(_now_ms() - started)
         else:
             version = await chain.record_state(
-                state, created_by="unknown", live_reads=reads, keep=frozenset(pending),
+                state, created_by="unknown", live_reads=reads, keep=frozenset(keep),
                 description="Changes found in the store that were made while Backstay was not running")
         self._announce(version)
 

@@ -162,12 +162,16 @@ class Chain:
             return module.text
         text = self._texts.get(key)
         if text is None and key in self._head.stale_heads:
-            # Its text was not written yet: the head version's state holds its value.
+            # Its text was not written yet: the head version's state holds its value (and that
+            # of every other stale key: one reconstruction serves them all).
             generation = self._generation
             state = await self.state_at(self._head.version_id or "")
             if key not in self._head.module_hashes or generation != self._generation:
                 return await self.head_text(key)
-            text = self._texts[key] = canonical_text(state[key])
+            for stale in self._head.stale_heads:
+                if stale not in self._modules and stale not in self._texts:
+                    self._texts[stale] = canonical_text(state[stale])
+            text = self._texts[key]
         elif text is None:
             stored = await self._store.get("head", key)
             if stored is None:
@@ -276,8 +280,8 @@ class Chain:
         for key, text in writes.items():
             if text is None:
                 if key in self._head.module_hashes:
-                    old = await self._module_of(key)
-                    deltas.append(diff_key(key, _parsed(key, old.text), ABSENT))
+                    old_text = await self.head_text(key) or "null"
+                    deltas.append(diff_key(key, _parsed(key, old_text), ABSENT))
                 continue
             if text == await self.head_text(key):
                 continue

@@ -63,14 +63,8 @@ def key_path(key: str) -> str:
     return "/" + escape(key)
 
 
-def diff_key(
-    key: str, old: Json | Absent, new: Json | Absent, *, strict_types: bool = True
-) -> KeyDelta:
-    """Diff the old and new value of KV key ``key`` (either may be ABSENT).
-
-    ``strict_types=False`` is a speed-up for callers that know both values hold no booleans and
-    were read by json_value.parse_json: records are then compared with ``==`` alone.
-    """
+def diff_key(key: str, old: Json | Absent, new: Json | Absent) -> KeyDelta:
+    """Diff the old and new value of KV key ``key`` (either may be ABSENT)."""
     path = key_path(key)
     if isinstance(old, Absent):
         if isinstance(new, Absent):
@@ -83,11 +77,11 @@ def diff_key(
         return KeyDelta(key, changes, [{"op": "remove", "path": path}],
                         [{"op": "add", "path": path, "value": old}])
     if type(old) is list and type(new) is list:
-        result = _trimmed_record_diff(old, new, path, strict_types)
+        result = _trimmed_record_diff(old, new, path)
         if result is None:
             old_index, new_index = index_records(old), index_records(new)
             if old_index is not None and new_index is not None:
-                result = diff_records(old, new, old_index, new_index, path, strict=strict_types)
+                result = diff_records(old, new, old_index, new_index, path)
         if result is not None:
             return _record_delta(key, result)
     if old == new and json_equal(old, new):
@@ -149,15 +143,13 @@ def diff_window(
     old_index = {str(rid): start + offset for offset, rid in enumerate(old_ids)}
     new_index = {str(rid): start + offset for offset, rid in enumerate(new_ids)}
     result = diff_records(_Shifted(old, start, lengths[0]), _Shifted(new, start, lengths[1]),  # type: ignore[arg-type]
-                          old_index, new_index, key_path(key), strict=True)
+                          old_index, new_index, key_path(key))
     if result.reordered:
         return None  # moves are computed on whole arrays
     return _record_delta(key, result)
 
 
-def _trimmed_record_diff(
-    old: list[Json], new: list[Json], path: str, strict: bool
-) -> RecordArrayDiff | None:
+def _trimmed_record_diff(old: list[Json], new: list[Json], path: str) -> RecordArrayDiff | None:
     """The record diff of only the window where the arrays differ, or None to diff them whole.
 
     The common case (a few records created, updated or deleted in place) then costs one C-speed
@@ -165,12 +157,12 @@ def _trimmed_record_diff(
     unchanged; with unique ids in both arrays, no id of the window occurs outside it.
     """
     start, old_end, new_end = changed_window(old, new)
-    if strict and not same_types_bulk(old[:start] + old[old_end:], new[:start] + new[new_end:]):
+    if not same_types_bulk(old[:start] + old[old_end:], new[:start] + new[new_end:]):
         return None
     if not (has_unique_record_ids(old) and has_unique_record_ids(new)):
         return None
     result = diff_records(old, new, window_index(old, start, old_end),
-                          window_index(new, start, new_end), path, strict=strict)
+                          window_index(new, start, new_end), path)
     return None if result.reordered else result  # moves are computed on whole arrays
 
 

@@ -127,13 +127,6 @@ def parse_json(text: str | bytes, *, format_version: int = 2) -> Json:
     return value
 
 
-def needs_strict_types(*texts: str) -> bool:
-    """False only when no JSON text holds a boolean: then, for values read by parse_json,
-    ``==`` is exact JSON equality (parse_json reads each number in one form, so ``1 == 1.0`` and
-    ``10**21 == 1e21`` never pair values of two types; only ``true == 1`` would)."""
-    return any("true" in text or "false" in text for text in texts)
-
-
 def canonical_json(value: Json) -> bytes:
     """The canonical encoding: sorted keys, no whitespace, UTF-8 (not ASCII-escaped); lone
     surrogates as ``\\udxxx`` (lowercase hex, as JavaScript's JSON.stringify writes them),
@@ -301,7 +294,8 @@ def json_equal(a: Json, b: Json) -> bool:
 
 
 def same_types_bulk(left: list[Json], right: list[Json]) -> bool:
-    """Whether aligned pairs of values, known to be ``==``, also have the same types throughout.
+    """Whether aligned pairs of values, known to be ``==``, also have the same types and member
+    order throughout.
 
     Works level by level with C-speed iterators, so checking thousands of unchanged records is
     cheap. False may also mean "objects with a different member order": check pair by pair then.

@@ -94,17 +94,11 @@ def diff_records(
     old_index: dict[str, int],
     new_index: dict[str, int],
     path: str,
-    *,
-    strict: bool = True,
 ) -> RecordArrayDiff:
-    """Forward and inverse operations (rooted at ``path``) and the per-record edits.
-
-    ``strict=False`` compares records with Python's ``==`` only: allowed when the values hold no
-    booleans and their numbers were read by json_value.parse_json (integral numbers as int).
-    """
+    """Forward and inverse operations (rooted at ``path``) and the per-record edits."""
     deleted = [record_id for record_id in old_index if record_id not in new_index]
     created = [record_id for record_id in new_index if record_id not in old_index]
-    updated = _updated(old, new, old_index, new_index, created=bool(created), strict=strict)
+    updated = _updated(old, new, old_index, new_index, created=bool(created))
     forward_fields: dict[str, list[Op]] = {}
     inverse_fields: dict[str, list[Op]] = {}
     for record_id in updated:
@@ -139,13 +133,12 @@ def _updated(
     new_index: dict[str, int],
     *,
     created: bool,
-    strict: bool,
 ) -> list[str]:
     """Ids present in both arrays whose records differ, in new order.
 
-    Records are compared with ``==`` at C speed (where ``true == 1`` and ``1 == 1.0``); with
-    ``strict``, the records found equal are then checked for identical types in bulk, and pair
-    by pair only if that check fails.
+    Records are compared with ``==`` at C speed (where ``true == 1`` and members in another
+    order are equal); the records found equal are then checked for identical types and member
+    order in bulk, and pair by pair only if that check fails.
     """
     common = [rid for rid in new_index if rid in old_index] if created else list(new_index)
     befores = list(map(old.__getitem__, map(old_index.__getitem__, common)))
@@ -153,17 +146,16 @@ def _updated(
     afters = new if whole else list(map(new.__getitem__, map(new_index.__getitem__, common)))
     equal = list(map(eq, befores, afters))
     updated = list(compress(common, map(not_, equal)))
-    if strict:
-        same_before = list(compress(befores, equal))
-        same_after = list(compress(afters, equal))
-        if not same_types_bulk(same_before, same_after):
-            updated += [
-                record_id
-                for record_id, before, after in zip(
-                    compress(common, equal), same_before, same_after, strict=True)
-                if not json_equal(before, after)
-            ]
-            updated.sort(key=new_index.__getitem__)
+    same_before = list(compress(befores, equal))
+    same_after = list(compress(afters, equal))
+    if not same_types_bulk(same_before, same_after):
+        updated += [
+            record_id
+            for record_id, before, after in zip(
+                compress(common, equal), same_before, same_after, strict=True)
+            if not json_equal(before, after)
+        ]
+        updated.sort(key=new_index.__getitem__)
     return updated
 
 
