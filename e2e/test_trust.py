@@ -264,3 +264,40 @@ def test_an_unknown_version_is_a_clear_error(page: Any, server: Server) -> None:
         try { await window.backstay.getVersion('no-such-id'); return 'resolved'; }
         catch (error) { return error.message; } }""")
     assert message == "No version 'no-such-id'"
+
+
+STALE_HEADS_JS = """() => new Promise((resolve, reject) => {
+    const open = indexedDB.open('backstay');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+        const get = open.result.transaction('meta').objectStore('meta').get('head');
+        get.onsuccess = () => {
+            const pointer = JSON.parse(new TextDecoder().decode(get.result));
+            open.result.close();
+            resolve(pointer.staleHeads || []);
+        };
+        get.onerror = () => reject(get.error);
+    };
+})"""
+
+
+def test_a_reload_before_the_head_texts_are_written_loses_nothing(page: Any, server: Server) -> None:
+    """The engine writes a key's head text only when idle: a page reloaded (or closed) right
+    after a write starts from the head version's state and records the next write exactly."""
+    open_app(page, server)
+    wait_versions(page, 1)
+    write = """(name) => fetch('/_spark/kv/w3-hotel-guests', {method: 'POST',
+        body: JSON.stringify([{id: 'g-1', firstName: name}, {id: 'g-2', firstName: 'Bo'}])})"""
+    page.evaluate(write, "Ann")
+    wait_versions(page, 2)
+    assert page.evaluate(STALE_HEADS_JS) == [GUESTS]  # reloaded before the idle write
+    page.reload()
+    wait_ready(page)
+    page.evaluate(write, "Cy")
+    newest = wait_versions(page, 3)[0]
+    changes = page.evaluate("id => window.backstay.getVersion(id)", newest["id"])["changes"]
+    assert [(c["action"], c["recordId"], c["fields"]) for c in changes] == [
+        ("update", "g-1", ["/firstName"])]
+    wait_for(page, lambda: settled(page, server, GUESTS), "the head to hold the store")
+    wait_for(page, lambda: page.evaluate(STALE_HEADS_JS) == [], "the head texts to be written")
+    assert not [p for p in status(page)["problems"] if p["area"] != "notice"]
