@@ -64,7 +64,7 @@ from playwright.sync_api import BrowserContext, Page, Playwright, Route, sync_pl
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
 from harness import CHROMIUM, CHROMIUM_ARGS, ROOT, Server  # noqa: E402
 
-from app.core.json_value import canonical_text  # noqa: E402
+from app.core.formats.json_value import canonical_text  # noqa: E402
 from app.sample import hotel  # noqa: E402
 
 GUESTS = hotel.GUESTS_KEY

@@ -27,11 +27,11 @@ import jsonpatch
 
 from app.core.chain import Chain
 from app.core.clock import ManualClock
-from app.core.diff import diff_key
-from app.core.gzip_codec import GzipCompressor
-from app.core.json_value import may_hold_booleans, parse_json
+from app.core.diff.diff import diff_key
+from app.core.formats.gzip_codec import GzipCompressor
+from app.core.formats.json_value import may_hold_booleans, parse_json
+from app.core.history.payload import Payload
 from app.core.memory_store import MemoryStore
-from app.core.payload import Payload
 
 GUESTS = "w3-hotel-guests"
 TARGET_OPS, TARGET_BYTES, TARGET_DIFF_MS, TARGET_RECONSTRUCT_MS = 3, 1024, 30.0, 500.0

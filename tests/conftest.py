@@ -9,7 +9,7 @@ import pytest
 
 from app.core.chain import Chain
 from app.core.clock import ManualClock
-from app.core.gzip_codec import GzipCompressor
+from app.core.formats.gzip_codec import GzipCompressor
 from app.core.memory_store import MemoryStore
 
 ChainFactory = Callable[..., tuple[Chain, MemoryStore, ManualClock]]

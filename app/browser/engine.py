@@ -3,7 +3,7 @@
 Start-up, in order: learn who is signed in; become the tab that drains the journal (Web Locks;
 other tabs wait, and meanwhile answer reads); check that the journal is the one the history
 counts in; on first start record a baseline from the live store; drain the journal (the steps
-of app.core.drain_plan); reconcile the head with the live store (what changed while no page was
+of app.core.capture.drain_plan); reconcile the head with the live store (what changed while no page was
 open becomes a version). Then drain whenever capture.js announces an entry, and at least every
 POLL_SECONDS. Each step is committed by the core's Chain in one store transaction that also
 advances the drained journal seq, so no write is recorded twice.
@@ -27,13 +27,13 @@ from app.browser.journal import Journal, JournalClosed
 from app.browser.notices import Notices
 from app.browser.problems import RETRYING, STORAGE_FULL, STORE_DOWN, Problems, describe
 from app.browser.spark_kv import KvUnavailable, SparkKv
+from app.core.capture.drain_plan import CLOSED_TAB_GRACE_MS, Action, Intent, Step, plan_next, plan_orphans
+from app.core.capture.scope import is_versioned
 from app.core.chain import Chain
-from app.core.drain_plan import CLOSED_TAB_GRACE_MS, Action, Intent, Step, plan_next, plan_orphans
 from app.core.errors import CoreError, VersionNotFound
-from app.core.json_value import compact_json
+from app.core.formats.json_value import compact_json
+from app.core.history.version import Version
 from app.core.ports import StoreError, StoreFull
-from app.core.scope import is_versioned
-from app.core.version import Version
 
 #: How often the engine looks at the journal even without being told (missed broadcasts).
 POLL_SECONDS = 2.0

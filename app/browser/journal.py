@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.browser.ffi import JsException, error_name, py_bytes, py_value
-from app.core.journal_entry import JournalEntry
+from app.core.capture.journal_entry import JournalEntry
 from app.core.ports import StoreError
 
 

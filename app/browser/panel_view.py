@@ -7,7 +7,7 @@ import datetime as _dt
 from html import escape
 from typing import Any
 
-from app.core.summary import module_label
+from app.core.diff.summary import module_label
 
 CHANGE_TYPE_LABELS = {"auto": "Automatic", "manual": "Manual", "scheduled": "Scheduled"}
 ACTION_SYMBOLS = {"create": "+", "update": "~", "delete": "−"}

@@ -12,29 +12,25 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 
-from app.core.comparison import Comparison, compare_states
-from app.core.deletion import plan_deletion
-from app.core.diff import ABSENT, KeyDelta, diff_key, diff_window
-from app.core.errors import CorruptData
-from app.core.format import FORMAT_VERSION
-from app.core.framing import pack_async
-from app.core.head import HEAD_KEY, HeadPointer
-from app.core.history import History, State
-from app.core.integrity import content_hash, link, state_hash
-from app.core.json_value import Json, canonical_text, parse_json
-from app.core.module_text import ModuleText
-from app.core.payload import Payload
+from app.core.diff.comparison import Comparison, compare_states
+from app.core.diff.diff import KeyDelta
+from app.core.diff.summary import describe
+from app.core.formats.format import FORMAT_VERSION
+from app.core.formats.framing import pack_async
+from app.core.formats.integrity import content_hash, link, state_hash
+from app.core.formats.module_text import ModuleText
+from app.core.history.head import HEAD_KEY, HeadPointer
+from app.core.history.head_texts import INDEX_PREFIX, HeadTexts
+from app.core.history.history import History, State
+from app.core.history.payload import Payload
+from app.core.history.recording import diff_writes
+from app.core.history.snapshot import encode_blob
+from app.core.history.verify import VerifyReport, verify_store
+from app.core.history.version import Version, VersionDetail
+from app.core.history.version_id import make_version_id, random_suffix
 from app.core.ports import AsyncCompressor, Batch, Clock, Compressor, VersionStore
-from app.core.snapshot import encode_blob
-from app.core.summary import describe
-from app.core.verify import VerifyReport, verify_store
-from app.core.version import Version, VersionDetail
-from app.core.version_id import make_version_id, random_suffix
+from app.core.retention.deletion import plan_deletion
 
-#: Where the index of a head module is saved (meta/index/<key>), for modules of at least
-#: INDEX_AT elements.
-INDEX_PREFIX = "index/"
-INDEX_AT = 1000
 #: A checkpoint is also made when the deltas since the last one store this many bytes.
 CHECKPOINT_BYTES = 4 * 1024 * 1024
 
@@ -66,20 +62,14 @@ class Chain:
         self._checkpoint_bytes = checkpoint_bytes
         self._new_suffix = new_id or random_suffix
         self._head = HeadPointer()
-        # The head text of keys read from the store, and the index of keys written since
-        # (a ModuleText holds its text): never parsed values, which cost ten times the text.
-        self._texts: dict[str, str] = {}
-        self._modules: dict[str, ModuleText] = {}
-        # The module hash of each key's index as saved under meta/index/<key>.
-        self._saved: dict[str, str] = {}
-        #: How many head indexes were built by parsing, and how many read back saved.
-        self.index_counts = {"built": 0, "loaded": 0}
         self._history: History | None = None
         self._blob_keys: set[str] | None = None
         self._pending_blobs: set[str] = set()
         # Bumped by every change of the store made here, so that a history loaded while a
         # commit interleaved with the load is never kept (it would miss that commit).
         self._generation = 0
+        self._heads = HeadTexts(store, lambda: self._head, lambda: self._generation,
+                                self.state_at)
 
     # ---- the head ---------------------------------------------------------------------------
 
@@ -88,9 +78,7 @@ class Chain:
         stored = await self._store.get("meta", HEAD_KEY)
         head = HeadPointer.decode(stored) if stored is not None else HeadPointer()
         if head.version_id != self._head.version_id or head.module_hashes != self._head.module_hashes:
-            self._texts.clear()
-            self._modules.clear()
-            self._saved.clear()
+            self._heads.clear()
             self._history = None
             self._blob_keys = None
             self._generation += 1
@@ -105,7 +93,7 @@ class Chain:
         """Upgrade a store written in format 1 in place: one format-2 checkpoint of the head
         values follows the history (which stays readable by format 1's rules). The data is
         unchanged; its versions are all kept."""
-        modules = {key: await self._module_of(key) for key in sorted(self._head.module_hashes)}
+        modules = {key: await self._heads.module(key) for key in sorted(self._head.module_hashes)}
         hashes = {key: module.module_hash for key, module in modules.items()}
         head = replace(self._head, format_version=FORMAT_VERSION)
         await self._commit(
@@ -155,29 +143,7 @@ class Chain:
         return sorted(self._head.module_hashes)
 
     async def head_text(self, key: str) -> str | None:
-        if key not in self._head.module_hashes:
-            return None
-        module = self._modules.get(key)
-        if module is not None:
-            return module.text
-        text = self._texts.get(key)
-        if text is None and key in self._head.stale_heads:
-            # Its text was not written yet: the head version's state holds its value (and that
-            # of every other stale key: one reconstruction serves them all).
-            generation = self._generation
-            state = await self.state_at(self._head.version_id or "")
-            if key not in self._head.module_hashes or generation != self._generation:
-                return await self.head_text(key)
-            for stale in self._head.stale_heads:
-                if stale not in self._modules and stale not in self._texts:
-                    self._texts[stale] = canonical_text(state[stale])
-            text = self._texts[key]
-        elif text is None:
-            stored = await self._store.get("head", key)
-            if stored is None:
-                raise CorruptData(f"head value of {key!r} is missing")
-            text = self._texts[key] = stored.decode("utf-8")
-        return text
+        return await self._heads.text(key)
 
     async def flush_heads(self) -> int:
         """Write the head texts the versions left stale (see ``defer_heads``), one key per
@@ -198,61 +164,19 @@ class Chain:
             written += 1
         return written
 
-    async def _module_of(self, key: str) -> ModuleText:
-        """The index of a head key's text (built on its first write: the cost of a parse)."""
-        module = self._modules.get(key)
-        while module is None:
-            generation = self._generation
-            text = await self.head_text(key)
-            if text is None:
-                raise CorruptData(f"{key!r} has no head value")
-            built = await self._saved_index(key, text)
-            self.index_counts["built" if built is None else "loaded"] += 1
-            try:
-                if built is None:
-                    built = await ModuleText.build_stepwise(text)
-            except (ValueError, RecursionError) as error:
-                raise CorruptData(f"head value of {key!r} is not JSON: {error}") from None
-            module = self._modules.get(key)  # a commit while building: its index is newer
-            if module is None and generation == self._generation:
-                module = self._modules[key] = built
-                self._texts.pop(key, None)
-        return module
-
-    async def _saved_index(self, key: str, text: str) -> ModuleText | None:
-        """The index saved for the head text of ``key``, if it is still that text's."""
-        expected = self._head.module_hashes.get(key)
-        if self._head.format_version != FORMAT_VERSION or expected is None:
-            return None
-        stored = await self._store.get("meta", INDEX_PREFIX + key)
-        if stored is None:
-            return None
-        module = ModuleText.from_index(text, stored, expected)
-        if module is not None:
-            self._saved[key] = expected
-        return module
-
     async def save_indexes(self) -> int:
-        """Save the index of every large head module whose saved index is out of date (a cache
-        for the next start: reading it back costs little, building it a parse of the module).
-        Returns how many were saved."""
-        batch = Batch()
-        saved: dict[str, str] = {}
-        for key, module in list(self._modules.items()):
-            module_hash = self._head.module_hashes.get(key)
-            if (module.is_array and len(module.starts or ()) >= INDEX_AT
-                    and module.module_hash == module_hash and self._saved.get(key) != module_hash):
-                batch.put("meta", INDEX_PREFIX + key, module.encode_index())
-                saved[key] = module_hash
-        if batch:
-            await self._store.apply(batch)
-            self._saved.update(saved)
-        return len(saved)
+        """Save the indexes of large head modules for the next start (see HeadTexts)."""
+        return await self._heads.save_indexes()
+
+    @property
+    def index_counts(self) -> dict[str, int]:
+        """How many head indexes were built by parsing, and how many read back saved."""
+        return self._heads.counts
 
     async def prepare(self, key: str) -> None:
         """Index a head key now (so that its next write is recorded at the cost of its change)."""
         if key in self._head.module_hashes:
-            await self._module_of(key)
+            await self._heads.module(key)
 
     # ---- recording --------------------------------------------------------------------------
 
@@ -274,21 +198,8 @@ class Chain:
         intervals of keys whose value was just read from the store - are still persisted).
         Raises ValueError for text that is not JSON, before anything is written.
         """
-        modules: dict[str, ModuleText] = {}
-        deltas: list[KeyDelta] = []
-        is_root = self._head.version_id is None
-        for key, text in writes.items():
-            if text is None:
-                if key in self._head.module_hashes:
-                    old_text = await self.head_text(key) or "null"
-                    deltas.append(diff_key(key, _parsed(key, old_text), ABSENT))
-                continue
-            if text == await self.head_text(key):
-                continue
-            module, delta = await self._diff(key, text, is_root)
-            modules[key] = module
-            if delta is not None and (is_root or not delta.is_empty):
-                deltas.append(delta)
+        modules, deltas = await diff_writes(self._heads, self._head.module_hashes, writes,
+                                            is_root=self._head.version_id is None)
         head = replace(self._head, journal_seq=max(self._head.journal_seq, journal_seq or 0),
                        live_reads={**self._head.live_reads, **(live_reads or {})},
                        drained_ends={**self._head.drained_ends, **(drained_ends or {})})
@@ -306,7 +217,7 @@ class Chain:
                 batch.put("meta", HEAD_KEY, head.encode())
                 await self._store.apply(batch)
                 self._head = head
-                self._keep(modules)
+                self._heads.keep(modules)
             return None
         hashes = {key: module.module_hash for key, module in modules.items()}
         version, head = await self._commit(
@@ -315,41 +226,9 @@ class Chain:
         )
         for delta in deltas:
             if delta.key not in hashes:
-                self._modules.pop(delta.key, None)
-                self._texts.pop(delta.key, None)
-        self._keep(modules)
+                self._heads.forget(delta.key)
+        self._heads.keep(modules)
         return version
-
-    def _keep(self, modules: Mapping[str, ModuleText]) -> None:
-        for key, module in modules.items():
-            self._modules[key] = module
-            self._texts.pop(key, None)
-
-    async def _diff(self, key: str, text: str, is_root: bool) -> tuple[ModuleText, KeyDelta | None]:
-        """The index of a key's new text and the diff from its head value (None: the same value,
-        spelled otherwise; the root diffs nothing). ValueError when the text is not JSON."""
-        try:
-            if is_root or key not in self._head.module_hashes:
-                module = await ModuleText.build_stepwise(text)
-                if is_root:
-                    return module, KeyDelta(key)  # recorded whole by its snapshot
-                return module, diff_key(key, ABSENT, module.value())
-            old = await self._module_of(key)
-            spliced = old.splice(text)
-            module = spliced[0] if spliced is not None else await ModuleText.build_stepwise(text)
-        except RecursionError:
-            raise ValueError(f"the new value of {key!r} is nested too deeply to read") from None
-        except ValueError as error:
-            raise ValueError(f"the new value of {key!r} is not JSON: {error}") from None
-        if module.module_hash == old.module_hash:
-            return module, None
-        if spliced is not None and old.records and module.records:
-            window = spliced[1]
-            delta = diff_window(key, window.start, window.old, window.new,
-                                (len(old.starts or ()), len(module.starts or ())))
-            if delta is not None:
-                return module, delta
-        return module, diff_key(key, _parsed(key, old.text), module.value())
 
     async def record_state(
         self,
@@ -447,7 +326,7 @@ class Chain:
         for key in sorted(gone):
             batch.delete("head", key)
             batch.delete("meta", INDEX_PREFIX + key)
-            self._saved.pop(key, None)
+            self._heads.forget(key)
         if gone & set(head.stale_heads):
             head = replace(head, stale_heads=tuple(k for k in head.stale_heads if k not in gone))
         batch.put("meta", HEAD_KEY, head.encode())
@@ -471,7 +350,7 @@ class Chain:
         for key, module_hash in module_hashes.items():
             if module_hash in self._blob_keys or module_hash in pending:
                 continue
-            module = modules.get(key) or await self._module_of(key)
+            module = modules.get(key) or await self._heads.module(key)
             if self._blob_compressor is not None:
                 blob = await pack_async(module.canonical_bytes(), self._blob_compressor.compress)
             else:
@@ -540,10 +419,3 @@ class Chain:
         self._head = plan.head
         self._blob_keys = None
 
-
-def _parsed(key: str, text: str) -> Json:
-    """A head value, parsed (the head holds only JSON: anything else is corruption)."""
-    try:
-        return parse_json(text)
-    except (ValueError, RecursionError) as error:
-        raise CorruptData(f"head value of {key!r} is not JSON: {error}") from None

@@ -20,20 +20,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.core.chain import Chain
-from app.core.changelog import Change
 from app.core.clock import ManualClock
-from app.core.diff import ABSENT, diff_key
-from app.core.framing import pack
-from app.core.gzip_codec import GzipCompressor
-from app.core.head import HEAD_KEY, HeadPointer
-from app.core.integrity import blob_text, content_hash, link, module_hash, state_hash
-from app.core.json_value import Json, canonical_text, compact_json, parse_json
+from app.core.diff.changelog import Change
+from app.core.diff.diff import ABSENT, diff_key
+from app.core.diff.summary import describe
+from app.core.formats.framing import pack
+from app.core.formats.gzip_codec import GzipCompressor
+from app.core.formats.integrity import blob_text, content_hash, link, module_hash, state_hash
+from app.core.formats.json_value import Json, canonical_text, compact_json, parse_json
+from app.core.formats.module_text import element_digest
+from app.core.history.head import HEAD_KEY, HeadPointer
+from app.core.history.payload import Payload
+from app.core.history.version import Version
+from app.core.history.version_id import make_version_id
 from app.core.memory_store import MemoryStore
-from app.core.module_text import element_digest
-from app.core.payload import Payload
-from app.core.summary import describe
-from app.core.version import Version
-from app.core.version_id import make_version_id
 from tests.conftest import build_chain
 
 GUESTS = "w3-hotel-guests"

@@ -6,7 +6,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from app.core.json_value import RawNumber
+from app.core.formats.json_value import RawNumber
 
 Record = dict[str, Any]
 

@@ -12,8 +12,8 @@ import pytest
 from app.core.chain import Chain
 from app.core.clock import ManualClock
 from app.core.errors import CannotDeleteHead, VersionNotFound
-from app.core.gzip_codec import GzipCompressor
-from app.core.json_value import RawNumber, canonical_text, parse_json
+from app.core.formats.gzip_codec import GzipCompressor
+from app.core.formats.json_value import RawNumber, canonical_text, parse_json
 from app.core.memory_store import MemoryStore
 from app.core.ports import Collection, StoreError, StoreFull
 from tests.conftest import build_chain
@@ -427,7 +427,7 @@ def test_checkpoint_blobs_made_by_an_asynchronous_gzip_read_back() -> None:
 
 def test_a_saved_index_spares_the_next_start_a_parse_and_stays_exact(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from app.core.module_text import ModuleText
+    from app.core.formats.module_text import ModuleText
 
     guests = [{"id": f"g{n}", "firstName": "Ann", "n": n} for n in range(1500)]
 

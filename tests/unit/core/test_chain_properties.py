@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.core.json_value import canonical_json, canonical_text, compact_json, copy_json, parse_json
+from app.core.formats.json_value import canonical_json, canonical_text, compact_json, copy_json, parse_json
 from tests.conftest import build_chain
 from tests.unit.core.strategies import edited, json_values, record_array
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from app.core.comparison import compare_states
+from app.core.diff.comparison import compare_states
 
 
 def test_counts_and_field_differences_as_plain_data() -> None:

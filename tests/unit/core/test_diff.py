@@ -9,9 +9,9 @@ from typing import Any
 import jsonpatch
 import pytest
 
-from app.core.diff import ABSENT, Absent, KeyDelta, diff_key
-from app.core.json_value import Json, canonical_json, copy_json
-from app.core.patch import apply_patch
+from app.core.diff.diff import ABSENT, Absent, KeyDelta, diff_key
+from app.core.diff.patch import apply_patch
+from app.core.formats.json_value import Json, canonical_json, copy_json
 
 GUESTS = "w3-hotel-guests"
 

@@ -8,9 +8,9 @@ import jsonpatch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.core.diff import ABSENT, diff_key
-from app.core.json_value import canonical_bytes
-from app.core.patch import apply_patch
+from app.core.diff.diff import ABSENT, diff_key
+from app.core.diff.patch import apply_patch
+from app.core.formats.json_value import canonical_bytes
 from tests.unit.core.strategies import edited, json_values, record_array
 
 KEY = "w3-hotel-guests"

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.core.drain_plan import (
+from app.core.capture.drain_plan import (
     CLOSED_TAB_GRACE_MS,
     PENDING_LIMIT_MS,
     Action,
@@ -17,7 +17,7 @@ from app.core.drain_plan import (
     plan_next,
     plan_orphans,
 )
-from app.core.journal_entry import JournalEntry
+from app.core.capture.journal_entry import JournalEntry
 
 KEY = "w3-hotel-guests"
 NOW = 1_700_000_100_000

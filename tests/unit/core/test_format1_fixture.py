@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from app.core.framing import unpack
-from app.core.gzip_codec import GzipCompressor
+from app.core.formats.framing import unpack
+from app.core.formats.gzip_codec import GzipCompressor
 from app.core.memory_store import MemoryStore
 from app.core.ports import COLLECTIONS
 from tests.fixtures.format1_store import Collections, fill_store, load_format1_store

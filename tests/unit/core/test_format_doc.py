@@ -34,14 +34,14 @@ from format_examples import (
     pms_text,
 )
 
-from app.core.diff import ABSENT, Absent, diff_key
+from app.core.diff.diff import ABSENT, Absent, diff_key
+from app.core.diff.patch import apply_patch
+from app.core.diff.summary import describe
 from app.core.errors import UnknownFormatVersion
-from app.core.framing import COMPRESS_AT, pack
-from app.core.gzip_codec import GzipCompressor
-from app.core.head import HEAD_KEY, HeadPointer
-from app.core.history import History
-from app.core.integrity import link, module_hash, state_hash
-from app.core.json_value import (
+from app.core.formats.framing import COMPRESS_AT, pack
+from app.core.formats.gzip_codec import GzipCompressor
+from app.core.formats.integrity import link, module_hash, state_hash
+from app.core.formats.json_value import (
     Json,
     RawNumber,
     canonical_json,
@@ -50,11 +50,11 @@ from app.core.json_value import (
     json_equal,
     parse_json,
 )
+from app.core.history.head import HEAD_KEY, HeadPointer
+from app.core.history.history import History
+from app.core.history.payload import Payload
+from app.core.history.version import Version
 from app.core.memory_store import MemoryStore
-from app.core.patch import apply_patch
-from app.core.payload import Payload
-from app.core.summary import describe
-from app.core.version import Version
 from tests.conftest import build_chain
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "FORMAT.md"

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from test_format_doc import examples
 
+from app.core.capture.journal_entry import JournalEntry
 from app.core.errors import CorruptData
-from app.core.journal_entry import JournalEntry
 
 
 def test_the_format_example_reads() -> None:

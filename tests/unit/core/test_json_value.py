@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from app.core.json_value import (
+from app.core.formats.json_value import (
     Json,
     RawNumber,
     canonical_bytes,

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.core.json_value import canonical_text, compact_json, json_equal, parse_json
-from app.core.module_text import ModuleText, module_hash_of
+from app.core.formats.json_value import canonical_text, compact_json, json_equal, parse_json
+from app.core.formats.module_text import ModuleText, module_hash_of
 from tests.unit.core.strategies import edited, json_values, record_array
 
 

@@ -6,9 +6,9 @@ import jsonpatch
 import pytest
 from hypothesis import given, settings
 
+from app.core.diff.patch import apply_patch
 from app.core.errors import PatchError
-from app.core.json_value import RawNumber, canonical_json
-from app.core.patch import apply_patch
+from app.core.formats.json_value import RawNumber, canonical_json
 from tests.unit.core.strategies import json_values
 
 

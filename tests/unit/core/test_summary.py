@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from app.core.changelog import Change
-from app.core.summary import describe, record_noun
+from app.core.diff.changelog import Change
+from app.core.diff.summary import describe, record_noun
 
 GUESTS = "w3-hotel-guests"
 

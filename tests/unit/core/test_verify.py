@@ -6,7 +6,7 @@ import asyncio
 import json
 
 from app.core.chain import Chain
-from app.core.json_value import compact_json, parse_json
+from app.core.formats.json_value import compact_json, parse_json
 from app.core.memory_store import MemoryStore
 from tests.conftest import build_chain
 
@@ -102,7 +102,7 @@ def test_tampered_patch_with_consistent_hashes_is_found_by_replay() -> None:
         encoded = payload.encode(chain._compressor)  # noqa: SLF001 - a test forging a payload
         meta = parse_json(store.data["versions"][ids[4]])
         assert isinstance(meta, dict)
-        from app.core.integrity import content_hash
+        from app.core.formats.integrity import content_hash
         meta["payloadHash"] = content_hash(encoded)
         store.data["payloads"][ids[4]] = encoded
         store.data["versions"][ids[4]] = compact_json(meta)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.version_id import is_version_id, make_version_id, random_suffix
+from app.core.history.version_id import is_version_id, make_version_id, random_suffix
 
 
 def test_ids_sort_chronologically_and_validate() -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from app.core.changelog import Change
-from app.core.json_value import Json
+from app.core.diff.changelog import Change
+from app.core.formats.json_value import Json
 
 #: Record fields that name a record for people, best first.
 LABEL_FIELDS = ("invoiceNumber", "orderNumber", "roomNumber", "employeeId", "username", "name", "title")

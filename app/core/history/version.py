@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar, cast
 
-from app.core.changelog import Change
+from app.core.diff.changelog import Change
 from app.core.errors import CorruptData
-from app.core.format import FORMAT_VERSION, check_format_version
-from app.core.json_value import Json, compact_json, parse_json
+from app.core.formats.format import FORMAT_VERSION, check_format_version
+from app.core.formats.json_value import Json, compact_json, parse_json
 
 T = TypeVar("T")
 

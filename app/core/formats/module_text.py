@@ -22,7 +22,7 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from hashlib import sha256 as _sha256
 
-from app.core.array_text import (
+from app.core.formats.array_text import (
     Ends,
     common_prefix,
     common_suffix,
@@ -32,7 +32,7 @@ from app.core.array_text import (
     scan_window,
     skip,
 )
-from app.core.json_value import (
+from app.core.formats.json_value import (
     Json,
     canonical_pair,
     canonical_text,

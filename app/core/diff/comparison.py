@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from app.core.diff import ABSENT, diff_key
+from app.core.diff.diff import ABSENT, diff_key
 from app.core.errors import PatchError
-from app.core.json_value import Json
-from app.core.pointer import split
+from app.core.formats.json_value import Json
+from app.core.formats.pointer import split
 
 FieldOp = Literal["add", "remove", "replace"]
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
+from app.core.diff.patch import apply_patch
 from app.core.errors import CorruptData, PatchError, VersionNotFound
-from app.core.json_value import Json, copy_json
-from app.core.patch import apply_patch
-from app.core.payload import Payload
+from app.core.formats.json_value import Json, copy_json
+from app.core.history.payload import Payload
+from app.core.history.snapshot import decode_blob
+from app.core.history.version import Version
 from app.core.ports import Compressor, VersionStore
-from app.core.snapshot import decode_blob
-from app.core.version import Version
 
 State = dict[str, Json]
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Generator
 from typing import Any
 
-from app.core.json_value import Json, _integer, _number
+from app.core.formats.json_value import Json, _integer, _number
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 #: Block size of the prefix/suffix comparison (compared with one slice comparison each).

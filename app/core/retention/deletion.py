@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from app.core.diff import ABSENT, diff_key
+from app.core.diff.diff import ABSENT, diff_key
 from app.core.errors import CannotDeleteHead, CorruptData
-from app.core.head import HEAD_KEY, HeadPointer
-from app.core.history import History
-from app.core.integrity import blob_text, content_hash, link
-from app.core.integrity import module_hash as hash_module
-from app.core.payload import Op, Payload
+from app.core.formats.integrity import blob_text, content_hash, link
+from app.core.formats.integrity import module_hash as hash_module
+from app.core.history.head import HEAD_KEY, HeadPointer
+from app.core.history.history import History
+from app.core.history.payload import Op, Payload
+from app.core.history.snapshot import encode_blob
+from app.core.history.version import Version
 from app.core.ports import Batch, Compressor
-from app.core.snapshot import encode_blob
-from app.core.version import Version
 
 
 @dataclass

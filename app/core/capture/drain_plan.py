@@ -25,8 +25,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from app.core.journal_entry import JournalEntry
-from app.core.scope import is_versioned
+from app.core.capture.journal_entry import JournalEntry
+from app.core.capture.scope import is_versioned
 
 #: A request still unanswered this long after it was made, in a tab that is still open, is
 #: given up on: its outcome is treated as unknown (the store is read).

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from itertools import compress, islice, repeat
 from operator import eq, indexOf, not_
 
-from app.core.json_value import Json, json_equal, same_types_bulk
-from app.core.pointer import join
-from app.core.value_diff import Op, diff_value
+from app.core.diff.value_diff import Op, diff_value
+from app.core.formats.json_value import Json, json_equal, same_types_bulk
+from app.core.formats.pointer import join
 
 #: Above this many moves, a reordered array is replaced whole instead (one operation).
 MAX_MOVES = 256

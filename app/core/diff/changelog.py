@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal, cast
 
 from app.core.errors import CorruptData
-from app.core.json_value import Json
+from app.core.formats.json_value import Json
 
 Action = Literal["create", "update", "delete"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "delete")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.core.json_value import Json, json_equal
-from app.core.pointer import join
+from app.core.formats.json_value import Json, json_equal
+from app.core.formats.pointer import join
 
 Op = dict[str, Any]
 
@@ -46,7 +46,7 @@ def diff_value(old: Json, new: Json, path: str, ops: list[Op]) -> None:
 def diff_array(old: list[Json], new: list[Json], path: str) -> list[Op]:
     """Operations turning array ``old`` into ``new``: by id for records, else by position."""
     # Imported here: record_diff uses diff_value for the fields of records.
-    from app.core.record_diff import diff_records, index_records
+    from app.core.diff.record_diff import diff_records, index_records
 
     old_index = index_records(old)
     new_index = index_records(new)

@@ -9,11 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final
 
-from app.core.changelog import Action, Change
-from app.core.json_value import Json, json_equal, same_types_bulk
-from app.core.module_text import record_id
-from app.core.pointer import escape, strip_prefix
-from app.core.record_diff import (
+from app.core.diff.changelog import Action, Change
+from app.core.diff.record_diff import (
     RecordArrayDiff,
     changed_window,
     diff_records,
@@ -21,7 +18,10 @@ from app.core.record_diff import (
     index_records,
     window_index,
 )
-from app.core.value_diff import Op, diff_value, element_pairs
+from app.core.diff.value_diff import Op, diff_value, element_pairs
+from app.core.formats.json_value import Json, json_equal, same_types_bulk
+from app.core.formats.module_text import record_id
+from app.core.formats.pointer import escape, strip_prefix
 
 
 class Absent:

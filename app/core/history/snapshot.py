@@ -9,9 +9,9 @@ references it.
 from __future__ import annotations
 
 from app.core.errors import CorruptData
-from app.core.framing import pack, unpack
-from app.core.integrity import content_hash, module_hash
-from app.core.json_value import Json, parse_json
+from app.core.formats.framing import pack, unpack
+from app.core.formats.integrity import content_hash, module_hash
+from app.core.formats.json_value import Json, parse_json
 from app.core.ports import Compressor
 
 

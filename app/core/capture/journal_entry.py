@@ -1,7 +1,7 @@
 """Journal entries: the KV writes captured by static/capture.js, as the engine reads them.
 
 docs/FORMAT.md, "Journal", is the normative description. What the engine does with the entries
-is decided by app.core.drain_plan; this module only reads and checks them.
+is decided by app.core.capture.drain_plan; this module only reads and checks them.
 """
 
 from __future__ import annotations

@@ -15,9 +15,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 
-from app.core.format import FORMAT_VERSION
-from app.core.json_value import Json, canonical_bytes, canonical_json
-from app.core.module_text import module_hash_of
+from app.core.formats.format import FORMAT_VERSION
+from app.core.formats.json_value import Json, canonical_bytes, canonical_json
+from app.core.formats.module_text import module_hash_of
 
 LINK_DOMAIN = b"backstay-link-v1"
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from app.core.changelog import Change
+from app.core.diff.changelog import Change
 from app.core.errors import CorruptData
-from app.core.format import FORMAT_VERSION, check_format_version
-from app.core.framing import pack, unpack
-from app.core.json_value import Json, compact_json, parse_json
+from app.core.formats.format import FORMAT_VERSION, check_format_version
+from app.core.formats.framing import pack, unpack
+from app.core.formats.json_value import Json, compact_json, parse_json
 from app.core.ports import Compressor
 
 Op = dict[str, Any]

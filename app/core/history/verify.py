@@ -11,16 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from app.core.diff.patch import apply_patch
 from app.core.errors import CorruptData, PatchError, UnknownFormatVersion
-from app.core.head import HEAD_KEY, HeadPointer
-from app.core.integrity import blob_text, content_hash, link, module_hash, state_hash
-from app.core.json_value import Json, parse_json
-from app.core.patch import apply_patch
-from app.core.payload import Op, Payload
-from app.core.pointer import split
+from app.core.formats.integrity import blob_text, content_hash, link, module_hash, state_hash
+from app.core.formats.json_value import Json, parse_json
+from app.core.formats.pointer import split
+from app.core.history.head import HEAD_KEY, HeadPointer
+from app.core.history.payload import Op, Payload
+from app.core.history.snapshot import decode_blob
+from app.core.history.version import Version
 from app.core.ports import Compressor, VersionStore
-from app.core.snapshot import decode_blob
-from app.core.version import Version
 
 ProblemKind = Literal[
     "unknown-format", "head-missing", "head-unreadable", "head-mismatch",

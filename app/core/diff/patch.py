@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from app.core.errors import PatchError
-from app.core.json_value import Json, copy_json, json_equal
-from app.core.pointer import split
+from app.core.formats.json_value import Json, copy_json, json_equal
+from app.core.formats.pointer import split
 
 Operation = Mapping[str, Json]
 

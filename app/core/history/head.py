@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from app.core.errors import CorruptData
-from app.core.format import FORMAT_VERSION, check_format_version
-from app.core.integrity import state_hash
-from app.core.json_value import Json, compact_json, parse_json
+from app.core.formats.format import FORMAT_VERSION, check_format_version
+from app.core.formats.integrity import state_hash
+from app.core.formats.json_value import Json, compact_json, parse_json
 
 HEAD_KEY = "head"
 
@@ -31,7 +31,7 @@ class HeadPointer:
     #: another epoch: its seqs start again at 1). "" until the engine first sees the journal.
     journal_epoch: str = ""
     #: Per KV key, the (start, end) ms of the last read of its live value that the head holds
-    #: (app.core.drain_plan decides with it which journal entries the head already reflects).
+    #: (app.core.capture.drain_plan decides with it which journal entries the head already reflects).
     live_reads: dict[str, tuple[int, int]] = field(default_factory=dict)
     #: Per KV key, when the latest write recorded from its journal body or deletion ended: a
     #: write that started before then but reached the journal later overlapped it.

@@ -1,0 +1,1 @@
+"""Capture: the journal of PMS writes and what the engine does with it next."""

@@ -1,0 +1,1 @@
+"""History: versions, the head pointer, payloads, snapshots, reconstruction and verify."""

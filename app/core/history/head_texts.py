@@ -1,0 +1,159 @@
+"""HeadTexts: the text of every head key as the PMS wrote it, and its index once needed.
+
+A key's text is read from the store (``head/<key>``) on first use; a key whose text a version
+left stale (its head pointer lists it in staleHeads, see Chain's ``defer_heads``) is rebuilt from
+the head version's state instead. A key's index (ModuleText) is built on its first write, or
+read back from ``meta/index/<key>`` when it is exactly that text's. Parsed values are never
+kept: they cost ten times the text.
+
+The owner (Chain) moves the head pointer; ``generation`` tells this cache that it did, so that
+work begun before a commit never overwrites what the commit left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from app.core.errors import CorruptData
+from app.core.formats.format import FORMAT_VERSION
+from app.core.formats.json_value import Json, canonical_text, parse_json
+from app.core.formats.module_text import ModuleText
+from app.core.history.head import HeadPointer
+from app.core.history.history import State
+from app.core.ports import Batch, VersionStore
+
+#: Where the index of a head module is saved (meta/index/<key>), for modules of at least
+#: INDEX_AT elements.
+INDEX_PREFIX = "index/"
+INDEX_AT = 1000
+
+
+class HeadTexts:
+    def __init__(
+        self,
+        store: VersionStore,
+        head: Callable[[], HeadPointer],
+        generation: Callable[[], int],
+        state_at: Callable[[str], Awaitable[State]],
+    ) -> None:
+        self._store = store
+        self._head = head
+        self._generation = generation
+        self._state_at = state_at
+        self._texts: dict[str, str] = {}
+        self._modules: dict[str, ModuleText] = {}
+        # The module hash of each key's index as saved under meta/index/<key>.
+        self._saved: dict[str, str] = {}
+        #: How many head indexes were built by parsing, and how many read back saved.
+        self.counts = {"built": 0, "loaded": 0}
+
+    def clear(self) -> None:
+        """Forget everything (another writer moved the head)."""
+        self._texts.clear()
+        self._modules.clear()
+        self._saved.clear()
+
+    def keep(self, modules: Mapping[str, ModuleText]) -> None:
+        """The new head texts of the keys a commit wrote."""
+        for key, module in modules.items():
+            self._modules[key] = module
+            self._texts.pop(key, None)
+
+    def forget(self, key: str) -> None:
+        """A key deleted from the head."""
+        self._modules.pop(key, None)
+        self._texts.pop(key, None)
+        self._saved.pop(key, None)
+
+    async def text(self, key: str) -> str | None:
+        head = self._head()
+        if key not in head.module_hashes:
+            return None
+        module = self._modules.get(key)
+        if module is not None:
+            return module.text
+        text = self._texts.get(key)
+        if text is None and key in head.stale_heads:
+            # Its text was not written yet: the head version's state holds its value (and that
+            # of every other stale key: one reconstruction serves them all).
+            generation = self._generation()
+            state = await self._state_at(head.version_id or "")
+            head = self._head()
+            if key not in head.module_hashes or generation != self._generation():
+                return await self.text(key)
+            for stale in head.stale_heads:
+                if stale not in self._modules and stale not in self._texts:
+                    self._texts[stale] = canonical_text(state[stale])
+            text = self._texts[key]
+        elif text is None:
+            stored = await self._store.get("head", key)
+            if stored is None:
+                raise CorruptData(f"head value of {key!r} is missing")
+            text = self._texts[key] = stored.decode("utf-8")
+        return text
+
+    async def module(self, key: str) -> ModuleText:
+        """The index of a head key's text (built on its first write: the cost of a parse)."""
+        module = self._modules.get(key)
+        while module is None:
+            generation = self._generation()
+            text = await self.text(key)
+            if text is None:
+                raise CorruptData(f"{key!r} has no head value")
+            built = await self._saved_index(key, text)
+            self.counts["built" if built is None else "loaded"] += 1
+            try:
+                if built is None:
+                    built = await ModuleText.build_stepwise(text)
+            except (ValueError, RecursionError) as error:
+                raise CorruptData(f"head value of {key!r} is not JSON: {error}") from None
+            module = self._modules.get(key)  # a commit while building: its index is newer
+            if module is None and generation == self._generation():
+                module = self._modules[key] = built
+                self._texts.pop(key, None)
+        return module
+
+    async def value(self, key: str) -> Json:
+        """A head value, parsed (the head holds only JSON: anything else is corruption)."""
+        text = await self.text(key)
+        return parsed(key, "null" if text is None else text)
+
+    async def _saved_index(self, key: str, text: str) -> ModuleText | None:
+        """The index saved for the head text of ``key``, if it is still that text's."""
+        head = self._head()
+        expected = head.module_hashes.get(key)
+        if head.format_version != FORMAT_VERSION or expected is None:
+            return None
+        stored = await self._store.get("meta", INDEX_PREFIX + key)
+        if stored is None:
+            return None
+        module = ModuleText.from_index(text, stored, expected)
+        if module is not None:
+            self._saved[key] = expected
+        return module
+
+    async def save_indexes(self) -> int:
+        """Save the index of every large head module whose saved index is out of date (a cache
+        for the next start: reading it back costs little, building it a parse of the module).
+        Returns how many were saved."""
+        hashes = self._head().module_hashes
+        batch = Batch()
+        saved: dict[str, str] = {}
+        for key, module in list(self._modules.items()):
+            module_hash = hashes.get(key)
+            if (module.is_array and len(module.starts or ()) >= INDEX_AT
+                    and module.module_hash == module_hash and self._saved.get(key) != module_hash):
+                batch.put("meta", INDEX_PREFIX + key, module.encode_index())
+                saved[key] = module_hash
+        if batch:
+            await self._store.apply(batch)
+            self._saved.update(saved)
+        return len(saved)
+
+
+def parsed(key: str, text: str) -> Json:
+    """A head text, parsed (the head holds only JSON: anything else is corruption)."""
+    try:
+        return parse_json(text)
+    except (ValueError, RecursionError) as error:
+        raise CorruptData(f"head value of {key!r} is not JSON: {error}") from None

@@ -1,0 +1,66 @@
+"""What a set of writes changes: each written key's new index and its diff from the head.
+
+A write costs what its change costs: the new text of an indexed array is spliced into the head
+text's index (only the elements between the common prefix and suffix are read), and only that
+window is diffed when both are arrays of records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from app.core.diff.diff import ABSENT, KeyDelta, diff_key, diff_window
+from app.core.formats.module_text import ModuleText
+from app.core.history.head_texts import HeadTexts, parsed
+
+
+async def diff_writes(
+    heads: HeadTexts, head_keys: Mapping[str, str], writes: Mapping[str, str | None],
+    *, is_root: bool,
+) -> tuple[dict[str, ModuleText], list[KeyDelta]]:
+    """The new index of every written key whose text changed, and the deltas of the keys whose
+    value changed (a deleted key: None). ``head_keys``: the head's module hashes. The root
+    diffs nothing (its snapshot records every key whole). ValueError for text that is not JSON."""
+    modules: dict[str, ModuleText] = {}
+    deltas: list[KeyDelta] = []
+    for key, text in writes.items():
+        if text is None:
+            if key in head_keys:
+                deltas.append(diff_key(key, await heads.value(key), ABSENT))
+            continue
+        if text == await heads.text(key):
+            continue
+        module, delta = await _diff(heads, key, text, is_root or key not in head_keys, is_root)
+        modules[key] = module
+        if delta is not None and (is_root or not delta.is_empty):
+            deltas.append(delta)
+    return modules, deltas
+
+
+async def _diff(
+    heads: HeadTexts, key: str, text: str, is_new: bool, is_root: bool,
+) -> tuple[ModuleText, KeyDelta | None]:
+    """The index of a key's new text and the diff from its head value (None: the same value,
+    spelled otherwise)."""
+    try:
+        if is_new:
+            module = await ModuleText.build_stepwise(text)
+            if is_root:
+                return module, KeyDelta(key)  # recorded whole by its snapshot
+            return module, diff_key(key, ABSENT, module.value())
+        old = await heads.module(key)
+        spliced = old.splice(text)
+        module = spliced[0] if spliced is not None else await ModuleText.build_stepwise(text)
+    except RecursionError:
+        raise ValueError(f"the new value of {key!r} is nested too deeply to read") from None
+    except ValueError as error:
+        raise ValueError(f"the new value of {key!r} is not JSON: {error}") from None
+    if module.module_hash == old.module_hash:
+        return module, None
+    if spliced is not None and old.records and module.records:
+        window = spliced[1]
+        delta = diff_window(key, window.start, window.old, window.new,
+                            (len(old.starts or ()), len(module.starts or ())))
+        if delta is not None:
+            return module, delta
+    return module, diff_key(key, parsed(key, old.text), module.value())

@@ -1,0 +1,1 @@
+"""Retention: removing versions while keeping every other version exact."""
