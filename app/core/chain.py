@@ -29,6 +29,9 @@ from app.core.history.verify import VerifyReport, verify_store
 from app.core.history.version import Version, VersionDetail
 from app.core.history.version_id import make_version_id, random_suffix
 from app.core.ports import AsyncCompressor, Batch, Clock, Compressor, VersionStore
+from app.core.restore.plan import RestorePlan
+from app.core.restore.request import RestoreRequest
+from app.core.restore.sides import describe_restore, plan_from_history
 from app.core.retention.deletion import plan_deletion
 
 #: A checkpoint is also made when the deltas since the last one store this many bytes.
@@ -397,6 +400,21 @@ class Chain:
 
     async def verify(self, full: bool = False) -> VerifyReport:
         return await verify_store(self._store, self._compressor, full=full)
+
+    # ---- restoring --------------------------------------------------------------------------
+
+    async def plan_restore(self, request: RestoreRequest) -> RestorePlan:
+        """What ``request`` would write, against the head (nothing is written)."""
+        return await plan_from_history(await self.history(), self._head.version_id, request)
+
+    async def record_restore(
+        self, plan: RestorePlan, *, created_by: str,
+        live_reads: Mapping[str, tuple[int, int]] | None = None,
+    ) -> Version | None:
+        """Record a restore the shell applied to the store as one version (changeType restore);
+        None when the data already was what the plan writes."""
+        return await self.record(plan.texts(), created_by=created_by, change_type="restore",
+                                 description=describe_restore(plan), live_reads=live_reads)
 
     # ---- deleting ---------------------------------------------------------------------------
 
