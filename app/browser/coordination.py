@@ -45,3 +45,9 @@ class Coordination:
     def announce_status(self, status: dict[str, Any]) -> None:
         """Tell every tab the drainer's status (its problems are shown in each PMS page)."""
         self._idb.broadcast(VERSIONS_CHANNEL, js_value({"type": "status", "status": status}))
+
+    def announce_restored(self, version: dict[str, Any], keys: list[str]) -> None:
+        """Tell every tab that a restore changed ``keys`` behind the PMS's back (facade.js
+        turns it into the page event ``backstay:restored``)."""
+        self._idb.broadcast(VERSIONS_CHANNEL, js_value(
+            {"type": "restored", "version": version, "keys": keys}))

@@ -17,21 +17,21 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from app.browser.history_marker import HistoryMarker
 from app.browser.idb_store import IdbStore, StorageClosed
 from app.browser.journal import Journal, JournalClosed
 from app.browser.notices import Notices
-from app.browser.problems import RETRYING, STORAGE_FULL, STORE_DOWN, Problems, describe
+from app.browser.problems import RETRYING, STORAGE_FULL, STORE_DOWN, ApiError, Problems, describe
+from app.browser.restorer import Restorer
 from app.browser.spark_kv import KvUnavailable, SparkKv
 from app.core.capture.drain_plan import CLOSED_TAB_GRACE_MS, Action, Intent, Step, plan_next, plan_orphans
 from app.core.capture.scope import is_versioned
 from app.core.chain import Chain
-from app.core.errors import CoreError, VersionNotFound
-from app.core.formats.json_value import compact_json
+from app.core.errors import CoreError
 from app.core.history.version import Version
 from app.core.ports import StoreError, StoreFull
 
@@ -47,10 +47,6 @@ HEAD_FLUSH_IDLE_MS = 2_000
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-class ApiError(Exception):
-    """A request of the API that cannot be answered; its message is for the caller."""
 
 
 class Engine:
@@ -86,6 +82,9 @@ class Engine:
         self.timings: dict[str, float] = {}
         self._indexing: asyncio.Future[None] | None = None
         self._last_version_ms = 0
+        # Held by each round of work and by a restore: a restore never interleaves with a drain.
+        self._work = asyncio.Lock()
+        self.restorer = Restorer(kv, coordination, notices)
 
     def _report(self, area: str, message: str) -> None:
         self._problems.report(area, message)
@@ -231,6 +230,10 @@ class Engine:
     async def _step_safely(self) -> None:
         """One round of work: catch up with the journal and the store. Whatever fails is
         reported and tried again at the next wake-up; nothing stops the engine."""
+        async with self._work:
+            await self._step()
+
+    async def _step(self) -> None:
         started = time.perf_counter()
         try:
             if self._chain is None or self._journal is None:
@@ -262,6 +265,8 @@ class Engine:
         chain, journal = self._require()
         await chain.open()
         await self._check_journal(chain, journal)
+        if chain.head_version_id is not None:
+            await self.restorer.recover(chain)  # before anything reads the store as found
         if chain.head_version_id is None:
             lost = await self._marker.lost_history()
             if lost and not await self._notices.text("storage-lost"):
@@ -449,31 +454,40 @@ class Engine:
             self._last_version_ms = _now_ms()
             self._coordination.announce_version(version.to_dict())
 
-    # ---- reads (the facade's API) ---------------------------------------------------------
+    # ---- for the API (app/browser/api.py) ---------------------------------------------------
 
-    async def _fresh(self) -> Chain:
+    @property
+    def user(self) -> str:
+        return self._user
+
+    async def fresh_chain(self) -> Chain:
+        """The chain, at the latest head (another tab's engine may be the one writing)."""
         if self._chain is None:
             raise ApiError("Backstay's storage is not open yet: " + self._problems.text())
         if not self._drainer:
-            await self._chain.open()  # another tab writes; see its latest head
+            await self._chain.open()
         return self._chain
 
-    async def list_versions(self) -> str:
-        chain = await self._fresh()
-        return _json_text([version.to_dict() for version in await chain.list_versions()])
-
-    async def get_version(self, version_id: str) -> str:
-        chain = await self._fresh()
-        with _known_version(version_id):
-            detail = await chain.get_version(version_id)
-        return _json_text(detail.to_dict())
-
-    async def state_at(self, version_id: str) -> str:
-        """The data as it was at a version: {key: value}."""
-        chain = await self._fresh()
-        with _known_version(version_id):
-            state = await chain.state_at(version_id)
-        return _json_text(dict(state))
+    @asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[Chain]:
+        """The chain caught up with every write made so far, with the engine's rounds held off
+        until the block ends (a restore runs in it)."""
+        if not self._drainer:
+            raise ApiError("Another open PMS tab runs Backstay's engine: restore from the tab "
+                           "that was opened first, or close the other PMS tabs and try again")
+        async with self._work:
+            try:
+                await self._catch_up()
+            except Exception as error:  # noqa: BLE001 - the caller is told; nothing was written
+                raise ApiError(f"Backstay could not first record the latest writes "
+                               f"({describe(error)}); nothing was restored. Try again in a moment") from None
+            chain, journal = self._require()
+            waiting = len(await journal.after(chain.journal_seq, BATCH)) or len(self._intents)
+            if waiting:
+                raise ApiError(f"{waiting} write(s) to the PMS are still being recorded; nothing was "
+                               "restored. Try again in a few seconds")
+            yield chain
+        self._wake.set()
 
     async def acknowledge_notices(self) -> None:
         await self._notices.clear()
@@ -499,17 +513,3 @@ class Engine:
     def status(self) -> str:
         return json.dumps(self.status_dict())
 
-
-def _json_text(value: Any) -> str:
-    """JSON text for the facade; values Python's json cannot write as-is (lone surrogates,
-    numbers beyond a double) keep their exact spelling."""
-    return compact_json(value).decode("utf-8")
-
-
-@contextmanager
-def _known_version(version_id: str) -> Iterator[None]:
-    """Turn the core's VersionNotFound into the API's message."""
-    try:
-        yield
-    except VersionNotFound:
-        raise ApiError(f"No version {version_id!r}") from None

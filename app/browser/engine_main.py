@@ -14,13 +14,15 @@ from collections.abc import Awaitable, Callable
 
 from pyscript.js_modules import backstay_gzip, backstay_idb, pako  # type: ignore[import-not-found]
 
+from app.browser.api import Api
 from app.browser.coordination import Coordination
-from app.browser.engine import ApiError, Engine
+from app.browser.engine import Engine
 from app.browser.idb_store import IdbStore
 from app.browser.journal import Journal
 from app.browser.native_gzip import NativeGzip
 from app.browser.notices import Notices
 from app.browser.pako_codec import PakoCompressor
+from app.browser.problems import ApiError
 from app.browser.spark_kv import SparkKv
 from app.core.chain import Chain
 from app.core.clock import SystemClock
@@ -38,6 +40,7 @@ async def _open_journal() -> Journal:
 
 
 _engine = Engine(_open_chain, _open_journal, SparkKv(), Coordination(backstay_idb), Notices())
+_api = Api(_engine)
 
 
 async def _answer(work: Callable[[], Awaitable[str]]) -> str:
@@ -55,15 +58,33 @@ async def ready() -> str:
 
 
 async def list_versions() -> str:
-    return await _answer(_engine.list_versions)
+    return await _answer(_api.list_versions)
 
 
 async def get_version(version_id: str) -> str:
-    return await _answer(lambda: _engine.get_version(str(version_id)))
+    return await _answer(lambda: _api.get_version(str(version_id)))
 
 
 async def state_at(version_id: str) -> str:
-    return await _answer(lambda: _engine.state_at(str(version_id)))
+    return await _answer(lambda: _api.state_at(str(version_id)))
+
+
+async def compare_versions(a: str, b: str) -> str:
+    """``a`` and ``b``: JSON text of a version id, {at: ms} or "today"."""
+    return await _answer(lambda: _api.compare_versions(str(a), str(b)))
+
+
+async def preview_restore(target: str, options: str) -> str:
+    """``target`` and ``options``: JSON text (see README, "Calling Backstay")."""
+    return await _answer(lambda: _api.preview_restore(str(target), str(options)))
+
+
+async def restore_version(target: str, options: str) -> str:
+    return await _answer(lambda: _api.restore_version(str(target), str(options)))
+
+
+async def audit_log() -> str:
+    return await _answer(_api.audit_log)
 
 
 async def acknowledge_notices() -> str:
@@ -79,4 +100,5 @@ async def status() -> str:
 
 _task = asyncio.ensure_future(_engine.run())
 
-__export__ = ["ready", "list_versions", "get_version", "state_at", "acknowledge_notices", "status"]
+__export__ = ["ready", "list_versions", "get_version", "state_at", "compare_versions",
+              "preview_restore", "restore_version", "audit_log", "acknowledge_notices", "status"]

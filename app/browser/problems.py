@@ -16,6 +16,10 @@ STORE_DOWN = ("The PMS data server did not answer; Backstay retries by itself an
 RETRYING = "It tries again by itself; if this persists, reload the page"
 
 
+class ApiError(Exception):
+    """A request of the API that cannot be answered; its message is for the caller."""
+
+
 class Problems:
     def __init__(self, announce: Callable[[], None]) -> None:
         self._by_area: dict[str, str] = {}

@@ -51,15 +51,23 @@ class SparkKv:
         return await _text(response)
 
     async def set_text(self, key: str, text: str) -> None:
-        """Store JSON text under ``key`` (only Backstay's own ``backstay:`` keys are written)."""
+        """Store JSON text under ``key`` with the request the PMS's @github/spark client
+        makes (Backstay's own ``backstay:`` keys, and the keys a restore writes)."""
+        await self._send("POST", key, text, f"writing {key}")
+
+    async def delete(self, key: str) -> None:
+        await self._send("DELETE", key, None, f"deleting {key}")
+
+    async def _send(self, method: str, key: str, text: str | None, doing: str) -> None:
+        options: dict[str, Any] = {"method": method, "signal": js.AbortSignal.timeout(TIMEOUT_MS)}
+        if text is not None:
+            options.update(body=text, headers={"Content-Type": "text/plain"})
         try:
-            response = await pyfetch(f"{self._origin}{KV_PATH}/{quote(key, safe='')}", method="POST",
-                                     body=text, headers={"Content-Type": "application/json"},
-                                     signal=js.AbortSignal.timeout(TIMEOUT_MS))
+            response = await pyfetch(f"{self._origin}{KV_PATH}/{quote(key, safe='')}", **options)
         except Exception as error:  # network failure: pyfetch raises OSError/JsException
             raise KvUnavailable(f"the store at {self._origin} did not answer: {error}") from None
-        if not response.ok:
-            raise KvUnavailable(f"writing {key} failed with HTTP {response.status}")
+        if not response.ok and not (method == "DELETE" and response.status == 404):
+            raise KvUnavailable(f"{doing} failed with HTTP {response.status}")
 
     async def snapshot(self, keys: list[str]) -> dict[str, str]:
         """The JSON text of each of ``keys`` that exists (read concurrently)."""

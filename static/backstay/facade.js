@@ -105,6 +105,10 @@ if ("BroadcastChannel" in window) {
       renderBanner();
       return;
     }
+    if (message.type === "restored") {
+      announceRestore(message);
+      return;
+    }
     if (message.type !== "version") return;
     window.dispatchEvent(new CustomEvent("backstay:version", { detail: message.version }));
     for (const listener of listeners) {
@@ -112,6 +116,37 @@ if ("BroadcastChannel" in window) {
     }
   };
 }
+
+// ---- a restore changed the data behind the PMS's back --------------------------------------
+// Every open PMS page is told with the cancelable event `backstay:restored` (detail: {version,
+// keys}). A PMS that re-reads its data calls event.preventDefault(); otherwise the page holds the
+// old data in memory, and its next save would write it back over the restore, so it is asked to
+// reload first.
+function announceRestore(message) {
+  const event = new CustomEvent("backstay:restored", {
+    cancelable: true, detail: { version: message.version, keys: message.keys || [] },
+  });
+  if (window.dispatchEvent(event)) showReloadPrompt(message);
+}
+
+function showReloadPrompt(message) {
+  if (!document.body || document.getElementById("backstay-restored")) return;
+  const prompt = document.createElement("div");
+  prompt.id = "backstay-restored";
+  prompt.setAttribute("role", "alertdialog");
+  prompt.dataset.testid = "backstay-restored";
+  const text = document.createElement("p");
+  const who = (message.version && message.version.createdBy) || "someone";
+  text.textContent = `Data was restored by ${who} (${(message.keys || []).join(", ")}). Reload this page before you change anything, or your next save may undo the restore.`;
+  const reload = document.createElement("button");
+  reload.type = "button";
+  reload.textContent = "Reload now";
+  reload.addEventListener("click", () => location.reload());
+  prompt.append(text, reload);
+  document.body.prepend(prompt);
+}
+
+const json = (value) => JSON.stringify(value === undefined ? null : value);
 
 window.backstay = Object.freeze({
   // Resolves once the engine has loaded and caught up with every write made so far.
@@ -124,6 +159,17 @@ window.backstay = Object.freeze({
   getVersion: (id) => call("get_version", String(id)),
   // The data as it was at a version: {key: value}.
   stateAt: (id) => call("state_at", String(id)),
+  // The field-level differences from state a to state b: each a version id, {at: ms} or "today".
+  compareVersions: (a, b) => call("compare_versions", json(a), json(b === undefined ? "today" : b)),
+  // What restoreVersion(target, options) would change, per module and record, and its conflicts.
+  previewRestore: (target, options) => call("preview_restore", json(target), json(options)),
+  // Restore: target = version id | {at: ms} | {from, to} (revert); options = {mode: 'full' |
+  // 'merge' | 'revert', modules?, records?: [{module, recordId}], resolutions?: [{module,
+  // recordId, keep: 'today' | 'target'}], requireResolutions?, expectHead?}. Resolves with
+  // {nothingToDo, version?, message?}.
+  restoreVersion: (target, options) => call("restore_version", json(target), json(options)),
+  // Every action on the backup system (restores, for now), oldest first.
+  auditLog: () => call("audit_log"),
   // Engine state: ready, user, problems (each {area, message}), lastError, timings...
   status: () => call("status"),
   // Mark the notices shown in status().problems (area "notice") as read.

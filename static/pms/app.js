@@ -147,7 +147,8 @@ async function showUser() {
 
 // Backstay (or anything else) can tell us the store changed behind our back, e.g. after a restore.
 for (const name of ['backstay:restored', 'backstay:data-changed', 'pms:invalidate']) {
-  window.addEventListener(name, () => {
+  window.addEventListener(name, (event) => {
+    event.preventDefault(); // handled: we read the data again (no reload prompt needed)
     invalidate();
     if (currentRoute !== 'settings/backups') render();
   });

@@ -62,7 +62,8 @@ MAY_IMPORT = {
     "history": {"base", "formats", "diff"},
     "retention": {"base", "formats", "diff", "history"},
     "restore": {"base", "formats", "diff", "history"},
-    "chain": {"base", "formats", "diff", "history", "retention", "restore", "capture"},
+    "audit": {"base", "formats"},
+    "chain": {"base", "formats", "diff", "history", "retention", "restore", "capture", "audit"},
 }
 
 

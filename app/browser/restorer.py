@@ -1,0 +1,202 @@
+"""Restorer: applies a restore plan to the live store and records it as one version.
+
+The plan (app.core.restore) says what each key becomes; the Restorer writes it with the same
+Spark KV requests the PMS makes (POST of the JSON text, DELETE), so the PMS and every other
+device see the restored data. Never half-done:
+
+* a mark (``meta/restore/pending``: each key's text hash before and after) is stored before the
+  first write; a full browser storage refuses the restore before anything is written;
+* a write the store refuses rolls back the keys already written; if even that fails, the mark
+  stays and the engine rolls back (or finishes) at its next round (``recover``);
+* the version is recorded after the writes; if that fails, ``recover`` records it.
+
+Every restore, and every recovery, is audited; every open PMS tab is told (``restored``).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from app.browser.coordination import Coordination
+from app.browser.notices import Notices
+from app.browser.spark_kv import KvUnavailable, SparkKv
+from app.core.audit.entry import AuditEntry, Result
+from app.core.audit.log import append, new_entry_id
+from app.core.chain import Chain
+from app.core.formats.json_value import Json
+from app.core.history.version import Version
+from app.core.ports import Batch
+from app.core.restore.pending import PENDING_KEY, PendingRestore, plan_recovery, text_hash
+from app.core.restore.plan import RestorePlan
+from app.core.restore.request import RequestError, RestoreRequest
+from app.core.restore.sides import describe_restore
+
+
+class RestoreFailed(Exception):
+    """The restore could not be applied; the message says what happened to the data."""
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def details_of(plan: RestorePlan) -> dict[str, Json]:
+    request = plan.request
+    return {
+        "target": plan.target_id, "targetAsked": request.target.label(), "mode": request.mode,
+        "modules": list(request.modules) if request.modules else None,
+        "records": [{"module": ref.module, "recordId": ref.record_id}
+                    for ref in request.records or ()] or None,
+        "changedModules": list(plan.writes),
+        "conflicts": [{"module": c.module, "recordId": c.record_id, "fields": list(c.fields),
+                       "keep": c.resolution} for c in plan.conflicts],
+        "headBefore": plan.head_id,
+    }
+
+
+class Restorer:
+    def __init__(self, kv: SparkKv, coordination: Coordination, notices: Notices) -> None:
+        self._kv = kv
+        self._coordination = coordination
+        self._notices = notices
+        self._maybe_pending = True
+
+    async def restore(self, chain: Chain, request: RestoreRequest, user: str) -> dict[str, Any]:
+        """Plan and apply ``request``; the new version's metadata, or ``nothingToDo``.
+        RequestError for a request that cannot be carried out; RestoreFailed when the store
+        refused (the message says what became of the data)."""
+        plan = await chain.plan_restore(request)
+        unresolved = plan.unresolved
+        if unresolved and request.require_resolutions:
+            listed = ", ".join(f"{c.module}/{c.record_id or '(whole value)'}" for c in unresolved)
+            raise RequestError(f"{len(unresolved)} conflict(s) need a choice (keep 'today' or "
+                               f"'target') before restoring: {listed}")
+        details = details_of(plan)
+        description = describe_restore(plan)
+        if plan.nothing_to_do:
+            await self._audit(chain, user, "nothing", "Nothing to change: the data already is "
+                              "what this restore would make it", details)
+            return {"nothingToDo": True,
+                    "message": "Nothing to change: the data already is what this restore would make it"}
+        texts = plan.texts()
+        before = {key: await chain.head_text(key) for key in texts}
+        pending = PendingRestore(new_entry_id(_now_ms()), _now_ms(), user, description,
+                                 {key: (text_hash(before[key]), text_hash(texts[key]))
+                                  for key in texts}, details)
+        await self._mark(chain, pending)
+        started = _now_ms()
+        written: list[str] = []
+        try:
+            for key, text in texts.items():
+                await self._write(key, text)
+                written.append(key)
+        except KvUnavailable as error:
+            await self._undo_writes(chain, user, pending, written, before, details, error)
+        try:
+            version = await chain.record_restore(plan, created_by=user,
+                                                 live_reads={key: (started, _now_ms()) for key in texts})
+        except Exception as error:
+            self._maybe_pending = True
+            raise RestoreFailed(
+                f"The data was restored, but Backstay could not record it yet ({error}); it "
+                "records it as soon as its storage works again.") from None
+        await self._finished(chain, pending, user, version, "done", description, details)
+        return {"nothingToDo": False, "version": version.to_dict() if version else None}
+
+    async def _undo_writes(
+        self, chain: Chain, user: str, pending: PendingRestore, written: list[str],
+        before: dict[str, str | None], details: dict[str, Json], error: KvUnavailable,
+    ) -> None:
+        try:
+            for key in reversed(written):
+                await self._write(key, before[key])
+        except KvUnavailable:
+            self._maybe_pending = True
+            await self._audit(chain, user, "failed", f"The store stopped answering half-way "
+                              f"({error}); rolled back when it answers again", details)
+            raise RestoreFailed(
+                f"The restore stopped half-way: the store did not answer ({error}). Backstay "
+                "puts the data back as it was as soon as the store answers again; then try "
+                "the restore again.") from None
+        await self._clear_mark(chain)
+        await self._audit(chain, user, "failed", f"The store refused a write ({error}); "
+                          "nothing was changed", details)
+        raise RestoreFailed(f"The restore could not be applied: {error}. Nothing was changed; "
+                            "try again when the store answers.") from None
+
+    async def _write(self, key: str, text: str | None) -> None:
+        if text is None:
+            await self._kv.delete(key)
+        else:
+            await self._kv.set_text(key, text)
+
+    async def _mark(self, chain: Chain, pending: PendingRestore) -> None:
+        batch = Batch()
+        batch.put("meta", PENDING_KEY, pending.encode())
+        await chain.store.apply(batch)  # StoreFull here: refused before anything is written
+
+    async def _clear_mark(self, chain: Chain) -> None:
+        batch = Batch()
+        batch.delete("meta", PENDING_KEY)
+        await chain.store.apply(batch)
+
+    async def _finished(
+        self, chain: Chain, pending: PendingRestore, user: str, version: Version | None,
+        result: Result, message: str, details: dict[str, Json],
+    ) -> None:
+        await self._clear_mark(chain)
+        await self._audit(chain, user, result, message,
+                          {**details, "versionId": version.id if version else None})
+        if version is not None:
+            self._coordination.announce_version(version.to_dict())
+            self._coordination.announce_restored(version.to_dict(), sorted(pending.keys))
+
+    async def _audit(self, chain: Chain, user: str, result: Result, message: str,
+                     details: dict[str, Json]) -> None:
+        await append(chain.store, AuditEntry(new_entry_id(_now_ms()), _now_ms(), user,
+                                             "restore", result, message, details))
+
+    # ---- an interrupted restore --------------------------------------------------------------
+
+    async def recover(self, chain: Chain) -> None:
+        """Settle a restore that was interrupted (see app.core.restore.pending)."""
+        if not self._maybe_pending:
+            return
+        stored = await chain.store.get("meta", PENDING_KEY)
+        if stored is None:
+            self._maybe_pending = False
+            return
+        pending = PendingRestore.decode(stored)
+        live = {key: await self._kv.get_text(key) for key in pending.keys}
+        head = {key: await chain.head_text(key) for key in pending.keys}
+        recovery = plan_recovery(pending, live, head)
+        others = (f" {', '.join(recovery.others)} had been changed by someone else since and "
+                  "were left as they are." if recovery.others else "")
+        started = _now_ms()
+        if recovery.outcome == "roll-back":
+            for key, text in recovery.texts.items():
+                await self._write(key, text)
+            message = (f"A restore started by {pending.user} was interrupted half-way; the data "
+                       f"it had changed was put back as it was before it.{others} Try the "
+                       "restore again.")
+            result: Result = "rolled-back"
+            version = None
+        elif recovery.outcome == "finish":
+            version = await chain.record(
+                recovery.texts, created_by=pending.user, change_type="restore",
+                description=pending.description + " (recorded after an interruption)",
+                live_reads={key: (started, _now_ms()) for key in recovery.texts})
+            message = (f"A restore started by {pending.user} was interrupted after it had "
+                       "written all its data; it was finished and recorded now.")
+            result = "finished"
+        else:
+            version = None
+            message = ("A restore was interrupted before it wrote anything; the data is "
+                       f"unchanged.{others}" if recovery.outcome == "nothing" else "")
+            result = "finished" if recovery.outcome == "recorded" else "failed"
+        if message:
+            await self._notices.add(f"restore-{pending.id}", message)
+        await self._finished(chain, pending, pending.user, version, result,
+                             message or "recorded before the interruption", pending.details)
+        self._maybe_pending = False

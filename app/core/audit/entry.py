@@ -1,0 +1,62 @@
+"""Audit entries: one action on the backup system, who did it, when, and how it ended.
+
+Stored under ``meta/audit/<entry id>`` as compact JSON (docs/FORMAT.md, "Audit entries"); the
+entry id sorts chronologically like a version id. ``details`` holds what the action needs to be
+understood later (for a restore: target, mode, modules, records, conflicts and how each was
+resolved, the version it made).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, cast
+
+from app.core.errors import CorruptData
+from app.core.formats.format import FORMAT_VERSION, check_format_version
+from app.core.formats.json_value import Json, compact_json, parse_json
+
+AUDIT_PREFIX = "audit/"
+Result = Literal["done", "nothing", "failed", "rolled-back", "finished"]
+RESULTS = ("done", "nothing", "failed", "rolled-back", "finished")
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: str
+    at: int
+    user: str
+    action: str
+    result: Result
+    message: str = ""
+    details: dict[str, Json] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return AUDIT_PREFIX + self.id
+
+    def to_dict(self) -> dict[str, Json]:
+        return {"formatVersion": FORMAT_VERSION, "id": self.id, "at": self.at, "user": self.user,
+                "action": self.action, "result": self.result, "message": self.message,
+                "details": self.details}
+
+    def encode(self) -> bytes:
+        return compact_json(self.to_dict())
+
+    @classmethod
+    def decode(cls, data: bytes) -> AuditEntry:
+        try:
+            raw = parse_json(data)
+            if not isinstance(raw, dict):
+                raise ValueError("not an object")
+            check_format_version(raw, "audit entry")
+            result = raw["result"]
+            if result not in RESULTS:
+                raise ValueError(f"unknown result {result!r}")
+            details = raw.get("details") or {}
+            if not isinstance(details, dict):
+                raise ValueError("details is not an object")
+            return cls(str(raw["id"]), int(cast(int, raw["at"])), str(raw["user"]),
+                       str(raw["action"]), cast(Result, result), str(raw.get("message", "")),
+                       details)
+        except (ValueError, KeyError, TypeError) as error:
+            raise CorruptData(f"audit entry is unreadable: {error}") from None
