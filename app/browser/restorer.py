@@ -28,7 +28,6 @@ from app.core.formats.json_value import Json
 from app.core.history.version import Version
 from app.core.ports import Batch
 from app.core.restore.pending import PENDING_KEY, PendingRestore, plan_recovery, text_hash
-from app.core.restore.plan import RestorePlan
 from app.core.restore.request import RequestError, RestoreRequest
 from app.core.restore.sides import describe_restore
 
@@ -39,20 +38,6 @@ class RestoreFailed(Exception):
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def details_of(plan: RestorePlan) -> dict[str, Json]:
-    request = plan.request
-    return {
-        "target": plan.target_id, "targetAsked": request.target.label(), "mode": request.mode,
-        "modules": list(request.modules) if request.modules else None,
-        "records": [{"module": ref.module, "recordId": ref.record_id}
-                    for ref in request.records or ()] or None,
-        "changedModules": list(plan.writes),
-        "conflicts": [{"module": c.module, "recordId": c.record_id, "fields": list(c.fields),
-                       "keep": c.resolution} for c in plan.conflicts],
-        "headBefore": plan.head_id,
-    }
 
 
 class Restorer:
@@ -72,7 +57,7 @@ class Restorer:
             listed = ", ".join(f"{c.module}/{c.record_id or '(whole value)'}" for c in unresolved)
             raise RequestError(f"{len(unresolved)} conflict(s) need a choice (keep 'today' or "
                                f"'target') before restoring: {listed}")
-        details = details_of(plan)
+        details = plan.details()
         description = describe_restore(plan)
         if plan.nothing_to_do:
             await self._audit(chain, user, "nothing", "Nothing to change: the data already is "

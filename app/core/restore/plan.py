@@ -76,6 +76,21 @@ class RestorePlan:
         return {key: None if isinstance(value, Absent) else canonical_text(value)
                 for key, value in self.writes.items()}
 
+    def details(self) -> dict[str, Json]:
+        """What the audit keeps of this restore: the request, what it changes, its conflicts
+        and how each is resolved."""
+        request = self.request
+        return {
+            "target": self.target_id, "targetAsked": request.target.label(), "mode": request.mode,
+            "modules": list(request.modules) if request.modules else None,
+            "records": [{"module": ref.module, "recordId": ref.record_id}
+                        for ref in request.records or ()] or None,
+            "changedModules": list(self.writes),
+            "conflicts": [{"module": c.module, "recordId": c.record_id, "fields": list(c.fields),
+                           "keep": c.resolution} for c in self.conflicts],
+            "headBefore": self.head_id,
+        }
+
     def to_dict(self, record_limit: int = 200) -> dict[str, Json]:
         """The preview: per module counts and field-level changes (at most ``record_limit``
         records per module; ``moreRecords`` says how many were left out), and the conflicts."""

@@ -19,6 +19,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from app.core.audit.entry import AuditEntry
 from app.core.chain import Chain
 from app.core.clock import ManualClock
 from app.core.diff.changelog import Change
@@ -34,6 +35,9 @@ from app.core.history.payload import Payload
 from app.core.history.version import Version
 from app.core.history.version_id import make_version_id
 from app.core.memory_store import MemoryStore
+from app.core.restore.pending import PendingRestore, text_hash
+from app.core.restore.request import RestoreRequest
+from app.core.restore.sides import describe_restore
 from tests.conftest import build_chain
 
 GUESTS = "w3-hotel-guests"
@@ -46,6 +50,8 @@ LIVE_READS = {GUESTS: (1_699_999_999_400, 1_699_999_999_431),
               SETTINGS: (1_699_999_999_400, 1_699_999_999_420)}
 BASELINE_MS = 1_700_000_000_000
 DELTA_MS = 1_700_000_001_000
+#: When the example restore started.
+RESTORE_MS = 1_700_000_002_500
 #: The journal entry the delta was drained from.
 DELTA_JOURNAL_SEQ = 12
 
@@ -53,6 +59,7 @@ GUEST: dict[str, Json] = {"id": "gst-000001", "firstName": "Tharindu", "lastName
                           "phone": "+94 77 000 0001"}
 EDITED: dict[str, Json] = {**GUEST, "phone": "+94 77 123 4567"}
 NIMAL: dict[str, Json] = {"id": "gst-000002", "firstName": "Nimal"}
+ANIL: dict[str, Json] = {"id": "gst-000003", "firstName": "Anil"}
 BASELINE_STATE: dict[str, Json] = {GUESTS: [GUEST], SETTINGS: {"currency": "LKR"}}
 
 #: Number tokens as a client may write them (the input of the example "numbers-canonical").
@@ -328,7 +335,39 @@ async def _diff_examples(found: dict[str, str]) -> None:
         found[f"diff {name}"] = listing(await _recorded_diff(key, old, new))
 
 
+async def _restore_examples(found: dict[str, str]) -> None:
+    """A restore of one record, the preview of a merge with its conflict, the pending mark and
+    the audit entry of that restore."""
+    chain, _, _ = build_chain()
+    await chain.open()
+    baseline = await chain.record_state(
+        {GUESTS: pms_text([GUEST, ANIL]), SETTINGS: pms_text({"currency": "LKR"})},
+        created_by="admin", snapshot=True, description="Baseline")
+    assert baseline is not None
+    await chain.record({GUESTS: pms_text([EDITED, NIMAL])}, created_by="frontdesk")
+    merge = await chain.plan_restore(RestoreRequest.parse(baseline.id, {"mode": "merge"}))
+    found["restore-preview"] = pretty(merge.to_dict())
+    request = RestoreRequest.parse(baseline.id, {"records": [
+        {"module": GUESTS, "recordId": GUEST["id"]}]})
+    plan = await chain.plan_restore(request)
+    texts = plan.texts()
+    before = {key: await chain.head_text(key) for key in texts}
+    details = plan.details()
+    pending = PendingRestore(f"{RESTORE_MS:013d}-5e1d2c3b", RESTORE_MS, "admin",
+                             describe_restore(plan),
+                             {key: (text_hash(before[key]), text_hash(texts[key])) for key in texts},
+                             details)
+    found["restore-pending"] = pretty(json.loads(pending.encode()))
+    version = await chain.record_restore(plan, created_by="admin")
+    assert version is not None
+    found["restore-version"] = pretty(version.to_dict())
+    entry = AuditEntry(f"{RESTORE_MS + 40:013d}-0a1b2c3d", RESTORE_MS + 40, "admin", "restore",
+                       "done", describe_restore(plan), {**details, "versionId": version.id})
+    found["audit-entry"] = pretty(entry.to_dict())
+
+
 async def _all(found: dict[str, str]) -> None:
+    await _restore_examples(found)
     await _chain_examples(found)
     await _format1_examples(found)
     await _diff_examples(found)

@@ -25,6 +25,7 @@ from format_examples import (
     EDITED,
     GUEST,
     GUESTS,
+    NIMAL,
     NUMBER_TOKENS,
     SETTINGS,
     diff_example,
@@ -34,6 +35,7 @@ from format_examples import (
     pms_text,
 )
 
+from app.core.audit.entry import AuditEntry
 from app.core.diff.diff import ABSENT, Absent, diff_key
 from app.core.diff.patch import apply_patch
 from app.core.diff.summary import describe
@@ -55,6 +57,7 @@ from app.core.history.history import History
 from app.core.history.payload import Payload
 from app.core.history.version import Version
 from app.core.memory_store import MemoryStore
+from app.core.restore.pending import PendingRestore
 from tests.conftest import build_chain
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "FORMAT.md"
@@ -155,7 +158,8 @@ def test_the_examples_are_there() -> None:
             "numbers-canonical", "unusual-written", "unusual-canonical", "journal-entry",
             "module-hash", "respelled", "format1-version-checkpoint", "format1-payload-checkpoint",
             "format1-version-delta", "format1-payload-delta", "format1-head", "upgrade-version",
-            "upgrade-payload", "upgrade-head"} <= names
+            "upgrade-payload", "upgrade-head", "restore-preview", "restore-version",
+            "restore-pending", "audit-entry"} <= names
     assert len(_blobs()) == 2 and len(_blobs("format1-blob ")) == 2
     assert len(_blobs("upgrade-blob ")) == 1
     assert {f"diff {name}" for name in DIFF_CASES} <= names
@@ -815,3 +819,26 @@ def test_a_format1_version_rewritten_by_a_deletion_stays_format_1() -> None:
         assert (await chain.verify(full=True)).ok
 
     asyncio.run(scenario())
+
+
+# ---- restores and audit entries -----------------------------------------------------------------
+
+
+def test_the_restore_examples_check_out() -> None:
+    preview, version = _obj("restore-preview"), _obj("restore-version")
+    pending, audit = _obj("restore-pending"), _obj("audit-entry")
+    # The merge brings Anil back and keeps today's phone of Tharindu (a conflict, kept "today").
+    guests = preview["modules"][0]
+    assert (guests["module"], guests["created"], guests["deleted"]) == (GUESTS, 1, 0)
+    assert [c["recordId"] for c in preview["conflicts"]] == [GUEST["id"]]
+    assert preview["conflicts"][0]["keep"] == "today" and preview["conflicts"][0]["fields"] == ["/phone"]
+    # The mark's hashes are those of the texts before and after the restore of Tharindu.
+    mark = PendingRestore.decode(_compact("restore-pending"))
+    assert mark.keys == {GUESTS: (_sha256(pms_text([EDITED, NIMAL]).encode()),
+                                  _sha256(pms_text([GUEST, NIMAL]).encode()))}
+    assert pending["description"] == version["description"] == (
+        f"Restored 1 guest to {preview['target']} (full)")
+    assert version["changeType"] == "restore" and version["parentId"] == preview["headVersionId"]
+    entry = AuditEntry.decode(_compact("audit-entry"))
+    assert entry.result == "done" and entry.details["versionId"] == version["id"]
+    assert audit["details"] == {**pending["details"], "versionId": version["id"]}
