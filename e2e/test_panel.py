@@ -62,3 +62,60 @@ def test_a_clerk_cannot_open_the_panel(page: Any, clerk_server: Server) -> None:
     # Versions are still recorded for a clerk's writes: capture does not depend on the panel.
     page.evaluate("() => window.spark.kv.set('w3-hotel-guests', [{id: 'c-1', firstName: 'Walk'}])")
     assert len(wait_versions(page, 2)) == 2
+
+
+RESERVATIONS = "w3-hotel-reservations"
+EVIL = '<img src=x onerror="window.__xss = 1">'
+
+
+def test_restore_from_the_panel_with_preview_conflict_choice_and_undo(page: Any, server: Server) -> None:
+    """The night manager, in the panel: preview a merge, choose for a conflict, restore, undo."""
+    server.kv_set(RESERVATIONS, [{"id": f"r{n}", "status": "confirmed", "note": EVIL} for n in range(30)]
+                  + [{"id": "r-vip", "status": "confirmed", "room": "101"}])
+    open_panel(page, server)
+    rows = page.get_by_test_id("version-row")
+    rows.first.wait_for(timeout=ENGINE_TIMEOUT_MS)
+    # 22:42: the 30 vanish and the VIP moves to 102; since, two new bookings.
+    page.evaluate("""(key) => window.spark.kv.set(key, [
+        {id: 'r-vip', status: 'confirmed', room: '102'},
+        {id: 'n1', status: 'confirmed'}, {id: 'n2', status: 'confirmed'}])""", RESERVATIONS)
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=version-row]').length === 2")
+
+    rows.last.get_by_test_id("compare").click()  # the baseline against today
+    totals = page.get_by_test_id("compare-totals")
+    totals.wait_for()
+    assert totals.inner_text() == "2 created, 30 deleted, 1 changed"
+    assert page.get_by_test_id("change").count() == 20  # paged
+    page.get_by_test_id("more").first.click()
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=change]').length === 33")
+
+    rows.last.get_by_test_id("restore").click()
+    page.get_by_test_id("mode-merge").check()
+    page.get_by_test_id("preview").click()
+    summary = page.get_by_test_id("preview-summary")
+    summary.wait_for(timeout=ENGINE_TIMEOUT_MS)
+    assert "creates 30 records, deletes 0 and changes 0" in summary.inner_text()
+    assert page.get_by_test_id("conflict").count() == 1  # r-vip's room: 101 then, 102 now
+    assert server.kv_get(RESERVATIONS)[0]["room"] == "102"  # nothing written by a preview
+    page.get_by_test_id("conflict-choice").select_option("target")
+    page.get_by_test_id("confirm").click()
+    outcome = page.get_by_test_id("restore-outcome")
+    outcome.wait_for(timeout=ENGINE_TIMEOUT_MS)
+    assert "Restored reservations to" in outcome.inner_text() and "(merge)" in outcome.inner_text()
+    stored = server.kv_get(RESERVATIONS)
+    assert len(stored) == 33 and next(r for r in stored if r["id"] == "r-vip")["room"] == "101"
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=version-row]').length === 3")
+    assert "Restore" in rows.first.inner_text()
+
+    # Undo this restore: previewed, then confirmed.
+    page.get_by_test_id("undo-restore").first.click()
+    page.get_by_test_id("preview-summary").wait_for(timeout=ENGINE_TIMEOUT_MS)
+    page.get_by_test_id("confirm").click()
+    page.get_by_test_id("restore-outcome").wait_for(timeout=ENGINE_TIMEOUT_MS)
+    assert [r["id"] for r in server.kv_get(RESERVATIONS)] == ["r-vip", "n1", "n2"]
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=version-row]').length === 4")
+
+    # The restore log lists both; the record contents were shown as text, never run.
+    page.locator("details.bs-log summary").click()
+    assert page.get_by_test_id("audit-row").count() == 2
+    assert page.evaluate("() => window.__xss") is None

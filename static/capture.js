@@ -123,6 +123,8 @@
     window.dispatchEvent(new CustomEvent("backstay:capture-error", { detail: { message: stats.lastError } }));
   }
 
+  let staleRestore = null;
+
   function record(write, body, outcome, via) {
     const entry = {
       key: write.key,
@@ -135,6 +137,9 @@
       tab,
       via,
     };
+    // This page still holds data from before a restore it was told of (it did not re-read):
+    // the engine flags the version of this write as possibly undoing that restore.
+    if (staleRestore) entry.staleRestore = staleRestore;
     // Said at once, before any storage: if the tab closes before the entry is stored, the
     // engine still learns that this key was written (and reads it back).
     if (channel) channel.postMessage({ type: "intent", key: entry.key, collection: entry.collection, start: entry.start, tab });
@@ -252,6 +257,8 @@
   window.__backstayCapture = {
     stats,
     tab,
+    // facade.js: a restore changed the data and this page did not read it again.
+    markStale: (versionId) => { staleRestore = String(versionId); },
     // Resolves when every write captured so far has been added to the journal.
     flushed: () => chain,
   };

@@ -7,7 +7,8 @@ every write made so far (Engine.exclusive).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -25,9 +26,26 @@ from app.core.restore.sides import resolve
 PREVIEW_RECORDS = 200
 
 
+async def answer(work: Awaitable[str]) -> str:
+    """JSON text: the result, or ``{"error": message}`` - never a Python traceback."""
+    try:
+        return await work
+    except ApiError as error:
+        return json.dumps({"error": str(error)})
+    except Exception as error:  # noqa: BLE001 - the caller gets a message, not a traceback
+        return json.dumps({"error": f"Backstay could not answer: {type(error).__name__}: {error}"})
+
+
 class Api:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        engine.serve_requests(self._serve)
+
+    async def _serve(self, kind: str, args: list[Any]) -> str:
+        """Another tab's request, carried out by this (the draining) engine."""
+        if kind == "restore" and len(args) == 2:
+            return await answer(self.restore_version(str(args[0]), str(args[1])))
+        return json.dumps({"error": f"unknown request {kind!r}"})
 
     async def list_versions(self) -> str:
         chain = await self._engine.fresh_chain()
@@ -62,6 +80,8 @@ class Api:
         return _json_text(plan.to_dict(PREVIEW_RECORDS))
 
     async def restore_version(self, target: str, options: str) -> str:
+        if not self._engine.drainer:  # one engine writes: the one that drains, in another tab
+            return await self._engine.ask_drainer("restore", [target, options])
         with _request():
             request = RestoreRequest.parse(_parsed(target), _parsed(options))
             async with self._engine.exclusive() as chain:

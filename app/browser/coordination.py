@@ -1,10 +1,12 @@
-"""Coordination between tabs: one engine drains the journal (Web Locks), and every tab hears of
-new journal entries and new versions (BroadcastChannel)."""
+"""Coordination between tabs: one engine drains the journal (Web Locks), every tab hears of new
+journal entries and new versions (BroadcastChannel), and a tab whose engine does not drain asks
+the one that does to carry out what must not run twice at once (a restore)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from app.browser.ffi import create_proxy, js_value, py_value
@@ -12,6 +14,13 @@ from app.browser.ffi import create_proxy, js_value, py_value
 ENGINE_LOCK = "backstay-engine"
 JOURNAL_CHANNEL = "backstay-journal"
 VERSIONS_CHANNEL = "backstay-versions"
+REQUESTS_CHANNEL = "backstay-requests"
+#: How long a request waits for the draining engine to take it up.
+ACCEPT_SECONDS = 5.0
+
+
+class NoDrainer(Exception):
+    """No engine took up a request (the draining tab is busy starting, or was just closed)."""
 
 
 class Coordination:
@@ -20,6 +29,8 @@ class Coordination:
         self._release: Any = None
         self._proxies: list[Any] = []
         self._channels: list[Any] = []
+        self._asked: dict[str, tuple[asyncio.Event, asyncio.Future[str]]] = {}
+        self._asking = False
 
     async def become_drainer(self) -> None:
         """Wait until this tab's engine holds the engine lock; it keeps it until the tab closes."""
@@ -51,3 +62,55 @@ class Coordination:
         turns it into the page event ``backstay:restored``)."""
         self._idb.broadcast(VERSIONS_CHANNEL, js_value(
             {"type": "restored", "version": version, "keys": keys}))
+
+    # ---- requests to the draining engine ----------------------------------------------------
+
+    def serve(self, handle: Callable[[str, list[Any]], Awaitable[str]]) -> None:
+        """Carry out the requests of other tabs (this engine drains): ``handle(kind, args)``
+        answers JSON text, which goes back to the asking tab."""
+        def heard(message: Any) -> None:
+            if not (isinstance(message, dict) and message.get("type") == "request"):
+                return
+            request_id = str(message.get("id"))
+            self._idb.broadcast(REQUESTS_CHANNEL, js_value({"type": "accepted", "id": request_id}))
+
+            async def run() -> None:
+                answer = await handle(str(message.get("kind")), list(message.get("args") or []))
+                self._idb.broadcast(REQUESTS_CHANNEL, js_value(
+                    {"type": "answer", "id": request_id, "answer": answer}))
+            asyncio.ensure_future(run())
+        self.listen(REQUESTS_CHANNEL, heard)
+
+    async def ask(self, kind: str, args: list[Any]) -> str:
+        """Have the draining engine carry out ``kind(*args)``; its JSON text answer. NoDrainer
+        when no engine takes it up within ACCEPT_SECONDS."""
+        if not self._asking:
+            self.listen(REQUESTS_CHANNEL, self._heard_answer)
+            self._asking = True
+        request_id = secrets.token_hex(8)
+        accepted: asyncio.Event = asyncio.Event()
+        answer: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._asked[request_id] = (accepted, answer)
+        try:
+            self._idb.broadcast(REQUESTS_CHANNEL, js_value(
+                {"type": "request", "id": request_id, "kind": kind, "args": args}))
+            try:
+                await asyncio.wait_for(accepted.wait(), ACCEPT_SECONDS)
+            except TimeoutError:
+                raise NoDrainer() from None
+            return await answer
+        finally:
+            self._asked.pop(request_id, None)
+
+    def _heard_answer(self, message: Any) -> None:
+        if not isinstance(message, dict):
+            return
+        waiting = self._asked.get(str(message.get("id")))
+        if waiting is None:
+            return
+        accepted, answer = waiting
+        if message.get("type") == "accepted":
+            accepted.set()
+        elif message.get("type") == "answer" and not answer.done():
+            accepted.set()
+            answer.set_result(str(message.get("answer")))

@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from app.browser.coordination import NoDrainer
 from app.browser.history_marker import HistoryMarker
 from app.browser.idb_store import IdbStore, StorageClosed
 from app.browser.journal import Journal, JournalClosed
@@ -85,6 +86,8 @@ class Engine:
         # Held by each round of work and by a restore: a restore never interleaves with a drain.
         self._work = asyncio.Lock()
         self.restorer = Restorer(kv, coordination, notices)
+        # What this engine does for other tabs' requests once it drains (Api.serve).
+        self._serve: Callable[[str, list[Any]], Awaitable[str]] | None = None
 
     def _report(self, area: str, message: str) -> None:
         self._problems.report(area, message)
@@ -125,6 +128,8 @@ class Engine:
             await self._coordination.become_drainer()
             reader_ready.cancel()
             self._drainer = True
+            if self._serve is not None:
+                self._coordination.serve(self._serve)
         await self._step_safely()
         self.timings["start_ms"] = (time.perf_counter() - started) * 1000
         self._ready.set()
@@ -355,6 +360,10 @@ class Engine:
             reads[key] = (started, _now_ms())
             if step.writes > 1:
                 description = (f"{step.writes} overlapping writes to {key}; the store kept this one")
+        if entry.stale_restore:
+            description = (f"Saved by a page that had not reloaded after restore "
+                           f"{entry.stale_restore}: this write may undo that restore. "
+                           + description).strip()
         try:
             version = await chain.record(writes, created_by=self._user, change_type="auto",
                                          description=description, journal_seq=seq, live_reads=reads,
@@ -459,6 +468,24 @@ class Engine:
     @property
     def user(self) -> str:
         return self._user
+
+    @property
+    def drainer(self) -> bool:
+        return self._drainer
+
+    def serve_requests(self, handle: Callable[[str, list[Any]], Awaitable[str]]) -> None:
+        """``handle`` carries out other tabs' requests while this engine drains."""
+        self._serve = handle
+        if self._drainer:
+            self._coordination.serve(handle)
+
+    async def ask_drainer(self, kind: str, args: list[Any]) -> str:
+        """Have the draining engine (another tab's) carry out a request; its JSON answer."""
+        try:
+            return str(await self._coordination.ask(kind, args))
+        except NoDrainer:
+            raise ApiError("The PMS tab that runs Backstay's engine did not answer; try again in a "
+                           "moment (or reload this page)") from None
 
     async def fresh_chain(self) -> Chain:
         """The chain, at the latest head (another tab's engine may be the one writing)."""

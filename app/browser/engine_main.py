@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from pyscript.js_modules import backstay_gzip, backstay_idb, pako  # type: ignore[import-not-found]
 
-from app.browser.api import Api
+from app.browser.api import Api, answer
 from app.browser.coordination import Coordination
 from app.browser.engine import Engine
 from app.browser.idb_store import IdbStore
@@ -22,7 +22,6 @@ from app.browser.journal import Journal
 from app.browser.native_gzip import NativeGzip
 from app.browser.notices import Notices
 from app.browser.pako_codec import PakoCompressor
-from app.browser.problems import ApiError
 from app.browser.spark_kv import SparkKv
 from app.core.chain import Chain
 from app.core.clock import SystemClock
@@ -44,12 +43,7 @@ _api = Api(_engine)
 
 
 async def _answer(work: Callable[[], Awaitable[str]]) -> str:
-    try:
-        return await work()
-    except ApiError as error:
-        return json.dumps({"error": str(error)})
-    except Exception as error:  # noqa: BLE001 - the caller gets a message, not a traceback
-        return json.dumps({"error": f"Backstay could not answer: {type(error).__name__}: {error}"})
+    return await answer(work())
 
 
 async def ready() -> str:

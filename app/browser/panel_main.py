@@ -15,7 +15,8 @@ import js  # type: ignore[import-not-found]
 from pyodide.ffi import create_proxy  # type: ignore[import-not-found]
 from pyscript import workers  # type: ignore[import-not-found]
 
-from app.browser.panel_view import change_list, version_rows
+from app.browser.panel_view import PAGE, audit_rows, change_list, comparison_view, version_rows
+from app.browser.restore_view import failure_view, outcome_view, preview_view, restore_form
 
 VERSIONS_CHANNEL = "backstay-versions"
 
@@ -28,7 +29,12 @@ class Panel:
         self._again = False
         self._proxies: list[Any] = []
         self._channel: Any = None
-        self._click: Any = None
+        self._listeners: list[tuple[str, Any]] = []
+        self._versions: list[dict[str, Any]] = []
+        # What the detail pane shows (re-rendered for "Show more"), and records shown per module.
+        self._view: tuple[str, dict[str, Any], str, str] | None = None
+        self._shown: dict[str, int] = {}
+        self._restore: tuple[str, dict[str, Any]] | None = None  # the previewed target, options
 
     def mount(self) -> None:
         self._container.innerHTML = (
@@ -37,10 +43,14 @@ class Panel:
             '<span class="bs-problem" role="alert" data-testid="panel-problem"></span></header>'
             '<div class="bs-body"><div class="bs-list" data-testid="panel-versions"></div>'
             '<aside class="bs-detail" data-testid="version-detail"></aside></div>'
+            '<details class="bs-log"><summary>Restore log</summary>'
+            '<div data-testid="audit"></div></details>'
         )
-        self._click = create_proxy(self._on_click)
-        self._proxies.append(self._click)
-        self._container.addEventListener("click", self._click)
+        for name, handler in (("click", self._on_click), ("change", self._on_change)):
+            proxy = create_proxy(handler)
+            self._proxies.append(proxy)
+            self._listeners.append((name, proxy))
+            self._container.addEventListener(name, proxy)
         message = create_proxy(lambda event: asyncio.ensure_future(self.refresh()))
         self._proxies.append(message)
         self._channel = js.BroadcastChannel.new(VERSIONS_CHANNEL)
@@ -51,9 +61,9 @@ class Panel:
         if self._channel is not None:
             self._channel.close()
             self._channel = None
-        if self._click is not None:
-            self._container.removeEventListener("click", self._click)
-            self._click = None
+        for name, proxy in self._listeners:
+            self._container.removeEventListener(name, proxy)
+        self._listeners.clear()
         for proxy in self._proxies:
             proxy.destroy()
         self._proxies.clear()
@@ -71,23 +81,165 @@ class Panel:
                 self._again = False
                 versions = json.loads(await self._engine.list_versions())
                 status = json.loads(await self._engine.status())
+                audit = json.loads(await self._engine.audit_log())
                 # Everything the panel shows changes at once, with no await in between.
-                self._part("panel-versions").innerHTML = version_rows(versions)
-                self._part("panel-status").textContent = f"{len(versions)} versions"
+                self._versions = versions if isinstance(versions, list) else []
+                self._part("panel-versions").innerHTML = version_rows(self._versions)
+                self._part("panel-status").textContent = f"{len(self._versions)} versions"
                 self._part("panel-problem").textContent = status.get("lastError") or ""
+                if isinstance(audit, list):
+                    self._part("audit").innerHTML = audit_rows(audit)
                 if not self._again:
                     break
         finally:
             self._refreshing = False
 
+    # ---- events ---------------------------------------------------------------------------
+
     def _on_click(self, event: Any) -> None:
+        target = event.target.closest("[data-action]")
+        if target:  # a JS null is a falsy JsNull, not None
+            event.preventDefault()
+            data = target.dataset
+            work = self._action(str(data.action), str(data.versionId or ""), target)
+            asyncio.ensure_future(self._guarded(work))
+            return
         row = event.target.closest("tr[data-version-id]")
-        if row is not None:
-            asyncio.ensure_future(self._show(str(row.dataset.versionId)))
+        if row:
+            asyncio.ensure_future(self._guarded(self._show(str(row.dataset.versionId))))
+
+    def _on_change(self, event: Any) -> None:
+        element = event.target
+        if element.dataset.testid == "compare-with":
+            asyncio.ensure_future(self._guarded(
+                self._compare(str(element.dataset.versionId), str(element.value))))
+
+    async def _guarded(self, work: Any) -> None:
+        try:
+            await work
+        except Exception as error:  # noqa: BLE001 - shown in the panel, never lost
+            self._detail(failure_view(f"Something went wrong: {error}"))
+
+    async def _action(self, action: str, version_id: str, element: Any) -> None:
+        if action == "compare":
+            await self._compare(version_id, "today")
+        elif action in ("restore", "revert"):
+            await self._restore_form(version_id, "full" if action == "restore" else "revert")
+        elif action == "preview":
+            await self._preview(element.closest("form"))
+        elif action == "confirm":
+            await self._confirm(str(element.dataset.head or ""))
+        elif action == "undo-restore":
+            await self._undo(version_id, str(element.dataset.parent or ""))
+        elif action == "more":
+            module = str(element.dataset.module)
+            self._shown[module] = self._shown.get(module, PAGE) + PAGE
+            self._render_view()
+
+    # ---- what the detail pane shows --------------------------------------------------------
+
+    def _detail(self, html: str) -> None:
+        self._part("version-detail").innerHTML = html
+
+    def _render_view(self) -> None:
+        if self._view is None:
+            return
+        kind, data, a_id, b_id = self._view
+        if kind == "compare":
+            self._detail(comparison_view(data, self._versions, a_id, b_id, self._shown))
+        else:
+            self._part("restore-preview").innerHTML = preview_view(data, self._shown)
+
+    def _version(self, version_id: str) -> dict[str, Any]:
+        return next((v for v in self._versions if v["id"] == version_id), {"id": version_id,
+                                                                           "timestamp": 0})
 
     async def _show(self, version_id: str) -> None:
-        detail = json.loads(await self._engine.get_version(version_id))
-        self._part("version-detail").innerHTML = change_list(detail)
+        detail = _answer(await self._engine.get_version(version_id))
+        self._view = None
+        self._detail(change_list(detail))
+
+    async def _compare(self, a_id: str, b_id: str) -> None:
+        self._detail('<p class="bs-loading">Comparing…</p>')
+        comparison = _answer(await self._engine.compare_versions(json.dumps(a_id), json.dumps(b_id)))
+        self._view, self._shown = ("compare", comparison, a_id, b_id), {}
+        self._render_view()
+
+    async def _restore_form(self, version_id: str, mode: str) -> None:
+        version = self._version(version_id)
+        if mode == "revert":
+            modules = list(version.get("modules", []))
+        else:
+            self._detail('<p class="bs-loading">Looking at what differs from today…</p>')
+            comparison = _answer(await self._engine.compare_versions(
+                json.dumps(version_id), json.dumps("today")))
+            modules = [str(m["module"]) for m in comparison.get("modules", [])]
+        self._view, self._restore = None, None
+        self._detail(restore_form(version, mode, modules))
+
+    async def _preview(self, form: Any) -> None:
+        version_id = str(form.dataset.versionId)
+        mode = str(form.dataset.mode)
+        if mode != "revert":
+            checked = form.querySelector('input[name="bs-mode"]:checked')
+            mode = str(checked.value) if checked else "full"
+        modules = [str(box.value) for box in form.querySelectorAll('input[name="bs-module"]:checked')]
+        if not modules:
+            self._part("restore-preview").innerHTML = failure_view("Choose at least one module.")
+            return
+        await self._show_preview(version_id, {"mode": mode, "modules": modules})
+
+    async def _show_preview(self, target: str, options: dict[str, Any]) -> None:
+        pane = self._part("restore-preview")
+        if not pane:
+            self._detail('<div data-testid="restore-preview" aria-live="polite"></div>')
+            pane = self._part("restore-preview")
+        pane.innerHTML = '<p class="bs-loading" data-testid="preview-progress">Preparing the preview…</p>'
+        preview = _answer(await self._engine.preview_restore(json.dumps(target), json.dumps(options)))
+        self._restore = (target, options)
+        self._view, self._shown = ("preview", preview, target, ""), {}
+        self._render_view()
+
+    async def _confirm(self, head: str) -> None:
+        if self._restore is None:
+            return
+        target, options = self._restore
+        resolutions = [
+            {"module": str(choice.dataset.module), "recordId": str(choice.dataset.recordId),
+             "keep": str(choice.value)}
+            for choice in self._container.querySelectorAll('[data-testid="conflict-choice"]')]
+        pane = self._part("restore-preview")
+        pane.innerHTML = '<p class="bs-loading" data-testid="restore-progress">Restoring…</p>'
+        answer = json.loads(await self._engine.restore_version(json.dumps(target), json.dumps(
+            {**options, "resolutions": resolutions, "expectHead": head or None})))
+        self._restore, self._view = None, None
+        if isinstance(answer, dict) and "error" in answer:
+            pane.innerHTML = failure_view(str(answer["error"]))
+        else:
+            pane.innerHTML = outcome_view(answer)
+        await self.refresh()
+
+    async def _undo(self, restore_id: str, parent_id: str) -> None:
+        """Undo a restore: preview restoring what it changed to the version before it."""
+        modules = list(self._version(restore_id).get("modules", []))
+        if not modules:
+            detail = _answer(await self._engine.get_version(restore_id))
+            modules = list(detail.get("modules", []))
+        self._detail('<h3 data-testid="restore-title">Undo this restore</h3>'
+                     '<div data-testid="restore-preview" aria-live="polite"></div>')
+        await self._show_preview(parent_id, {"mode": "full", "modules": modules})
+
+
+def _answer(text: str) -> dict[str, Any]:
+    """An engine answer; its error as an exception (shown in the panel)."""
+    answer = json.loads(text)
+    if isinstance(answer, dict) and "error" in answer:
+        raise PanelError(str(answer["error"]))
+    return dict(answer) if isinstance(answer, dict) else {"value": answer}
+
+
+class PanelError(Exception):
+    """An error the engine answered with; its message is for the user."""
 
 
 _current: Panel | None = None

@@ -126,7 +126,10 @@ function announceRestore(message) {
   const event = new CustomEvent("backstay:restored", {
     cancelable: true, detail: { version: message.version, keys: message.keys || [] },
   });
-  if (window.dispatchEvent(event)) showReloadPrompt(message);
+  if (!window.dispatchEvent(event)) return; // the PMS read its data again
+  const capture = window.__backstayCapture;
+  if (capture && capture.markStale && message.version) capture.markStale(message.version.id);
+  showReloadPrompt(message);
 }
 
 function showReloadPrompt(message) {

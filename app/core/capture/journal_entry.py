@@ -39,6 +39,8 @@ class JournalEntry:
     status: str = "pending"
     http_status: int = 0
     via: str = "fetch"
+    #: The restore this write's page had not read again (its data may predate it), or "".
+    stale_restore: str = ""
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> JournalEntry:
@@ -63,6 +65,7 @@ class JournalEntry:
                 status=status,
                 http_status=int(raw.get("httpStatus") or 0),
                 via=str(raw.get("via") or "fetch"),
+                stale_restore=str(raw.get("staleRestore") or ""),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise CorruptData(f"malformed journal entry {dict(raw)!r}: {error}") from None

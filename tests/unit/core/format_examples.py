@@ -17,6 +17,7 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from app.core.audit.entry import AuditEntry
@@ -376,7 +377,9 @@ async def _all(found: dict[str, str]) -> None:
 def generated() -> dict[str, str]:
     """Every example of FORMAT.md that the core makes: name -> the text of its block."""
     found: dict[str, str] = {}
-    asyncio.run(_all(found))
+    # In a thread of its own: the caller's thread may already run an event loop (Playwright's).
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _all(found)).result()
     found["numbers-written"] = NUMBERS_WRITTEN
     found["numbers-canonical"] = canonical_text(parse_json(NUMBERS_WRITTEN))
     found["unusual-written"] = UNUSUAL_WRITTEN
