@@ -119,3 +119,22 @@ def test_restore_from_the_panel_with_preview_conflict_choice_and_undo(page: Any,
     page.locator("details.bs-log summary").click()
     assert page.get_by_test_id("audit-row").count() == 2
     assert page.evaluate("() => window.__xss") is None
+
+
+def test_restore_only_the_records_picked_in_the_preview(page: Any, server: Server) -> None:
+    server.kv_set(GUESTS, [{"id": "g1"}, {"id": "g2", "name": EVIL}, {"id": "g3"}])
+    open_panel(page, server)
+    rows = page.get_by_test_id("version-row")
+    rows.first.wait_for(timeout=ENGINE_TIMEOUT_MS)
+    page.evaluate("(key) => window.spark.kv.set(key, [{id: 'g1'}])", GUESTS)
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=version-row]').length === 2")
+    rows.last.get_by_test_id("restore").click()
+    page.get_by_test_id("preview").click()
+    page.get_by_test_id("preview-summary").wait_for(timeout=ENGINE_TIMEOUT_MS)
+    page.locator('[data-testid=record-choice][data-record-id="g2"]').check()
+    page.get_by_test_id("confirm-picked").click()
+    outcome = page.get_by_test_id("restore-outcome")
+    outcome.wait_for(timeout=ENGINE_TIMEOUT_MS)
+    assert "Restored 1 guest to" in outcome.inner_text()
+    assert server.kv_get(GUESTS) == [{"id": "g1"}, {"id": "g2", "name": EVIL}]
+    assert page.evaluate("() => window.__xss") is None

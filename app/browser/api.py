@@ -19,6 +19,7 @@ from app.core.audit.log import entries
 from app.core.chain import Chain
 from app.core.errors import VersionNotFound
 from app.core.formats.json_value import Json, compact_json, parse_json
+from app.core.ports import StoreFull
 from app.core.restore.request import RequestError, RestoreRequest, Target
 from app.core.restore.sides import resolve
 
@@ -89,6 +90,9 @@ class Api:
                     result = await self._engine.restorer.restore(chain, request, self._engine.user)
                 except RestoreFailed as error:
                     raise ApiError(str(error)) from None
+                except StoreFull:
+                    raise ApiError("This browser's storage is full, so nothing was restored: free "
+                                   "space (or delete old versions) and try again") from None
         return _json_text(result)
 
     async def audit_log(self) -> str:

@@ -127,8 +127,8 @@ class Panel:
             await self._restore_form(version_id, "full" if action == "restore" else "revert")
         elif action == "preview":
             await self._preview(element.closest("form"))
-        elif action == "confirm":
-            await self._confirm(str(element.dataset.head or ""))
+        elif action in ("confirm", "confirm-picked"):
+            await self._confirm(str(element.dataset.head or ""), picked=action == "confirm-picked")
         elif action == "undo-restore":
             await self._undo(version_id, str(element.dataset.parent or ""))
         elif action == "more":
@@ -200,10 +200,19 @@ class Panel:
         self._view, self._shown = ("preview", preview, target, ""), {}
         self._render_view()
 
-    async def _confirm(self, head: str) -> None:
+    async def _confirm(self, head: str, picked: bool = False) -> None:
         if self._restore is None:
             return
         target, options = self._restore
+        if picked:
+            records = [{"module": str(box.dataset.module), "recordId": str(box.dataset.recordId)}
+                       for box in self._container.querySelectorAll('[data-testid="record-choice"]:checked')]
+            if not records:
+                self._part("restore-preview").insertAdjacentHTML(
+                    "beforeend", failure_view("Pick at least one record first."))
+                return
+            options = {key: value for key, value in options.items() if key != "modules"}
+            options["records"] = records
         resolutions = [
             {"module": str(choice.dataset.module), "recordId": str(choice.dataset.recordId),
              "keep": str(choice.value)}

@@ -115,16 +115,20 @@ def fields_of_change(change: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def record_view(record: dict[str, Any]) -> str:
-    """One record of a ChangeLog, comparison or preview: its action, id and fields."""
+def record_view(record: dict[str, Any], module: str = "") -> str:
+    """One record of a ChangeLog, comparison or preview: its action, id and fields; with
+    ``module``, a box to pick it (a restore of only the picked records)."""
     action = str(record.get("action", ""))
     record_id = str(record.get("recordId", "")) or "(whole value)"
+    pick = (f'<input type="checkbox" class="bs-pick" data-testid="record-choice" '
+            f'data-module="{escape(module)}" data-record-id="{escape(str(record.get("recordId", "")))}" '
+            f'aria-label="Pick this record"> ' if module and record.get("recordId") else "")
     if action == "update":
         fields = record.get("fieldValues") or fields_of_change(record)
         body = field_table(fields)
     else:
         body = f'<pre class="bs-value">{text(record.get("after" if action == "create" else "before"))}</pre>'
-    return (f'<li class="bs-change bs-{escape(action)}" data-testid="change">'
+    return (f'<li class="bs-change bs-{escape(action)}" data-testid="change">{pick}'
             f'<b>{ACTION_SYMBOLS.get(action, "?")}</b> {escape(ACTION_WORDS.get(action, action))} '
             f'<code>{escape(record_id)}</code>{body}</li>')
 
@@ -145,7 +149,8 @@ def change_list(detail: dict[str, Any]) -> str:
     )
 
 
-def module_changes(modules: list[dict[str, Any]], shown_by_module: dict[str, int] | None = None) -> str:
+def module_changes(modules: list[dict[str, Any]], shown_by_module: dict[str, int] | None = None,
+                   pickable: bool = False) -> str:
     """Per module: counts, then its first records field by field (PAGE, or as many as
     ``shown_by_module`` says; "Show more" for the rest); the shape of compareVersions and
     previewRestore."""
@@ -157,12 +162,13 @@ def module_changes(modules: list[dict[str, Any]], shown_by_module: dict[str, int
         more = len(records) - shown + int(module.get("moreRecords", 0))
         counts = (f'{int(module.get("created", 0))} created, {int(module.get("deleted", 0))} '
                   f'deleted, {int(module.get("updated", 0))} changed')
+        items = "".join(record_view(r, name if pickable else "") for r in records[:shown])
         if module.get("action") == "delete":
             counts += " — the module is deleted"
         parts.append(
             f'<section class="bs-module" data-testid="module-changes" data-module="{escape(name)}">'
             f'<h4>{escape(module_label(name))}: <span data-testid="module-counts">{escape(counts)}'
-            f'</span></h4><ul class="bs-changes">{"".join(record_view(r) for r in records[:shown])}</ul>'
+            f'</span></h4><ul class="bs-changes">{items}</ul>'
             + (button(f"Show {min(more, PAGE)} more", "more", module=name) if more > 0 else "")
             + "</section>")
     return "".join(parts) or '<p data-testid="no-differences">No differences.</p>'

@@ -87,8 +87,10 @@ def preview_view(preview: dict[str, Any], shown: dict[str, int] | None = None) -
     return (
         f'<p data-testid="preview-summary">This restore {escape(summary)}. Nothing is '
         "written until you confirm; the restore is recorded as a version you can undo.</p>"
-        + conflict_part + module_changes(modules, shown)
+        + conflict_part + module_changes(modules, shown, pickable=True)
         + button("Restore now", "confirm", str(preview.get("target", "")),
+                 head=str(preview.get("headVersionId", "")))
+        + button("Restore only the picked records", "confirm-picked", str(preview.get("target", "")),
                  head=str(preview.get("headVersionId", ""))))
 
 

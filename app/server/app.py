@@ -10,7 +10,8 @@ Routes:
   /_backstay/faults, /_backstay/faults/log   the test-only fault switch (faults.Faults), only
                               with Config.faults (BACKSTAY_FAULTS=1); otherwise 404
   everything else             the project's static files (static_site.StaticSite) or 404
-Every error is JSON: {"error": "..."}.
+Every error is JSON: {"error": "..."}. Every request passes guard.RequestGuard first: a foreign
+Host, or a write from another web site, is refused with 403.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -28,6 +30,7 @@ from starlette.routing import BaseRoute, Route
 from app.server.app_bundle import AppBundle
 from app.server.config import Config, SparkUser
 from app.server.faults import Faults, absent_routes
+from app.server.guard import RequestGuard
 from app.server.kv_api import KvApi, error
 from app.server.kv_store import SqliteKv
 from app.server.sample_feed import SampleFeed
@@ -59,8 +62,11 @@ def create_app(config: Config) -> Starlette:
         finally:
             store.close()
 
+    middleware = [Middleware(RequestGuard, allowed_hosts=config.allowed_hosts)]
+    if faults:
+        middleware.append(faults.middleware())
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: _http_error},
-                    middleware=[faults.middleware()] if faults else [])
+                    middleware=middleware)
     app.state.store = store
     app.state.config = config
     app.state.faults = faults

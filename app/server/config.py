@@ -8,6 +8,8 @@ Variables (all optional):
   BACKSTAY_USER_OWNER   "1" if they own the app (an admin), "0" for staff such as a
                         front-desk clerk (default "1").
   BACKSTAY_USER_ID      their numeric id (default 1).
+  BACKSTAY_ALLOWED_HOSTS  comma-separated host names the server also answers to, besides
+                        127.0.0.1, localhost and [::1] (see guard.py); default none.
   BACKSTAY_FAULTS       "1" turns on the test-only fault switch (default "0"): the routes
                         /_backstay/faults and /_backstay/faults/log, which make the server
                         refuse, delay, hang or drop chosen requests and report every KV write it
@@ -71,6 +73,7 @@ class Config:
     host: str = HOST
     max_value_bytes: int = DEFAULT_MAX_VALUE_BYTES
     faults: bool = False
+    allowed_hosts: tuple[str, ...] = ()
 
     @property
     def database_path(self) -> Path:
@@ -91,6 +94,8 @@ class Config:
             data_dir=Path(environ.get("BACKSTAY_DATA", "").strip() or DEFAULT_DATA_DIR),
             user=user,
             faults=_parse_bool(environ, "BACKSTAY_FAULTS", False),
+            allowed_hosts=tuple(h.strip() for h in environ.get("BACKSTAY_ALLOWED_HOSTS", "").split(",")
+                                if h.strip()),
         )
 
 

@@ -45,7 +45,7 @@ def make_client(config: Config) -> Iterator[AppFactory]:
 
     def make(user: SparkUser | None = None, **changes: object) -> TestClient:
         chosen = replace(config, **changes) if user is None else replace(config, user=user, **changes)
-        client = TestClient(create_app(chosen))
+        client = TestClient(create_app(chosen), base_url="http://127.0.0.1:8000")
         client.__enter__()
         opened.append(client)
         return client
