@@ -111,7 +111,8 @@ def test_media_type_table(name: str, media_type: str) -> None:
 
 
 def test_the_real_project_serves_its_page_and_never_the_server() -> None:
-    with tempfile.TemporaryDirectory() as data, TestClient(create_app(Config(data_dir=Path(data))), base_url="http://127.0.0.1") as real:
+    with (tempfile.TemporaryDirectory() as data,
+          TestClient(create_app(Config(data_dir=Path(data))), base_url="http://127.0.0.1") as real):
         assert real.get("/app/server/app.py").status_code == 404
         assert real.get("/app/server/__main__.py").status_code == 404
         assert real.get("/app/sample/hotel.py").status_code == 200

@@ -842,3 +842,7 @@ def test_the_restore_examples_check_out() -> None:
     entry = AuditEntry.decode(_compact("audit-entry"))
     assert entry.result == "done" and entry.details["versionId"] == version["id"]
     assert audit["details"] == {**pending["details"], "versionId": version["id"]}
+    # The hash: SHA-256 of the compact JSON of every other member, in the order shown.
+    body = {name: value for name, value in audit.items() if name != "hash"}
+    assert entry.intact and audit["prev"] == ""
+    assert _sha256(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()) == audit["hash"]

@@ -63,7 +63,9 @@ MAY_IMPORT = {
     "retention": {"base", "formats", "diff", "history"},
     "restore": {"base", "formats", "diff", "history"},
     "audit": {"base", "formats"},
-    "chain": {"base", "formats", "diff", "history", "retention", "restore", "capture", "audit"},
+    "access": {"base", "formats"},
+    "chain": {"base", "formats", "diff", "history", "retention", "restore", "capture", "audit",
+              "access"},
 }
 
 

@@ -1,0 +1,1 @@
+"""Access: who the signed-in user is to Backstay (role, admin) and what each role may do."""

@@ -1,0 +1,143 @@
+"""Who is an admin, what each role may do, and the hash-chained audit log with its exports."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+
+import pytest
+
+from app.core.access.identity import identify
+from app.core.access.permissions import PERMISSIONS, AccessDenied, Permissions
+from app.core.audit.entry import AuditEntry
+from app.core.audit.log import (
+    AUDIT_HEAD_KEY,
+    CSV_COLUMNS,
+    append,
+    audit_rows,
+    entries,
+    to_csv,
+    verify_audit,
+)
+from app.core.errors import CorruptData
+from app.core.memory_store import MemoryStore
+from app.core.ports import Batch
+
+SYSTEM_USERS = [
+    {"id": "u1", "username": "maria", "email": "Maria@Hotel.example", "role": "admin", "isActive": True},
+    {"id": "u2", "username": "frontdesk", "email": "desk@hotel.example", "role": "accounts",
+     "isActive": True},
+    {"id": "u3", "username": "old-admin", "email": "old@hotel.example", "role": "admin", "isActive": False},
+]
+
+
+def test_who_is_an_admin() -> None:
+    assert identify({"login": "boss", "isOwner": True}, None).role == "owner"
+    maria = identify({"login": "MARIA", "email": "x@y", "isOwner": False}, SYSTEM_USERS)
+    assert maria.is_admin and maria.role == "admin"
+    by_email = identify({"login": "mg", "email": "maria@hotel.example", "isOwner": False}, SYSTEM_USERS)
+    assert by_email.is_admin
+    desk = identify({"login": "frontdesk", "isOwner": False}, SYSTEM_USERS)
+    assert (desk.role, desk.is_admin) == ("accounts", False)
+    assert not identify({"login": "old-admin", "isOwner": False}, SYSTEM_USERS).is_admin  # inactive
+    assert identify({"login": "nobody", "isOwner": False}, SYSTEM_USERS).role == "staff"
+    assert identify({"login": "x", "isOwner": False}, {"not": "a list"}).role == "staff"
+    assert not identify(None, None).is_admin
+
+
+def test_permissions_default_to_admins_and_can_be_granted_per_role() -> None:
+    owner = identify({"login": "boss", "isOwner": True}, None)
+    admin = identify({"login": "maria", "isOwner": False}, SYSTEM_USERS)
+    desk = identify({"login": "frontdesk", "isOwner": False}, SYSTEM_USERS)
+    default = Permissions()
+    assert all(default.allows(admin, name) and default.allows(owner, name) for name in PERMISSIONS)
+    assert not any(default.allows(desk, name) for name in PERMISSIONS)
+    with pytest.raises(AccessDenied, match=r"frontdesk \(role accounts\) may not restore"):
+        default.check(desk, "restore")
+    granted = default.granted("export", ["admin", "accounts"])
+    assert granted.allows(desk, "export") and not granted.allows(desk, "restore")
+    locked = default.granted("restore", [])  # nobody: the owner still may
+    assert locked.allows(owner, "restore") and not locked.allows(admin, "restore")
+    assert Permissions.decode(granted.encode()) == granted
+    assert Permissions.decode(None) == default
+    with pytest.raises(CorruptData):
+        Permissions.decode(b"{\"formatVersion\": 2}")
+    with pytest.raises(ValueError):
+        default.granted("fly", ["admin"])
+
+
+def entry(n: int, **details: object) -> AuditEntry:
+    return AuditEntry(f"{n:013d}-0000000{n}", n, "maria", "restore", "done", f"step {n}",
+                      dict(details))  # type: ignore[arg-type]
+
+
+async def _log(count: int) -> MemoryStore:
+    store = MemoryStore()
+    for n in range(1, count + 1):
+        await append(store, entry(n, records=[{"module": "w3-hotel-guests", "recordId": f"g{n}"}]))
+    return store
+
+
+def test_the_chain_detects_edits_removals_and_reordering() -> None:
+    async def scenario() -> None:
+        store = await _log(4)
+        assert await verify_audit(store) == []
+        found = await entries(store)
+        assert [e.prev for e in found[1:]] == [e.hash for e in found[:-1]] and found[0].prev == ""
+
+        edited = MemoryStore()
+        await _copy(store, edited)
+        tampered = found[1].to_dict()
+        tampered["message"] = "nothing happened"
+        batch = Batch()
+        batch.put("meta", found[1].key, json.dumps(tampered).encode())
+        await edited.apply(batch)
+        assert [p[0] for p in await verify_audit(edited)] == [f"meta/{found[1].key}"]
+
+        removed = MemoryStore()
+        await _copy(store, removed)
+        batch = Batch()
+        batch.delete("meta", found[2].key)
+        await removed.apply(batch)
+        problems = await verify_audit(removed)
+        assert any("removed" in what for _, what in problems)
+
+        newest_gone = MemoryStore()
+        await _copy(store, newest_gone)
+        batch = Batch()
+        batch.delete("meta", found[3].key)
+        await newest_gone.apply(batch)
+        assert [s for s, _ in await verify_audit(newest_gone)] == [f"meta/{AUDIT_HEAD_KEY}"]
+
+        swapped = MemoryStore()
+        await _copy(store, swapped)
+        batch = Batch()
+        batch.put("meta", found[1].key, (await store.get("meta", found[2].key)) or b"")
+        batch.put("meta", found[2].key, (await store.get("meta", found[1].key)) or b"")
+        await swapped.apply(batch)
+        assert await verify_audit(swapped)
+
+    asyncio.run(scenario())
+
+
+async def _copy(source: MemoryStore, target: MemoryStore) -> None:
+    batch = Batch()
+    for key in await source.keys("meta"):
+        batch.put("meta", key, (await source.get("meta", key)) or b"")
+    await target.apply(batch)
+
+
+def test_csv_export_opens_with_the_expected_columns_and_defuses_formulas() -> None:
+    async def scenario() -> None:
+        store = await _log(2)
+        await append(store, AuditEntry("0000000000009-x", 9, "=cmd|' /C calc'!A0", "restore",
+                                       "denied", "+1, \"quoted\"\nline", {}))
+        rows = audit_rows(await entries(store))
+        parsed = list(csv.DictReader(io.StringIO(to_csv(rows))))
+        assert tuple(parsed[0]) == CSV_COLUMNS
+        assert parsed[0]["module"] == "w3-hotel-guests" and parsed[0]["recordId"] == "g1"
+        assert parsed[2]["user"].startswith("'=") and parsed[2]["message"] == "'+1, \"quoted\"\nline"
+
+    asyncio.run(scenario())
