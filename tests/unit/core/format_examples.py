@@ -363,7 +363,7 @@ async def _restore_examples(found: dict[str, str]) -> None:
     assert version is not None
     found["restore-version"] = pretty(version.to_dict())
     entry = AuditEntry(f"{RESTORE_MS + 40:013d}-0a1b2c3d", RESTORE_MS + 40, "admin", "restore",
-                       "done", describe_restore(plan), {**details, "versionId": version.id})
+                       "done", describe_restore(plan), {**details, "versionId": version.id}).chained("")
     found["audit-entry"] = pretty(entry.to_dict())
 
 
