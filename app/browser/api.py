@@ -8,6 +8,7 @@ every write made so far (Engine.exclusive).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,7 +16,10 @@ from typing import Any
 from app.browser.engine import Engine
 from app.browser.problems import ApiError
 from app.browser.restorer import RestoreFailed
-from app.core.audit.log import entries
+from app.core.access.permissions import PERMISSIONS, AccessDenied
+from app.core.audit.entry import AuditEntry, Result
+from app.core.audit.log import entries, new_entry_id, to_csv, verify_audit
+from app.core.audit.trail import COLUMNS, TrailFilter, backup_rows, to_json, trail, write_rows
 from app.core.chain import Chain
 from app.core.errors import VersionNotFound
 from app.core.formats.json_value import Json, compact_json, parse_json
@@ -46,21 +50,38 @@ class Api:
         """Another tab's request, carried out by this (the draining) engine."""
         if kind == "restore" and len(args) == 2:
             return await answer(self.restore_version(str(args[0]), str(args[1])))
+        if kind == "audit" and len(args) == 1:
+            await self._engine.audit(AuditEntry.decode(str(args[0]).encode("utf-8")))
+            return json.dumps(True)
         return json.dumps({"error": f"unknown request {kind!r}"})
 
-    async def list_versions(self) -> str:
+    async def _allowed(self, permission: str, what: str) -> Chain:
+        """The chain, if the user holds ``permission``; else the attempt is audited and refused."""
         chain = await self._engine.fresh_chain()
+        try:
+            await self._engine.access.check(chain, permission)
+        except AccessDenied as denied:
+            identity = self._engine.access.identity
+            now = int(time.time() * 1000)
+            await self._engine.audit(AuditEntry(
+                new_entry_id(now), now, identity.login, what, "denied", str(denied),
+                {"permission": permission, "role": identity.role}))
+            raise ApiError(str(denied)) from None
+        return chain
+
+    async def list_versions(self) -> str:
+        chain = await self._allowed("view", "list-versions")
         return _json_text([version.to_dict() for version in await chain.list_versions()])
 
     async def get_version(self, version_id: str) -> str:
-        chain = await self._engine.fresh_chain()
+        chain = await self._allowed("view", "read-version")
         with _known_version(version_id):
             detail = await chain.get_version(version_id)
         return _json_text(detail.to_dict())
 
     async def state_at(self, version_id: str) -> str:
         """The data as it was at a version: {key: value}."""
-        chain = await self._engine.fresh_chain()
+        chain = await self._allowed("view", "read-state")
         with _known_version(version_id):
             state = await chain.state_at(version_id)
         return _json_text(dict(state))
@@ -68,19 +89,20 @@ class Api:
     async def compare_versions(self, a: str, b: str) -> str:
         """The field-level differences from state ``a`` to state ``b``; each is a version id,
         ``{at: ms}`` or ``"today"`` (JSON text)."""
-        chain = await self._engine.fresh_chain()
+        chain = await self._allowed("view", "compare")
         with _request():
             a_id = await _version_of(chain, _parsed(a))
             b_id = await _version_of(chain, _parsed(b))
             return _json_text((await chain.compare(a_id, b_id)).to_dict())
 
     async def preview_restore(self, target: str, options: str) -> str:
-        chain = await self._engine.fresh_chain()
+        chain = await self._allowed("view", "preview-restore")
         with _request():
             plan = await chain.plan_restore(RestoreRequest.parse(_parsed(target), _parsed(options)))
         return _json_text(plan.to_dict(PREVIEW_RECORDS))
 
     async def restore_version(self, target: str, options: str) -> str:
+        await self._allowed("restore", "restore")
         if not self._engine.drainer:  # one engine writes: the one that drains, in another tab
             return await self._engine.ask_drainer("restore", [target, options])
         with _request():
@@ -96,8 +118,92 @@ class Api:
         return _json_text(result)
 
     async def audit_log(self) -> str:
-        chain = await self._engine.fresh_chain()
+        chain = await self._allowed("view", "read-audit")
         return _json_text([entry.to_dict() for entry in await entries(chain.store)])
+
+    async def audit_trail(self, keep: str) -> str:
+        """Rows of every captured write and every backup action, newest first, filtered."""
+        chain = await self._allowed("view", "read-audit")
+        return _json_text(await self._trail(chain, keep))
+
+    async def export_audit_trail(self, file_format: str, keep: str) -> str:
+        """The trail as CSV or JSON text (to save as a file)."""
+        chain = await self._allowed("export", "export-audit")
+        rows = await self._trail(chain, keep)
+        if file_format not in ("csv", "json"):
+            raise ApiError("The audit trail exports as 'csv' or 'json'")
+        text = to_csv(rows, COLUMNS) if file_format == "csv" else to_json(rows)
+        await self._engine.audit(_entry(self._engine.access.identity.login, "export-audit", "done",
+                                        f"Exported {len(rows)} audit trail rows as {file_format}",
+                                        {"rows": len(rows), "format": file_format}))
+        return _json_text({"format": file_format, "rows": len(rows), "text": text})
+
+    async def _trail(self, chain: Chain, keep: str) -> list[dict[str, str]]:
+        try:
+            wanted = TrailFilter.parse(_parsed(keep))
+        except (ValueError, RequestError) as error:
+            raise ApiError(str(error)) from None
+        rows = backup_rows(await entries(chain.store))
+        history = await chain.history()
+        for version in history.oldest_first():
+            if wanted.since and version.timestamp < wanted.since:
+                continue
+            if wanted.until and version.timestamp > wanted.until:
+                continue
+            payload = await history.payload(version.id)
+            rows += write_rows(version.to_dict(), [change.to_dict() for change in payload.changes])
+        return trail(rows, wanted)
+
+    async def verify(self, options: str) -> str:
+        """Check the history (``{full: true}``: every payload and snapshot too) and the audit
+        chain; every problem found."""
+        chain = await self._allowed("view", "verify")
+        parsed = _parsed(options)
+        full = bool(parsed.get("full")) if isinstance(parsed, dict) else False
+        report = (await chain.verify(full=full)).to_dict()
+        audit = [{"kind": "audit", "subject": subject, "detail": detail}
+                 for subject, detail in await verify_audit(chain.store)]
+        problems = [*report["problems"], *audit]  # type: ignore[misc]
+        result = {**report, "ok": not problems, "problems": problems}
+        await self._engine.audit(_entry(self._engine.access.identity.login, "verify",
+                                        "done" if not problems else "failed",
+                                        f"Verify found {len(problems)} problem(s)",
+                                        {"full": full, "problems": len(problems)}))
+        return _json_text(result)
+
+    async def open_panel(self) -> str:
+        """May this user open Version Control & Backups? What they may do there."""
+        await self._allowed("view", "open-panel")
+        return _json_text({"you": self._engine.access.identity.to_dict(),
+                           "can": self._engine.access.can()})
+
+    async def permissions(self) -> str:
+        chain = await self._allowed("view", "read-permissions")
+        permissions = await self._engine.access.permissions(chain)
+        return _json_text({"permissions": permissions.to_dict(), "descriptions": dict(PERMISSIONS),
+                           "you": self._engine.access.identity.to_dict(),
+                           "can": self._engine.access.can()})
+
+    async def set_permission(self, permission: str, roles: str) -> str:
+        """Grant ``permission`` to exactly ``roles`` (JSON list); audited."""
+        chain = await self._allowed("settings", "set-permission")
+        parsed = _parsed(roles)
+        if not isinstance(parsed, list):
+            raise ApiError("roles is a list of role names, e.g. ['admin', 'accounts']")
+        try:
+            names = sorted(str(role) for role in parsed)
+            changed = await self._engine.access.grant(chain, permission, names)
+        except ValueError as error:
+            raise ApiError(str(error)) from None
+        await self._engine.audit(_entry(self._engine.access.identity.login, "set-permission", "done",
+                                        f"{permission}: {', '.join(names) or 'nobody'}",
+                                        {"permission": permission, "roles": list[Json](names)}))
+        return _json_text(changed.to_dict())
+
+
+def _entry(user: str, action: str, result: Result, message: str, details: dict[str, Json]) -> AuditEntry:
+    now = int(time.time() * 1000)
+    return AuditEntry(new_entry_id(now), now, user, action, result, message, details)
 
 
 async def _version_of(chain: Chain, raw: Json) -> str:

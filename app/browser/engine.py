@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from app.browser.access import Access
 from app.browser.coordination import NoDrainer
 from app.browser.history_marker import HistoryMarker
 from app.browser.idb_store import IdbStore, StorageClosed
@@ -29,6 +30,8 @@ from app.browser.notices import Notices
 from app.browser.problems import RETRYING, STORAGE_FULL, STORE_DOWN, ApiError, Problems, describe
 from app.browser.restorer import Restorer
 from app.browser.spark_kv import KvUnavailable, SparkKv
+from app.core.audit.entry import AuditEntry
+from app.core.audit.log import append
 from app.core.capture.drain_plan import CLOSED_TAB_GRACE_MS, Action, Intent, Step, plan_next, plan_orphans
 from app.core.capture.scope import is_versioned
 from app.core.chain import Chain
@@ -68,7 +71,9 @@ class Engine:
         self._notices = notices
         self._marker = HistoryMarker(kv)
         self._user = "unknown"
-        self._is_admin = False
+        self.access = Access()
+        # Audit entries are chained: one append at a time (they come only through this engine).
+        self.audit_lock = asyncio.Lock()
         self._drainer = False
         self._listening = False
         self._ready = asyncio.Event()
@@ -85,7 +90,7 @@ class Engine:
         self._last_version_ms = 0
         # Held by each round of work and by a restore: a restore never interleaves with a drain.
         self._work = asyncio.Lock()
-        self.restorer = Restorer(kv, coordination, notices)
+        self.restorer = Restorer(kv, coordination, notices, self.audit_lock)
         # What this engine does for other tabs' requests once it drains (Api.serve).
         self._serve: Callable[[str, list[Any]], Awaitable[str]] | None = None
 
@@ -118,7 +123,7 @@ class Engine:
         try:
             user = await self._kv.user()
             self._user = str(user.get("login") or "unknown")
-            self._is_admin = bool(user.get("isOwner"))
+            self.access.set_user(user)
         except KvUnavailable as error:
             self._report("store", f"{STORE_DOWN} ({error})")
         if not await self._open_safely():
@@ -285,6 +290,7 @@ class Engine:
             self._needs_reconcile = False
         await self._marker.write(chain.store, seq=chain.head_seq, head_version_id=chain.head_version_id,
                                  user=self._user)
+        await self.access.refresh(chain)
 
     def _require(self) -> tuple[Chain, Journal]:
         if self._chain is None or self._journal is None:
@@ -479,6 +485,15 @@ class Engine:
         if self._drainer:
             self._coordination.serve(handle)
 
+    async def audit(self, entry: AuditEntry) -> None:
+        """Append ``entry`` to the audit chain (through the draining engine: one writer)."""
+        if not self._drainer:
+            await self.ask_drainer("audit", [entry.encode().decode("utf-8")])
+            return
+        chain = await self.fresh_chain()
+        async with self.audit_lock:
+            await append(chain.store, entry)
+
     async def ask_drainer(self, kind: str, args: list[Any]) -> str:
         """Have the draining engine (another tab's) carry out a request; its JSON answer."""
         try:
@@ -527,7 +542,9 @@ class Engine:
             "ready": self._ready.is_set(),
             "drainer": self._drainer,
             "user": self._user,
-            "isAdmin": self._is_admin,
+            "isAdmin": self.access.identity.is_admin,
+            "role": self.access.identity.role,
+            "can": self.access.can(),
             "journalSeq": self._chain.journal_seq if self._chain else 0,
             "headVersionId": self._chain.head_version_id if self._chain else None,
             "waiting": self._waiting,

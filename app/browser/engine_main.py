@@ -81,6 +81,30 @@ async def audit_log() -> str:
     return await _answer(_api.audit_log)
 
 
+async def audit_trail(keep: str) -> str:
+    return await _answer(lambda: _api.audit_trail(str(keep)))
+
+
+async def export_audit_trail(file_format: str, keep: str) -> str:
+    return await _answer(lambda: _api.export_audit_trail(str(file_format), str(keep)))
+
+
+async def verify(options: str) -> str:
+    return await _answer(lambda: _api.verify(str(options)))
+
+
+async def open_panel() -> str:
+    return await _answer(_api.open_panel)
+
+
+async def permissions() -> str:
+    return await _answer(_api.permissions)
+
+
+async def set_permission(permission: str, roles: str) -> str:
+    return await _answer(lambda: _api.set_permission(str(permission), str(roles)))
+
+
 async def acknowledge_notices() -> str:
     async def work() -> str:
         await _engine.acknowledge_notices()
@@ -95,4 +119,5 @@ async def status() -> str:
 _task = asyncio.ensure_future(_engine.run())
 
 __export__ = ["ready", "list_versions", "get_version", "state_at", "compare_versions",
-              "preview_restore", "restore_version", "audit_log", "acknowledge_notices", "status"]
+              "preview_restore", "restore_version", "audit_log", "audit_trail", "export_audit_trail",
+              "verify", "open_panel", "permissions", "set_permission", "acknowledge_notices", "status"]

@@ -9,21 +9,26 @@ from __future__ import annotations
 
 import asyncio
 import json
+from html import escape
 from typing import Any
 
 import js  # type: ignore[import-not-found]
 from pyodide.ffi import create_proxy  # type: ignore[import-not-found]
 from pyscript import workers  # type: ignore[import-not-found]
 
-from app.browser.panel_view import PAGE, audit_rows, change_list, comparison_view, version_rows
+from app.browser.audit_pane import AuditPane
+from app.browser.audit_view import trail_form
+from app.browser.panel_view import PAGE, change_list, comparison_view, version_rows
 from app.browser.restore_view import failure_view, outcome_view, preview_view, restore_form
 
 VERSIONS_CHANNEL = "backstay-versions"
 
 
 class Panel:
-    def __init__(self, engine: Any, container: Any) -> None:
+    def __init__(self, engine: Any, container: Any, can: dict[str, bool]) -> None:
         self._engine = engine
+        self._can = can
+        self._audit = AuditPane(engine, self._part)
         self._container = container
         self._refreshing = False
         self._again = False
@@ -43,8 +48,10 @@ class Panel:
             '<span class="bs-problem" role="alert" data-testid="panel-problem"></span></header>'
             '<div class="bs-body"><div class="bs-list" data-testid="panel-versions"></div>'
             '<aside class="bs-detail" data-testid="version-detail"></aside></div>'
-            '<details class="bs-log"><summary>Restore log</summary>'
-            '<div data-testid="audit"></div></details>'
+            '<details class="bs-log" data-testid="audit-section"><summary>Audit trail</summary>'
+            f"{trail_form()}</details>"
+            '<details class="bs-log" data-testid="permissions-section"><summary>Who may do what'
+            '</summary><div data-testid="permissions-view"></div></details>'
         )
         for name, handler in (("click", self._on_click), ("change", self._on_change)):
             proxy = create_proxy(handler)
@@ -81,14 +88,13 @@ class Panel:
                 self._again = False
                 versions = json.loads(await self._engine.list_versions())
                 status = json.loads(await self._engine.status())
-                audit = json.loads(await self._engine.audit_log())
+
                 # Everything the panel shows changes at once, with no await in between.
                 self._versions = versions if isinstance(versions, list) else []
-                self._part("panel-versions").innerHTML = version_rows(self._versions)
+                self._part("panel-versions").innerHTML = version_rows(
+                    self._versions, can_restore=bool(self._can.get("restore")))
                 self._part("panel-status").textContent = f"{len(self._versions)} versions"
                 self._part("panel-problem").textContent = status.get("lastError") or ""
-                if isinstance(audit, list):
-                    self._part("audit").innerHTML = audit_rows(audit)
                 if not self._again:
                     break
         finally:
@@ -107,6 +113,11 @@ class Panel:
         row = event.target.closest("tr[data-version-id]")
         if row:
             asyncio.ensure_future(self._guarded(self._show(str(row.dataset.versionId))))
+
+    async def show_extras(self) -> None:
+        """The audit trail's newest rows and the permissions (below the versions)."""
+        await self._guarded(self._audit.show_trail())
+        await self._guarded(self._audit.show_permissions())
 
     def _on_change(self, event: Any) -> None:
         element = event.target
@@ -131,6 +142,8 @@ class Panel:
             await self._confirm(str(element.dataset.head or ""), picked=action == "confirm-picked")
         elif action == "undo-restore":
             await self._undo(version_id, str(element.dataset.parent or ""))
+        elif action in AuditPane.ACTIONS:
+            await self._audit.act(action, element)
         elif action == "more":
             module = str(element.dataset.module)
             self._shown[module] = self._shown.get(module, PAGE) + PAGE
@@ -261,16 +274,18 @@ async def open_panel(container: Any) -> None:
         _current = None
     engine = await workers["engine"]
     await engine.ready()
-    status = json.loads(await engine.status())
-    if not status.get("isAdmin"):
+    allowed = json.loads(await engine.open_panel())  # a refusal is audited by the engine
+    if "error" in allowed:
         container.innerHTML = (
             '<p class="bs-denied" data-testid="panel-denied">Only administrators can open Version '
             "Control &amp; Backups. Ask the hotel's administrator.</p>"
+            f'<p class="bs-muted">{escape(str(allowed["error"]))}</p>'
         )
         return
-    panel = _current = Panel(engine, container)
+    panel = _current = Panel(engine, container, dict(allowed.get("can") or {}))
     panel.mount()
     await panel.refresh()
+    await panel.show_extras()
 
 
 def _on_open(event: Any) -> None:

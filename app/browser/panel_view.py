@@ -40,10 +40,11 @@ def button(label: str, action: str, version_id: str = "", **data: str) -> str:
             f"{escape(label)}</button>")
 
 
-def version_rows(versions: list[dict[str, Any]]) -> str:
+def version_rows(versions: list[dict[str, Any]], can_restore: bool = True) -> str:
+    """The versions, newest first, each with what this user may do with it."""
     if not versions:
         return '<p class="bs-empty" data-testid="no-versions">No versions yet.</p>'
-    rows = "".join(_row(version, index == 0) for index, version in enumerate(versions))
+    rows = "".join(_row(version, index == 0, can_restore) for index, version in enumerate(versions))
     return (
         '<table class="bs-versions" data-testid="version-list"><thead><tr>'
         "<th>When</th><th>Who</th><th>Type</th><th>Modules</th><th>Changes</th><th>Description</th>"
@@ -51,16 +52,16 @@ def version_rows(versions: list[dict[str, Any]]) -> str:
     )
 
 
-def _row(version: dict[str, Any], is_head: bool) -> str:
+def _row(version: dict[str, Any], is_head: bool, can_restore: bool) -> str:
     modules = ", ".join(module_label(m) for m in version.get("modules", [])) or "—"
     change_type = str(version.get("changeType", ""))
     version_id = str(version["id"])
     actions = button("Compare", "compare", version_id)
-    if not is_head:
+    if not is_head and can_restore:
         actions += button("Restore…", "restore", version_id)
-    if version.get("parentId"):
+    if version.get("parentId") and can_restore:
         actions += button("Revert", "revert", version_id)
-    if change_type == "restore" and version.get("parentId"):
+    if change_type == "restore" and version.get("parentId") and can_restore:
         actions += button("Undo this restore", "undo-restore", version_id,
                           parent=str(version["parentId"]))
     return (

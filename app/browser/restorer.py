@@ -15,6 +15,7 @@ Every restore, and every recovery, is audited; every open PMS tab is told (``res
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -41,8 +42,10 @@ def _now_ms() -> int:
 
 
 class Restorer:
-    def __init__(self, kv: SparkKv, coordination: Coordination, notices: Notices) -> None:
+    def __init__(self, kv: SparkKv, coordination: Coordination, notices: Notices,
+                 audit_lock: asyncio.Lock) -> None:
         self._kv = kv
+        self._audit_lock = audit_lock
         self._coordination = coordination
         self._notices = notices
         self._maybe_pending = True
@@ -139,8 +142,9 @@ class Restorer:
 
     async def _audit(self, chain: Chain, user: str, result: Result, message: str,
                      details: dict[str, Json]) -> None:
-        await append(chain.store, AuditEntry(new_entry_id(_now_ms()), _now_ms(), user,
-                                             "restore", result, message, details))
+        async with self._audit_lock:
+            await append(chain.store, AuditEntry(new_entry_id(_now_ms()), _now_ms(), user,
+                                                 "restore", result, message, details))
 
     # ---- an interrupted restore --------------------------------------------------------------
 

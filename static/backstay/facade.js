@@ -171,8 +171,21 @@ window.backstay = Object.freeze({
   // recordId, keep: 'today' | 'target'}], requireResolutions?, expectHead?}. Resolves with
   // {nothingToDo, version?, message?}.
   restoreVersion: (target, options) => call("restore_version", json(target), json(options)),
-  // Every action on the backup system (restores, for now), oldest first.
+  // Every action on the backup system (restores, exports, verify, permission changes, denied
+  // attempts), oldest first, each with its hash-chain members (prev, hash).
   auditLog: () => call("audit_log"),
+  // Who changed what, and when: every captured write (record by record) and every backup action,
+  // newest first. filter: {user?, module?, action?, kind?: 'write' | 'backup', since?, until?, text?}.
+  auditTrail: (filter) => call("audit_trail", json(filter)),
+  // The same rows as a file's text: {format, rows, text}; format 'csv' or 'json'.
+  exportAuditTrail: (format, filter) => call("export_audit_trail", String(format || "csv"), json(filter)),
+  // Check the history and the audit chain: {ok, problems: [{kind, subject, detail}]}; {full: true}
+  // also reads every payload and snapshot.
+  verify: (options) => call("verify", json(options)),
+  // Who may do what: {permissions: {name: [roles]}, descriptions, you: {login, role, isAdmin}, can}.
+  permissions: () => call("permissions"),
+  // Grant a permission to exactly these roles (needs the 'settings' permission).
+  setPermission: (permission, roles) => call("set_permission", String(permission), json(roles)),
   // Engine state: ready, user, problems (each {area, message}), lastError, timings...
   status: () => call("status"),
   // Mark the notices shown in status().problems (area "notice") as read.

@@ -16,12 +16,10 @@ from dataclasses import dataclass
 
 from app.core.audit.entry import AUDIT_PREFIX, AuditEntry
 from app.core.formats.format import FORMAT_VERSION
-from app.core.formats.json_value import Json, compact_json
+from app.core.formats.json_value import compact_json
 from app.core.ports import Batch, VersionStore
 
 AUDIT_HEAD_KEY = "audit-head"
-CSV_COLUMNS = ("id", "time", "user", "action", "result", "message", "module", "recordId",
-               "versionId", "details")
 
 
 def new_entry_id(now_ms: int) -> str:
@@ -86,22 +84,9 @@ async def verify_audit(store: VersionStore) -> list[tuple[str, str]]:
     return problems
 
 
-def _row(entry: AuditEntry) -> dict[str, str]:
-    details = entry.details
-    records = details.get("records")
-    first: dict[str, Json] = records[0] if isinstance(records, list) and records and isinstance(
-        records[0], dict) else {}
-    return {
-        "id": entry.id, "time": str(entry.at), "user": entry.user, "action": entry.action,
-        "result": entry.result, "message": entry.message,
-        "module": str(details.get("module") or first.get("module") or ""),
-        "recordId": str(details.get("recordId") or first.get("recordId") or ""),
-        "versionId": str(details.get("versionId") or ""),
-        "details": compact_json(details).decode("utf-8"),
-    }
-
-
-def to_csv(rows: list[dict[str, str]], columns: tuple[str, ...] = CSV_COLUMNS) -> str:
+def to_csv(rows: list[dict[str, str]], columns: tuple[str, ...]) -> str:
+    """RFC 4180 CSV (header row first) of ``rows``; cells a spreadsheet would run as a formula
+    start with ' instead."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore")
     writer.writeheader()
@@ -113,7 +98,3 @@ def to_csv(rows: list[dict[str, str]], columns: tuple[str, ...] = CSV_COLUMNS) -
 def _safe_cell(value: str) -> str:
     """A spreadsheet must not run a cell as a formula (CSV injection): prefix those with '."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-def audit_rows(found: list[AuditEntry]) -> list[dict[str, str]]:
-    return [_row(entry) for entry in found]

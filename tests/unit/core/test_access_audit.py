@@ -12,15 +12,8 @@ import pytest
 from app.core.access.identity import identify
 from app.core.access.permissions import PERMISSIONS, AccessDenied, Permissions
 from app.core.audit.entry import AuditEntry
-from app.core.audit.log import (
-    AUDIT_HEAD_KEY,
-    CSV_COLUMNS,
-    append,
-    audit_rows,
-    entries,
-    to_csv,
-    verify_audit,
-)
+from app.core.audit.log import AUDIT_HEAD_KEY, append, entries, to_csv, verify_audit
+from app.core.audit.trail import COLUMNS, TrailFilter, backup_rows, trail, write_rows
 from app.core.errors import CorruptData
 from app.core.memory_store import MemoryStore
 from app.core.ports import Batch
@@ -129,15 +122,28 @@ async def _copy(source: MemoryStore, target: MemoryStore) -> None:
     await target.apply(batch)
 
 
-def test_csv_export_opens_with_the_expected_columns_and_defuses_formulas() -> None:
+def test_the_trail_exports_csv_with_the_expected_columns_and_defuses_formulas() -> None:
     async def scenario() -> None:
         store = await _log(2)
         await append(store, AuditEntry("0000000000009-x", 9, "=cmd|' /C calc'!A0", "restore",
-                                       "denied", "+1, \"quoted\"\nline", {}))
-        rows = audit_rows(await entries(store))
-        parsed = list(csv.DictReader(io.StringIO(to_csv(rows))))
-        assert tuple(parsed[0]) == CSV_COLUMNS
-        assert parsed[0]["module"] == "w3-hotel-guests" and parsed[0]["recordId"] == "g1"
-        assert parsed[2]["user"].startswith("'=") and parsed[2]["message"] == "'+1, \"quoted\"\nline"
+                                       "denied", "+1, \"quoted\"\nline", {"permission": "restore"}))
+        version = {"id": "v1", "timestamp": 5, "createdBy": "desk", "changeType": "auto",
+                   "description": "Updated guest Ada"}
+        rows = backup_rows(await entries(store)) + write_rows(
+            version, [{"module": "w3-hotel-guests", "action": "update", "recordId": "g1"}])
+        everything = trail(rows, TrailFilter())
+        assert [row["id"] for row in everything] == ["0000000000009-x", "v1", "0000000000002-00000002",
+                                                     "0000000000001-00000001"]
+        parsed = list(csv.DictReader(io.StringIO(to_csv(everything, COLUMNS))))
+        assert tuple(parsed[0]) == COLUMNS
+        assert parsed[0]["user"].startswith("'=") and parsed[0]["message"] == "'+1, \"quoted\"\nline"
+        assert parsed[1]["kind"] == "write" and parsed[1]["recordId"] == "g1"
+        assert parsed[3]["module"] == "w3-hotel-guests" and parsed[3]["recordId"] == "g1"
+        assert [r["id"] for r in trail(rows, TrailFilter.parse({"user": "DESK"}))] == ["v1"]
+        assert [r["id"] for r in trail(rows, TrailFilter.parse({"kind": "backup", "since": 2}))] == [
+            "0000000000009-x", "0000000000002-00000002"]
+        assert len(trail(rows, TrailFilter.parse({"text": "ada"}))) == 1
+        with pytest.raises(ValueError, match="unknown filter"):
+            TrailFilter.parse({"colour": "red"})
 
     asyncio.run(scenario())

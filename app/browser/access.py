@@ -1,0 +1,72 @@
+"""Access: who the signed-in user is to Backstay, and what they may do.
+
+The identity comes from /_spark/user and the PMS's system users (the head text of
+``w3-hotel-system-users``, so no extra request); it is worked out again whenever the history
+moves. The permissions are stored in Backstay's own store (``meta/access``). The rule and the
+permissions are app.core.access's; this is where the engine keeps them at hand, so that status()
+can answer at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.core.access.identity import SYSTEM_USERS_KEY, Identity, identify
+from app.core.access.permissions import ACCESS_KEY, PERMISSIONS, Permissions
+from app.core.chain import Chain
+from app.core.formats.json_value import Json, parse_json
+from app.core.ports import Batch
+
+
+class Access:
+    def __init__(self) -> None:
+        self._user: dict[str, Any] = {}
+        self._identity = identify({}, None)
+        self._permissions = Permissions()
+        self._seen: tuple[str | None, bytes | None] | None = None
+
+    def set_user(self, user: dict[str, Any]) -> None:
+        self._user = dict(user)
+        self._seen = None
+
+    @property
+    def identity(self) -> Identity:
+        """As of the last refresh (status() must not wait)."""
+        return self._identity
+
+    def can(self) -> dict[str, bool]:
+        return {name: self._permissions.allows(self._identity, name) for name in PERMISSIONS}
+
+    async def refresh(self, chain: Chain) -> Identity:
+        stored = await chain.store.get("meta", ACCESS_KEY)
+        seen = (chain.head_version_id, stored)
+        if seen != self._seen:
+            text = await chain.head_text(SYSTEM_USERS_KEY)
+            users: Json = None
+            if text is not None:
+                try:
+                    users = parse_json(text)
+                except ValueError:
+                    users = None
+            self._identity = identify(self._user, users)
+            self._permissions = Permissions.decode(stored)
+            self._seen = seen
+        return self._identity
+
+    async def check(self, chain: Chain, permission: str) -> Identity:
+        """The identity, if it holds ``permission``; AccessDenied (with what to do) otherwise."""
+        identity = await self.refresh(chain)
+        self._permissions.check(identity, permission)
+        return identity
+
+    async def permissions(self, chain: Chain) -> Permissions:
+        await self.refresh(chain)
+        return self._permissions
+
+    async def grant(self, chain: Chain, permission: str, roles: list[str]) -> Permissions:
+        changed = (await self.permissions(chain)).granted(permission, roles)
+        batch = Batch()
+        batch.put("meta", ACCESS_KEY, changed.encode())
+        await chain.store.apply(batch)
+        self._seen = None
+        return changed
