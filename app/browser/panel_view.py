@@ -91,13 +91,19 @@ def _lookup(value: Any, pointer: str) -> tuple[bool, Any]:
     return True, node
 
 
+def field_label(pointer: str) -> str:
+    """A field's JSON pointer as people read it: '/address/city' -> 'address › city'."""
+    tokens = [token.replace("~1", "/").replace("~0", "~") for token in pointer.split("/")[1:]]
+    return " › ".join(tokens) if tokens else "(whole value)"
+
+
 def field_table(fields: list[dict[str, Any]]) -> str:
     """Field | before | after, side by side, the changed values highlighted."""
     rows = []
     for item in fields:
         before = text(item.get("before")) if item.get("op") != "add" else "—"
         after = text(item.get("after")) if item.get("op") != "remove" else "—"
-        rows.append(f'<tr data-testid="field"><th>{escape(str(item.get("path", "")))}</th>'
+        rows.append(f'<tr data-testid="field"><th>{escape(field_label(str(item.get("path", ""))))}</th>'
                     f'<td class="bs-before">{before}</td><td class="bs-after">{after}</td></tr>')
     if not rows:
         return ""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from app.browser.panel_view import button, module_changes, text, when
+from app.browser.panel_view import button, field_label, module_changes, text, when
 from app.core.diff.summary import module_label
 
 MODE_LABELS = {
@@ -43,7 +43,7 @@ def conflict_view(conflict: dict[str, Any]) -> str:
     fields = [str(f) for f in conflict.get("fields", [])]
     today, target = conflict.get("today"), conflict.get("target")
     rows = "".join(
-        f'<tr><th>{escape(path or "(whole value)")}</th>'
+        f'<tr><th>{escape(field_label(path))}</th>'
         f'<td class="bs-before">{text(_at(today, path))}</td>'
         f'<td class="bs-after">{text(_at(target, path))}</td></tr>' for path in fields)
     keep = str(conflict.get("keep", "today"))

@@ -109,9 +109,37 @@ class StaticSite:
         stat = path.stat()
         etag = _etag(stat.st_mtime_ns, stat.st_size, path.name)
         headers = {"Cache-Control": cache_control, "ETag": etag}
+        if path.suffix == ".html":
+            headers.update(PAGE_HEADERS)
         if etag in _etags(request.headers.get("if-none-match", "")):
             return Response(status_code=304, headers=headers)
         return FileResponse(path, media_type=media_type_for(path.name), headers=headers, stat_result=stat)
+
+
+#: The Content-Security-Policy of the pages: what the app needs, and no more. Scripts only from
+#: this origin, never inline; 'wasm-unsafe-eval' lets Pyodide compile WebAssembly; 'unsafe-eval'
+#: is there only because PyScript 0.7 builds its hooks with the Function constructor (core.js)
+#: and cannot start without it - drop it when PyScript no longer needs it. Workers from this
+#: origin or the blob: URLs PyScript makes; requests only to this origin; style attributes set by
+#: scripts (style-src 'unsafe-inline'); no plugins; no framing by any site.
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'",
+    "worker-src 'self' blob:",
+    "connect-src 'self'",
+    "img-src 'self' data: blob:",
+    "style-src 'self' 'unsafe-inline'",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+))
+PAGE_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 
 
 def _is_plain_segment(segment: str) -> bool:
