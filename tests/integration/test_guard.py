@@ -65,3 +65,13 @@ def test_allowed_hosts_from_the_environment(server: ServerProcess, hosts: str) -
     assert written.status_code == 200
     refused = httpx.post(f"{url}{KEY}", content=b"[2]", headers={"Origin": "http://hotel.lan:1"})
     assert refused.status_code == 403
+
+
+def test_pages_carry_the_content_security_policy(client: TestClient) -> None:
+    page = client.get("/")
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval';" in policy
+    assert "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+    assert "connect-src 'self'" in policy and "object-src 'none'" in policy
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert "content-security-policy" not in client.get("/static/capture.js").headers
