@@ -9,7 +9,7 @@ snapshot, stored as content-addressed blobs, so reconstructing any version is bo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 
 from app.core.diff.comparison import Comparison, compare_states
@@ -405,7 +405,13 @@ class Chain:
 
     async def plan_restore(self, request: RestoreRequest) -> RestorePlan:
         """What ``request`` would write, against the head (nothing is written)."""
-        return await plan_from_history(await self.history(), self._head.version_id, request)
+        return await plan_from_history(await self.history(), self._head.version_id,
+                                       dict(self._head.module_hashes), request, self._head_values)
+
+    async def _head_values(self, keys: Collection[str]) -> State:
+        """Today's values of ``keys`` (those present), parsed from the head texts."""
+        return {key: await self._heads.value(key) for key in sorted(keys)
+                if key in self._head.module_hashes}
 
     async def record_restore(
         self, plan: RestorePlan, *, created_by: str,

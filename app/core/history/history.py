@@ -9,6 +9,7 @@ bounded work.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Collection
 
 from app.core.diff.patch import apply_patch
 from app.core.errors import CorruptData, PatchError, VersionNotFound
@@ -123,10 +124,13 @@ class History:
             raise CorruptData(f"payload of version {version_id} is missing")
         return Payload.decode(stored, self._compressor)
 
-    async def snapshot_state(self, version: Version) -> State:
+    async def snapshot_state(self, version: Version, keys: Collection[str] | None = None) -> State:
+        """The state a checkpoint holds (only ``keys`` of it, when given)."""
         if version.snapshot is None:
             raise CorruptData(f"version {version.id} is not a checkpoint")
-        hashes = sorted(set(version.snapshot.values()))
+        snapshot = {key: module_hash for key, module_hash in version.snapshot.items()
+                    if keys is None or key in keys}
+        hashes = sorted(set(snapshot.values()))
         stored = await self._store.get_many("blobs", hashes)
         values: dict[str, Json] = {}
         for module_hash in hashes:
@@ -136,7 +140,7 @@ class History:
                                               version.format_version)
         state: State = {}
         seen: set[str] = set()
-        for key, module_hash in version.snapshot.items():
+        for key, module_hash in snapshot.items():
             if module_hash in seen:  # two keys with equal values must not share objects
                 state[key] = copy_json(values[module_hash])
             else:
@@ -144,10 +148,21 @@ class History:
                 seen.add(module_hash)
         return state
 
-    async def state_at(self, version_id: str) -> State:
-        """The complete state ``{kvKey: value}`` as of version ``version_id``."""
+    def module_hashes_at(self, version_id: str) -> dict[str, str | None]:
+        """Each key's module hash at ``version_id`` where the nearest checkpoint tells it; None
+        for keys a version since that checkpoint changed (their hash is not stored)."""
         path = self.since_checkpoint(version_id)
-        state = await self.snapshot_state(path[0])
+        hashes: dict[str, str | None] = dict(path[0].snapshot or {})
+        for version in path[1:]:
+            for key in version.modules:
+                hashes[key] = None
+        return hashes
+
+    async def state_at(self, version_id: str, keys: Collection[str] | None = None) -> State:
+        """The state ``{kvKey: value}`` as of version ``version_id``: all of it, or only
+        ``keys`` (the others are not read: a large hotel's other modules cost nothing)."""
+        path = self.since_checkpoint(version_id)
+        state = await self.snapshot_state(path[0], keys)
         later = [version.id for version in path[1:]]
         stored = await self._store.get_many("payloads", later)
         for version_id_after in later:
@@ -156,11 +171,20 @@ class History:
             payload = Payload.decode(stored[version_id_after], self._compressor)
             if payload.forward is None:
                 raise CorruptData(f"version {version_id_after} has no forward patch")
+            forward = payload.forward if keys is None else [
+                op for op in payload.forward if _key_of(op) in keys]
             try:
-                result = apply_patch(state, payload.forward)
+                result = apply_patch(state, forward)
             except PatchError as error:
                 raise CorruptData(f"forward patch of {version_id_after}: {error}") from None
             if not isinstance(result, dict):
                 raise CorruptData(f"forward patch of {version_id_after} replaced the state")
             state = result
         return state
+
+
+def _key_of(op: Json) -> str:
+    """The state key an operation of a stored patch is on (patches are rooted at the state
+    document: the first token of the path; the diff never moves values between keys)."""
+    path = str(op.get("path", "")) if isinstance(op, dict) else ""
+    return path.split("/")[1].replace("~1", "/").replace("~0", "~") if path.count("/") else ""
