@@ -161,16 +161,22 @@ def test_selective_record_restore_and_compare(page: Any, server: Server) -> None
     assert messages[3].startswith("mode must be one of")
 
 
-def test_a_write_refused_half_way_changes_nothing(page: Any, fault_server: Server) -> None:
-    server = fault_server
+def two_keys_then_edits(page: Any, server: Server) -> str:
+    """Guests and reservations at the baseline, then one PMS write to each; the baseline's id."""
     server.kv_set(GUESTS, [{"id": "g1"}])
     server.kv_set(RESERVATIONS, [booking(1)])
     page.goto(server.url + "/")
     wait_ready(page)
-    first = wait_versions(page, 1)[0]["id"]
+    first = str(wait_versions(page, 1)[0]["id"])
     pms_write(page, GUESTS, [{"id": "g1"}, {"id": "g2"}])
     pms_write(page, RESERVATIONS, [booking(1), booking(2)])
     wait_versions(page, 3)
+    return first
+
+
+def test_a_write_refused_half_way_changes_nothing(page: Any, fault_server: Server) -> None:
+    server = fault_server
+    first = two_keys_then_edits(page, server)
     # The second key the restore writes is refused: the first is put back.
     add_fault(server.url, method="POST", path=f"/_spark/kv/{RESERVATIONS}", action="refuse", count=1)
     message = error_of(page, "window.backstay.restoreVersion(args[0])", first)
@@ -186,16 +192,9 @@ def test_a_tab_closed_while_a_restore_writes_is_rolled_back_at_the_next_start(
     browser_type: Any, browser_type_launch_args: dict[str, Any], tmp_path: Path, fault_server: Server
 ) -> None:
     server = fault_server
-    server.kv_set(GUESTS, [{"id": "g1"}])
-    server.kv_set(RESERVATIONS, [booking(1)])
     context = browser_type.launch_persistent_context(str(tmp_path / "profile"), **browser_type_launch_args)
     page = context.pages[0] if context.pages else context.new_page()
-    page.goto(server.url + "/")
-    wait_ready(page)
-    first = wait_versions(page, 1)[0]["id"]
-    pms_write(page, GUESTS, [{"id": "g1"}, {"id": "g2"}])
-    pms_write(page, RESERVATIONS, [booking(1), booking(2)])
-    wait_versions(page, 3)
+    first = two_keys_then_edits(page, server)
     # The restore writes guests, then hangs on reservations; the browser is closed meanwhile.
     add_fault(server.url, method="POST", path=f"/_spark/kv/{RESERVATIONS}", action="hang")
     page.evaluate("(id) => { window.backstay.restoreVersion(id).catch(() => {}); }", first)
