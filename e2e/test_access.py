@@ -105,9 +105,11 @@ def test_admin_actions_are_audited_and_an_edited_entry_is_found(page: Any, serve
     assert page.evaluate("() => window.backstay.verify()")["ok"] is True
     exported = page.evaluate("() => window.backstay.exportAuditTrail('csv')")
     rows = list(csv.DictReader(io.StringIO(exported["text"])))
-    assert list(rows[0]) == ["time", "timestampMs", "kind", "user", "action", "module", "recordId",
-                             "result", "message", "versionId", "id"]
+    assert list(rows[0]) == ["time", "timestampMs", "kind", "user", "device", "action", "module",
+                             "recordId", "result", "message", "versionId", "id"]
     writes = [r for r in rows if r["kind"] == "write"]
+    assert {r["device"] for r in rows} == {rows[0]["device"]}  # one browser did everything
+    assert rows[0]["device"].startswith("Chrome") or rows[0]["device"].startswith("Chromium")
     assert {(r["action"], r["recordId"]) for r in writes} >= {("update", "g1"), ("create", "g2"),
                                                               ("delete", "g2")}
     assert any(r["kind"] == "backup" and r["action"] == "restore" and r["result"] == "done" for r in rows)

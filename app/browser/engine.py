@@ -19,6 +19,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 from app.browser.access import Access
@@ -487,6 +488,8 @@ class Engine:
 
     async def audit(self, entry: AuditEntry) -> None:
         """Append ``entry`` to the audit chain (through the draining engine: one writer)."""
+        if self._chain is not None and "device" not in entry.details:
+            entry = replace(entry, details={**entry.details, "device": self._chain.device})
         if not self._drainer:
             await self.ask_drainer("audit", [entry.encode().decode("utf-8")])
             return

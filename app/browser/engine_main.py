@@ -12,10 +12,12 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 
+import js  # type: ignore[import-not-found]
 from pyscript.js_modules import backstay_gzip, backstay_idb, pako  # type: ignore[import-not-found]
 
 from app.browser.api import Api, answer
 from app.browser.coordination import Coordination
+from app.browser.device import device_of
 from app.browser.engine import Engine
 from app.browser.idb_store import IdbStore
 from app.browser.journal import Journal
@@ -30,8 +32,10 @@ _compressor = PakoCompressor(pako)
 
 
 async def _open_chain() -> Chain:
-    return Chain(await IdbStore.open(backstay_idb), SystemClock(), _compressor,
-                 blob_compressor=NativeGzip(backstay_gzip), defer_heads=True)
+    store = await IdbStore.open(backstay_idb)
+    device = await device_of(store, str(js.navigator.userAgent))
+    return Chain(store, SystemClock(), _compressor, blob_compressor=NativeGzip(backstay_gzip),
+                 defer_heads=True, device=device)
 
 
 async def _open_journal() -> Journal:

@@ -144,7 +144,8 @@ class Restorer:
                      details: dict[str, Json]) -> None:
         async with self._audit_lock:
             await append(chain.store, AuditEntry(new_entry_id(_now_ms()), _now_ms(), user,
-                                                 "restore", result, message, details))
+                                                 "restore", result, message,
+                                                 {**details, "device": chain.device}))
 
     # ---- an interrupted restore --------------------------------------------------------------
 

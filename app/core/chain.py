@@ -50,6 +50,7 @@ class Chain:
         new_id: Callable[[], str] | None = None,
         blob_compressor: AsyncCompressor | None = None,
         defer_heads: bool = False,
+        device: str = "",
     ) -> None:
         """``defer_heads``: write a key's head text when ``flush_heads`` is called (the engine
         does when idle), not with every version that changes it: a 15 MB module is then not
@@ -61,6 +62,7 @@ class Chain:
         self._compressor = compressor
         self._blob_compressor = blob_compressor
         self._defer_heads = defer_heads
+        self._device = device  # recorded in each version this chain commits
         self._checkpoint_every = checkpoint_every
         self._checkpoint_bytes = checkpoint_bytes
         self._new_suffix = new_id or random_suffix
@@ -128,6 +130,11 @@ class Chain:
     @property
     def store(self) -> VersionStore:
         return self._store
+
+    @property
+    def device(self) -> str:
+        """The browser this chain records from, as versions name it ("" when not known)."""
+        return self._device
 
     async def start_journal(self, epoch: str, seq: int = 0) -> None:
         """Count journal seqs in the journal ``epoch`` from now on, from ``seq`` (0 when the
@@ -314,7 +321,7 @@ class Chain:
             link=link(previous.version_id, None if is_root else previous.state_hash, version_id,
                       new_state_hash),
             payload_hash=content_hash(encoded),
-            snapshot=dict(module_hashes) if checkpoint else None,
+            snapshot=dict(module_hashes) if checkpoint else None, device=self._device,
         )
         head = replace(
             head, version_id=version_id, seq=seq, timestamp=timestamp, module_hashes=module_hashes,

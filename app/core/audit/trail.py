@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from app.core.audit.entry import AuditEntry
 from app.core.formats.json_value import Json, compact_json
 
-COLUMNS = ("time", "timestampMs", "kind", "user", "action", "module", "recordId", "result",
-           "message", "versionId", "id")
+COLUMNS = ("time", "timestampMs", "kind", "user", "device", "action", "module", "recordId",
+           "result", "message", "versionId", "id")
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,8 @@ def write_rows(version: Mapping[str, Json], changes: Iterable[Mapping[str, Json]
     at = int(version.get("timestamp") or 0)  # type: ignore[arg-type]
     return [{
         "time": _iso(at), "timestampMs": str(at), "kind": "write",
-        "user": str(version.get("createdBy") or ""), "action": str(change.get("action") or ""),
+        "user": str(version.get("createdBy") or ""), "device": str(version.get("device") or ""),
+        "action": str(change.get("action") or ""),
         "module": str(change.get("module") or ""), "recordId": str(change.get("recordId") or ""),
         "result": str(version.get("changeType") or ""), "message": str(version.get("description") or ""),
         "versionId": str(version.get("id") or ""), "id": str(version.get("id") or ""),
@@ -84,7 +85,8 @@ def backup_rows(entries: Iterable[AuditEntry]) -> list[dict[str, str]]:
                                          else "")
         rows.append({
             "time": _iso(entry.at), "timestampMs": str(entry.at), "kind": "backup",
-            "user": entry.user, "action": entry.action, "module": str(module or ""),
+            "user": entry.user, "device": str(details.get("device") or ""), "action": entry.action,
+            "module": str(module or ""),
             "recordId": str(first.get("recordId") or ""), "result": entry.result,
             "message": entry.message, "versionId": str(details.get("versionId") or ""),
             "id": entry.id,

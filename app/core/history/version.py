@@ -42,6 +42,8 @@ class Version:
     payload_hash: str
     snapshot: dict[str, str] | None = None
     format_version: int = FORMAT_VERSION
+    #: The browser that recorded it ("Chrome on Linux · 3f2a"); "" when not known.
+    device: str = ""
 
     @property
     def is_checkpoint(self) -> bool:
@@ -66,6 +68,7 @@ class Version:
             "link": self.link,
             "payloadHash": self.payload_hash,
             "snapshot": snapshot,
+            **({"device": self.device} if self.device else {}),
         }
 
     def encode(self) -> bytes:
@@ -102,6 +105,7 @@ class Version:
                 payload_hash=_typed(obj, "payloadHash", str),
                 snapshot=cast("dict[str, str] | None", obj.get("snapshot")),
                 format_version=_typed(obj, "formatVersion", int),
+                device=str(obj.get("device") or ""),
             )
         except KeyError as missing:
             raise CorruptData(f"version metadata lacks {missing}") from None

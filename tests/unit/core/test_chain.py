@@ -461,3 +461,20 @@ def test_a_saved_index_spares_the_next_start_a_parse_and_stays_exact(
         assert (await third.verify(full=True)).ok
 
     asyncio.run(scenario())
+
+
+def test_versions_name_the_device_that_recorded_them() -> None:
+    async def scenario() -> None:
+        store = MemoryStore()
+        chain = Chain(store, ManualClock(start_ms=1_700_000_000_000), GzipCompressor(),
+                      device="Chrome on Linux · 3f2a")
+        await chain.open()
+        version = await chain.record_state({GUESTS: "[]"}, created_by="admin", snapshot=True)
+        assert version is not None and version.device == "Chrome on Linux · 3f2a"
+        stored = await store.get("versions", version.id)
+        assert stored is not None and json.loads(stored)["device"] == "Chrome on Linux · 3f2a"
+        reopened = Chain(store, ManualClock(), GzipCompressor())
+        await reopened.open()
+        assert (await reopened.list_versions())[0].device == "Chrome on Linux · 3f2a"
+
+    asyncio.run(scenario())
