@@ -731,12 +731,19 @@ def seed(server: Server, size: str) -> dict[str, int]:
     return {key: len(value) for key, value in data.items()}
 
 
-def run_size(playwright: Playwright, size: str, args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+def reporter(size: str) -> Callable[[str], None]:
+    """Progress lines on stderr, with the seconds since the size's run began."""
     started = time.monotonic()
 
     def say(text: str) -> None:
         print(f"  [{size} {time.monotonic() - started:6.0f} s] {text}", file=sys.stderr, flush=True)
 
+    return say
+
+
+@contextmanager
+def hotel_server(size: str, say: Callable[[str], None]) -> Iterator[tuple[Server, Path, dict[str, int]]]:
+    """A fresh server in a temporary directory holding the sample hotel of ``size``."""
     with tempfile.TemporaryDirectory(prefix=f"backstay-bench-{size}-") as tmp_name:
         tmp = Path(tmp_name)
         server = Server(data=tmp / "data")
@@ -744,17 +751,22 @@ def run_size(playwright: Playwright, size: str, args: argparse.Namespace) -> tup
         server.start()
         try:
             say("writing the sample hotel over HTTP")
-            counts = seed(server, size)
-            say("Backstay on")
-            on = measure(playwright, server, tmp, True, args, counts, lambda t: say("on: " + t))
-            say("Backstay off")
-            off = measure(playwright, server, tmp, False, args, counts, lambda t: say("off: " + t))
+            yield server, tmp, seed(server, size)
         finally:
             server.stop()
-        text, summary = table(size, counts, on, off, server.url, args)
-        raw = {"size": size, "counts": counts, "on": on.__dict__, "off": off.__dict__, "summary": summary}
-        say("done")
-        return text, raw
+
+
+def run_size(playwright: Playwright, size: str, args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    say = reporter(size)
+    with hotel_server(size, say) as (server, tmp, counts):
+        say("Backstay on")
+        on = measure(playwright, server, tmp, True, args, counts, lambda t: say("on: " + t))
+        say("Backstay off")
+        off = measure(playwright, server, tmp, False, args, counts, lambda t: say("off: " + t))
+    text, summary = table(size, counts, on, off, server.url, args)
+    raw = {"size": size, "counts": counts, "on": on.__dict__, "off": off.__dict__, "summary": summary}
+    say("done")
+    return text, raw
 
 
 def main() -> int:

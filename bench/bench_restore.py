@@ -21,20 +21,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page, sync_playwright
 
-from bench.bench_browser import fresh_profile, memory_mib, seed
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
-from harness import Server  # noqa: E402
-
-from app.sample import hotel  # noqa: E402
+from app.sample import hotel
+from bench.bench_browser import fresh_profile, hotel_server, memory_mib, reporter
 
 RESERVATIONS = hotel.RESERVATIONS_KEY
 LOST = 30
@@ -78,58 +71,45 @@ def wait_versions(page: Page, count: int, timeout_s: float) -> list[dict[str, An
 
 
 def run_size(playwright: Any, size: str, timeout_s: float) -> str:
-    started = time.monotonic()
-
-    def say(text: str) -> None:
-        print(f"  [{size} {time.monotonic() - started:6.0f} s] {text}", file=sys.stderr, flush=True)
-
-    with tempfile.TemporaryDirectory(prefix=f"backstay-restore-{size}-") as tmp_name:
-        tmp = Path(tmp_name)
-        server = Server(data=tmp / "data")
-        server.data.mkdir()
-        server.start()
-        try:
-            say("writing the sample hotel over HTTP")
-            counts = seed(server, size)
-            with fresh_profile(playwright, tmp, "profile") as (context, profile):
-                page = context.pages[0] if context.pages else context.new_page()
-                page.set_default_timeout(timeout_s * 1000)
-                page.goto(server.url + "/")
-                page.wait_for_function("() => window.backstay !== undefined")
-                page.evaluate("() => window.backstay.ready")
-                before = wait_versions(page, 1, timeout_s)[0]["id"]
-                say("the loss: 30 reservations vanish, then 5 bookings")
-                _, pms_write_ms, _ = timed(page, """(async () => {
-                    const all = await window.spark.kv.get(args[0]);
-                    window.__kept = all.slice(args[1]);
-                    const t0 = performance.now();
-                    await window.spark.kv.set(args[0], window.__kept);
-                    return performance.now() - t0; })()""", RESERVATIONS, LOST)
-                page.evaluate("""async (args) => {
-                    const fresh = [...Array(args[1]).keys()].map((n) => ({id: `bench-new-${n}`,
-                        guestId: 'g-1', status: 'confirmed', checkIn: '2026-12-01', checkOut: '2026-12-02'}));
-                    await window.spark.kv.set(args[0], window.__kept.concat(fresh)); }""",
-                              [RESERVATIONS, NEW])
-                wait_versions(page, 3, timeout_s)
-                say("previews")
-                merge = {"mode": "merge", "modules": [RESERVATIONS]}
-                preview_ms, preview, preview_main = timed(
-                    page, "window.backstay.previewRestore(args[0], args[1])", before, merge)
-                full_ms, _, full_main = timed(page, "window.backstay.previewRestore(args[0])", before)
-                say("restores")
-                restore_ms, result, restore_main = timed(
-                    page, "window.backstay.restoreVersion(args[0], args[1])", before, merge)
-                record_id = "bench-new-0"
-                record_ms, _, _ = timed(page, """window.backstay.restoreVersion(args[0],
-                    {records: [{module: args[1], recordId: args[2]}]})""", before, RESERVATIONS, record_id)
-                undo_target = result["version"]["parentId"]
-                undo_ms, _, undo_main = timed(
-                    page, "window.backstay.restoreVersion(args[0], {modules: [args[1]]})",
-                    undo_target, RESERVATIONS)
-                page.wait_for_timeout(3000)
-                memory = memory_mib(profile)
-        finally:
-            server.stop()
+    say = reporter(size)
+    with hotel_server(size, say) as (server, tmp, counts):
+        with fresh_profile(playwright, tmp, "profile") as (context, profile):
+            page = context.pages[0] if context.pages else context.new_page()
+            page.set_default_timeout(timeout_s * 1000)
+            page.goto(server.url + "/")
+            page.wait_for_function("() => window.backstay !== undefined")
+            page.evaluate("() => window.backstay.ready")
+            before = wait_versions(page, 1, timeout_s)[0]["id"]
+            say("the loss: 30 reservations vanish, then 5 bookings")
+            _, pms_write_ms, _ = timed(page, """(async () => {
+                const all = await window.spark.kv.get(args[0]);
+                window.__kept = all.slice(args[1]);
+                const t0 = performance.now();
+                await window.spark.kv.set(args[0], window.__kept);
+                return performance.now() - t0; })()""", RESERVATIONS, LOST)
+            page.evaluate("""async (args) => {
+                const fresh = [...Array(args[1]).keys()].map((n) => ({id: `bench-new-${n}`,
+                    guestId: 'g-1', status: 'confirmed', checkIn: '2026-12-01', checkOut: '2026-12-02'}));
+                await window.spark.kv.set(args[0], window.__kept.concat(fresh)); }""",
+                          [RESERVATIONS, NEW])
+            wait_versions(page, 3, timeout_s)
+            say("previews")
+            merge = {"mode": "merge", "modules": [RESERVATIONS]}
+            preview_ms, preview, preview_main = timed(
+                page, "window.backstay.previewRestore(args[0], args[1])", before, merge)
+            full_ms, _, full_main = timed(page, "window.backstay.previewRestore(args[0])", before)
+            say("restores")
+            restore_ms, result, restore_main = timed(
+                page, "window.backstay.restoreVersion(args[0], args[1])", before, merge)
+            record_id = "bench-new-0"
+            record_ms, _, _ = timed(page, """window.backstay.restoreVersion(args[0],
+                {records: [{module: args[1], recordId: args[2]}]})""", before, RESERVATIONS, record_id)
+            undo_target = result["version"]["parentId"]
+            undo_ms, _, undo_main = timed(
+                page, "window.backstay.restoreVersion(args[0], {modules: [args[1]]})",
+                undo_target, RESERVATIONS)
+            page.wait_for_timeout(3000)
+            memory = memory_mib(profile)
     module = next(m for m in preview["modules"] if m["module"] == RESERVATIONS)
     rows = [
         ("PMS's own write of the reservations key", pms_write_ms, None),
