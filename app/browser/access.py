@@ -27,6 +27,7 @@ class Access:
 
     def set_user(self, user: dict[str, Any]) -> None:
         self._user = dict(user)
+        self._identity = identify(self._user, None)  # the owner is known at once
         self._seen = None
 
     @property

@@ -5,7 +5,9 @@ the one that does to carry out what must not run twice at once (a restore)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,8 +17,9 @@ ENGINE_LOCK = "backstay-engine"
 JOURNAL_CHANNEL = "backstay-journal"
 VERSIONS_CHANNEL = "backstay-versions"
 REQUESTS_CHANNEL = "backstay-requests"
-#: How long a request waits for the draining engine to take it up.
+#: How long a request waits for the draining engine to take it up, and for its answer.
 ACCEPT_SECONDS = 5.0
+ANSWER_SECONDS = 15 * 60.0
 
 
 class NoDrainer(Exception):
@@ -72,10 +75,16 @@ class Coordination:
             if not (isinstance(message, dict) and message.get("type") == "request"):
                 return
             request_id = str(message.get("id"))
+            sent = message.get("sent")
+            if not isinstance(sent, int | float) or time.time() * 1000 - sent > ACCEPT_SECONDS * 1000:
+                return  # the asking tab has given up on it (or it is not ours): never run it late
             self._idb.broadcast(REQUESTS_CHANNEL, js_value({"type": "accepted", "id": request_id}))
 
             async def run() -> None:
-                answer = await handle(str(message.get("kind")), list(message.get("args") or []))
+                try:
+                    answer = await handle(str(message.get("kind")), list(message.get("args") or []))
+                except Exception as error:  # noqa: BLE001 - the asking tab must always hear back
+                    answer = json.dumps({"error": f"Backstay could not do it: {error}"})
                 self._idb.broadcast(REQUESTS_CHANNEL, js_value(
                     {"type": "answer", "id": request_id, "answer": answer}))
             asyncio.ensure_future(run())
@@ -93,12 +102,13 @@ class Coordination:
         self._asked[request_id] = (accepted, answer)
         try:
             self._idb.broadcast(REQUESTS_CHANNEL, js_value(
-                {"type": "request", "id": request_id, "kind": kind, "args": args}))
+                {"type": "request", "id": request_id, "kind": kind, "args": args,
+                 "sent": int(time.time() * 1000)}))
             try:
                 await asyncio.wait_for(accepted.wait(), ACCEPT_SECONDS)
+                return await asyncio.wait_for(answer, ANSWER_SECONDS)
             except TimeoutError:
                 raise NoDrainer() from None
-            return await answer
         finally:
             self._asked.pop(request_id, None)
 

@@ -155,11 +155,15 @@ class Engine:
                 pass
             self._wake.clear()
             await self._step_safely()
+            # Under the work lock: a restore (an API call) commits versions too, and a head
+            # pointer written by a flush must never be one a commit has moved past.
             if not self._waiting and _now_ms() - self._last_version_ms >= HEAD_FLUSH_IDLE_MS:
-                await self._flush_heads()
+                async with self._work:
+                    await self._flush_heads()
             if (self._indexing is not None and self._indexing.done() and not self._waiting
                     and _now_ms() - self._last_version_ms >= INDEX_SAVE_IDLE_MS):
-                await self._save_indexes()
+                async with self._work:
+                    await self._save_indexes()
 
     async def _index_head(self) -> None:
         """Index every head key once the engine is ready, largest work first when idle, so
@@ -175,7 +179,8 @@ class Engine:
         except Exception:  # noqa: BLE001 - only a head start: a write indexes its key itself
             return
         self.timings["index_ms"] = (time.perf_counter() - started) * 1000
-        await self._save_indexes()
+        async with self._work:
+            await self._save_indexes()
 
     async def _flush_heads(self) -> None:
         """Write the head texts that versions left stale (the versions already hold the data:

@@ -16,7 +16,9 @@ Every restore, and every recovery, is audited; every open PMS tab is told (``res
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from dataclasses import replace
 from typing import Any
 
 from app.browser.coordination import Coordination
@@ -25,10 +27,12 @@ from app.browser.spark_kv import KvUnavailable, SparkKv
 from app.core.audit.entry import AuditEntry, Result
 from app.core.audit.log import append, new_entry_id
 from app.core.chain import Chain
+from app.core.errors import CoreError
 from app.core.formats.json_value import Json
 from app.core.history.version import Version
 from app.core.ports import Batch
 from app.core.restore.pending import PENDING_KEY, PendingRestore, plan_recovery, text_hash
+from app.core.restore.plan import RestorePlan
 from app.core.restore.request import RequestError, RestoreRequest
 from app.core.restore.sides import describe_restore
 
@@ -55,6 +59,7 @@ class Restorer:
         RequestError for a request that cannot be carried out; RestoreFailed when the store
         refused (the message says what became of the data)."""
         plan = await chain.plan_restore(request)
+        plan = await self._against_the_store(chain, request, plan)
         unresolved = plan.unresolved
         if unresolved and request.require_resolutions:
             listed = ", ".join(f"{c.module}/{c.record_id or '(whole value)'}" for c in unresolved)
@@ -77,10 +82,12 @@ class Restorer:
         written: list[str] = []
         try:
             for key, text in texts.items():
+                written.append(key)  # a write that fails may still have reached the store
                 await self._write(key, text)
-                written.append(key)
         except KvUnavailable as error:
             await self._undo_writes(chain, user, pending, written, before, details, error)
+        with contextlib.suppress(Exception):  # only sharpens a recovery; the writes are done
+            await self._mark(chain, replace(pending, applied=True))
         try:
             version = await chain.record_restore(plan, created_by=user,
                                                  live_reads={key: (started, _now_ms()) for key in texts})
@@ -91,6 +98,22 @@ class Restorer:
                 "records it as soon as its storage works again.") from None
         await self._finished(chain, pending, user, version, "done", description, details)
         return {"nothingToDo": False, "version": version.to_dict() if version else None}
+
+    async def _against_the_store(
+        self, chain: Chain, request: RestoreRequest, plan: RestorePlan
+    ) -> RestorePlan:
+        """The plan is made against the history's head. A key the store holds otherwise (written
+        from another browser since this one last looked) is recorded first, and the restore is
+        planned again (with ``expectHead``, that refuses: the preview is out of date)."""
+        started = _now_ms()
+        live = {key: await self._kv.get_text(key) for key in plan.writes}
+        drifted = {key: text for key, text in live.items() if text != await chain.head_text(key)}
+        if not drifted:
+            return plan
+        await chain.record(drifted, created_by="unknown",
+                           description="Changes found in the store that were made outside this browser",
+                           live_reads={key: (started, _now_ms()) for key in drifted})
+        return await chain.plan_restore(request)
 
     async def _undo_writes(
         self, chain: Chain, user: str, pending: PendingRestore, written: list[str],
@@ -134,11 +157,17 @@ class Restorer:
         result: Result, message: str, details: dict[str, Json],
     ) -> None:
         await self._clear_mark(chain)
-        await self._audit(chain, user, result, message,
-                          {**details, "versionId": version.id if version else None})
-        if version is not None:
+        if version is not None:  # first: an open page must not save its old data over it
             self._coordination.announce_version(version.to_dict())
             self._coordination.announce_restored(version.to_dict(), sorted(pending.keys))
+        try:
+            await self._audit(chain, user, result, message,
+                              {**details, "versionId": version.id if version else None})
+        except Exception as error:  # noqa: BLE001 - the restore itself is done; say so apart
+            with contextlib.suppress(Exception):  # kept in memory (status) even if not stored
+                await self._notices.add(f"audit-{pending.id}", (
+                    f"A restore was done, but Backstay could not write its audit entry ({error}). "
+                    "Free space in this browser; the version it made is in the history."))
 
     async def _audit(self, chain: Chain, user: str, result: Result, message: str,
                      details: dict[str, Json]) -> None:
@@ -157,7 +186,19 @@ class Restorer:
         if stored is None:
             self._maybe_pending = False
             return
-        pending = PendingRestore.decode(stored)
+        try:
+            pending = PendingRestore.decode(stored)
+        except CoreError as error:  # never let an unreadable mark stop the engine for good
+            batch = Batch()
+            batch.put("meta", PENDING_KEY + "-unreadable", stored)
+            batch.delete("meta", PENDING_KEY)
+            await chain.store.apply(batch)
+            await self._notices.add("restore-unreadable", (
+                f"Backstay found the mark of an interrupted restore but cannot read it ({error}); "
+                "it was set aside. Compare today's data with the versions before and after the "
+                "restore, and restore again if needed."))
+            self._maybe_pending = False
+            return
         live = {key: await self._kv.get_text(key) for key in pending.keys}
         head = {key: await chain.head_text(key) for key in pending.keys}
         recovery = plan_recovery(pending, live, head)
@@ -178,7 +219,7 @@ class Restorer:
                 description=pending.description + " (recorded after an interruption)",
                 live_reads={key: (started, _now_ms()) for key in recovery.texts})
             message = (f"A restore started by {pending.user} was interrupted after it had "
-                       "written all its data; it was finished and recorded now.")
+                       f"written all its data; it was finished and recorded now.{others}")
             result = "finished"
         else:
             version = None

@@ -5,7 +5,7 @@ isOwner, ...}). They are an admin if ``isOwner`` is true, or if the PMS's system
 (``w3-hotel-system-users``) list them - matched by ``username`` against their login, or by
 ``email`` (both case-insensitively) - with role ``admin`` and ``isActive`` true. Otherwise their
 role is that of their active system-user record, or ``staff`` when none matches. The owner's role
-is ``owner``.
+is ``owner``; a system-user record cannot give it (its role ``owner`` counts as ``staff``).
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ def identify(user: Json, system_users: Json) -> Identity:
     if record is None:
         return Identity(login, email, STAFF, False)
     role = str(record.get("role") or STAFF)
+    if role == OWNER:  # only /_spark/user's isOwner makes an owner, never a record of the PMS
+        role = STAFF
     return Identity(login, email, role, role == ADMIN)
 
 

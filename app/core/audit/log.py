@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 
 from app.core.audit.entry import AUDIT_PREFIX, AuditEntry
+from app.core.errors import CoreError
 from app.core.formats.format import FORMAT_VERSION
 from app.core.formats.json_value import compact_json
 from app.core.ports import Batch, VersionStore
@@ -57,30 +58,63 @@ async def append(store: VersionStore, entry: AuditEntry) -> AuditEntry:
 
 
 async def entries(store: VersionStore) -> list[AuditEntry]:
+    """The readable entries, oldest first (id order)."""
+    return [entry for entry in (await _stored(store)).values() if isinstance(entry, AuditEntry)]
+
+
+async def _stored(store: VersionStore) -> dict[str, AuditEntry | str]:
+    """Every stored entry by key, in key order: the entry, or why it cannot be read."""
     keys = sorted(key for key in await store.keys("meta") if key.startswith(AUDIT_PREFIX))
     stored = await store.get_many("meta", keys)
-    return [AuditEntry.decode(stored[key]) for key in keys if key in stored]
+    found: dict[str, AuditEntry | str] = {}
+    for key in keys:
+        if key not in stored:
+            continue
+        try:
+            found[key] = AuditEntry.decode(stored[key])
+        except CoreError as error:
+            found[key] = str(error)
+    return found
 
 
 async def verify_audit(store: VersionStore) -> list[tuple[str, str]]:
-    """Every problem of the audit chain as (subject, what is wrong); empty when it is intact."""
-    found = await entries(store)
+    """Every problem of the audit chain as (subject, what is wrong); empty when it is intact.
+
+    The chain is followed by its links (``prev``), not by id order: entries appended out of
+    id order (a forwarded entry, two in one millisecond) are in order if their links are."""
+    found = await _stored(store)
     head = AuditHead.decode(await store.get("meta", AUDIT_HEAD_KEY))
     problems: list[tuple[str, str]] = []
-    previous = ""
-    for entry in found:
-        subject = f"meta/{entry.key}"
-        if not entry.intact:
-            problems.append((subject, "the entry was edited: its content no longer matches its hash"))
-        if entry.prev != previous:
-            problems.append((subject, "the chain is broken before this entry: an entry was "
-                                      "removed, inserted or reordered"))
-        previous = entry.hash
-    if head.count != len(found) or (found and found[-1].hash != head.last_hash):
+    readable: list[AuditEntry] = []
+    for key, entry in found.items():
+        if isinstance(entry, str):
+            problems.append((f"meta/{key}", f"the entry cannot be read: {entry}"))
+        else:
+            if not entry.intact:  # reported once; its stored hash still links the chain
+                problems.append((f"meta/{key}",
+                                 "the entry was edited: its content no longer matches its hash"))
+            if key != entry.key:
+                problems.append((f"meta/{key}", f"the entry stored here is {entry.id}: entries "
+                                                "were moved or reordered"))
+            readable.append(entry)
+    after = {entry.prev: entry for entry in readable}
+    linked: list[AuditEntry] = []
+    current = after.get("")
+    while current is not None and len(linked) <= len(readable):
+        linked.append(current)
+        current = after.get(current.hash)
+    chained = {entry.id for entry in linked}
+    for entry in readable:
+        if entry.id not in chained:
+            problems.append((f"meta/{entry.key}", "the chain is broken before this entry: an "
+                                                  "entry was removed, inserted or reordered"))
+    newest = linked[-1].hash if linked else ""
+    if head.count != len(found):
         problems.append((f"meta/{AUDIT_HEAD_KEY}", f"{head.count} audit entries were written, "
-                         f"{len(found)} are there: the newest was removed or replaced"
-                         if head.count != len(found) else
-                         "the newest entry is not the one last written"))
+                         f"{len(found)} are there: entries were removed or added"))
+    elif newest != head.last_hash and not problems:
+        problems.append((f"meta/{AUDIT_HEAD_KEY}", "the newest entry is not the one last written: "
+                         "the newest entries were removed or replaced"))
     return problems
 
 

@@ -5,8 +5,10 @@ writes, the SHA-256 of the key's text before and after (null: the key is absent)
 once the restore is recorded. Found at a start (the page closed half-way, the store stopped
 answering), it is settled from what the store holds now:
 
-* every key holds its "after" text: the restore was applied; it is recorded (``finish``) unless
-  the head already has it (``recorded``);
+* every key holds its "after" text, or the mark says every write was applied (``applied``, set
+  once the last write succeeded): the restore is recorded (``finish``) for the keys that still
+  hold their "after" text, unless the head already has it (``recorded``); a key someone wrote
+  since is left to that write;
 * no key holds its "after" text: nothing was applied (``nothing``);
 * otherwise it was applied half-way and is rolled back: the keys that hold their "after" text
   get their "before" text back (the head still has it). A key holding neither was written by
@@ -39,6 +41,7 @@ class PendingRestore:
     description: str
     keys: dict[str, tuple[str | None, str | None]]  # key -> (hash before, hash after)
     details: dict[str, Json] = field(default_factory=dict)  # for the audit entry
+    applied: bool = False  # every write reached the store; only recording it was left
 
     def encode(self) -> bytes:
         return compact_json({
@@ -46,7 +49,7 @@ class PendingRestore:
             "user": self.user, "description": self.description,
             "keys": {key: {"before": before, "after": after}
                      for key, (before, after) in self.keys.items()},
-            "details": self.details,
+            "details": self.details, "applied": self.applied,
         })
 
     @classmethod
@@ -59,7 +62,8 @@ class PendingRestore:
                        str(raw["description"]),
                        {key: (cast("str | None", item["before"]), cast("str | None", item["after"]))
                         for key, item in keys.items()},
-                       cast(dict[str, Json], raw.get("details") or {}))
+                       cast(dict[str, Json], raw.get("details") or {}),
+                       raw.get("applied") is True)
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise CorruptData(f"the pending restore mark is unreadable: {error}") from None
 
@@ -80,6 +84,10 @@ def plan_recovery(
     after = [key for key, (_, want) in pending.keys.items() if text_hash(live[key]) == want]
     others = [key for key, (was, want) in pending.keys.items()
               if text_hash(live[key]) not in (was, want)]
+    if pending.applied and after:  # all of it was written: record what still holds it
+        if all(live[key] == head[key] for key in after):
+            return Recovery("recorded", others=others)
+        return Recovery("finish", {key: live[key] for key in after}, others)
     if len(after) == len(pending.keys):
         if all(live[key] == head[key] for key in after):
             return Recovery("recorded")

@@ -147,3 +147,21 @@ def test_the_trail_exports_csv_with_the_expected_columns_and_defuses_formulas() 
             TrailFilter.parse({"colour": "red"})
 
     asyncio.run(scenario())
+
+
+def test_entries_appended_out_of_id_order_and_unreadable_ones() -> None:
+    async def scenario() -> None:
+        store = MemoryStore()
+        await append(store, entry(5))
+        await append(store, entry(3))  # forwarded from another tab: made earlier, appended later
+        await append(store, entry(4))
+        assert await verify_audit(store) == []
+        batch = Batch()
+        batch.put("meta", entry(4).key, b"{not json")
+        await store.apply(batch)
+        problems = await verify_audit(store)
+        assert [subject for subject, _ in problems] == [f"meta/{entry(4).key}"]
+        assert "cannot be read" in problems[0][1]
+        assert [e.id for e in await entries(store)] == [entry(3).id, entry(5).id]
+
+    asyncio.run(scenario())

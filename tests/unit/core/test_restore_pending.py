@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from app.core.audit.entry import AuditEntry
@@ -54,3 +56,12 @@ def test_audit_entries_round_trip_with_odd_text() -> None:
     with pytest.raises(CorruptData):
         AuditEntry.decode(b'{"formatVersion": 2, "id": "x", "at": 1, "user": "u", '
                           b'"action": "a", "result": "maybe"}')
+
+
+def test_an_applied_restore_is_recorded_even_after_someone_wrote_one_of_its_keys() -> None:
+    applied = replace(pending(), applied=True)
+    assert PendingRestore.decode(applied.encode()) == applied
+    live: dict[str, str | None] = {A: "[0]", B: "[7]", C: "{}"}  # B was written since
+    recovery = plan_recovery(applied, live, {A: "[1]", B: "[2]", C: None})
+    assert recovery.outcome == "finish" and recovery.texts == {A: "[0]", C: "{}"}
+    assert recovery.others == [B]
