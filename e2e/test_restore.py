@@ -215,3 +215,27 @@ def test_a_tab_closed_while_a_restore_writes_is_rolled_back_at_the_next_start(
     assert [v["changeType"] for v in versions(page)].count("restore") == 0
     assert page.evaluate("() => window.backstay.auditLog()")[-1]["result"] == "rolled-back"
     context.close()
+
+
+def test_a_key_changed_from_another_browser_is_recorded_before_the_restore(
+    page: Any, server: Server
+) -> None:
+    server.kv_set(GUESTS, [{"id": "g1"}])
+    page.goto(server.url + "/")
+    wait_ready(page)
+    first = wait_versions(page, 1)[0]["id"]
+    pms_write(page, GUESTS, [{"id": "g1"}, {"id": "g2"}])
+    wait_versions(page, 2)
+    only_g2 = {"records": [{"module": GUESTS, "recordId": "g2"}]}
+    preview = call(page, "window.backstay.previewRestore(args[0], args[1])", first, only_g2)
+    assert preview["modules"][0]["deleted"] == 1
+    # Another browser (not captured here) books a guest after this preview.
+    server.kv_set(GUESTS, [{"id": "g1"}, {"id": "g2"}, {"id": "g3-other-browser"}])
+    message = error_of(page, "window.backstay.restoreVersion(args[0], args[1])",
+                       first, {**only_g2, "expectHead": preview["headVersionId"]})
+    assert "preview it again" in message
+    assert versions(page)[0]["description"] == (
+        "Changes found in the store that were made outside this browser")
+    # Planned again against the store: the other browser's guest is kept.
+    call(page, "window.backstay.restoreVersion(args[0], args[1])", first, only_g2)
+    assert server.kv_get(GUESTS) == [{"id": "g1"}, {"id": "g3-other-browser"}]
