@@ -132,7 +132,8 @@ def test_restore_from_the_panel_with_preview_conflict_choice_and_undo(page: Any,
 
 
 def test_restore_only_the_records_picked_in_the_preview(page: Any, server: Server) -> None:
-    server.kv_set(GUESTS, [{"id": "g1"}, {"id": "g2", "name": EVIL}, {"id": "g3"}])
+    server.kv_set(GUESTS, [{"id": "g1"}, {"id": "g2", "name": EVIL}]
+                  + [{"id": f"h{n:02d}"} for n in range(25)])
     open_panel(page, server)
     rows = page.get_by_test_id("version-row")
     rows.first.wait_for(timeout=ENGINE_TIMEOUT_MS)
@@ -142,9 +143,12 @@ def test_restore_only_the_records_picked_in_the_preview(page: Any, server: Serve
     page.get_by_test_id("preview").click()
     page.get_by_test_id("preview-summary").wait_for(timeout=ENGINE_TIMEOUT_MS)
     page.locator('[data-testid=record-choice][data-record-id="g2"]').check()
+    page.get_by_test_id("more").click()  # a redraw keeps the pick
+    page.locator('[data-testid=record-choice][data-record-id="h24"]').check()
+    assert page.locator('[data-testid=record-choice][data-record-id="g2"]').is_checked()
     page.get_by_test_id("confirm-picked").click()
     outcome = page.get_by_test_id("restore-outcome")
     outcome.wait_for(timeout=ENGINE_TIMEOUT_MS)
-    assert "Restored 1 guest to" in outcome.inner_text()
-    assert server.kv_get(GUESTS) == [{"id": "g1"}, {"id": "g2", "name": EVIL}]
+    assert "Restored 2 guests to" in outcome.inner_text()
+    assert server.kv_get(GUESTS) == [{"id": "g1"}, {"id": "g2", "name": EVIL}, {"id": "h24"}]
     assert page.evaluate("() => window.__xss") is None

@@ -40,6 +40,9 @@ class Panel:
         self._view: tuple[str, dict[str, Any], str, str] | None = None
         self._shown: dict[str, int] = {}
         self._restore: tuple[str, dict[str, Any]] | None = None  # the previewed target, options
+        # What the user picked in the preview and chose for its conflicts (kept across redraws).
+        self._picked: dict[tuple[str, str], None] = {}
+        self._choices: dict[tuple[str, str], str] = {}
 
     def mount(self) -> None:
         self._container.innerHTML = (
@@ -121,7 +124,15 @@ class Panel:
 
     def _on_change(self, event: Any) -> None:
         element = event.target
-        if element.dataset.testid == "compare-with":
+        ref = (str(element.dataset.module or ""), str(element.dataset.recordId or ""))
+        if element.dataset.testid == "record-choice":
+            if element.checked:
+                self._picked[ref] = None
+            else:
+                self._picked.pop(ref, None)
+        elif element.dataset.testid == "conflict-choice":
+            self._choices[ref] = str(element.value)
+        elif element.dataset.testid == "compare-with":
             asyncio.ensure_future(self._guarded(
                 self._compare(str(element.dataset.versionId), str(element.value))))
 
@@ -161,7 +172,8 @@ class Panel:
         if kind == "compare":
             self._detail(comparison_view(data, self._versions, a_id, b_id, self._shown))
         else:
-            self._part("restore-preview").innerHTML = preview_view(data, self._shown)
+            self._part("restore-preview").innerHTML = preview_view(
+                data, self._shown, frozenset(self._picked), self._choices)
 
     def _version(self, version_id: str) -> dict[str, Any]:
         return next((v for v in self._versions if v["id"] == version_id), {"id": version_id,
@@ -211,6 +223,7 @@ class Panel:
         preview = _answer(await self._engine.preview_restore(json.dumps(target), json.dumps(options)))
         self._restore = (target, options)
         self._view, self._shown = ("preview", preview, target, ""), {}
+        self._picked, self._choices = {}, {}
         self._render_view()
 
     async def _confirm(self, head: str, picked: bool = False) -> None:
@@ -218,18 +231,16 @@ class Panel:
             return
         target, options = self._restore
         if picked:
-            records = [{"module": str(box.dataset.module), "recordId": str(box.dataset.recordId)}
-                       for box in self._container.querySelectorAll('[data-testid="record-choice"]:checked')]
+            records = [{"module": module, "recordId": record_id}
+                       for module, record_id in self._picked]
             if not records:
                 self._part("restore-preview").insertAdjacentHTML(
                     "beforeend", failure_view("Pick at least one record first."))
                 return
             options = {key: value for key, value in options.items() if key != "modules"}
             options["records"] = records
-        resolutions = [
-            {"module": str(choice.dataset.module), "recordId": str(choice.dataset.recordId),
-             "keep": str(choice.value)}
-            for choice in self._container.querySelectorAll('[data-testid="conflict-choice"]')]
+        resolutions = [{"module": module, "recordId": record_id, "keep": keep}
+                       for (module, record_id), keep in self._choices.items()]
         pane = self._part("restore-preview")
         pane.innerHTML = '<p class="bs-loading" data-testid="restore-progress">Restoring…</p>'
         answer = json.loads(await self._engine.restore_version(json.dumps(target), json.dumps(

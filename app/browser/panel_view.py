@@ -122,14 +122,15 @@ def fields_of_change(change: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def record_view(record: dict[str, Any], module: str = "") -> str:
+def record_view(record: dict[str, Any], module: str = "", picked: bool = False) -> str:
     """One record of a ChangeLog, comparison or preview: its action, id and fields; with
-    ``module``, a box to pick it (a restore of only the picked records)."""
+    ``module``, a box to pick it (a restore of only the picked records), ticked if ``picked``."""
     action = str(record.get("action", ""))
     record_id = str(record.get("recordId", "")) or "(whole value)"
     pick = (f'<input type="checkbox" class="bs-pick" data-testid="record-choice" '
             f'data-module="{escape(module)}" data-record-id="{escape(str(record.get("recordId", "")))}" '
-            f'aria-label="Pick this record"> ' if module and record.get("recordId") else "")
+            f'aria-label="Pick this record"{" checked" if picked else ""}> '
+            if module and record.get("recordId") else "")
     if action == "update":
         fields = record.get("fieldValues") or fields_of_change(record)
         body = field_table(fields)
@@ -157,7 +158,7 @@ def change_list(detail: dict[str, Any]) -> str:
 
 
 def module_changes(modules: list[dict[str, Any]], shown_by_module: dict[str, int] | None = None,
-                   pickable: bool = False) -> str:
+                   pickable: bool = False, picked: frozenset[tuple[str, str]] = frozenset()) -> str:
     """Per module: counts, then its first records field by field (PAGE, or as many as
     ``shown_by_module`` says; "Show more" for the rest); the shape of compareVersions and
     previewRestore."""
@@ -169,7 +170,9 @@ def module_changes(modules: list[dict[str, Any]], shown_by_module: dict[str, int
         more = len(records) - shown + int(module.get("moreRecords", 0))
         counts = (f'{int(module.get("created", 0))} created, {int(module.get("deleted", 0))} '
                   f'deleted, {int(module.get("updated", 0))} changed')
-        items = "".join(record_view(r, name if pickable else "") for r in records[:shown])
+        items = "".join(record_view(r, name if pickable else "",
+                                    (name, str(r.get("recordId", ""))) in picked)
+                        for r in records[:shown])
         if module.get("action") == "delete":
             counts += " — the module is deleted"
         parts.append(

@@ -38,7 +38,7 @@ def restore_form(version: dict[str, Any], mode: str, modules: list[str]) -> str:
         + '</form><div data-testid="restore-preview" aria-live="polite"></div>')
 
 
-def conflict_view(conflict: dict[str, Any]) -> str:
+def conflict_view(conflict: dict[str, Any], keep: str | None = None) -> str:
     module, record_id = str(conflict.get("module", "")), str(conflict.get("recordId", ""))
     fields = [str(f) for f in conflict.get("fields", [])]
     today, target = conflict.get("today"), conflict.get("target")
@@ -46,7 +46,7 @@ def conflict_view(conflict: dict[str, Any]) -> str:
         f'<tr><th>{escape(field_label(path))}</th>'
         f'<td class="bs-before">{text(_at(today, path))}</td>'
         f'<td class="bs-after">{text(_at(target, path))}</td></tr>' for path in fields)
-    keep = str(conflict.get("keep", "today"))
+    keep = keep or str(conflict.get("keep", "today"))
     choice = "".join(
         f'<option value="{value}"{" selected" if value == keep else ""}>{label}</option>'
         for value, label in (("today", "Keep today's value"), ("target", "Take the restored value")))
@@ -68,8 +68,11 @@ def _at(value: Any, pointer: str) -> Any:
     return value
 
 
-def preview_view(preview: dict[str, Any], shown: dict[str, int] | None = None) -> str:
-    """Exactly what the restore will change, before anything is written."""
+def preview_view(preview: dict[str, Any], shown: dict[str, int] | None = None,
+                 picked: frozenset[tuple[str, str]] = frozenset(),
+                 choices: dict[tuple[str, str], str] | None = None) -> str:
+    """Exactly what the restore will change, before anything is written; the records the user
+    picked and the choices made for conflicts stay as they were (a "Show more" redraws it)."""
     if preview.get("nothingToDo"):
         return ('<p data-testid="preview-nothing">Nothing to change: the data already is what '
                 "this restore would make it.</p>")
@@ -81,17 +84,22 @@ def preview_view(preview: dict[str, Any], shown: dict[str, int] | None = None) -
                f'{len(modules)} module(s)')
     conflict_part = ""
     if conflicts:
+        items = "".join(conflict_view(c, (choices or {}).get(_ref(c))) for c in conflicts)
         conflict_part = (
             f'<h4>{len(conflicts)} conflict(s): changed differently since — choose per record</h4>'
-            f'<ul class="bs-conflicts">{"".join(conflict_view(c) for c in conflicts)}</ul>')
+            f'<ul class="bs-conflicts">{items}</ul>')
     return (
         f'<p data-testid="preview-summary">This restore {escape(summary)}. Nothing is '
         "written until you confirm; the restore is recorded as a version you can undo.</p>"
-        + conflict_part + module_changes(modules, shown, pickable=True)
+        + conflict_part + module_changes(modules, shown, pickable=True, picked=picked)
         + button("Restore now", "confirm", str(preview.get("target", "")),
                  head=str(preview.get("headVersionId", "")))
         + button("Restore only the picked records", "confirm-picked", str(preview.get("target", "")),
                  head=str(preview.get("headVersionId", ""))))
+
+
+def _ref(conflict: dict[str, Any]) -> tuple[str, str]:
+    return str(conflict.get("module", "")), str(conflict.get("recordId", ""))
 
 
 def outcome_view(result: dict[str, Any]) -> str:

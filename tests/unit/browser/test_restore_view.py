@@ -72,3 +72,14 @@ def test_form_outcome_and_audit_escape_what_they_show() -> None:
     audit = audit_rows([{"at": 0, "user": EVIL, "action": "restore", "result": "failed",
                          "message": EVIL}])
     assert "<img" not in audit and "bs-result-failed" in audit
+
+
+def test_picks_and_conflict_choices_survive_a_redraw() -> None:
+    preview = {"target": "v1", "headVersionId": "v9", "nothingToDo": False, "totals": {},
+               "modules": [{"module": "m", "created": 2, "records": [record(1), record(2)]}],
+               "conflicts": [{"module": "m", "recordId": "g7", "fields": ["/a"], "today": {"a": 1},
+                              "target": {"a": 2}, "keep": "today"}]}
+    html = preview_view(preview, None, frozenset({("m", "g2")}), {("m", "g7"): "target"})
+    assert html.count(" checked>") == 1
+    assert 'data-record-id="g2" aria-label="Pick this record" checked' in html
+    assert '<option value="target" selected>' in html
