@@ -23,6 +23,8 @@ from app.core.audit.trail import COLUMNS, TrailFilter, backup_rows, to_json, tra
 from app.core.chain import Chain
 from app.core.errors import VersionNotFound
 from app.core.formats.json_value import Json, compact_json, parse_json
+from app.core.history.history import History
+from app.core.history.version import Version
 from app.core.ports import StoreFull
 from app.core.restore.request import RequestError, RestoreRequest, Target
 from app.core.restore.sides import resolve
@@ -45,6 +47,9 @@ class Api:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         engine.serve_requests(self._serve)
+        # The audit trail's rows of each version, by its id and payload hash (a version whose
+        # payload is rewritten gets a new hash): each payload is read once, not at every look.
+        self._rows: dict[tuple[str, str], list[dict[str, str]]] = {}
 
     async def _serve(self, kind: str, args: list[Any]) -> str:
         """Another tab's request, carried out by this (the draining) engine."""
@@ -62,10 +67,8 @@ class Api:
             await self._engine.access.check(chain, permission)
         except AccessDenied as denied:
             identity = self._engine.access.identity
-            now = int(time.time() * 1000)
-            await self._engine.audit(AuditEntry(
-                new_entry_id(now), now, identity.login, what, "denied", str(denied),
-                {"permission": permission, "role": identity.role}))
+            await self._engine.audit(_entry(identity.login, what, "denied", str(denied),
+                                            {"permission": permission, "role": identity.role}))
             raise ApiError(str(denied)) from None
         return chain
 
@@ -150,9 +153,17 @@ class Api:
                 continue
             if wanted.until and version.timestamp > wanted.until:
                 continue
-            payload = await history.payload(version.id)
-            rows += write_rows(version.to_dict(), [change.to_dict() for change in payload.changes])
+            rows += await self._write_rows(history, version)
         return trail(rows, wanted)
+
+    async def _write_rows(self, history: History, version: Version) -> list[dict[str, str]]:
+        key = (version.id, version.payload_hash)
+        rows = self._rows.get(key)
+        if rows is None:
+            payload = await history.payload(version.id)
+            rows = self._rows[key] = write_rows(
+                version.to_dict(), [change.to_dict() for change in payload.changes])
+        return rows
 
     async def verify(self, options: str) -> str:
         """Check the history (``{full: true}``: every payload and snapshot too) and the audit

@@ -74,7 +74,7 @@ class Engine:
         self._user = "unknown"
         self.access = Access()
         # Audit entries are chained: one append at a time (they come only through this engine).
-        self.audit_lock = asyncio.Lock()
+        self._audit_lock = asyncio.Lock()
         self._drainer = False
         self._listening = False
         self._ready = asyncio.Event()
@@ -91,7 +91,7 @@ class Engine:
         self._last_version_ms = 0
         # Held by each round of work and by a restore: a restore never interleaves with a drain.
         self._work = asyncio.Lock()
-        self.restorer = Restorer(kv, coordination, notices, self.audit_lock)
+        self.restorer = Restorer(kv, coordination, notices, self.audit)
         # What this engine does for other tabs' requests once it drains (Api.serve).
         self._serve: Callable[[str, list[Any]], Awaitable[str]] | None = None
 
@@ -499,7 +499,7 @@ class Engine:
             await self.ask_drainer("audit", [entry.encode().decode("utf-8")])
             return
         chain = await self.fresh_chain()
-        async with self.audit_lock:
+        async with self._audit_lock:
             await append(chain.store, entry)
 
     async def ask_drainer(self, kind: str, args: list[Any]) -> str:

@@ -10,7 +10,10 @@ import json
 from html import escape
 from typing import Any
 
+from app.core.diff.comparison import field_difference
 from app.core.diff.summary import module_label
+from app.core.errors import PatchError
+from app.core.formats.pointer import split
 
 CHANGE_TYPE_LABELS = {"auto": "Automatic", "manual": "Manual", "scheduled": "Scheduled",
                       "restore": "Restore", "upgrade": "Upgrade"}
@@ -78,22 +81,12 @@ def _row(version: dict[str, Any], is_head: bool, can_restore: bool) -> str:
     )
 
 
-def _lookup(value: Any, pointer: str) -> tuple[bool, Any]:
-    node = value
-    for token in pointer.split("/")[1:] if pointer else []:
-        token = token.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and token in node:
-            node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
-        else:
-            return False, None
-    return True, node
-
-
 def field_label(pointer: str) -> str:
     """A field's JSON pointer as people read it: '/address/city' -> 'address › city'."""
-    tokens = [token.replace("~1", "/").replace("~0", "~") for token in pointer.split("/")[1:]]
+    try:
+        tokens = split(pointer)
+    except PatchError:
+        return pointer
     return " › ".join(tokens) if tokens else "(whole value)"
 
 
@@ -113,13 +106,8 @@ def field_table(fields: list[dict[str, Any]]) -> str:
 
 def fields_of_change(change: dict[str, Any]) -> list[dict[str, Any]]:
     """A ChangeLog update's fields with their values before and after."""
-    found = []
-    for path in change.get("fields") or []:
-        had, old = _lookup(change.get("before"), str(path))
-        has, new = _lookup(change.get("after"), str(path))
-        op = "replace" if had and has else "add" if has else "remove"
-        found.append({"path": path, "op": op, "before": old, "after": new})
-    return found
+    return [field_difference(str(path), change.get("before"), change.get("after")).to_dict()
+            for path in change.get("fields") or []]
 
 
 def record_view(record: dict[str, Any], module: str = "", picked: bool = False) -> str:

@@ -7,6 +7,7 @@ from html import escape
 from typing import Any
 
 from app.browser.panel_view import button, field_label, module_changes, text, when
+from app.core.diff.comparison import lookup
 from app.core.diff.summary import module_label
 
 MODE_LABELS = {
@@ -44,8 +45,8 @@ def conflict_view(conflict: dict[str, Any], keep: str | None = None) -> str:
     today, target = conflict.get("today"), conflict.get("target")
     rows = "".join(
         f'<tr><th>{escape(field_label(path))}</th>'
-        f'<td class="bs-before">{text(_at(today, path))}</td>'
-        f'<td class="bs-after">{text(_at(target, path))}</td></tr>' for path in fields)
+        f'<td class="bs-before">{text(lookup(today, path)[1])}</td>'
+        f'<td class="bs-after">{text(lookup(target, path)[1])}</td></tr>' for path in fields)
     keep = keep or str(conflict.get("keep", "today"))
     choice = "".join(
         f'<option value="{value}"{" selected" if value == keep else ""}>{label}</option>'
@@ -57,15 +58,6 @@ def conflict_view(conflict: dict[str, Any], keep: str | None = None) -> str:
         f'</thead><tbody>{rows}</tbody></table>'
         f'<select data-testid="conflict-choice" data-module="{escape(module)}" '
         f'data-record-id="{escape(record_id)}">{choice}</select></li>')
-
-
-def _at(value: Any, pointer: str) -> Any:
-    for token in pointer.split("/")[1:] if pointer else []:
-        token = token.replace("~1", "/").replace("~0", "~")
-        if not isinstance(value, dict) or token not in value:
-            return None
-        value = value[token]
-    return value
 
 
 def preview_view(preview: dict[str, Any], shown: dict[str, int] | None = None,

@@ -15,9 +15,9 @@ Every restore, and every recovery, is audited; every open PMS tab is told (``res
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -25,7 +25,7 @@ from app.browser.coordination import Coordination
 from app.browser.notices import Notices
 from app.browser.spark_kv import KvUnavailable, SparkKv
 from app.core.audit.entry import AuditEntry, Result
-from app.core.audit.log import append, new_entry_id
+from app.core.audit.log import new_entry_id
 from app.core.chain import Chain
 from app.core.errors import CoreError
 from app.core.formats.json_value import Json
@@ -47,9 +47,9 @@ def _now_ms() -> int:
 
 class Restorer:
     def __init__(self, kv: SparkKv, coordination: Coordination, notices: Notices,
-                 audit_lock: asyncio.Lock) -> None:
+                 audit: Callable[[AuditEntry], Awaitable[None]]) -> None:
         self._kv = kv
-        self._audit_lock = audit_lock
+        self._append_audit = audit  # Engine.audit: one writer of the chain
         self._coordination = coordination
         self._notices = notices
         self._maybe_pending = True
@@ -68,7 +68,7 @@ class Restorer:
         details = plan.details()
         description = describe_restore(plan)
         if plan.nothing_to_do:
-            await self._audit(chain, user, "nothing", "Nothing to change: the data already is "
+            await self._audit(user, "nothing", "Nothing to change: the data already is "
                               "what this restore would make it", details)
             return {"nothingToDo": True,
                     "message": "Nothing to change: the data already is what this restore would make it"}
@@ -124,14 +124,14 @@ class Restorer:
                 await self._write(key, before[key])
         except KvUnavailable:
             self._maybe_pending = True
-            await self._audit(chain, user, "failed", f"The store stopped answering half-way "
+            await self._audit(user, "failed", f"The store stopped answering half-way "
                               f"({error}); rolled back when it answers again", details)
             raise RestoreFailed(
                 f"The restore stopped half-way: the store did not answer ({error}). Backstay "
                 "puts the data back as it was as soon as the store answers again; then try "
                 "the restore again.") from None
         await self._clear_mark(chain)
-        await self._audit(chain, user, "failed", f"The store refused a write ({error}); "
+        await self._audit(user, "failed", f"The store refused a write ({error}); "
                           "nothing was changed", details)
         raise RestoreFailed(f"The restore could not be applied: {error}. Nothing was changed; "
                             "try again when the store answers.") from None
@@ -161,7 +161,7 @@ class Restorer:
             self._coordination.announce_version(version.to_dict())
             self._coordination.announce_restored(version.to_dict(), sorted(pending.keys))
         try:
-            await self._audit(chain, user, result, message,
+            await self._audit(user, result, message,
                               {**details, "versionId": version.id if version else None})
         except Exception as error:  # noqa: BLE001 - the restore itself is done; say so apart
             with contextlib.suppress(Exception):  # kept in memory (status) even if not stored
@@ -169,12 +169,10 @@ class Restorer:
                     f"A restore was done, but Backstay could not write its audit entry ({error}). "
                     "Free space in this browser; the version it made is in the history."))
 
-    async def _audit(self, chain: Chain, user: str, result: Result, message: str,
+    async def _audit(self, user: str, result: Result, message: str,
                      details: dict[str, Json]) -> None:
-        async with self._audit_lock:
-            await append(chain.store, AuditEntry(new_entry_id(_now_ms()), _now_ms(), user,
-                                                 "restore", result, message,
-                                                 {**details, "device": chain.device}))
+        await self._append_audit(AuditEntry(new_entry_id(_now_ms()), _now_ms(), user, "restore",
+                                            result, message, details))
 
     # ---- an interrupted restore --------------------------------------------------------------
 

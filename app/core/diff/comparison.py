@@ -114,7 +114,7 @@ def compare_states(
             else:
                 module.updated += 1
             differences = [
-                _field(path, change.before, change.after) for path in change.fields
+                field_difference(path, change.before, change.after) for path in change.fields
             ] if change.action == "update" else []
             module.records.append(RecordDifference(change.record_id, change.action,
                                                    change.before, change.after, differences))
@@ -122,14 +122,16 @@ def compare_states(
     return comparison
 
 
-def _field(path: str, before: Json, after: Json) -> FieldDifference:
-    had, old = _lookup(before, path)
-    has, new = _lookup(after, path)
+def field_difference(path: str, before: Json, after: Json) -> FieldDifference:
+    """One field of a record before and after (path relative to the record)."""
+    had, old = lookup(before, path)
+    has, new = lookup(after, path)
     op: FieldOp = "replace" if had and has else "add" if has else "remove"
     return FieldDifference(path, op, old, new)
 
 
-def _lookup(value: Json, path: str) -> tuple[bool, Json]:
+def lookup(value: Json, path: str) -> tuple[bool, Json]:
+    """The value at ``path`` in ``value``, and whether there is one."""
     try:
         tokens = split(path)
     except PatchError:

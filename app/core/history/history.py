@@ -14,6 +14,7 @@ from collections.abc import Collection
 from app.core.diff.patch import apply_patch
 from app.core.errors import CorruptData, PatchError, VersionNotFound
 from app.core.formats.json_value import Json, copy_json
+from app.core.formats.pointer import unescape
 from app.core.history.payload import Payload
 from app.core.history.snapshot import decode_blob
 from app.core.history.version import Version
@@ -187,4 +188,4 @@ def _key_of(op: Json) -> str:
     """The state key an operation of a stored patch is on (patches are rooted at the state
     document: the first token of the path; the diff never moves values between keys)."""
     path = str(op.get("path", "")) if isinstance(op, dict) else ""
-    return path.split("/")[1].replace("~1", "/").replace("~0", "~") if path.count("/") else ""
+    return unescape(path.split("/")[1]) if path.count("/") else ""
