@@ -10,12 +10,12 @@
   "use strict";
   if (window.__backstayCapture) return;
 
-  const DB_NAME = "backstay-journal";
-  const DB_VERSION = 2;
   const CHANNEL = "backstay-journal";
   const KV_PREFIX = "/_spark/kv/";
   // A beacon's outcome is never seen: it is taken to have reached the store by then.
   const BEACON_SETTLE_MS = 5000;
+  // The longest the engine waits to hear of a new entry while the page is busy.
+  const IDLE_TIMEOUT_MS = 1000;
   const realFetch = window.fetch.bind(window);
   const tab = (crypto.randomUUID && crypto.randomUUID()) || String(Math.random()).slice(2);
   const channel = "BroadcastChannel" in window ? new BroadcastChannel(CHANNEL) : null;
@@ -27,57 +27,223 @@
     navigator.locks.request(`backstay-tab-${tab}`, () => new Promise(() => {})).catch(() => {});
   }
 
-  // ---- the journal database (the same schema as static/backstay/idb.mjs openJournal) --------
-  let dbPromise = null;
-  function openJournal() {
-    if (!dbPromise) {
-      dbPromise = new Promise((resolve, reject) => {
-        const req = indexedDB.open(DB_NAME, DB_VERSION);
-        req.onupgradeneeded = () => {
-          const db = req.result;
-          if (!db.objectStoreNames.contains("entries")) {
-            db.createObjectStore("entries", { keyPath: "seq", autoIncrement: true });
-          }
-          if (!db.objectStoreNames.contains("outcomes")) db.createObjectStore("outcomes", { keyPath: "seq" });
-          if (!db.objectStoreNames.contains("meta")) db.createObjectStore("meta");
-          const meta = req.transaction.objectStore("meta");
-          const epoch = (crypto.randomUUID && crypto.randomUUID()) || String(Math.random()).slice(2);
-          meta.add({ epoch, created: Date.now() }, "epoch").onerror = (event) => event.preventDefault();
-        };
-        req.onsuccess = () => {
-          const db = req.result;
-          // Another context deletes or upgrades the database: let it, and open anew next time.
-          db.onversionchange = () => { db.close(); dbPromise = null; };
-          db.onclose = () => { dbPromise = null; };
-          resolve(db);
-        };
-        req.onerror = () => reject(req.error);
-        req.onblocked = () => reject(new Error("the journal database is blocked by another tab"));
-      });
-      dbPromise.catch(() => { dbPromise = null; });
+  // ---- the journal writer -----------------------------------------------------------------
+  // Writes entries and outcomes to the journal database (the same schema as
+  // static/backstay/idb.mjs openJournal). It runs in a small worker started from this script's
+  // own source (so the page's main thread never encodes or stores a big body), or in the page
+  // when no worker can be started. Self-contained: the worker gets its source as text.
+  function makeWriter() {
+    const DB_NAME = "backstay-journal";
+    const DB_VERSION = 2;
+    let dbPromise = null;
+    function openJournal() {
+      if (!dbPromise) {
+        dbPromise = new Promise((resolve, reject) => {
+          const req = indexedDB.open(DB_NAME, DB_VERSION);
+          req.onupgradeneeded = () => {
+            const db = req.result;
+            if (!db.objectStoreNames.contains("entries")) {
+              db.createObjectStore("entries", { keyPath: "seq", autoIncrement: true });
+            }
+            if (!db.objectStoreNames.contains("outcomes")) db.createObjectStore("outcomes", { keyPath: "seq" });
+            if (!db.objectStoreNames.contains("meta")) db.createObjectStore("meta");
+            const meta = req.transaction.objectStore("meta");
+            const epoch = (crypto.randomUUID && crypto.randomUUID()) || String(Math.random()).slice(2);
+            meta.add({ epoch, created: Date.now() }, "epoch").onerror = (event) => event.preventDefault();
+          };
+          req.onsuccess = () => {
+            const db = req.result;
+            // Another context deletes or upgrades the database: let it, and open anew next time.
+            db.onversionchange = () => { db.close(); dbPromise = null; };
+            db.onclose = () => { dbPromise = null; };
+            resolve(db);
+          };
+          req.onerror = () => reject(req.error);
+          req.onblocked = () => reject(new Error("the journal database is blocked by another tab"));
+        });
+        dbPromise.catch(() => { dbPromise = null; });
+      }
+      return dbPromise;
     }
-    return dbPromise;
+
+    function transactOnce(store, work) {
+      return openJournal().then((db) => new Promise((resolve, reject) => {
+        const tx = db.transaction(store, "readwrite", { durability: "strict" });
+        let result;
+        work(tx.objectStore(store), (value) => { result = value; });
+        tx.oncomplete = () => resolve(result);
+        tx.onerror = () => reject(tx.error);
+        tx.onabort = () => reject(tx.error || new Error("journal transaction aborted"));
+      }));
+    }
+
+    // One retry on a connection that closed under us (the database was deleted meanwhile).
+    function transact(store, work) {
+      return transactOnce(store, work).catch((error) => {
+        if (!error || error.name !== "InvalidStateError") throw error;
+        dbPromise = null;
+        return transactOnce(store, work);
+      });
+    }
+
+    function addEntry(entry) {
+      return transact("entries", (store, done) => {
+        const req = store.add(entry);
+        req.onsuccess = () => done(req.result);
+      });
+    }
+
+    // Adds an entry with its body (a string, Blob or ArrayBuffer; null for none); resolves with
+    // {seq, withoutBody}. Entries are added in the order this is called.
+    let chain = Promise.resolve();
+    function add(entry, body) {
+      const added = chain.then(() => {
+        if (entry.op !== "set" || body === null || body === undefined) return addEntry(entry).then((seq) => ({ seq, withoutBody: false }));
+        // A string is kept as it is (encoding it would cost more than the rest of the work);
+        // bytes as a Blob.
+        const kept = typeof body === "string" || body instanceof Blob ? body : new Blob([body]);
+        const withBody = { ...entry, hasBody: true, body: kept };
+        return addEntry(withBody).then((seq) => ({ seq, withoutBody: false }), (error) => {
+          // Most likely the storage is full: keep the write without its body, so that the
+          // engine still knows of it (and reads what the store holds).
+          const bare = { ...entry, hasBody: false, body: null, bodyLost: String((error && error.name) || error) };
+          return addEntry(bare).then((seq) => ({ seq, withoutBody: true }));
+        });
+      });
+      chain = added.catch(() => undefined);
+      return added;
+    }
+
+    function outcome(seq, result) {
+      return transact("outcomes", (store) => {
+        store.put({ seq, status: result.status, httpStatus: result.httpStatus, end: result.end });
+      });
+    }
+
+    return { add, outcome };
   }
 
-  function transactOnce(store, work) {
-    return openJournal().then((db) => new Promise((resolve, reject) => {
-      const tx = db.transaction(store, "readwrite", { durability: "strict" });
-      let result;
-      work(tx.objectStore(store), (value) => { result = value; });
-      tx.oncomplete = () => resolve(result);
-      tx.onerror = () => reject(tx.error);
-      tx.onabort = () => reject(tx.error || new Error("journal transaction aborted"));
-    }));
+  // The worker: {type: "entry", id, entry, body} → {type: "added", id, seq, withoutBody};
+  // {type: "outcome", id, outcome} → {type: "recorded", id, seq}; any failure → {type: "failed", id, message}.
+  function workerMain(writer) {
+    const added = new Map();
+    const describe = (error) => `${error && error.name ? error.name + ": " : ""}${(error && error.message) || error}`;
+    self.onmessage = (event) => {
+      const message = event.data;
+      if (message.type === "entry") {
+        const seq = writer.add(message.entry, message.body);
+        added.set(message.id, seq);
+        seq.then((result) => self.postMessage({ type: "added", id: message.id, seq: result.seq, withoutBody: result.withoutBody }),
+          (error) => self.postMessage({ type: "failed", id: message.id, message: describe(error) }));
+      } else if (message.type === "outcome") {
+        const seq = added.get(message.id);
+        added.delete(message.id);
+        if (!seq) return;
+        seq.then((result) => writer.outcome(result.seq, message.outcome).then(() => result.seq))
+          .then((done) => self.postMessage({ type: "recorded", id: message.id, seq: done }),
+            (error) => self.postMessage({ type: "failed", id: message.id, message: describe(error) }));
+      }
+    };
   }
 
-  // One retry on a connection that closed under us (the database was deleted meanwhile).
-  function transact(store, work) {
-    return transactOnce(store, work).catch((error) => {
-      if (!error || error.name !== "InvalidStateError") throw error;
-      dbPromise = null;
-      return transactOnce(store, work);
+  // ---- the journal: in the worker, or in the page if the worker cannot run ----------------
+  // Each write is tracked here until its outcome is recorded, so that a worker that fails
+  // hands its unfinished writes to the page's own writer.
+  const tracked = new Map(); // id → {entry, body, seq, outcome, added: {resolve, reject}}
+  let nextId = 1;
+  let inPage = null; // the page's writer, once the worker failed
+  let worker = null;
+
+  function startWorker() {
+    if (typeof Worker === "undefined" || typeof Blob === "undefined" || !URL.createObjectURL) return null;
+    try {
+      const source = `"use strict";(${workerMain.toString()})((${makeWriter.toString()})());`;
+      const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+      const started = new Worker(url, { name: "backstay-journal" });
+      URL.revokeObjectURL(url);
+      started.onmessage = (event) => heard(event.data);
+      started.onerror = (event) => { if (event.preventDefault) event.preventDefault(); workerFailed(event.message || "the journal worker stopped"); };
+      return started;
+    } catch (error) {
+      console.warn("Backstay records writes in the page (no journal worker):", error);
+      return null;
+    }
+  }
+
+  function heard(message) {
+    const write = tracked.get(message.id);
+    if (!write) return;
+    if (message.type === "added") {
+      write.seq = message.seq;
+      if (message.withoutBody) stats.withoutBody += 1;
+      write.body = null;
+      write.added.resolve(message.seq);
+    } else if (message.type === "recorded") {
+      tracked.delete(message.id);
+      recorded(message.seq, write.entry.key);
+    } else if (message.type === "failed") {
+      tracked.delete(message.id);
+      write.added.reject(new Error(message.message));
+      failed(message.message, `write to ${write.entry.key}`);
+    }
+  }
+
+  // The worker could not start or stopped: the page records what it left unfinished, in order.
+  function workerFailed(why) {
+    if (inPage) return;
+    console.warn(`Backstay records writes in the page (${why})`);
+    if (worker) { try { worker.terminate(); } catch (_) { /* gone */ } }
+    worker = null;
+    inPage = makeWriter();
+    const unfinished = [...tracked.values()];
+    tracked.clear();
+    for (const write of unfinished) {
+      const seq = write.seq !== null ? Promise.resolve(write.seq)
+        : inPage.add(write.entry, write.body).then((result) => {
+          if (result.withoutBody) stats.withoutBody += 1;
+          write.added.resolve(result.seq);
+          return result.seq;
+        });
+      finish(write, seq);
+    }
+  }
+
+  // Records the outcome once both the entry and the outcome are known (the page's writer).
+  function finish(write, seq) {
+    seq.then(null, (error) => write.added.reject(error));
+    Promise.all([seq, write.outcome]).then(([known, result]) => inPage.outcome(known, result).then(() => recorded(known, write.entry.key)))
+      .catch((error) => failed(error, `write to ${write.entry.key}`));
+  }
+
+  // Adds an entry with its body (a value or a promise of one) and, once known, its outcome.
+  // Returns a promise of the entry's seq.
+  let posting = Promise.resolve();
+  function journal(entry, body, outcome) {
+    let resolve;
+    let reject;
+    const added = new Promise((yes, no) => { resolve = yes; reject = no; });
+    const write = { entry, body: null, seq: null, outcome, added: { resolve, reject } };
+    const id = nextId++;
+    // In call order, once the body is known (a Request's body is read from its clone).
+    posting = posting.then(() => Promise.resolve(body).catch(() => null)).then((value) => {
+      write.body = value === undefined ? null : value;
+      if (inPage) {
+        finish(write, inPage.add(entry, write.body).then((result) => {
+          if (result.withoutBody) stats.withoutBody += 1;
+          resolve(result.seq);
+          return result.seq;
+        }));
+        return;
+      }
+      tracked.set(id, write);
+      worker.postMessage({ type: "entry", id, entry, body: write.body });
+      outcome.then((result) => { if (worker && tracked.has(id)) worker.postMessage({ type: "outcome", id, outcome: result }); });
     });
+    return added;
   }
+
+  worker = startWorker();
+  if (!worker) inPage = makeWriter();
 
   // ---- which requests are writes ---------------------------------------------------------
   function kvWrite(target, method, headers) {
@@ -100,22 +266,21 @@
     };
   }
 
-  // The body as the server receives it: a Blob (strings are UTF-8 encoded exactly as sending
-  // them does), a promise of one, or null when it cannot be kept without consuming it.
-  function bodyBlob(body) {
+  // The body as the server receives it, for the journal writer: a string (sending it encodes it
+  // as UTF-8, lone surrogates becoming U+FFFD; the engine reads it the same way), a Blob, a copy
+  // of the bytes, a promise of a Blob, or null when it cannot be kept without consuming it. A
+  // string is handed over as it is: copying it to the worker costs the page far less than
+  // encoding it.
+  function bodyOf(body) {
     if (body === undefined || body === null) return null;
-    if (typeof body === "string") return new Blob([body]);
-    if (body instanceof Blob) return body;
-    if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return new Blob([body]);
-    if (body instanceof URLSearchParams) return new Blob([body.toString()]);
+    if (typeof body === "string" || body instanceof Blob) return body;
+    if (body instanceof ArrayBuffer) return body.slice(0);
+    if (ArrayBuffer.isView(body)) return body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength);
+    if (body instanceof URLSearchParams) return body.toString();
     return null; // FormData, ReadableStream, Document: the live value will say what was written
   }
 
   // ---- recording --------------------------------------------------------------------------
-  // Entries are added one after another, in call order, on one promise chain; IndexedDB's
-  // autoIncrement gives them their sequence numbers (seq), which the engine drains in order.
-  let chain = Promise.resolve();
-
   function failed(error, what) {
     stats.failed += 1;
     stats.lastError = `${what}: ${error && error.name ? error.name + ": " : ""}${(error && error.message) || error}`;
@@ -123,7 +288,21 @@
     window.dispatchEvent(new CustomEvent("backstay:capture-error", { detail: { message: stats.lastError } }));
   }
 
+  // The engine is told of new entries once the page is idle: it then works beside the page,
+  // not in the moments right after a write when the PMS renders or sends its next write.
+  function whenIdle(work) {
+    if (typeof requestIdleCallback === "function") requestIdleCallback(work, { timeout: IDLE_TIMEOUT_MS });
+    else setTimeout(work, 0);
+  }
+
+  function recorded(seq, key) {
+    stats.recorded += 1;
+    window.dispatchEvent(new CustomEvent("backstay:captured", { detail: { seq, key } }));
+    if (channel) whenIdle(() => channel.postMessage({ type: "journal", seq }));
+  }
+
   let staleRestore = null;
+  let lastAdded = Promise.resolve();
 
   function record(write, body, outcome, via) {
     const entry = {
@@ -143,35 +322,9 @@
     // Said at once, before any storage: if the tab closes before the entry is stored, the
     // engine still learns that this key was written (and reads it back).
     if (channel) channel.postMessage({ type: "intent", key: entry.key, collection: entry.collection, start: entry.start, tab });
-    const added = chain.then(() => Promise.resolve(body).catch(() => null)).then((blob) => {
-      if (write.op === "set" && blob) {
-        entry.hasBody = true;
-        entry.body = blob;
-      }
-      return transact("entries", (store, done) => {
-        const req = store.add(entry);
-        req.onsuccess = () => done(req.result);
-      }).catch((error) => {
-        if (!entry.hasBody) throw error;
-        // Most likely the storage is full: keep the write without its body, so that the
-        // engine still knows of it (and reads what the store holds).
-        stats.withoutBody += 1;
-        const bare = { ...entry, hasBody: false, body: null, bodyLost: String(error && error.name || error) };
-        return transact("entries", (store, done) => {
-          const req = store.add(bare);
-          req.onsuccess = () => done(req.result);
-        });
-      });
-    });
-    chain = added.catch(() => undefined);
-    Promise.all([added, outcome]).then(([seq, result]) => transact("outcomes", (store) => {
-      store.put({ seq, status: result.status, httpStatus: result.httpStatus, end: result.end });
-    }).then(() => {
-      stats.recorded += 1;
-      if (channel) channel.postMessage({ type: "journal", seq });
-      window.dispatchEvent(new CustomEvent("backstay:captured", { detail: { seq, key: entry.key } }));
-    })).catch((error) => failed(error, `write to ${entry.key}`));
-    added.then((seq) => { if (channel) channel.postMessage({ type: "journal", seq, pending: true }); }, () => {});
+    const added = journal(entry, write.op === "set" ? body : null, outcome);
+    lastAdded = added.catch(() => undefined);
+    added.then((seq) => { if (channel) whenIdle(() => channel.postMessage({ type: "journal", seq, pending: true })); }, () => {});
   }
 
   // An outcome is stamped with the time it was seen (`end`), not the time it is stored: the
@@ -198,7 +351,7 @@
       const headers = (init && init.headers) || (isRequest ? input.headers : undefined);
       write = kvWrite(isRequest ? input.url : input, method, headers);
       if (write && write.op === "set") {
-        if (init && init.body !== undefined && init.body !== null) body = bodyBlob(init.body);
+        if (init && init.body !== undefined && init.body !== null) body = bodyOf(init.body);
         else if (isRequest && input.body) body = input.clone().blob();
       }
     });
@@ -233,7 +386,7 @@
               : { status: status >= 200 && status < 300 ? "ok" : "failed", httpStatus: status, end });
           }, { once: true });
         });
-        record(write, write.op === "set" ? bodyBlob(body) : null, outcome, "xhr");
+        record(write, write.op === "set" ? bodyOf(body) : null, outcome, "xhr");
       });
     }
     return realSend.call(this, body);
@@ -246,7 +399,7 @@
       safely(() => { write = kvWrite(url, "POST"); });
       const queued = realBeacon(url, data);
       if (write) {
-        safely(() => record(write, bodyBlob(data), Promise.resolve(queued
+        safely(() => record(write, bodyOf(data), Promise.resolve(queued
           ? { status: "unknown", httpStatus: 0, end: Date.now() + BEACON_SETTLE_MS }
           : { status: "failed", httpStatus: 0, end: Date.now() }), "beacon"));
       }
@@ -260,6 +413,8 @@
     // facade.js: a restore changed the data and this page did not read it again.
     markStale: (versionId) => { staleRestore = String(versionId); },
     // Resolves when every write captured so far has been added to the journal.
-    flushed: () => chain,
+    flushed: () => lastAdded,
+    // Where entries are written: "worker", or "page" when no worker could run.
+    writer: () => (inPage ? "page" : "worker"),
   };
 })();

@@ -39,14 +39,16 @@ class Coordination:
         """Wait until this tab's engine holds the engine lock; it keeps it until the tab closes."""
         self._release = await self._idb.acquireLock(ENGINE_LOCK)
 
-    def on_journal(self, wake: asyncio.Event, intent: Callable[[dict[str, Any]], None]) -> None:
-        """Wake the engine on every journal message; pass on each write announced at call
-        time (``{type: "intent", key, collection, start, tab}``)."""
-        def heard(message: Any) -> None:
-            if isinstance(message, dict) and message.get("type") == "intent":
-                intent(message)
-            wake.set()
-        self.listen(JOURNAL_CHANNEL, heard)
+    def on_journal(self, wake: asyncio.Event, heard: Callable[[dict[str, Any]], None]) -> None:
+        """Pass on every journal message: ``{type: "journal", seq}`` for an entry stored or
+        settled, ``{type: "intent", key, collection, start, tab}`` for a write at its call
+        (anything else only wakes the engine)."""
+        def each(message: Any) -> None:
+            if isinstance(message, dict):
+                heard(message)
+            else:
+                wake.set()
+        self.listen(JOURNAL_CHANNEL, each)
 
     def listen(self, channel: str, callback: Callable[[Any], None]) -> None:
         proxy = create_proxy(lambda data: callback(py_value(data)))

@@ -89,6 +89,7 @@ class Engine:
         self.timings: dict[str, float] = {}
         self._indexing: asyncio.Future[None] | None = None
         self._last_version_ms = 0
+        self._last_heard_ms = 0
         # Held by each round of work and by a restore: a restore never interleaves with a drain.
         self._work = asyncio.Lock()
         self.restorer = Restorer(kv, coordination, notices, self.audit)
@@ -142,8 +143,7 @@ class Engine:
         if self._indexing is None:
             self._indexing = asyncio.ensure_future(self._index_head())
         if not self._listening:
-            self._coordination.on_journal(
-                self._wake, lambda message: self._intents.append(Intent.from_dict(message)))
+            self._coordination.on_journal(self._wake, self._heard)
             self._listening = True
         while True:
             timeout = POLL_SECONDS
@@ -152,7 +152,11 @@ class Engine:
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout)
             except TimeoutError:
-                pass
+                # The page is writing (it said so moments ago): capture.js announces the
+                # entries once the page is idle; working now would slow the page down.
+                retry_due = bool(self._retry_at) and _now_ms() >= self._retry_at
+                if not retry_due and _now_ms() - self._last_heard_ms < POLL_SECONDS * 1000:
+                    continue
             self._wake.clear()
             await self._step_safely()
             # Under the work lock: a restore (an API call) commits versions too, and a head
@@ -164,6 +168,16 @@ class Engine:
                     and _now_ms() - self._last_version_ms >= INDEX_SAVE_IDLE_MS):
                 async with self._work:
                     await self._save_indexes()
+
+    def _heard(self, message: dict[str, Any]) -> None:
+        """A journal message. An entry stored or settled wakes the engine (capture.js sends it
+        when the page is idle); a write announced at its call (an intent) does not: the page
+        is busy sending it."""
+        self._last_heard_ms = _now_ms()
+        if message.get("type") == "intent":
+            self._intents.append(Intent.from_dict(message))
+        else:
+            self._wake.set()
 
     async def _index_head(self) -> None:
         """Index every head key once the engine is ready, largest work first when idle, so

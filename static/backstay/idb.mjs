@@ -156,8 +156,10 @@ async function journalBody_(db, seq) {
   const tx = db.transaction("entries", "readonly");
   const entry = await promised(tx.objectStore("entries").get(seq));
   if (!entry || entry.body === null || entry.body === undefined) return null;
-  if (typeof entry.body === "string") return new TextEncoder().encode(entry.body); // format 1
-  return new Uint8Array(await entry.body.arrayBuffer());
+  // The text the server received: a string as sending it encodes it (lone surrogates become
+  // U+FFFD), a Blob's bytes decoded as UTF-8 (invalid sequences become U+FFFD).
+  if (typeof entry.body === "string") return entry.body.isWellFormed() ? entry.body : entry.body.toWellFormed();
+  return await entry.body.text();
 }
 
 function journalDropThrough_(db, seq) {
