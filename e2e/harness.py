@@ -110,7 +110,8 @@ JOURNAL_JS = """() => new Promise((resolve) => {
     const db = req.result;
     if (!db.objectStoreNames.contains('entries')) { resolve([]); return; }
     const all = db.transaction('entries').objectStore('entries').getAll();
-    all.onsuccess = () => resolve(all.result.map((e) => ({...e, body: e.body ? e.body.size : null})));
+    all.onsuccess = () => resolve(all.result.map((e) => ({...e,
+      body: typeof e.body === 'string' ? e.body.length : (e.body ? e.body.size : null)})));
   };
   req.onerror = () => resolve(String(req.error));
 })"""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 from harness import RequestLog, Server, versions, wait_ready, wait_versions
 
 GUESTS = "w3-hotel-guests"
@@ -213,3 +214,63 @@ def test_a_write_while_the_server_is_down_is_reported_and_loses_nothing(page: An
     found = versions(page)
     assert len(found) == 1
     assert page.evaluate("() => window.backstay.status()")["journalSeq"] >= 1
+
+
+# The journal worker (named "backstay-journal", started from a blob: URL of capture.js's own
+# source). These stand-ins make it fail in the two ways a browser could: it cannot be started, or
+# it stops after taking a write. Other workers (the engine's) start as usual.
+NO_BLOB_WORKER = """(() => {
+  window.Worker = class extends window.Worker {
+    constructor(url, options) {
+      if ((options || {}).name === 'backstay-journal') throw new DOMException('refused', 'SecurityError');
+      super(url, options);
+    }
+  };
+})();"""
+FAILING_BLOB_WORKER = """(() => {
+  window.Worker = class extends window.Worker {
+    constructor(url, options) {
+      if ((options || {}).name !== 'backstay-journal') { super(url, options); return; }
+      const fake = {onmessage: null, onerror: null, terminate() {}, failed: false,
+        postMessage() {
+          if (fake.failed) return;
+          fake.failed = true;
+          const crash = {message: 'the worker crashed', preventDefault() {}};
+          setTimeout(() => fake.onerror && fake.onerror(crash), 50);
+        }};
+      return fake;
+    }
+  };
+})();"""
+
+
+@pytest.mark.parametrize(("setup", "writer"), [("", "worker"), (NO_BLOB_WORKER, "page"),
+                                               (FAILING_BLOB_WORKER, "page")],
+                         ids=["journal worker", "no worker can start", "the worker stops"])
+def test_every_write_of_a_burst_is_journaled_once_whoever_writes_the_journal(
+        page: Any, server: Server, setup: str, writer: str) -> None:
+    if setup:
+        page.add_init_script(setup)
+    open_app(page, server)
+    wait_versions(page, 1)
+    # Five writes sent at once (none awaited), the first one big.
+    page.evaluate("""async () => {
+        const big = Array.from({length: 3000},
+            (_, i) => ({id: 'b-' + i, firstName: 'Zoë ' + i, lastName: 'Ünal'}));
+        const sends = [fetch('/_spark/kv/w3-hotel-guests', {method: 'POST', body: JSON.stringify(big)})];
+        for (let n = 0; n < 4; n++) {
+            const body = JSON.stringify([{id: 'x', n}]);
+            sends.push(fetch('/_spark/kv/burst-' + n, {method: 'POST', body}));
+        }
+        await Promise.all(sends);
+        await window.__backstayCapture.flushed();
+    }""")
+    assert page.evaluate("() => window.__backstayCapture.writer()") == writer
+    found = wait_versions(page, 6)
+    page.wait_for_timeout(1000)  # anything recorded twice would show up by now
+    found = versions(page)
+    assert len(found) == 6
+    assert sorted(key for version in found[:5] for key in version["modules"]) == [
+        "burst-0", "burst-1", "burst-2", "burst-3", GUESTS]
+    assert page.evaluate("() => window.__backstayCapture.stats.failed") == 0
+    assert page.evaluate("id => window.backstay.stateAt(id)", found[0]["id"])[GUESTS] == server.kv_get(GUESTS)

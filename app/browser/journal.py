@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.browser.ffi import JsException, error_name, py_value
+from app.browser.ffi import JsException, error_name, py_bytes, py_value
 from app.core.capture.journal_entry import JournalEntry
 from app.core.ports import StoreError
 
@@ -64,7 +64,7 @@ class Journal:
             raise _translate(error, "read a body from") from None
         if data is None:
             return None
-        return str(data)
+        return py_bytes(data).decode("utf-8", errors="replace")
 
     async def drop_through(self, seq: int) -> None:
         """Delete every entry up to and including ``seq`` (they are in committed versions)."""
