@@ -253,9 +253,10 @@ def test_every_write_of_a_burst_is_journaled_once_whoever_writes_the_journal(
         page.add_init_script(setup)
     open_app(page, server)
     wait_versions(page, 1)
-    # Five writes sent at once (none awaited), the first one big.
+    # Five writes sent at once (none awaited), the first one big (the journal worker gets it in
+    # parts: capture.js PART_CHARS).
     page.evaluate("""async () => {
-        const big = Array.from({length: 3000},
+        const big = Array.from({length: 30000},
             (_, i) => ({id: 'b-' + i, firstName: 'Zoë ' + i, lastName: 'Ünal'}));
         const sends = [fetch('/_spark/kv/w3-hotel-guests', {method: 'POST', body: JSON.stringify(big)})];
         for (let n = 0; n < 4; n++) {

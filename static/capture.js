@@ -16,6 +16,10 @@
   const BEACON_SETTLE_MS = 5000;
   // The longest the engine waits to hear of a new entry while the page is busy.
   const IDLE_TIMEOUT_MS = 1000;
+  // A string body longer than this goes to the journal worker in parts of this many characters,
+  // each part when the page has at least PART_MS of idle time left.
+  const PART_CHARS = 1024 * 1024;
+  const PART_MS = 4;
   const realFetch = window.fetch.bind(window);
   const tab = (crypto.randomUUID && crypto.randomUUID()) || String(Math.random()).slice(2);
   const channel = "BroadcastChannel" in window ? new BroadcastChannel(CHANNEL) : null;
@@ -127,11 +131,19 @@
   // {type: "outcome", id, outcome} → {type: "recorded", id, seq}; any failure → {type: "failed", id, message}.
   function workerMain(writer) {
     const added = new Map();
+    const partsOf = new Map();
     const describe = (error) => `${error && error.name ? error.name + ": " : ""}${(error && error.message) || error}`;
     self.onmessage = (event) => {
       const message = event.data;
-      if (message.type === "entry") {
-        const seq = writer.add(message.entry, message.body);
+      if (message.type === "part") {
+        // A big string body arrives in parts (see postInParts); its entry follows them.
+        const parts = partsOf.get(message.id) || [];
+        parts.push(message.text);
+        partsOf.set(message.id, parts);
+      } else if (message.type === "entry") {
+        const parts = partsOf.get(message.id);
+        partsOf.delete(message.id);
+        const seq = writer.add(message.entry, parts ? parts.join("") : message.body);
         added.set(message.id, seq);
         seq.then((result) => self.postMessage({ type: "added", id: message.id, seq: result.seq, withoutBody: result.withoutBody }),
           (error) => self.postMessage({ type: "failed", id: message.id, message: describe(error) }));
@@ -228,18 +240,45 @@
     posting = posting.then(() => Promise.resolve(body).catch(() => null)).then((value) => {
       write.body = value === undefined ? null : value;
       if (inPage) {
-        finish(write, inPage.add(entry, write.body).then((result) => {
+        // The page's writer encodes and stores a body itself: once the page is idle.
+        return idle().then(() => finish(write, inPage.add(entry, write.body).then((result) => {
           if (result.withoutBody) stats.withoutBody += 1;
           resolve(result.seq);
           return result.seq;
-        }));
-        return;
+        })));
       }
       tracked.set(id, write);
-      worker.postMessage({ type: "entry", id, entry, body: write.body });
-      outcome.then((result) => { if (worker && tracked.has(id)) worker.postMessage({ type: "outcome", id, outcome: result }); });
+      const big = typeof write.body === "string" && write.body.length > PART_CHARS;
+      return (big ? postInParts(id, write.body) : Promise.resolve()).then(() => {
+        if (!worker) return; // it failed meanwhile: the page's writer has taken the write over
+        worker.postMessage({ type: "entry", id, entry, body: big ? null : write.body });
+        outcome.then((result) => { if (worker && tracked.has(id)) worker.postMessage({ type: "outcome", id, outcome: result }); });
+      });
     });
     return added;
+  }
+
+  function idle() {
+    return new Promise((resolve) => whenIdle(resolve));
+  }
+
+  // Copying a 15 MB string to the worker takes the page some 30 ms: a big body goes in parts of
+  // PART_CHARS, as many per idle period as it has room for, so that no task of the page grows
+  // long from it (slicing a string does not copy it).
+  function postInParts(id, text) {
+    return new Promise((resolve) => {
+      let at = 0;
+      const post = (deadline) => {
+        do {
+          if (!worker) { resolve(); return; }
+          worker.postMessage({ type: "part", id, text: text.slice(at, at + PART_CHARS) });
+          at += PART_CHARS;
+        } while (at < text.length && deadline && deadline.timeRemaining() > PART_MS);
+        if (at < text.length) whenIdleDeadline(post);
+        else resolve();
+      };
+      whenIdleDeadline(post);
+    });
   }
 
   worker = startWorker();
@@ -291,8 +330,14 @@
   // The engine is told of new entries once the page is idle: it then works beside the page,
   // not in the moments right after a write when the PMS renders or sends its next write.
   function whenIdle(work) {
+    whenIdleDeadline(() => work());
+  }
+
+  // work(deadline): deadline.timeRemaining() says how long the page stays idle (no deadline
+  // where the browser has no idle callbacks).
+  function whenIdleDeadline(work) {
     if (typeof requestIdleCallback === "function") requestIdleCallback(work, { timeout: IDLE_TIMEOUT_MS });
-    else setTimeout(work, 0);
+    else setTimeout(() => work(null), 0);
   }
 
   function recorded(seq, key) {
