@@ -16,10 +16,8 @@
   const BEACON_SETTLE_MS = 5000;
   // The longest the engine waits to hear of a new entry while the page is busy.
   const IDLE_TIMEOUT_MS = 1000;
-  // A string body longer than this goes to the journal worker in parts of this many characters,
-  // each part when the page has at least PART_MS of idle time left.
+  // A string body longer than this goes to the journal worker in parts of this many characters.
   const PART_CHARS = 1024 * 1024;
-  const PART_MS = 4;
   const realFetch = window.fetch.bind(window);
   const tab = (crypto.randomUUID && crypto.randomUUID()) || String(Math.random()).slice(2);
   const channel = "BroadcastChannel" in window ? new BroadcastChannel(CHANNEL) : null;
@@ -263,21 +261,19 @@
   }
 
   // Copying a 15 MB string to the worker takes the page some 30 ms: a big body goes in parts of
-  // PART_CHARS, as many per idle period as it has room for, so that no task of the page grows
-  // long from it (slicing a string does not copy it).
+  // PART_CHARS (a few ms each), one per idle callback, so that no task or frame of the page
+  // grows long from it (slicing a string does not copy it).
   function postInParts(id, text) {
     return new Promise((resolve) => {
       let at = 0;
-      const post = (deadline) => {
-        do {
-          if (!worker) { resolve(); return; }
-          worker.postMessage({ type: "part", id, text: text.slice(at, at + PART_CHARS) });
-          at += PART_CHARS;
-        } while (at < text.length && deadline && deadline.timeRemaining() > PART_MS);
-        if (at < text.length) whenIdleDeadline(post);
+      const post = () => {
+        if (!worker) { resolve(); return; }
+        worker.postMessage({ type: "part", id, text: text.slice(at, at + PART_CHARS) });
+        at += PART_CHARS;
+        if (at < text.length) whenIdle(post);
         else resolve();
       };
-      whenIdleDeadline(post);
+      whenIdle(post);
     });
   }
 
@@ -330,14 +326,8 @@
   // The engine is told of new entries once the page is idle: it then works beside the page,
   // not in the moments right after a write when the PMS renders or sends its next write.
   function whenIdle(work) {
-    whenIdleDeadline(() => work());
-  }
-
-  // work(deadline): deadline.timeRemaining() says how long the page stays idle (no deadline
-  // where the browser has no idle callbacks).
-  function whenIdleDeadline(work) {
-    if (typeof requestIdleCallback === "function") requestIdleCallback(work, { timeout: IDLE_TIMEOUT_MS });
-    else setTimeout(() => work(null), 0);
+    if (typeof requestIdleCallback === "function") requestIdleCallback(() => work(), { timeout: IDLE_TIMEOUT_MS });
+    else setTimeout(() => work(), 0);
   }
 
   function recorded(seq, key) {
