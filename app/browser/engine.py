@@ -30,7 +30,7 @@ from app.browser.journal import Journal, JournalClosed
 from app.browser.notices import Notices
 from app.browser.problems import RETRYING, STORAGE_FULL, STORE_DOWN, ApiError, Problems, describe
 from app.browser.restorer import Restorer
-from app.browser.spark_kv import KvUnavailable, SparkKv
+from app.browser.spark_kv import KvUnavailable, SparkKv, decode
 from app.core.audit.entry import AuditEntry
 from app.core.audit.log import append
 from app.core.capture.drain_plan import CLOSED_TAB_GRACE_MS, Action, Intent, Step, plan_next, plan_orphans
@@ -130,6 +130,7 @@ class Engine:
             self._report("store", f"{STORE_DOWN} ({error})")
         if not await self._open_safely():
             self._ready.set()
+        self.timings["open_ms"] = (time.perf_counter() - started) * 1000
         if not self._drainer:
             reader_ready = asyncio.ensure_future(self._mark_ready_if_not_drainer())
             await self._coordination.become_drainer()
@@ -439,15 +440,19 @@ class Engine:
             state = await self._kv.snapshot(keys)
             self.timings["baseline_read_ms"] = float(_now_ms() - started)
         else:  # one key at a time, keeping only what changed: the hotel is not held twice
+            reconcile_started = time.perf_counter()
             state = {}
             for key in keys:
-                text = await self._kv.get_text(key)
-                if text is None:
+                # Compared as bytes: an unchanged key (the usual case) is neither decoded nor
+                # kept in memory.
+                data, head = await asyncio.gather(self._kv.get_data(key), chain.head_data(key))
+                if data is None:
                     continue
-                if text == await chain.head_text(key):
+                if data == head:
                     keep.add(key)  # unchanged: kept as it is
                 else:
-                    state[key] = text
+                    state[key] = decode(data)
+            self.timings["reconcile_read_ms"] = (time.perf_counter() - reconcile_started) * 1000
         reads = {key: (started, _now_ms()) for key in keys}
         lost = await self._notices.text("storage-lost") or await self._notices.text("history-missing")
         if baseline:

@@ -43,6 +43,8 @@ async def _open_journal() -> Journal:
 
 
 _engine = Engine(_open_chain, _open_journal, SparkKv(), Coordination(backstay_idb), Notices())
+# From the worker's start until its Python runs (the interpreter, packages and imports).
+_engine.timings["python_ms"] = float(js.performance.now())
 _api = Api(_engine)
 
 

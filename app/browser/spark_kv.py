@@ -43,12 +43,18 @@ class SparkKv:
 
     async def get_text(self, key: str) -> str | None:
         """The JSON text of ``key``, or None when the key does not exist."""
+        data = await self.get_data(key)
+        return None if data is None else decode(data)
+
+    async def get_data(self, key: str) -> bytes | None:
+        """The JSON text of ``key`` as the UTF-8 bytes the store sent, or None when the key does
+        not exist."""
         response = await self._get(f"{KV_PATH}/{quote(key, safe='')}")
         if response.status == 404:
             return None
         if not response.ok:
             raise KvUnavailable(f"reading {key} failed with HTTP {response.status}")
-        return await _text(response)
+        return await _data(response)
 
     async def set_text(self, key: str, text: str) -> None:
         """Store JSON text under ``key`` with the request the PMS's @github/spark client
@@ -83,8 +89,16 @@ class SparkKv:
 
 async def _text(response: Any) -> str:
     """The body as text: read as bytes and decoded here (cheaper than a JS string for big values)."""
+    return decode(await _data(response))
+
+
+async def _data(response: Any) -> bytes:
     try:
-        data = await response.bytes()
+        return bytes(await response.bytes())
     except Exception as error:  # the connection broke or timed out while reading
         raise KvUnavailable(f"the store's answer was cut off: {error}") from None
-    return bytes(data).decode("utf-8", errors="replace")
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 text as the browser decodes it (an invalid sequence becomes U+FFFD)."""
+    return data.decode("utf-8", errors="replace")

@@ -155,6 +155,10 @@ class Chain:
     async def head_text(self, key: str) -> str | None:
         return await self._heads.text(key)
 
+    async def head_data(self, key: str) -> bytes | None:
+        """The head text of ``key`` as UTF-8 bytes (not decoded, not kept)."""
+        return await self._heads.data(key)
+
     async def flush_heads(self) -> int:
         """Write the head texts the versions left stale (see ``defer_heads``), one key per
         transaction (a large hotel's texts are not all held twice at once); how many."""

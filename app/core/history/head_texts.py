@@ -92,6 +92,20 @@ class HeadTexts:
             text = self._texts[key] = stored.decode("utf-8")
         return text
 
+    async def data(self, key: str) -> bytes | None:
+        """The head text of ``key`` as its UTF-8 bytes (what ``head/<key>`` holds), without
+        decoding or keeping it: enough to tell whether the store still holds that text."""
+        head = self._head()
+        if key not in head.module_hashes:
+            return None
+        if key in self._modules or key in self._texts or key in head.stale_heads:
+            text = await self.text(key)
+            return None if text is None else text.encode("utf-8")
+        stored = await self._store.get("head", key)
+        if stored is None:
+            raise CorruptData(f"head value of {key!r} is missing")
+        return stored
+
     async def module(self, key: str) -> ModuleText:
         """The index of a head key's text (built on its first write: the cost of a parse)."""
         module = self._modules.get(key)

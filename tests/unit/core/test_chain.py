@@ -92,6 +92,8 @@ def test_nothing_changed_returns_none_but_keeps_journal_seq() -> None:
         await reopened.open()
         assert reopened.journal_seq == 5
         assert await reopened.head_text(GUESTS) == reformatted
+        assert await reopened.head_data(GUESTS) == reformatted.encode("utf-8")
+        assert await reopened.head_data("never-there") is None
 
     asyncio.run(scenario())
 
