@@ -1,0 +1,220 @@
+"""Where the bytes of a version go: Chromium's IndexedDB LevelDB log, attributed record by record.
+
+  python -m bench.bench_storage [--size small|large] [--edits 100]
+
+Loads the demo PMS on the sample hotel in a fresh on-disk profile, lets Backstay record its
+baseline and settle, then makes N single-guest edits (each awaited until its version), and
+parses the LevelDB write-ahead log (*.log) of the origin's IndexedDB before and after: every
+put and delete of every write batch, by database and object store (names read from the log's
+own metadata records). Prints bytes per version by destination, next to storage.estimate()'s
+growth. Chromium keeps an undo log of every readwrite transaction in LevelDB (its "scopes",
+in the global metadata: the old value of each record a transaction overwrites, removed once the
+transaction is done); it shows here as "transaction bookkeeping".
+
+LevelDB moves its log into sorted tables once the log reaches a few MB; if that happens during
+the run the figures are not comparable and the bench says so (use fewer edits).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import struct
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from bench import bench_browser as bb
+
+BLOCK = 32768
+#: Index ids of Chromium's IndexedDB key prefix: object store records, their "exists" entries, and
+#: blob references.
+KINDS = {1: "records", 2: "exists entries", 3: "blob references"}
+
+
+def _varint(data: bytes, at: int) -> tuple[int, int]:
+    shift = value = 0
+    while True:
+        byte = data[at]
+        at += 1
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, at
+        shift += 7
+
+
+def log_records(data: bytes) -> list[bytes]:
+    """The write batches of a LevelDB log file (physical records reassembled)."""
+    out: list[bytes] = []
+    pending = b""
+    at = 0
+    while at + 7 <= len(data):
+        left = BLOCK - at % BLOCK
+        if left < 7:
+            at += left
+            continue
+        _, length, kind = struct.unpack_from("<IHB", data, at)
+        if kind == 0 and length == 0:
+            at += left
+            continue
+        chunk = data[at + 7:at + 7 + length]
+        at += 7 + length
+        if kind == 1:
+            out.append(chunk)
+        elif kind == 2:
+            pending = chunk
+        elif kind == 3:
+            pending += chunk
+        elif kind == 4:
+            out.append(pending + chunk)
+            pending = b""
+    return out
+
+
+def _prefix(key: bytes) -> tuple[int, int, int, int]:
+    """(database id, object store id, index id, length of the prefix) of an IndexedDB key."""
+    first = key[0]
+    lengths = ((first >> 5) + 1, ((first >> 2) & 7) + 1, (first & 3) + 1)
+    at = 1
+    ids = []
+    for length in lengths:
+        ids.append(int.from_bytes(key[at:at + length], "little"))
+        at += length
+    return ids[0], ids[1], ids[2], at
+
+
+def _utf16_with_length(data: bytes, at: int) -> tuple[str, int]:
+    length, at = _varint(data, at)
+    return data[at:at + 2 * length].decode("utf-16-be", errors="replace"), at + 2 * length
+
+
+def names(batches: list[bytes]) -> tuple[dict[int, str], dict[tuple[int, int], str]]:
+    """Database and object store names, from the metadata records in the log."""
+    databases: dict[int, str] = {}
+    stores: dict[tuple[int, int], str] = {}
+    for key, value in _puts(batches):
+        if not key:
+            continue
+        db, store, index, at = _prefix(key)
+        if db == 0 and store == 0 and index == 0 and len(key) > at and key[at] == 201:
+            try:  # DatabaseName: origin, name -> database id
+                _, after = _utf16_with_length(key, at + 1)
+                name, _ = _utf16_with_length(key, after)
+                databases[_varint(value, 0)[0]] = name
+            except IndexError:
+                continue
+        elif db and store == 0 and index == 0 and len(key) > at + 1 and key[at] == 50:
+            try:  # ObjectStoreMetaData: object store id, field 0 (the name)
+                store_id, after = _varint(key, at + 1)
+                if key[after] == 0:
+                    stores[(db, store_id)] = value.decode("utf-16-be", errors="replace")
+            except IndexError:
+                continue
+    return databases, stores
+
+
+def _puts(batches: list[bytes]) -> list[tuple[bytes, bytes]]:
+    out = []
+    for key, value, put in _operations(batches):
+        if put:
+            out.append((key, value))
+    return out
+
+
+def _operations(batches: list[bytes]) -> list[tuple[bytes, bytes, bool]]:
+    out = []
+    for batch in batches:
+        _, count = struct.unpack_from("<QI", batch, 0)
+        at = 12
+        for _ in range(count):
+            put = batch[at] == 1
+            at += 1
+            length, at = _varint(batch, at)
+            key = batch[at:at + length]
+            at += length
+            value = b""
+            if put:
+                length, at = _varint(batch, at)
+                value = batch[at:at + length]
+                at += length
+            out.append((key, value, put))
+    return out
+
+
+def attribute(directory: Path) -> tuple[Counter[str], set[str]]:
+    """Bytes written to the log by destination, and the log files read."""
+    batches = [batch for log in sorted(directory.glob("*.log")) for batch in log_records(log.read_bytes())]
+    databases, stores = names(batches)
+    totals: Counter[str] = Counter()
+    totals["log framing and batch headers"] += sum(7 + 12 for _ in batches)
+    for key, value, put in _operations(batches):
+        size = 1 + len(key) + len(value) + 2
+        if not key:
+            continue
+        db, store, index, _ = _prefix(key)
+        if db == 0:
+            where = "transaction bookkeeping (undo log) and global metadata"
+        elif store == 0:
+            where = f"{databases.get(db, f'database {db}')}: metadata"
+        else:
+            store_name = stores.get((db, store), f"store {store}")
+            where = f"{databases.get(db, f'database {db}')}/{store_name}: {KINDS.get(index, 'index')}"
+        totals[f"{where} ({'put' if put else 'delete'})"] += size
+    return totals, {log.name for log in directory.glob("*.log")}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", choices=("small", "large"), default="small")
+    parser.add_argument("--edits", type=int, default=100)
+    args = parser.parse_args()
+    say = bb.reporter(args.size)
+    with sync_playwright() as playwright, bb.hotel_server(args.size, say) as (server, tmp, counts), \
+            bb.fresh_profile(playwright, tmp, "profile-storage") as (context, profile), \
+            tempfile.TemporaryDirectory() as copies:
+        context.add_init_script(bb.INIT_JS)
+        page = context.pages[0] if context.pages else context.new_page()
+        say("first start (the baseline), then a reload")
+        page.goto(server.url + "/")
+        bb._loaded(page, True, 900)
+        page.reload()
+        bb._loaded(page, True, 900)
+        page.wait_for_timeout(bb.SETTLE_MS * 3)
+        found = list(profile.glob("Default/IndexedDB/*.indexeddb.leveldb"))
+        if len(found) != 1:
+            raise RuntimeError(f"expected one IndexedDB LevelDB directory, found {found}")
+        before_dir, after_dir = Path(copies) / "before", Path(copies) / "after"
+        shutil.copytree(found[0], before_dir)
+        usage_before = page.evaluate(bb.STORAGE_JS)["usage"]
+        versions_before = len(page.evaluate("() => window.backstay.listVersions()"))
+        say(f"{args.edits} single-guest edits")
+        page.evaluate(bb.EDITS_JS, [bb.GUESTS, bb._indexes(args.edits, counts[bb.GUESTS], 0), True])
+        page.wait_for_timeout(bb.SETTLE_MS * 3)
+        shutil.copytree(found[0], after_dir)
+        usage_after = page.evaluate(bb.STORAGE_JS)["usage"]
+        versions = len(page.evaluate("() => window.backstay.listVersions()")) - versions_before
+        before, before_logs = attribute(before_dir)
+        after, after_logs = attribute(after_dir)
+    print(f"Where a version's bytes go — {args.size} hotel, {args.edits} single-guest edits, "
+          f"{versions} versions, fresh on-disk profile")
+    if not before_logs <= after_logs:
+        print("LevelDB compacted its log during the run: these figures are not comparable; "
+              "run with fewer --edits.")
+        return 1
+    growth = {name: after[name] - before[name] for name in after}
+    total = sum(growth.values())
+    for name, size in sorted(growth.items(), key=lambda item: -item[1]):
+        if size:
+            print(f"  {size / max(versions, 1):8,.0f} B/version  {name}")
+    print(f"  {total / max(versions, 1):8,.0f} B/version  all of the LevelDB log")
+    print(f"  {(usage_after - usage_before) / max(versions, 1):8,.0f} B/version  storage.estimate() usage "
+          "(all IndexedDB files)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
