@@ -217,8 +217,8 @@ def test_a_write_while_the_server_is_down_is_reported_and_loses_nothing(page: An
 
 
 # The journal worker (named "backstay-journal", started from a blob: URL of capture.js's own
-# source). These stand-ins make it fail in the two ways a browser could: it cannot be started, or
-# it stops after taking a write. Other workers (the engine's) start as usual.
+# source). These stand-ins make it fail in the ways a browser could: it cannot be started, it
+# stops after taking a write, or it never answers. Other workers (the engine's) start as usual.
 NO_BLOB_WORKER = """(() => {
   window.Worker = class extends window.Worker {
     constructor(url, options) {
@@ -243,10 +243,20 @@ FAILING_BLOB_WORKER = """(() => {
   };
 })();"""
 
+SILENT_BLOB_WORKER = """(() => {
+  window.Worker = class extends window.Worker {
+    constructor(url, options) {
+      if ((options || {}).name !== 'backstay-journal') { super(url, options); return; }
+      return {onmessage: null, onerror: null, terminate() {}, postMessage() {}};
+    }
+  };
+})();"""
+
 
 @pytest.mark.parametrize(("setup", "writer"), [("", "worker"), (NO_BLOB_WORKER, "page"),
-                                               (FAILING_BLOB_WORKER, "page")],
-                         ids=["journal worker", "no worker can start", "the worker stops"])
+                                               (FAILING_BLOB_WORKER, "page"), (SILENT_BLOB_WORKER, "page")],
+                         ids=["journal worker", "no worker can start", "the worker stops",
+                              "the worker never answers"])
 def test_every_write_of_a_burst_is_journaled_once_whoever_writes_the_journal(
         page: Any, server: Server, setup: str, writer: str) -> None:
     if setup:

@@ -3,9 +3,10 @@
 // Records every mutating Spark KV request (POST or DELETE of /_spark/kv/<key> on this origin,
 // whoever sends it, through fetch, XMLHttpRequest or navigator.sendBeacon) in a durable
 // IndexedDB journal, in call order. The request itself is sent at once and unchanged; recording
-// happens beside it. Bodies are kept as Blobs (no copy of a big body on the main thread beyond
-// the UTF-8 encoding that sending it costs anyway). The Backstay engine (Python, in a worker)
-// drains the journal into versions. docs/FORMAT.md, "Journal", describes what is written here.
+// happens beside it: a small journal worker, started from this script's own source, stores each
+// entry and its outcome, so the page's main thread only copies a body to it (a big one in parts,
+// when the page is idle). The Backstay engine (Python, in another worker) drains the journal into
+// versions. docs/FORMAT.md, "Journal", describes what is written here.
 (() => {
   "use strict";
   if (window.__backstayCapture) return;
@@ -18,6 +19,10 @@
   const IDLE_TIMEOUT_MS = 1000;
   // A string body longer than this goes to the journal worker in parts of this many characters.
   const PART_CHARS = 1024 * 1024;
+  // The journal worker is given up (the page writes the journal itself) when it has not said it
+  // started by then, or has not answered a write by then.
+  const WORKER_START_MS = 10_000;
+  const WORKER_ANSWER_MS = 30_000;
   const realFetch = window.fetch.bind(window);
   const tab = (crypto.randomUUID && crypto.randomUUID()) || String(Math.random()).slice(2);
   const channel = "BroadcastChannel" in window ? new BroadcastChannel(CHANNEL) : null;
@@ -131,6 +136,8 @@
     const added = new Map();
     const partsOf = new Map();
     const describe = (error) => `${error && error.name ? error.name + ": " : ""}${(error && error.message) || error}`;
+    self.onmessageerror = () => self.postMessage({ type: "unreadable" });
+    self.postMessage({ type: "ready" });
     self.onmessage = (event) => {
       const message = event.data;
       if (message.type === "part") {
@@ -159,10 +166,15 @@
   // ---- the journal: in the worker, or in the page if the worker cannot run ----------------
   // Each write is tracked here until its outcome is recorded, so that a worker that fails
   // hands its unfinished writes to the page's own writer.
-  const tracked = new Map(); // id → {entry, body, seq, outcome, added: {resolve, reject}}
+  // id → {entry, body, seq, outcome, added: {resolve, reject}, askedAt (when the worker was last
+  // sent something it has not answered yet), outcomePosted}
+  const tracked = new Map();
   let nextId = 1;
   let inPage = null; // the page's writer, once the worker failed
   let worker = null;
+  let workerUrl = null;
+  let workerReady = false;
+  const workerStartedAt = Date.now();
 
   function startWorker() {
     if (typeof Worker === "undefined" || typeof Blob === "undefined" || !URL.createObjectURL) return null;
@@ -170,8 +182,9 @@
       const source = `"use strict";(${workerMain.toString()})((${makeWriter.toString()})());`;
       const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
       const started = new Worker(url, { name: "backstay-journal" });
-      URL.revokeObjectURL(url);
+      workerUrl = url; // revoked once the worker says it started
       started.onmessage = (event) => heard(event.data);
+      started.onmessageerror = () => workerFailed("a message of the journal worker could not be read");
       started.onerror = (event) => { if (event.preventDefault) event.preventDefault(); workerFailed(event.message || "the journal worker stopped"); };
       return started;
     } catch (error) {
@@ -181,10 +194,22 @@
   }
 
   function heard(message) {
+    if (message.type === "ready") {
+      workerReady = true;
+      if (workerUrl) URL.revokeObjectURL(workerUrl);
+      workerUrl = null;
+      return;
+    }
+    if (message.type === "unreadable") {
+      workerFailed("the journal worker could not read a write");
+      return;
+    }
     const write = tracked.get(message.id);
     if (!write) return;
+    write.askedAt = null;
     if (message.type === "added") {
       write.seq = message.seq;
+      if (write.outcomePosted) write.askedAt = Date.now();
       if (message.withoutBody) stats.withoutBody += 1;
       write.body = null;
       write.added.resolve(message.seq);
@@ -198,7 +223,22 @@
     }
   }
 
+  // A worker that never starts, or stops answering without an error event, is given up too.
+  function watchWorker() {
+    const timer = setInterval(() => {
+      if (inPage) { clearInterval(timer); return; }
+      const now = Date.now();
+      if (!workerReady && now - workerStartedAt > WORKER_START_MS) {
+        workerFailed("the journal worker did not start");
+      } else if ([...tracked.values()].some((write) => write.askedAt !== null && now - write.askedAt > WORKER_ANSWER_MS)) {
+        workerFailed("the journal worker stopped answering");
+      }
+    }, WORKER_START_MS / 2);
+  }
+
   // The worker could not start or stopped: the page records what it left unfinished, in order.
+  // (Should the worker have stored an entry whose answer never came, the journal holds it twice;
+  // the copy without an outcome is settled by reading the key back.)
   function workerFailed(why) {
     if (inPage) return;
     console.warn(`Backstay records writes in the page (${why})`);
@@ -232,7 +272,7 @@
     let resolve;
     let reject;
     const added = new Promise((yes, no) => { resolve = yes; reject = no; });
-    const write = { entry, body: null, seq: null, outcome, added: { resolve, reject } };
+    const write = { entry, body: null, seq: null, outcome, added: { resolve, reject }, askedAt: null, outcomePosted: false };
     const id = nextId++;
     // In call order, once the body is known (a Request's body is read from its clone).
     posting = posting.then(() => Promise.resolve(body).catch(() => null)).then((value) => {
@@ -250,7 +290,13 @@
       return (big ? postInParts(id, write.body) : Promise.resolve()).then(() => {
         if (!worker) return; // it failed meanwhile: the page's writer has taken the write over
         worker.postMessage({ type: "entry", id, entry, body: big ? null : write.body });
-        outcome.then((result) => { if (worker && tracked.has(id)) worker.postMessage({ type: "outcome", id, outcome: result }); });
+        write.askedAt = Date.now();
+        outcome.then((result) => {
+          if (!worker || !tracked.has(id)) return;
+          worker.postMessage({ type: "outcome", id, outcome: result });
+          write.outcomePosted = true;
+          if (write.seq !== null) write.askedAt = Date.now();
+        });
       });
     });
     return added;
@@ -279,6 +325,7 @@
 
   worker = startWorker();
   if (!worker) inPage = makeWriter();
+  else watchWorker();
 
   // ---- which requests are writes ---------------------------------------------------------
   function kvWrite(target, method, headers) {
@@ -325,10 +372,27 @@
 
   // The engine is told of new entries once the page is idle: it then works beside the page,
   // not in the moments right after a write when the PMS renders or sends its next write.
+  // Once the page is being left (or hidden, and may be discarded) nothing waits any more: what
+  // is waiting for an idle moment is done at once.
+  let hurrying = false;
+  const waitingForIdle = new Set();
   function whenIdle(work) {
-    if (typeof requestIdleCallback === "function") requestIdleCallback(() => work(), { timeout: IDLE_TIMEOUT_MS });
-    else setTimeout(() => work(), 0);
+    if (hurrying) { work(); return; }
+    const run = () => { if (waitingForIdle.delete(run)) work(); };
+    waitingForIdle.add(run);
+    if (typeof requestIdleCallback === "function") requestIdleCallback(run, { timeout: IDLE_TIMEOUT_MS });
+    else setTimeout(run, 0);
   }
+  function hurry() {
+    hurrying = true;
+    for (const run of [...waitingForIdle]) run();
+  }
+  window.addEventListener("pagehide", hurry);
+  window.addEventListener("pageshow", () => { hurrying = false; });
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "hidden") hurry();
+    else hurrying = false;
+  });
 
   function recorded(seq, key) {
     stats.recorded += 1;
@@ -339,7 +403,21 @@
   let staleRestore = null;
   let lastAdded = Promise.resolve();
 
-  function record(write, body, outcome, via) {
+  // Which writes of this tab were still waiting for their answer when another was made: the
+  // engine orders two writes of one tab by this, not by their times (one millisecond holds an
+  // answer and the next call alike).
+  let tabWrites = 0;
+  const inFlight = new Set();
+  function begin() {
+    const call = { tabSeq: ++tabWrites, inFlight: [...inFlight] };
+    inFlight.add(call.tabSeq);
+    return call;
+  }
+  function seen(call) {
+    inFlight.delete(call.tabSeq);
+  }
+
+  function record(write, body, outcome, via, call) {
     const entry = {
       key: write.key,
       collection: write.collection,
@@ -350,6 +428,8 @@
       start: Date.now(),
       tab,
       via,
+      tabSeq: call.tabSeq,
+      inFlight: call.inFlight,
     };
     // This page still holds data from before a restore it was told of (it did not re-read):
     // the engine flags the version of this write as possibly undoing that restore.
@@ -364,10 +444,10 @@
 
   // An outcome is stamped with the time it was seen (`end`), not the time it is stored: the
   // engine orders writes by these times.
-  function settle(promise) {
+  function settle(promise, call) {
     return promise.then(
-      (res) => ({ status: res.ok ? "ok" : "failed", httpStatus: res.status, end: Date.now() }),
-      () => ({ status: "unknown", httpStatus: 0, end: Date.now() }),
+      (res) => { seen(call); return { status: res.ok ? "ok" : "failed", httpStatus: res.status, end: Date.now() }; },
+      () => { seen(call); return { status: "unknown", httpStatus: 0, end: Date.now() }; },
     );
   }
 
@@ -390,8 +470,9 @@
         else if (isRequest && input.body) body = input.clone().blob();
       }
     });
+    const call = write ? begin() : null;
     const response = realFetch(input, init);
-    if (write) safely(() => record(write, body, settle(response), "fetch"));
+    if (write) safely(() => record(write, body, settle(response, call), "fetch", call));
     return response;
   };
 
@@ -413,15 +494,17 @@
     safely(() => { write = request ? kvWrite(request.url, request.method, request.headers) : null; });
     if (write) {
       safely(() => {
+        const call = begin();
         const outcome = new Promise((resolve) => {
           this.addEventListener("loadend", () => {
+            seen(call);
             const status = this.status;
             const end = Date.now();
             resolve(status === 0 ? { status: "unknown", httpStatus: 0, end }
               : { status: status >= 200 && status < 300 ? "ok" : "failed", httpStatus: status, end });
           }, { once: true });
         });
-        record(write, write.op === "set" ? bodyOf(body) : null, outcome, "xhr");
+        record(write, write.op === "set" ? bodyOf(body) : null, outcome, "xhr", call);
       });
     }
     return realSend.call(this, body);
@@ -434,9 +517,14 @@
       safely(() => { write = kvWrite(url, "POST"); });
       const queued = realBeacon(url, data);
       if (write) {
-        safely(() => record(write, bodyOf(data), Promise.resolve(queued
-          ? { status: "unknown", httpStatus: 0, end: Date.now() + BEACON_SETTLE_MS }
-          : { status: "failed", httpStatus: 0, end: Date.now() }), "beacon"));
+        safely(() => {
+          const call = begin();
+          // A beacon is never answered: it counts as in flight until it is taken to have arrived.
+          setTimeout(() => seen(call), queued ? BEACON_SETTLE_MS : 0);
+          record(write, bodyOf(data), Promise.resolve(queued
+            ? { status: "unknown", httpStatus: 0, end: Date.now() + BEACON_SETTLE_MS }
+            : { status: "failed", httpStatus: 0, end: Date.now() }), "beacon", call);
+        });
       }
       return queued;
     };

@@ -418,7 +418,11 @@ class Engine:
         if not self._intents:
             self._journaled.clear()
         else:
-            self._retry_at = self._retry_at or min(i.start for i in self._intents) + CLOSED_TAB_GRACE_MS + 1
+            # Not sooner than the next poll: an intent of a live tab waits for its entry (the
+            # journal worker may store a big body over a few idle periods).
+            self._retry_at = self._retry_at or max(
+                min(i.start for i in self._intents) + CLOSED_TAB_GRACE_MS + 1,
+                _now_ms() + int(POLL_SECONDS * 1000))
         for key in sorted(orphans):
             started = _now_ms()
             text = await self._kv.get_text(key)

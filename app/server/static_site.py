@@ -120,7 +120,8 @@ class StaticSite:
 #: this origin, never inline; 'wasm-unsafe-eval' lets Pyodide compile WebAssembly; 'unsafe-eval'
 #: is there only because PyScript 0.7 builds its hooks with the Function constructor (core.js)
 #: and cannot start without it - drop it when PyScript no longer needs it. Workers from this
-#: origin or the blob: URLs PyScript makes; requests only to this origin; style attributes set by
+#: origin or blob: URLs (PyScript's, and capture.js's journal worker: without it the page writes
+#: the journal itself, on its main thread); requests only to this origin; style attributes set by
 #: scripts (style-src 'unsafe-inline'); no plugins; no framing by any site.
 CONTENT_SECURITY_POLICY = "; ".join((
     "default-src 'self'",

@@ -84,6 +84,16 @@ def _overlap(a: tuple[int, int | None], b: tuple[int, int | None]) -> bool:
     return a[0] <= b_end and b[0] <= a_end
 
 
+def _concurrent(a: JournalEntry, b: JournalEntry, intervals: Mapping[int, tuple[int, int | None]]) -> bool:
+    """Whether two writes may have reached the store in either order. Two writes of one tab
+    that both carry their call numbers overlap exactly when the later was made before the tab
+    saw the earlier one's outcome; otherwise their time intervals decide."""
+    if a.tab and a.tab == b.tab and a.tab_seq and b.tab_seq:
+        earlier, later = (a, b) if a.tab_seq < b.tab_seq else (b, a)
+        return earlier.tab_seq in later.in_flight
+    return _overlap(intervals[a.seq], intervals[b.seq])
+
+
 def plan_next(
     entries: Sequence[JournalEntry],
     *,
@@ -112,12 +122,13 @@ def plan_next(
     if end is None:
         return Step(Action.WAIT, first, "waiting for the answer to this write")
     # The group: every write of the key linked to this one by overlapping intervals.
+    by_seq = {entry.seq: entry for entry in entries if entry.seq in intervals}
     group = {first.seq}
     frontier = [first.seq]
     while frontier:
-        current = intervals[frontier.pop()]
-        for seq, interval in intervals.items():
-            if seq not in group and _overlap(current, interval):
+        current = by_seq[frontier.pop()]
+        for seq in intervals:
+            if seq not in group and _concurrent(current, by_seq[seq], intervals):
                 group.add(seq)
                 frontier.append(seq)
     reasons = []

@@ -41,6 +41,12 @@ class JournalEntry:
     via: str = "fetch"
     #: The restore this write's page had not read again (its data may predate it), or "".
     stale_restore: str = ""
+    #: The write's number in its tab (1, 2, ... in call order; 0 when not recorded), and the
+    #: numbers of the tab's earlier writes whose outcome the tab had not seen at this call: two
+    #: writes of one tab overlap exactly when the earlier one is among the later one's
+    #: ``in_flight`` (their times alone cannot tell within a millisecond).
+    tab_seq: int = 0
+    in_flight: tuple[int, ...] = ()
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> JournalEntry:
@@ -66,6 +72,8 @@ class JournalEntry:
                 http_status=int(raw.get("httpStatus") or 0),
                 via=str(raw.get("via") or "fetch"),
                 stale_restore=str(raw.get("staleRestore") or ""),
+                tab_seq=int(raw.get("tabSeq") or 0),
+                in_flight=tuple(int(n) for n in raw.get("inFlight") or ()),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise CorruptData(f"malformed journal entry {dict(raw)!r}: {error}") from None

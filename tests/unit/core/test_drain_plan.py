@@ -53,6 +53,25 @@ def test_failed_and_unversioned_writes_record_nothing() -> None:
     assert plan([entry(1, NOW - 100, NOW - 50, collection="drafts")]).action is Action.SKIP
 
 
+def test_writes_of_one_tab_are_ordered_by_what_the_tab_had_seen_not_by_the_clock() -> None:
+    # The next write made in the millisecond its predecessor's answer arrived: by the times they
+    # would overlap, but the tab had seen the answer (1 is not in flight at 2's call).
+    same_ms = [entry(1, NOW - 100, NOW - 50, tabSeq=1, inFlight=[]),
+               entry(2, NOW - 50, NOW - 10, tabSeq=2, inFlight=[])]
+    assert plan(same_ms).action is Action.BODY
+    # Sent before the answer of the first: they may have reached the store in either order.
+    concurrent = [entry(1, NOW - 100, NOW - 50, tabSeq=1, inFlight=[]),
+                  entry(2, NOW - 50, NOW - 10, tabSeq=2, inFlight=[1])]
+    step = plan(concurrent)
+    assert (step.action, step.writes) == (Action.READ, 2)
+    # Another tab's write at the same millisecond: the times decide (they overlap).
+    other_tab = [entry(1, NOW - 100, NOW - 50, tabSeq=1, inFlight=[]),
+                 entry(2, NOW - 50, NOW - 10, tab="tab-b", tabSeq=1, inFlight=[])]
+    assert plan(other_tab, live_tabs=(TAB, "tab-b")).action is Action.READ
+    # Entries without call numbers (an older capture shim): the times decide too.
+    assert plan([entry(1, NOW - 100, NOW - 50), entry(2, NOW - 50, NOW - 10)]).action is Action.READ
+
+
 def test_a_pending_write_of_an_open_tab_is_waited_for() -> None:
     assert plan([entry(1, NOW - 100, 0)]).action is Action.WAIT
 
