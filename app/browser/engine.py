@@ -348,6 +348,7 @@ class Engine:
             for index in range(len(entries)):
                 step = plan_next(entries[index:], live_reads=chain.live_reads,
                                  drained_ends=chain.drained_ends,
+                                 drained_writes=chain.drained_writes,
                                  head_keys=set(await chain.head_keys()), now_ms=_now_ms(),
                                  live_tabs=live_tabs)
                 if step is None:
@@ -394,7 +395,8 @@ class Engine:
         try:
             version = await chain.record(writes, created_by=self._user, change_type="auto",
                                          description=description, journal_seq=seq, live_reads=reads,
-                                         drained_ends=ends)
+                                         drained_ends=ends, drained_writes={
+                                             k: (entry.tab, entry.tab_seq) for k in ends if entry.tab_seq})
         except ValueError as error:
             await self._notices.add(
                 f"unrecordable-{seq}",

@@ -128,6 +128,10 @@ class Chain:
         return dict(self._head.drained_ends)
 
     @property
+    def drained_writes(self) -> dict[str, tuple[str, int]]:
+        return dict(self._head.drained_writes)
+
+    @property
     def store(self) -> VersionStore:
         return self._store
 
@@ -205,6 +209,7 @@ class Chain:
         snapshot: bool = False,
         live_reads: Mapping[str, tuple[int, int]] | None = None,
         drained_ends: Mapping[str, int] | None = None,
+        drained_writes: Mapping[str, tuple[str, int]] | None = None,
     ) -> Version | None:
         """Commit the writes (KV key -> new JSON text, None = deleted) as one version.
 
@@ -216,7 +221,9 @@ class Chain:
                                             is_root=self._head.version_id is None)
         head = replace(self._head, journal_seq=max(self._head.journal_seq, journal_seq or 0),
                        live_reads={**self._head.live_reads, **(live_reads or {})},
-                       drained_ends={**self._head.drained_ends, **(drained_ends or {})})
+                       drained_ends={**self._head.drained_ends, **(drained_ends or {})},
+                       drained_writes={**{key: write for key, write in self._head.drained_writes.items()
+                                          if key not in (drained_ends or {})}, **(drained_writes or {})})
         batch = Batch()
         if self._defer_heads:
             head = replace(head, stale_heads=tuple(sorted(set(head.stale_heads) | set(modules))))

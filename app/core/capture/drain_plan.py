@@ -84,6 +84,15 @@ def _overlap(a: tuple[int, int | None], b: tuple[int, int | None]) -> bool:
     return a[0] <= b_end and b[0] <= a_end
 
 
+def _after_in_its_tab(entry: JournalEntry, recorded: tuple[str, int] | None) -> bool:
+    """Whether ``entry`` was made by the tab of the ``recorded`` write (tab, tabSeq) after that
+    tab had seen the recorded write's answer."""
+    if recorded is None or not entry.tab or not entry.tab_seq:
+        return False
+    tab, tab_seq = recorded
+    return tab == entry.tab and 0 < tab_seq < entry.tab_seq and tab_seq not in entry.in_flight
+
+
 def _concurrent(a: JournalEntry, b: JournalEntry, intervals: Mapping[int, tuple[int, int | None]]) -> bool:
     """Whether two writes may have reached the store in either order. Two writes of one tab
     that both carry their call numbers overlap exactly when the later was made before the tab
@@ -99,6 +108,7 @@ def plan_next(
     *,
     live_reads: Mapping[str, LiveRead],
     drained_ends: Mapping[str, int] | None = None,
+    drained_writes: Mapping[str, tuple[str, int]] | None = None,
     head_keys: Collection[str],
     now_ms: int,
     live_tabs: Collection[str],
@@ -142,7 +152,8 @@ def plan_next(
         reasons.append("a default is stored only if the key is absent")
     if read is not None and start <= read[1]:
         reasons.append("it overlapped the last read of the key")
-    if start <= (drained_ends or {}).get(first.key, -1):
+    if start <= (drained_ends or {}).get(first.key, -1) and not _after_in_its_tab(
+            first, (drained_writes or {}).get(first.key)):
         # Its entry reached the journal after a write it overlapped was recorded.
         reasons.append("it overlapped a write already recorded")
     if not reasons:

@@ -36,6 +36,9 @@ class HeadPointer:
     #: Per KV key, when the latest write recorded from its journal body or deletion ended: a
     #: write that started before then but reached the journal later overlapped it.
     drained_ends: dict[str, int] = field(default_factory=dict)
+    #: Per KV key, which write of which tab that was: (tab, tabSeq) when its entry said (a later
+    #: write of the same tab made after seeing its answer did not overlap it).
+    drained_writes: dict[str, tuple[str, int]] = field(default_factory=dict)
     #: The format of ``module_hashes`` (1 only in a store not upgraded yet).
     format_version: int = FORMAT_VERSION
     #: Keys whose ``head/<key>`` is older than this pointer: their text was not written with
@@ -62,6 +65,8 @@ class HeadPointer:
             "journalEpoch": self.journal_epoch,
             "liveReads": cast(Json, {key: list(span) for key, span in self.live_reads.items()}),
             "drainedEnds": cast(Json, dict(self.drained_ends)),
+            **({"drainedWrites": cast(Json, {key: list(write) for key, write in self.drained_writes.items()})}
+               if self.drained_writes else {}),
             **({"staleHeads": cast(Json, list(self.stale_heads))} if self.stale_heads else {}),
         }
 
@@ -90,6 +95,7 @@ class HeadPointer:
                 journal_epoch=str(obj.get("journalEpoch") or ""),
                 live_reads=_live_reads(obj.get("liveReads")),
                 drained_ends=_drained_ends(obj.get("drainedEnds")),
+                drained_writes=_drained_writes(obj.get("drainedWrites")),
                 format_version=cast(int, obj["formatVersion"]),
                 stale_heads=_stale_heads(obj.get("staleHeads")),
             )
@@ -116,6 +122,21 @@ def _live_reads(raw: Json) -> dict[str, tuple[int, int]]:
             raise CorruptData(f"head pointer: liveReads[{key!r}] is not [start, end]")
         reads[key] = (cast(int, span[0]), cast(int, span[1]))
     return reads
+
+
+def _drained_writes(raw: Json) -> dict[str, tuple[str, int]]:
+    """The optional ``drainedWrites`` member: {key: [tab, tabSeq]}."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise CorruptData("head pointer: drainedWrites is not an object")
+    writes: dict[str, tuple[str, int]] = {}
+    for key, write in raw.items():
+        if not (isinstance(write, list) and len(write) == 2 and isinstance(write[0], str)
+                and type(write[1]) is int):
+            raise CorruptData(f"head pointer: drainedWrites[{key!r}] is not [tab, tabSeq]")
+        writes[key] = (write[0], write[1])
+    return writes
 
 
 def _stale_heads(raw: Json) -> tuple[str, ...]:

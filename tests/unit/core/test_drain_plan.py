@@ -33,9 +33,10 @@ def entry(seq: int, start: int, end: int, **fields: Any) -> JournalEntry:
 
 def plan(entries: list[JournalEntry], reads: dict[str, tuple[int, int]] | None = None,
          now: int = NOW, live_tabs: tuple[str, ...] = (TAB,), head_keys: tuple[str, ...] = (KEY,),
-         drained_ends: dict[str, int] | None = None) -> Any:
-    return plan_next(entries, live_reads=reads or {}, drained_ends=drained_ends, head_keys=head_keys,
-                     now_ms=now, live_tabs=live_tabs)
+         drained_ends: dict[str, int] | None = None,
+         drained_writes: dict[str, tuple[str, int]] | None = None) -> Any:
+    return plan_next(entries, live_reads=reads or {}, drained_ends=drained_ends,
+                     drained_writes=drained_writes, head_keys=head_keys, now_ms=now, live_tabs=live_tabs)
 
 
 def test_nothing_to_drain() -> None:
@@ -68,6 +69,14 @@ def test_writes_of_one_tab_are_ordered_by_what_the_tab_had_seen_not_by_the_clock
     other_tab = [entry(1, NOW - 100, NOW - 50, tabSeq=1, inFlight=[]),
                  entry(2, NOW - 50, NOW - 10, tab="tab-b", tabSeq=1, inFlight=[])]
     assert plan(other_tab, live_tabs=(TAB, "tab-b")).action is Action.READ
+    # A write already recorded whose answer the tab had seen before this call, in the same ms.
+    later = [entry(2, NOW - 50, NOW - 10, tabSeq=2, inFlight=[])]
+    assert plan(later, drained_ends={KEY: NOW - 50}).action is Action.READ
+    assert plan(later, drained_ends={KEY: NOW - 50}, drained_writes={KEY: (TAB, 1)}).action is Action.BODY
+    assert plan([entry(2, NOW - 50, NOW - 10, tabSeq=2, inFlight=[1])], drained_ends={KEY: NOW - 50},
+                drained_writes={KEY: (TAB, 1)}).action is Action.READ
+    assert plan(later, drained_ends={KEY: NOW - 50},
+                drained_writes={KEY: ("tab-b", 1)}).action is Action.READ
     # Entries without call numbers (an older capture shim): the times decide too.
     assert plan([entry(1, NOW - 100, NOW - 50), entry(2, NOW - 50, NOW - 10)]).action is Action.READ
 
@@ -242,3 +251,11 @@ def test_a_write_that_reached_the_journal_after_one_it_overlapped_was_recorded_i
     b = entry(2, 100, 300, tab="tab-b")
     assert plan([b], drained_ends={KEY: 250}, now=1000).action is Action.READ
     assert plan([b], drained_ends={KEY: 90}, now=1000).action is Action.BODY
+
+
+def test_the_head_keeps_which_write_of_which_tab_was_recorded_last() -> None:
+    from app.core.history.head import HeadPointer
+    head = HeadPointer(drained_ends={KEY: NOW}, drained_writes={KEY: (TAB, 7)})
+    again = HeadPointer.decode(head.encode())
+    assert (again.drained_ends, again.drained_writes) == ({KEY: NOW}, {KEY: (TAB, 7)})
+    assert "drainedWrites" not in HeadPointer(drained_ends={KEY: NOW}).to_dict()
