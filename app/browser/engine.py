@@ -538,6 +538,11 @@ class Engine:
     async def fresh_chain(self) -> Chain:
         """The chain, at the latest head (another tab's engine may be the one writing)."""
         if self._chain is None:
+            # A round may be opening the storage again (it was deleted under the page): it
+            # holds the work lock until it is done.
+            async with self._work:
+                pass
+        if self._chain is None:
             raise ApiError("Backstay's storage is not open yet: " + self._problems.text())
         if not self._drainer:
             await self._chain.open()
