@@ -248,14 +248,17 @@
     const unfinished = [...tracked.values()];
     tracked.clear();
     for (const write of unfinished) {
-      const seq = write.seq !== null ? Promise.resolve(write.seq)
-        : inPage.add(write.entry, write.body).then((result) => {
-          if (result.withoutBody) stats.withoutBody += 1;
-          write.added.resolve(result.seq);
-          return result.seq;
-        });
-      finish(write, seq);
+      finish(write, write.seq !== null ? Promise.resolve(write.seq) : addInPage(write));
     }
+  }
+
+  // Adds a write's entry with the page's own writer; resolves with its seq.
+  function addInPage(write) {
+    return inPage.add(write.entry, write.body).then((result) => {
+      if (result.withoutBody) stats.withoutBody += 1;
+      write.added.resolve(result.seq);
+      return result.seq;
+    });
   }
 
   // Records the outcome once both the entry and the outcome are known (the page's writer).
@@ -279,11 +282,7 @@
       write.body = value === undefined ? null : value;
       if (inPage) {
         // The page's writer encodes and stores a body itself: once the page is idle.
-        return idle().then(() => finish(write, inPage.add(entry, write.body).then((result) => {
-          if (result.withoutBody) stats.withoutBody += 1;
-          resolve(result.seq);
-          return result.seq;
-        })));
+        return idle().then(() => finish(write, addInPage(write)));
       }
       tracked.set(id, write);
       const big = typeof write.body === "string" && write.body.length > PART_CHARS;
