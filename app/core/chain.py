@@ -15,11 +15,11 @@ from dataclasses import replace
 from app.core.diff.comparison import Comparison, compare_states
 from app.core.diff.diff import KeyDelta
 from app.core.diff.summary import describe
-from app.core.formats.format import FORMAT_VERSION
+from app.core.formats.format import FORMAT_VERSION, hash_rules
 from app.core.formats.framing import pack_async
 from app.core.formats.integrity import content_hash, link, state_hash
 from app.core.formats.module_text import ModuleText
-from app.core.history.head import HEAD_KEY, HeadPointer
+from app.core.history.head import HeadPointer
 from app.core.history.head_texts import INDEX_PREFIX, HeadTexts
 from app.core.history.history import History, State
 from app.core.history.payload import Payload
@@ -80,8 +80,7 @@ class Chain:
 
     async def open(self) -> None:
         """Load the head pointer (safe on an empty store); drop caches if another writer moved it."""
-        stored = await self._store.get("meta", HEAD_KEY)
-        head = HeadPointer.decode(stored) if stored is not None else HeadPointer()
+        head = await HeadPointer.load(self._store) or HeadPointer()
         if head.version_id != self._head.version_id or head.module_hashes != self._head.module_hashes:
             self._heads.clear()
             self._history = None
@@ -89,14 +88,25 @@ class Chain:
             self._generation += 1
         self._head = head
         if head.format_version < FORMAT_VERSION:
-            if head.version_id is None:  # nothing hashed yet: the next write is format 2
+            if head.version_id is None:  # nothing hashed yet: the next write is the new format
                 self._head = replace(head, format_version=FORMAT_VERSION)
+            elif hash_rules(head.format_version) == hash_rules(FORMAT_VERSION):
+                await self._upgrade_pointer()
             else:
                 await self._upgrade()
 
+    async def _upgrade_pointer(self) -> None:
+        """Upgrade a store written in format 2: its head pointer is rewritten in format 3 (one
+        record per key); nothing else differs, and no version is made."""
+        head = replace(self._head, format_version=FORMAT_VERSION)
+        batch = Batch()
+        head.put(batch, None)
+        await self._store.apply(batch)
+        self._head = head
+
     async def _upgrade(self) -> None:
-        """Upgrade a store written in format 1 in place: one format-2 checkpoint of the head
-        values follows the history (which stays readable by format 1's rules). The data is
+        """Upgrade a store written in format 1 in place: one checkpoint of the head values in
+        the new format follows the history (which stays readable by format 1's rules). The data is
         unchanged; its versions are all kept."""
         modules = {key: await self._heads.module(key) for key in sorted(self._head.module_hashes)}
         hashes = {key: module.module_hash for key, module in modules.items()}
@@ -145,7 +155,7 @@ class Chain:
         journal was created anew). Nothing else changes."""
         head = replace(self._head, journal_epoch=epoch, journal_seq=seq)
         batch = Batch()
-        batch.put("meta", HEAD_KEY, head.encode())
+        head.put(batch, self._head)
         await self._store.apply(batch)
         self._head = head
 
@@ -176,7 +186,7 @@ class Chain:
             batch.put("head", key, (text or "").encode("utf-8"))
             head = replace(self._head, stale_heads=tuple(
                 other for other in self._head.stale_heads if other != key))
-            batch.put("meta", HEAD_KEY, head.encode())
+            head.put(batch, self._head)
             await self._store.apply(batch)
             self._head = head
             written += 1
@@ -235,7 +245,7 @@ class Chain:
                     key for key in head.stale_heads if key not in modules))
         if not deltas and not snapshot:
             if batch or head != self._head:
-                batch.put("meta", HEAD_KEY, head.encode())
+                head.put(batch, self._head)
                 await self._store.apply(batch)
                 self._head = head
                 self._heads.keep(modules)
@@ -350,7 +360,7 @@ class Chain:
             self._heads.forget(key)
         if gone & set(head.stale_heads):
             head = replace(head, stale_heads=tuple(k for k in head.stale_heads if k not in gone))
-        batch.put("meta", HEAD_KEY, head.encode())
+        head.put(batch, previous)
         await self._store.apply(batch)
         if self._blob_keys is not None:
             self._blob_keys |= self._pending_blobs

@@ -7,10 +7,17 @@ from collections.abc import Mapping
 from app.core.errors import UnknownFormatVersion
 
 #: The version of the storage format described by docs/FORMAT.md.
-FORMAT_VERSION = 2
-#: Format 1 objects stay readable: a store written in format 1 is upgraded in place (its
-#: history stays in format 1, a format-2 checkpoint follows it).
-KNOWN_FORMAT_VERSIONS = frozenset({1, 2})
+FORMAT_VERSION = 3
+#: Older objects stay readable: a store written in format 1 is upgraded in place (its history
+#: stays in format 1, a format-2 checkpoint follows it); one written in format 2 has only its
+#: head pointer rewritten (format 3 changed nothing else).
+KNOWN_FORMAT_VERSIONS = frozenset({1, 2, 3})
+
+
+def hash_rules(format_version: int) -> int:
+    """The rules a format's values are read, spelled and hashed by: 1, or 2 (formats 2 and 3
+    hash alike; format 3 changed only the layout of the head pointer)."""
+    return 1 if format_version == 1 else 2
 
 
 def check_format_version(obj: Mapping[str, object], what: str) -> None:

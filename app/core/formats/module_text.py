@@ -32,6 +32,7 @@ from app.core.formats.array_text import (
     scan_window,
     skip,
 )
+from app.core.formats.format import FORMAT_VERSION
 from app.core.formats.json_value import (
     Json,
     canonical_pair,
@@ -39,6 +40,9 @@ from app.core.formats.json_value import (
     compact_json,
     parse_json,
 )
+
+#: The formats whose saved indexes are read (their layout and hashes are the same).
+INDEX_FORMATS = (2, 3)
 
 
 def element_digest(value: Json) -> tuple[bytes, str]:
@@ -159,8 +163,8 @@ class ModuleText:
         assert self.is_array and self.starts is not None and self.lengths is not None
         assert self.digests is not None and self.ids is not None
         header = compact_json({
-            "formatVersion": 2, "moduleHash": self.module_hash, "textHash": _text_hash(self.text),
-            "count": len(self.starts), "odd": self.odd, "ids": self.ids,
+            "formatVersion": FORMAT_VERSION, "moduleHash": self.module_hash,
+            "textHash": _text_hash(self.text), "count": len(self.starts), "odd": self.odd, "ids": self.ids,
         })
         starts, lengths = array("q", self.starts), array("q", self.lengths)
         if sys.byteorder == "big":  # pragma: no cover - the browser and CI are little-endian
@@ -176,7 +180,7 @@ class ModuleText:
         try:
             line, _, rest = data.partition(b"\n")
             header = parse_json(line)
-            if not isinstance(header, dict) or header.get("formatVersion") != 2:
+            if not isinstance(header, dict) or header.get("formatVersion") not in INDEX_FORMATS:
                 return None
             count = header["count"]
             ids = header["ids"]

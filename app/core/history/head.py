@@ -1,7 +1,15 @@
-"""The head pointer (``meta/head``): which version the current data is, and drain progress."""
+"""The head pointer: which version the current data is, and drain progress.
+
+Format 3 stores it as one small record (``meta/head``) plus one record per KV key
+(``meta/head/<key>``: its module hash and the key's drain progress), and a version rewrites only
+the records of the keys it changed: a store of 46 keys does not rewrite 46 hashes per edit.
+Formats 1 and 2 stored it all in ``meta/head``; such a pointer is still read (and rewritten in
+format 3 by ``Chain.open``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -9,8 +17,15 @@ from app.core.errors import CorruptData
 from app.core.formats.format import FORMAT_VERSION, check_format_version
 from app.core.formats.integrity import state_hash
 from app.core.formats.json_value import Json, compact_json, parse_json
+from app.core.ports import Batch, VersionStore
 
 HEAD_KEY = "head"
+#: ``meta/head/<KV key>``: the head pointer's record of one key (format 3).
+KEY_PREFIX = "head/"
+#: The first format whose head pointer is split into per-key records.
+SPLIT_FORMAT = 3
+
+KeyState = tuple["str | None", "tuple[int, int] | None", "int | None", "tuple[str, int] | None"]
 
 
 @dataclass
@@ -39,7 +54,7 @@ class HeadPointer:
     #: Per KV key, which write of which tab that was: (tab, tabSeq) when its entry said (a later
     #: write of the same tab made after seeing its answer did not overlap it).
     drained_writes: dict[str, tuple[str, int]] = field(default_factory=dict)
-    #: The format of ``module_hashes`` (1 only in a store not upgraded yet).
+    #: The format of the pointer and of ``module_hashes`` (1 or 2 only in a store not upgraded yet).
     format_version: int = FORMAT_VERSION
     #: Keys whose ``head/<key>`` is older than this pointer: their text was not written with
     #: the versions that changed them (it is written when the engine is idle); their value is
@@ -50,64 +65,185 @@ class HeadPointer:
     def state_hash(self) -> str:
         return state_hash(self.module_hashes)
 
+    @property
+    def is_split(self) -> bool:
+        return self.format_version >= SPLIT_FORMAT
+
     def to_dict(self) -> dict[str, Json]:
-        return {
+        """The ``meta/head`` record (format 3: without the per-key members)."""
+        fixed: dict[str, Json] = {
             "formatVersion": self.format_version,
             "versionId": self.version_id,
             "seq": self.seq,
             "timestamp": self.timestamp,
             "journalSeq": self.journal_seq,
             "stateHash": self.state_hash,
-            "moduleHashes": cast(Json, dict(self.module_hashes)),
+        }
+        if not self.is_split:
+            fixed["moduleHashes"] = cast(Json, dict(self.module_hashes))
+        fixed.update({
             "checkpointId": self.checkpoint_id,
             "deltasSinceCheckpoint": self.deltas_since_checkpoint,
             "bytesSinceCheckpoint": self.bytes_since_checkpoint,
             "journalEpoch": self.journal_epoch,
-            "liveReads": cast(Json, {key: list(span) for key, span in self.live_reads.items()}),
-            "drainedEnds": cast(Json, dict(self.drained_ends)),
-            **({"drainedWrites": cast(Json, {key: list(write) for key, write in self.drained_writes.items()})}
-               if self.drained_writes else {}),
-            **({"staleHeads": cast(Json, list(self.stale_heads))} if self.stale_heads else {}),
-        }
+        })
+        if not self.is_split:
+            fixed["liveReads"] = cast(Json, {key: list(span) for key, span in self.live_reads.items()})
+            fixed["drainedEnds"] = cast(Json, dict(self.drained_ends))
+            if self.drained_writes:
+                fixed["drainedWrites"] = cast(Json, {key: list(write)
+                                                     for key, write in self.drained_writes.items()})
+        if self.stale_heads:
+            fixed["staleHeads"] = cast(Json, list(self.stale_heads))
+        return fixed
 
     def encode(self) -> bytes:
         return compact_json(self.to_dict())
 
+    # ---- per-key records (format 3) ---------------------------------------------------------
+
+    def keys(self) -> set[str]:
+        """Every KV key the pointer says something of."""
+        return (set(self.module_hashes) | set(self.live_reads) | set(self.drained_ends)
+                | set(self.drained_writes))
+
+    def key_state(self, key: str) -> KeyState:
+        return (self.module_hashes.get(key), self.live_reads.get(key), self.drained_ends.get(key),
+                self.drained_writes.get(key))
+
+    def key_dict(self, key: str) -> dict[str, Json] | None:
+        """The ``meta/head/<key>`` record of ``key``; None when the pointer says nothing of it."""
+        module_hash, live_read, drained_end, drained_write = self.key_state(key)
+        record: dict[str, Json] = {"formatVersion": self.format_version}
+        if module_hash is not None:
+            record["moduleHash"] = module_hash
+        if live_read is not None:
+            record["liveRead"] = list(live_read)
+        if drained_end is not None:
+            record["drainedEnd"] = drained_end
+        if drained_write is not None:
+            record["drainedWrite"] = list(drained_write)
+        return record if len(record) > 1 else None
+
+    def put(self, batch: Batch, previous: HeadPointer | None) -> None:
+        """Add the pointer to ``batch``: ``meta/head``, and (format 3) the record of every key
+        whose state differs from ``previous``'s (all of them when ``previous`` is None or not
+        split), deleting the records of keys it no longer says anything of."""
+        batch.put("meta", HEAD_KEY, self.encode())
+        if not self.is_split:
+            return
+        whole = previous is None or not previous.is_split
+        keys = self.keys() | (set() if previous is None else previous.keys())
+        for key in sorted(keys):
+            if not whole and previous is not None and previous.key_state(key) == self.key_state(key):
+                continue
+            record = self.key_dict(key)
+            if record is None:
+                batch.delete("meta", KEY_PREFIX + key)
+            else:
+                batch.put("meta", KEY_PREFIX + key, compact_json(record))
+
+    # ---- reading ----------------------------------------------------------------------------
+
     @classmethod
-    def decode(cls, data: bytes) -> HeadPointer:
-        try:
-            obj = parse_json(data)
-        except ValueError as error:
-            raise CorruptData(f"head pointer is not JSON: {error}") from None
-        if not isinstance(obj, dict):
-            raise CorruptData("head pointer is not a JSON object")
+    async def load(cls, store: VersionStore) -> HeadPointer | None:
+        """The stored pointer (None when there is none). Raises CorruptData, UnknownFormatVersion."""
+        stored = await store.get("meta", HEAD_KEY)
+        if stored is None:
+            return None
+        obj = _object(stored, "head pointer")
         check_format_version(obj, "head pointer")
+        records: dict[str, bytes] = {}
+        if cast(int, obj["formatVersion"]) >= SPLIT_FORMAT:
+            names = [name for name in await store.keys("meta") if name.startswith(KEY_PREFIX)]
+            records = {name[len(KEY_PREFIX):]: data
+                       for name, data in (await store.get_many("meta", names)).items()}
+        return cls.from_dict(obj, records)
+
+    @classmethod
+    def decode(cls, data: bytes, records: Mapping[str, bytes] | None = None) -> HeadPointer:
+        """Decode ``meta/head``; format 3 needs ``records`` ({KV key: ``meta/head/<key>``})."""
+        obj = _object(data, "head pointer")
+        check_format_version(obj, "head pointer")
+        return cls.from_dict(obj, records or {})
+
+    @classmethod
+    def from_meta(cls, meta: Mapping[str, bytes]) -> HeadPointer:
+        """Decode the pointer from a whole ``meta`` collection ({key: bytes})."""
+        return cls.decode(meta[HEAD_KEY], {name[len(KEY_PREFIX):]: data for name, data in meta.items()
+                                           if name.startswith(KEY_PREFIX)})
+
+    @classmethod
+    def from_dict(cls, obj: Mapping[str, Json], records: Mapping[str, bytes]) -> HeadPointer:
         try:
+            format_version = cast(int, obj["formatVersion"])
+            if format_version >= SPLIT_FORMAT:
+                module_hashes, live_reads, drained_ends, drained_writes = _split(records, format_version)
+            else:
+                module_hashes = cast(dict[str, str], obj["moduleHashes"])
+                live_reads = _live_reads(obj.get("liveReads"))
+                drained_ends = _drained_ends(obj.get("drainedEnds"))
+                drained_writes = _drained_writes(obj.get("drainedWrites"))
             head = cls(
                 version_id=cast("str | None", obj["versionId"]),
                 seq=cast(int, obj["seq"]),
                 timestamp=cast(int, obj["timestamp"]),
                 journal_seq=cast(int, obj["journalSeq"]),
-                module_hashes=cast(dict[str, str], obj["moduleHashes"]),
+                module_hashes=module_hashes,
                 checkpoint_id=cast("str | None", obj["checkpointId"]),
                 deltas_since_checkpoint=cast(int, obj["deltasSinceCheckpoint"]),
                 bytes_since_checkpoint=cast(int, obj["bytesSinceCheckpoint"]),
                 journal_epoch=str(obj.get("journalEpoch") or ""),
-                live_reads=_live_reads(obj.get("liveReads")),
-                drained_ends=_drained_ends(obj.get("drainedEnds")),
-                drained_writes=_drained_writes(obj.get("drainedWrites")),
-                format_version=cast(int, obj["formatVersion"]),
+                live_reads=live_reads,
+                drained_ends=drained_ends,
+                drained_writes=drained_writes,
+                format_version=format_version,
                 stale_heads=_stale_heads(obj.get("staleHeads")),
             )
         except KeyError as missing:
             raise CorruptData(f"head pointer lacks {missing}") from None
         ints = (head.seq, head.timestamp, head.journal_seq, head.deltas_since_checkpoint,
                 head.bytes_since_checkpoint)
-        if not all(type(value) is int for value in ints) or not isinstance(head.module_hashes, dict):
+        if not all(type(value) is int for value in ints) or not isinstance(head.module_hashes, dict) \
+                or not all(isinstance(value, str) for value in head.module_hashes.values()):
             raise CorruptData("head pointer has fields of the wrong type")
         if obj.get("stateHash") != head.state_hash:
-            raise CorruptData("head pointer: stateHash does not match its moduleHashes")
+            where = " (a meta/head/<key> record is missing or changed)" if head.is_split else ""
+            raise CorruptData(f"head pointer: stateHash does not match its module hashes{where}")
         return head
+
+
+def _object(data: bytes, what: str) -> dict[str, Json]:
+    try:
+        obj = parse_json(data)
+    except ValueError as error:
+        raise CorruptData(f"{what} is not JSON: {error}") from None
+    if not isinstance(obj, dict):
+        raise CorruptData(f"{what} is not a JSON object")
+    return obj
+
+
+def _split(records: Mapping[str, bytes], format_version: int) -> tuple[
+        dict[str, str], dict[str, tuple[int, int]], dict[str, int], dict[str, tuple[str, int]]]:
+    """The per-key members of a format 3 pointer, from its ``meta/head/<key>`` records."""
+    module_hashes: dict[str, str] = {}
+    live_reads: dict[str, tuple[int, int]] = {}
+    drained_ends: dict[str, int] = {}
+    drained_writes: dict[str, tuple[str, int]] = {}
+    for key in sorted(records):
+        what = f"head pointer record {KEY_PREFIX}{key}"
+        obj = _object(records[key], what)
+        check_format_version(obj, what)
+        if obj["formatVersion"] != format_version:
+            raise CorruptData(f"{what}: formatVersion {obj['formatVersion']} is not the pointer's")
+        if "moduleHash" in obj:
+            if not isinstance(obj["moduleHash"], str):
+                raise CorruptData(f"{what}: moduleHash is not a string")
+            module_hashes[key] = obj["moduleHash"]
+        live_reads.update(_live_reads({key: obj["liveRead"]} if "liveRead" in obj else None))
+        drained_ends.update(_drained_ends({key: obj["drainedEnd"]} if "drainedEnd" in obj else None))
+        drained_writes.update(_drained_writes({key: obj["drainedWrite"]} if "drainedWrite" in obj else None))
+    return module_hashes, live_reads, drained_ends, drained_writes
 
 
 def _live_reads(raw: Json) -> dict[str, tuple[int, int]]:

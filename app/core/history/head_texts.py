@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 
 from app.core.errors import CorruptData
-from app.core.formats.format import FORMAT_VERSION
+from app.core.formats.format import FORMAT_VERSION, hash_rules
 from app.core.formats.json_value import Json, canonical_text, parse_json
 from app.core.formats.module_text import ModuleText
 from app.core.history.head import HeadPointer
@@ -136,7 +136,7 @@ class HeadTexts:
         """The index saved for the head text of ``key``, if it is still that text's."""
         head = self._head()
         expected = head.module_hashes.get(key)
-        if head.format_version != FORMAT_VERSION or expected is None:
+        if hash_rules(head.format_version) != hash_rules(FORMAT_VERSION) or expected is None:
             return None
         stored = await self._store.get("meta", INDEX_PREFIX + key)
         if stored is None:

@@ -13,6 +13,7 @@ from typing import Literal
 
 from app.core.diff.patch import apply_patch
 from app.core.errors import CorruptData, PatchError, UnknownFormatVersion
+from app.core.formats.format import hash_rules
 from app.core.formats.integrity import blob_text, content_hash, link, module_hash, state_hash
 from app.core.formats.json_value import Json, parse_json
 from app.core.formats.pointer import split
@@ -113,11 +114,8 @@ async def verify_store(store: VersionStore, compressor: Compressor, *, full: boo
 
 
 async def _head(store: VersionStore, report: VerifyReport) -> HeadPointer | None:
-    stored = await store.get("meta", HEAD_KEY)
-    if stored is None:
-        return None
     try:
-        return HeadPointer.decode(stored)
+        return await HeadPointer.load(store)
     except UnknownFormatVersion as error:
         report.add("unknown-format", f"meta/{HEAD_KEY}", str(error))
     except CorruptData as error:
@@ -270,7 +268,7 @@ def _replay(
     for version in chain:
         subject = f"versions/{version.id}"
         payload = payloads.get(version.id)
-        if version.format_version != hashes_format:
+        if hash_rules(version.format_version) != hashes_format:
             # The first version of a newer format (the upgrade, a checkpoint): format 1 kept no
             # member order, so its states cannot give format 2's hashes; resume at its snapshot.
             state = None
@@ -285,7 +283,7 @@ def _replay(
                 state = {key: parse_json(blobs[hashed], format_version=version.format_version)
                          for key, hashed in version.snapshot.items()}
                 hashes = dict(version.snapshot)
-                hashes_format = version.format_version
+                hashes_format = hash_rules(version.format_version)
             else:
                 state = None
 

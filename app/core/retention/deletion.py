@@ -14,7 +14,7 @@ from app.core.diff.diff import ABSENT, diff_key
 from app.core.errors import CannotDeleteHead, CorruptData
 from app.core.formats.integrity import blob_text, content_hash, link
 from app.core.formats.integrity import module_hash as hash_module
-from app.core.history.head import HEAD_KEY, HeadPointer
+from app.core.history.head import HeadPointer
 from app.core.history.history import History
 from app.core.history.payload import Op, Payload
 from app.core.history.snapshot import encode_blob
@@ -88,7 +88,7 @@ async def plan_deletion(
     batch.put("payloads", child.id, encoded)
     batch.put("versions", child.id, new_child.encode())
     new_head = _head_after(history, head, doomed, new_child)
-    batch.put("meta", HEAD_KEY, new_head.encode())
+    new_head.put(batch, head)
     return DeletionPlan(batch, new_child, new_head)
 
 

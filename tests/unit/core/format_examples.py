@@ -18,6 +18,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from app.core.audit.entry import AuditEntry
@@ -31,7 +32,7 @@ from app.core.formats.gzip_codec import GzipCompressor
 from app.core.formats.integrity import blob_text, content_hash, link, module_hash, state_hash
 from app.core.formats.json_value import Json, canonical_text, compact_json, parse_json
 from app.core.formats.module_text import element_digest
-from app.core.history.head import HEAD_KEY, HeadPointer
+from app.core.history.head import HEAD_KEY, KEY_PREFIX, HeadPointer
 from app.core.history.payload import Payload
 from app.core.history.version import Version
 from app.core.history.version_id import make_version_id
@@ -173,6 +174,12 @@ async def _chain_examples(found: dict[str, str]) -> None:
     # Both payloads are under framing.COMPRESS_AT bytes, so they are stored as plain JSON.
     found["payload-delta"] = listing(json.loads(store.data["payloads"][delta.id]))
     found["head"] = pretty(json.loads(store.data["meta"][HEAD_KEY]))
+    for name, record in sorted(store.data["meta"].items()):
+        if name.startswith(KEY_PREFIX):
+            found[f"head-key {name[len(KEY_PREFIX):]}"] = pretty(json.loads(record))
+    # The same pointer as format 2 stored it (one record): what the upgrade to format 3 reads.
+    found["format2-head"] = pretty(replace(HeadPointer.from_meta(store.data["meta"]),
+                                           format_version=2).to_dict())
 
     # The baseline of an empty store.
     chain, store, _ = build_chain()
@@ -187,9 +194,9 @@ async def _chain_examples(found: dict[str, str]) -> None:
     chain, store, _ = build_chain()
     await chain.open()
     await chain.record({SETTINGS: RESPELLED_HEAD}, created_by="admin", snapshot=True)
-    before = HeadPointer.decode(store.data["meta"][HEAD_KEY])
+    before = HeadPointer.from_meta(store.data["meta"])
     recorded = await chain.record({SETTINGS: RESPELLED_WRITTEN}, created_by="admin")
-    after = HeadPointer.decode(store.data["meta"][HEAD_KEY])
+    after = HeadPointer.from_meta(store.data["meta"])
     assert before.module_hashes == after.module_hashes
     found["respelled"] = pretty({
         "headText": RESPELLED_HEAD,
@@ -329,6 +336,9 @@ async def _format1_examples(found: dict[str, str]) -> None:
         if hashed not in blobs:
             found[f"upgrade-blob {hashed}"] = blob.decode("utf-8")
     found["upgrade-head"] = pretty(json.loads(store.data["meta"][HEAD_KEY]))
+    for name, record in sorted(store.data["meta"].items()):
+        if name.startswith(KEY_PREFIX):
+            found[f"upgrade-head-key {name[len(KEY_PREFIX):]}"] = pretty(json.loads(record))
 
 
 async def _diff_examples(found: dict[str, str]) -> None:

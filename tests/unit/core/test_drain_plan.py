@@ -255,7 +255,10 @@ def test_a_write_that_reached_the_journal_after_one_it_overlapped_was_recorded_i
 
 def test_the_head_keeps_which_write_of_which_tab_was_recorded_last() -> None:
     from app.core.history.head import HeadPointer
+    from app.core.ports import Batch
     head = HeadPointer(drained_ends={KEY: NOW}, drained_writes={KEY: (TAB, 7)})
-    again = HeadPointer.decode(head.encode())
+    batch = Batch()
+    head.put(batch, None)
+    again = HeadPointer.from_meta({key: value for _, key, value in batch.puts})
     assert (again.drained_ends, again.drained_writes) == ({KEY: NOW}, {KEY: (TAB, 7)})
     assert "drainedWrites" not in HeadPointer(drained_ends={KEY: NOW}).to_dict()

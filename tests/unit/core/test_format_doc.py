@@ -39,7 +39,7 @@ from app.core.audit.entry import AuditEntry
 from app.core.diff.diff import ABSENT, Absent, diff_key
 from app.core.diff.patch import apply_patch
 from app.core.diff.summary import describe
-from app.core.errors import UnknownFormatVersion
+from app.core.errors import CorruptData, UnknownFormatVersion
 from app.core.formats.framing import COMPRESS_AT, pack
 from app.core.formats.gzip_codec import GzipCompressor
 from app.core.formats.integrity import link, module_hash, state_hash
@@ -52,7 +52,7 @@ from app.core.formats.json_value import (
     json_equal,
     parse_json,
 )
-from app.core.history.head import HEAD_KEY, HeadPointer
+from app.core.history.head import HEAD_KEY, KEY_PREFIX, HeadPointer
 from app.core.history.history import History
 from app.core.history.payload import Payload
 from app.core.history.version import Version
@@ -119,6 +119,13 @@ def _stored_payload(name: str) -> bytes:
     return data
 
 
+def _head(name: str) -> HeadPointer:
+    """The head pointer of example ``name`` with its per-key records (``<name>-key <key>``)."""
+    records = {found[len(name) + 5:]: _compact(found) for found in examples()
+               if found.startswith(f"{name}-key ")}
+    return HeadPointer.decode(_compact(name), records)
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -159,7 +166,8 @@ def test_the_examples_are_there() -> None:
             "module-hash", "respelled", "format1-version-checkpoint", "format1-payload-checkpoint",
             "format1-version-delta", "format1-payload-delta", "format1-head", "upgrade-version",
             "upgrade-payload", "upgrade-head", "restore-preview", "restore-version",
-            "restore-pending", "audit-entry"} <= names
+            "restore-pending", "audit-entry", "format2-head", f"head-key {GUESTS}",
+            f"head-key {SETTINGS}", f"upgrade-head-key {GUESTS}", f"upgrade-head-key {SETTINGS}"} <= names
     assert len(_blobs()) == 2 and len(_blobs("format1-blob ")) == 2
     assert len(_blobs("upgrade-blob ")) == 1
     assert {f"diff {name}" for name in DIFF_CASES} <= names
@@ -183,7 +191,7 @@ def test_the_baseline_checks_out() -> None:
     payload_bytes = _stored_payload("payload-checkpoint")
     payload = Payload.decode(payload_bytes, GzipCompressor())
     blobs = _blobs()
-    assert baseline.format_version == 2 and baseline.is_checkpoint and baseline.parent_id is None
+    assert baseline.format_version == 3 and baseline.is_checkpoint and baseline.parent_id is None
     assert payload.changes == [] and payload.forward is None and payload.inverse is None
     assert baseline.payload_hash == _sha256(payload_bytes)
     assert baseline.size == len(payload_bytes) + sum(map(len, blobs.values())) == 170
@@ -210,10 +218,10 @@ def test_the_delta_and_the_head_check_out() -> None:
     delta = Version.decode(_compact("version-delta"))
     payload_bytes = _stored_payload("payload-delta")
     payload = Payload.decode(payload_bytes, GzipCompressor())
-    head = HeadPointer.decode(_compact("head"))
+    head = _head("head")
     blobs = _blobs()
     assert baseline.snapshot is not None and payload.forward is not None
-    assert payload.inverse is not None and head.format_version == 2
+    assert payload.inverse is not None and head.format_version == 3
     assert delta.payload_hash == _sha256(payload_bytes) and delta.size == len(payload_bytes) == 495
     assert delta.parent_id == baseline.id and delta.seq == baseline.seq + 1
     assert delta.link == _sha256("\n".join(
@@ -275,7 +283,7 @@ def test_a_write_that_only_respells_records_no_version() -> None:
         first = await chain.record({SETTINGS: example["headText"]}, created_by="a", snapshot=True)
         assert first is not None
         assert await chain.record({SETTINGS: example["written"]}, created_by="a") is None
-        head = HeadPointer.decode(store.data["meta"][HEAD_KEY])
+        head = HeadPointer.from_meta(store.data["meta"])
         assert head.version_id == first.id and head.module_hashes[SETTINGS] == example["moduleHash"]
         assert store.data["head"][SETTINGS] == example["written"].encode()
         assert (await chain.verify(full=True)).ok
@@ -287,25 +295,48 @@ def test_a_write_that_only_respells_records_no_version() -> None:
     asyncio.run(scenario())
 
 
-def test_unknown_format_versions_are_refused_and_both_known_ones_read() -> None:
+def test_unknown_format_versions_are_refused_and_the_three_known_ones_read() -> None:
+    head_records = {key: _compact(f"head-key {key}") for key in (GUESTS, SETTINGS)}
     objects = {"version-checkpoint": Version.decode, "format1-version-checkpoint": Version.decode,
-               "head": HeadPointer.decode, "format1-head": HeadPointer.decode,
+               "head": lambda data: HeadPointer.decode(data, head_records),
+               "format2-head": HeadPointer.decode, "format1-head": HeadPointer.decode,
                "payload-delta": lambda data: Payload.decode(data, GzipCompressor()),
                "format1-payload-delta": lambda data: Payload.decode(data, GzipCompressor())}
+    seen = set()
     for name, decode in objects.items():
         obj = _obj(name)
-        assert obj["formatVersion"] in (1, 2)
-        decode(compact_json(obj))  # formatVersion 1 and 2 are read
-        for unknown in (0, 3, "2", None, [2]):
+        known = obj["formatVersion"]
+        seen.add(known)
+        decode(compact_json(obj))
+        for unknown in (0, 4, str(known), None, [known]):
             obj["formatVersion"] = unknown
             with pytest.raises(UnknownFormatVersion):
                 decode(json.dumps(obj).encode())
         del obj["formatVersion"]
         with pytest.raises(UnknownFormatVersion):
             decode(json.dumps(obj).encode())
-        # 2.0 is the number 2 ("Numbers"): read as formatVersion 2.
-        obj["formatVersion"] = 2.0
+        # 3.0 is the number 3 ("Numbers"): read as formatVersion 3.
+        obj["formatVersion"] = float(known)
         decode(json.dumps(obj).encode())
+    assert seen == {1, 2, 3}
+    # A per-key record of an unknown format, or of another format than its pointer's, is refused.
+    for unknown, error in ((4, UnknownFormatVersion), (2, CorruptData)):
+        record = {**_obj(f"head-key {GUESTS}"), "formatVersion": unknown}
+        with pytest.raises(error):
+            HeadPointer.decode(_compact("head"), {**head_records, GUESTS: compact_json(record)})
+
+
+def test_a_missing_or_changed_head_key_record_is_corruption() -> None:
+    records = {key: _compact(f"head-key {key}") for key in (GUESTS, SETTINGS)}
+    assert HeadPointer.decode(_compact("head"), records).module_hashes[GUESTS]
+    with pytest.raises(CorruptData, match="stateHash"):
+        HeadPointer.decode(_compact("head"), {SETTINGS: records[SETTINGS]})
+    changed = {**_obj(f"head-key {GUESTS}"), "moduleHash": "0" * 64}
+    with pytest.raises(CorruptData, match="stateHash"):
+        HeadPointer.decode(_compact("head"), {**records, GUESTS: compact_json(changed)})
+    extra = {"formatVersion": 3, "moduleHash": "0" * 64}
+    with pytest.raises(CorruptData, match="stateHash"):
+        HeadPointer.decode(_compact("head"), {**records, "w3-hotel-rooms": compact_json(extra)})
 
 
 # ---- numbers, canonical text ---------------------------------------------------------------------
@@ -531,14 +562,14 @@ def test_the_upgrade_checks_out() -> None:
     old_head = HeadPointer.decode(_compact("format1-head"))
     upgrade = Version.decode(_compact("upgrade-version"))
     payload_bytes = _stored_payload("upgrade-payload")
-    head = HeadPointer.decode(_compact("upgrade-head"))
+    head = _head("upgrade-head")
     new_blobs, old_blobs = _blobs("upgrade-blob "), _blobs("format1-blob ")
-    assert upgrade.format_version == 2 and upgrade.is_checkpoint and upgrade.snapshot is not None
+    assert upgrade.format_version == 3 and upgrade.is_checkpoint and upgrade.snapshot is not None
     assert (upgrade.change_type, upgrade.created_by, upgrade.change_count) == ("upgrade", "backstay", 0)
     assert upgrade.parent_id == parent.id and upgrade.seq == parent.seq + 1
     assert upgrade.timestamp >= parent.timestamp
     assert upgrade.modules == sorted(old_head.module_hashes) == sorted(upgrade.snapshot)
-    assert payload_bytes == b'{"formatVersion":2,"changes":[],"forward":[],"inverse":[]}'
+    assert payload_bytes == b'{"formatVersion":3,"changes":[],"forward":[],"inverse":[]}'
     assert upgrade.payload_hash == _sha256(payload_bytes)
     # Its snapshot: format 2 hashes of the head values; the blobs it was first to write count.
     assert upgrade.size == len(payload_bytes) + sum(map(len, new_blobs.values())) == 148
@@ -554,7 +585,7 @@ def test_the_upgrade_checks_out() -> None:
     # The link binds the format 1 parent's stateHash (format 1 module hashes) to the upgrade.
     assert upgrade.link == link(parent.id, parent.state_hash, upgrade.id, upgrade.state_hash)
     assert parent.state_hash == old_head.state_hash != upgrade.state_hash
-    assert head.format_version == 2 and head.version_id == upgrade.id
+    assert head.format_version == 3 and head.version_id == upgrade.id
     assert head.module_hashes == upgrade.snapshot and head.checkpoint_id == upgrade.id
     assert (head.deltas_since_checkpoint, head.bytes_since_checkpoint) == (0, 0)
     assert (head.journal_seq, head.journal_epoch, head.live_reads) == (
@@ -574,6 +605,8 @@ def _store_of_the_examples() -> MemoryStore:
         data["payloads"][version.id] = _stored_payload(payload)
     data["blobs"].update({**_blobs("format1-blob "), **_blobs("upgrade-blob ")})
     data["meta"][HEAD_KEY] = _compact("upgrade-head")
+    for key in (GUESTS, SETTINGS):
+        data["meta"][KEY_PREFIX + key] = _compact(f"upgrade-head-key {key}")
     data["head"].update({GUESTS: pms_text([EDITED]).encode(),
                          SETTINGS: pms_text({"currency": "LKR"}).encode()})
     return store
@@ -583,7 +616,7 @@ def test_a_store_of_the_examples_verifies_and_reads_each_format_by_its_rules() -
     async def scenario() -> None:
         store = _store_of_the_examples()
         chain, _, _ = build_chain(store=store)
-        await chain.open()  # nothing to upgrade: the head pointer is format 2
+        await chain.open()  # nothing to upgrade: the head pointer is format 3
         assert len(store.data["versions"]) == 3
         report = await chain.verify(full=True)
         assert report.ok, report.problems
@@ -593,10 +626,10 @@ def test_a_store_of_the_examples_verifies_and_reads_each_format_by_its_rules() -
         old = await chain.state_at(format1_delta.id)
         assert json_equal(new[GUESTS], [EDITED])  # written member order
         assert list(old[GUESTS][0]) == sorted(EDITED)  # type: ignore[index,arg-type]
-        # A new version after the upgrade is a format 2 delta.
+        # A new version after the upgrade is a format 3 delta.
         version = await chain.record({GUESTS: pms_text([EDITED, {"id": "gst-000003"}])},
                                      created_by="a")
-        assert version is not None and version.format_version == 2 and not version.is_checkpoint
+        assert version is not None and version.format_version == 3 and not version.is_checkpoint
         assert (await chain.verify(full=True)).ok
 
     asyncio.run(scenario())
@@ -610,7 +643,7 @@ def test_opening_a_format1_store_upgrades_it_once() -> None:
         reopened, _, _ = build_chain(store=store)
         await reopened.open()
         kinds = [(v.format_version, v.change_type) for v in await reopened.list_versions()]
-        assert kinds == [(2, "upgrade"), (1, "auto"), (1, "auto")]
+        assert kinds == [(3, "upgrade"), (1, "auto"), (1, "auto")]
         assert (await reopened.verify(full=True)).ok
 
     asyncio.run(scenario())
@@ -657,7 +690,7 @@ def test_checkpoints_are_made_every_n_versions_and_every_n_bytes() -> None:
             assert version is not None
             kinds.append(version.kind)
             sizes.append(len(store.data["payloads"][version.id]))
-        head = HeadPointer.decode(store.data["meta"][HEAD_KEY])
+        head = HeadPointer.from_meta(store.data["meta"])
         since = 0
         for size, kind in zip(sizes, kinds, strict=True):
             assert (kind == "checkpoint") == (since + size >= 600)
@@ -788,16 +821,16 @@ def test_format1_values_are_read_by_format_1_rules() -> None:
     asyncio.run(scenario())
 
 
-def test_a_format1_head_pointer_without_versions_becomes_format_2() -> None:
+def test_a_format1_head_pointer_without_versions_becomes_format_3() -> None:
     async def scenario() -> None:
         chain, store, _ = build_chain()
         store.data["meta"][HEAD_KEY] = HeadPointer(journal_epoch="e", format_version=1).encode()
         await chain.open()
-        await chain.start_journal("e2")  # any write of the head pointer stores it as format 2
-        assert HeadPointer.decode(store.data["meta"][HEAD_KEY]).format_version == 2
+        await chain.start_journal("e2")  # any write of the head pointer stores it as format 3
+        assert HeadPointer.from_meta(store.data["meta"]).format_version == 3
         first = await chain.record({"k": '[{"id":"a"}]'}, created_by="x", snapshot=True)
-        assert first is not None and first.format_version == 2 and first.change_type == "auto"
-        assert HeadPointer.decode(store.data["meta"][HEAD_KEY]).format_version == 2
+        assert first is not None and first.format_version == 3 and first.change_type == "auto"
+        assert HeadPointer.from_meta(store.data["meta"]).format_version == 3
         reopened, _, _ = build_chain(store=store)
         await reopened.open()
         assert [v.id for v in await reopened.list_versions()] == [first.id]  # no upgrade
@@ -815,7 +848,7 @@ def test_a_format1_version_rewritten_by_a_deletion_stays_format_1() -> None:
         assert json.loads(store.data["versions"][delta.id])["formatVersion"] == 1
         assert json.loads(store.data["payloads"][delta.id])["formatVersion"] == 1
         upgrade = (await chain.list_versions())[0]
-        assert json.loads(store.data["payloads"][upgrade.id])["formatVersion"] == 2
+        assert json.loads(store.data["payloads"][upgrade.id])["formatVersion"] == 3
         assert (await chain.verify(full=True)).ok
 
     asyncio.run(scenario())

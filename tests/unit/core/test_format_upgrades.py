@@ -1,0 +1,164 @@
+"""Stores written by earlier releases open in this one without losing a version.
+
+format2-store.json was written by the release before format 3 (its head pointer is one record);
+format1-store.json by the release before format 2. Both hold the same W3-shaped history with
+odd but valid values (tests/fixtures/make_format1_store.py says what it holds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from app.core.formats.json_value import canonical_text, parse_json
+from app.core.history.head import HEAD_KEY, KEY_PREFIX, HeadPointer
+from app.core.memory_store import MemoryStore
+from app.core.ports import Batch
+from tests.conftest import build_chain
+from tests.fixtures.format1_store import fill_store, load_format1_store, load_format2_store
+from tests.fixtures.make_format1_store import js_text
+
+GUESTS = "w3-hotel-guests"
+
+
+def _store(collections: dict[str, dict[str, bytes]]) -> MemoryStore:
+    store = MemoryStore()
+    asyncio.run(fill_store(store, collections))
+    return store
+
+
+def _canonical(texts: dict[str, str]) -> dict[str, str]:
+    """The texts as a state reads back: each the canonical text of its value, which is the text
+    itself unless it holds a number beyond double range (kept in normal form: 1e400 is 1e+400)."""
+    return {key: canonical_text(parse_json(text)) for key, text in texts.items()}
+
+
+def _pointer_records(store: MemoryStore) -> dict[str, bytes]:
+    return {name: value for name, value in store.data["meta"].items()
+            if name == HEAD_KEY or name.startswith(KEY_PREFIX)}
+
+
+def test_the_format2_fixture_is_what_the_release_before_format_3_wrote() -> None:
+    collections, expected = load_format2_store()
+    versions = [json.loads(value) for value in collections["versions"].values()]
+    assert {version["formatVersion"] for version in versions} == {2}
+    assert len(versions) == len(expected["versions"]) == 25
+    head = json.loads(collections["meta"][HEAD_KEY])
+    assert head["formatVersion"] == 2 and set(head["moduleHashes"]) == set(expected["head"])
+    assert head["versionId"] == expected["versions"][-1] and head["journalSeq"] > 0
+    assert not [name for name in collections["meta"] if name.startswith(KEY_PREFIX)]
+
+
+def test_a_format2_store_gets_a_format3_pointer_and_keeps_every_version_exactly() -> None:
+    collections, expected = load_format2_store()
+    store = _store(collections)
+    old = HeadPointer.decode(collections["meta"][HEAD_KEY])
+
+    async def scenario() -> None:
+        chain, _, _ = build_chain(store=store)
+        await chain.open()
+        # No version is made and nothing but the pointer is rewritten.
+        for name in ("versions", "payloads", "blobs", "head"):
+            assert store.data[name] == collections[name], name  # type: ignore[index]
+        head = HeadPointer.from_meta(store.data["meta"])
+        assert head.format_version == 3
+        assert head == HeadPointer(**{**old.__dict__, "format_version": 3})
+        fixed = json.loads(store.data["meta"][HEAD_KEY])
+        assert "moduleHashes" not in fixed and "liveReads" not in fixed
+        assert {name[len(KEY_PREFIX):] for name in _pointer_records(store) if name != HEAD_KEY} \
+            == old.keys()
+        # Every version reads back as the text the PMS wrote then, member order included.
+        listed = [version.id for version in reversed(await chain.list_versions())]
+        assert listed == expected["versions"]
+        for version_id, texts in expected["states"].items():
+            state = await chain.state_at(version_id)
+            canonical = {key: canonical_text(value) for key, value in state.items()}
+            assert canonical == _canonical(texts), version_id
+        report = await chain.verify(full=True)
+        assert report.ok, report.problems
+        # Opening again changes nothing.
+        records = _pointer_records(store)
+        again, _, _ = build_chain(store=store)
+        await again.open()
+        assert _pointer_records(store) == records
+
+        # The next edit is a format 3 delta that rewrites the pointer's record of its key only.
+        guests: list[Any] = json.loads(expected["head"][GUESTS])
+        guests[0] = {**guests[0], "phone": "+94 77 123 4567"}
+        applied: list[Batch] = []
+        apply = store.apply
+
+        async def spy(batch: Batch) -> None:
+            applied.append(batch)
+            await apply(batch)
+
+        store.apply = spy  # type: ignore[method-assign]
+        version = await again.record({GUESTS: js_text(guests)},
+                                     created_by="frontdesk", journal_seq=head.journal_seq + 1,
+                                     drained_ends={GUESTS: 1_800_000_000_000})
+        assert version is not None and version.format_version == 3 and version.change_count == 1
+        meta_puts = [key for batch in applied for collection, key, _ in batch.puts if collection == "meta"]
+        assert meta_puts == [HEAD_KEY, KEY_PREFIX + GUESTS]
+        assert json.loads(store.data["meta"][KEY_PREFIX + GUESTS])["drainedEnd"] == 1_800_000_000_000
+        report = await again.verify(full=True)
+        assert report.ok, report.problems
+        # A format 2 version can still be deleted; every other version still reads back.
+        doomed = expected["versions"][3]
+        await again.delete_version(doomed)
+        for version_id, texts in expected["states"].items():
+            if version_id != doomed:
+                state = await again.state_at(version_id)
+                assert {key: canonical_text(value) for key, value in state.items()} == _canonical(texts)
+        assert (await again.verify(full=True)).ok
+
+    asyncio.run(scenario())
+
+
+def test_a_format1_store_is_upgraded_to_format_3_and_keeps_every_version() -> None:
+    collections, expected = load_format1_store()
+    store = _store(collections)
+
+    async def scenario() -> None:
+        chain, _, _ = build_chain(store=store)
+        await chain.open()
+        versions = list(reversed(await chain.list_versions()))
+        assert [version.id for version in versions[:-1]] == expected["versions"]
+        upgrade = versions[-1]
+        assert (upgrade.format_version, upgrade.change_type, upgrade.change_count) == (3, "upgrade", 0)
+        assert HeadPointer.from_meta(store.data["meta"]).format_version == 3
+        for version_id, texts in expected["states"].items():
+            state = await chain.state_at(version_id)
+            # Format 1 kept no member order: equal values.
+            assert state == {key: parse_json(text, format_version=1) for key, text in texts.items()}
+        upgraded = await chain.state_at(upgrade.id)
+        assert {key: canonical_text(value) for key, value in upgraded.items()} == _canonical(expected["head"])
+        report = await chain.verify(full=True)
+        assert report.ok, report.problems
+
+    asyncio.run(scenario())
+
+
+def test_a_version_rewrites_the_pointer_records_of_the_keys_it_changed_only() -> None:
+    async def scenario() -> None:
+        chain, store, _ = build_chain()
+        await chain.open()
+        keys = [f"w3-hotel-key-{n:02d}" for n in range(40)]
+        await chain.record_state({key: f'[{{"id":"{key}"}}]' for key in keys}, created_by="a",
+                                 snapshot=True, live_reads={key: (1, 2) for key in keys})
+        before = dict(store.data["meta"])
+        await chain.record({keys[7]: '[{"id":"x"}]'}, created_by="a", drained_ends={keys[7]: 5})
+        changed = sorted(name for name, value in store.data["meta"].items() if before.get(name) != value)
+        assert changed == [HEAD_KEY, KEY_PREFIX + keys[7]]
+        assert len(store.data["meta"][HEAD_KEY]) < 400
+        # A deleted key keeps its drain progress, without a module hash.
+        await chain.record({keys[7]: None}, created_by="a", drained_ends={keys[7]: 9})
+        record = json.loads(store.data["meta"][KEY_PREFIX + keys[7]])
+        assert "moduleHash" not in record and record["drainedEnd"] == 9
+        reopened, _, _ = build_chain(store=store)
+        await reopened.open()
+        assert await reopened.head_keys() == sorted(keys[:7] + keys[8:])
+        assert reopened.drained_ends == {keys[7]: 9}
+        assert (await reopened.verify(full=True)).ok
+
+    asyncio.run(scenario())
