@@ -12,7 +12,10 @@ in the global metadata: the old value of each record a transaction overwrites, r
 transaction is done); it shows here as "transaction bookkeeping".
 
 LevelDB moves its log into sorted tables once the log reaches a few MB; if that happens during
-the run the figures are not comparable and the bench says so (use fewer edits).
+the run the figures are not comparable and the bench says so (use fewer edits). Until then
+storage.estimate() counts the whole log, transient records included; the bench also replays the
+log to the records LevelDB keeps once it compacts (each key's last value), which is what a
+version costs in the long run.
 """
 
 from __future__ import annotations
@@ -166,6 +169,35 @@ def attribute(directory: Path) -> tuple[Counter[str], set[str]]:
     return totals, {log.name for log in directory.glob("*.log")}
 
 
+def live(directory: Path) -> Counter[str]:
+    """The bytes LevelDB keeps once it has compacted the log, by destination: each key's last
+    put (a key deleted last is gone, an overwritten value is dropped), key plus value, before
+    the tables' own compression. The undo log's records are all deleted once their transaction
+    is done, so none of them is kept."""
+    batches = [batch for log in sorted(directory.glob("*.log")) for batch in log_records(log.read_bytes())]
+    databases, stores = names(batches)
+    last: dict[bytes, int] = {}
+    for key, value, put in _operations(batches):
+        if put:
+            last[key] = len(key) + len(value)
+        else:
+            last.pop(key, None)
+    totals: Counter[str] = Counter()
+    for key, size in last.items():
+        if not key:
+            continue
+        db, store, index, _ = _prefix(key)
+        if db == 0:
+            where = "global metadata"
+        elif store == 0:
+            where = f"{databases.get(db, f'database {db}')}: metadata"
+        else:
+            store_name = stores.get((db, store), f"store {store}")
+            where = f"{databases.get(db, f'database {db}')}/{store_name}: {KINDS.get(index, 'index')}"
+        totals[where] += size
+    return totals
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -199,6 +231,7 @@ def main() -> int:
         versions = len(page.evaluate("() => window.backstay.listVersions()")) - versions_before
         before, before_logs = attribute(before_dir)
         after, after_logs = attribute(after_dir)
+        kept_before, kept_after = live(before_dir), live(after_dir)
     print(f"Where a version's bytes go — {args.size} hotel, {args.edits} single-guest edits, "
           f"{versions} versions, fresh on-disk profile")
     if not before_logs <= after_logs:
@@ -213,6 +246,13 @@ def main() -> int:
     print(f"  {total / max(versions, 1):8,.0f} B/version  all of the LevelDB log")
     print(f"  {(usage_after - usage_before) / max(versions, 1):8,.0f} B/version  storage.estimate() usage "
           "(all IndexedDB files)")
+    print("What LevelDB keeps of it once it compacts the log (each key's last value; overwritten "
+          "values, deleted records and the undo log are dropped):")
+    kept = {name: kept_after[name] - kept_before[name] for name in kept_after | kept_before}
+    for name, size in sorted(kept.items(), key=lambda item: -item[1]):
+        if size:
+            print(f"  {size / max(versions, 1):8,.0f} B/version  {name}")
+    print(f"  {sum(kept.values()) / max(versions, 1):8,.0f} B/version  kept in all")
     return 0
 
 
