@@ -75,6 +75,16 @@ class Server:
                 return None
             raise
 
+    def kv_get_text(self, key: str) -> str | None:
+        """The JSON text the store holds for ``key``, exactly (None when absent)."""
+        try:
+            with urllib.request.urlopen(f"{self.url}/_spark/kv/{quote(key, safe='')}") as response:
+                return str(response.read().decode("utf-8"))
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                return None
+            raise
+
     def kv_set(self, key: str, value: Any) -> None:
         self.kv_set_text(key, json.dumps(value))
 

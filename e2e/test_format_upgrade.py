@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from harness import Server, diagnostics, versions, wait_ready, wait_versions
 from stores import load_journal_into_browser, load_store_into_browser, open_origin_without_engine
 

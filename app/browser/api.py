@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from app.browser.backups import Backups
 from app.browser.engine import Engine
 from app.browser.problems import ApiError
 from app.browser.restorer import RestoreFailed
@@ -25,7 +26,7 @@ from app.core.errors import VersionNotFound
 from app.core.formats.json_value import Json, compact_json, parse_json
 from app.core.history.history import History
 from app.core.history.version import Version
-from app.core.ports import StoreFull
+from app.core.ports import Compressor, StoreFull
 from app.core.restore.request import RequestError, RestoreRequest, Target
 from app.core.restore.sides import resolve
 
@@ -44,8 +45,9 @@ async def answer(work: Awaitable[str]) -> str:
 
 
 class Api:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, compressor: Compressor) -> None:
         self._engine = engine
+        self.backups = Backups(engine, self._allowed, compressor)
         engine.serve_requests(self._serve)
         # The audit trail's rows of each version, by its id and payload hash (a version whose
         # payload is rewritten gets a new hash): each payload is read once, not at every look.
@@ -55,6 +57,8 @@ class Api:
         """Another tab's request, carried out by this (the draining) engine."""
         if kind == "restore" and len(args) == 2:
             return await answer(self.restore_version(str(args[0]), str(args[1])))
+        if kind == "import" and len(args) == 2:
+            return await answer(self.backups.import_backup(str(args[0]), str(args[1])))
         if kind == "audit" and len(args) == 1:
             await self._engine.audit(AuditEntry.decode(str(args[0]).encode("utf-8")))
             return json.dumps(True)

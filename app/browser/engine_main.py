@@ -45,7 +45,7 @@ async def _open_journal() -> Journal:
 _engine = Engine(_open_chain, _open_journal, SparkKv(), Coordination(backstay_idb), Notices())
 # From the worker's start until its Python runs (the interpreter, packages and imports).
 _engine.timings["python_ms"] = float(js.performance.now())
-_api = Api(_engine)
+_api = Api(_engine, _compressor)
 
 
 async def _answer(work: Callable[[], Awaitable[str]]) -> str:
@@ -81,6 +81,22 @@ async def preview_restore(target: str, options: str) -> str:
 
 async def restore_version(target: str, options: str) -> str:
     return await _answer(lambda: _api.restore_version(str(target), str(options)))
+
+
+async def export_backup(options: str) -> str:
+    """``options``: JSON text {version?, modules?, passphrase?, compress?}."""
+    return await _answer(lambda: _api.backups.export(str(options)))
+
+
+async def preview_import(data: str, options: str) -> str:
+    """``data``: the file's bytes, base64; ``options``: JSON text (see import_backup)."""
+    return await _answer(lambda: _api.backups.preview_import(str(data), str(options)))
+
+
+async def import_backup(data: str, options: str) -> str:
+    """``options``: JSON text {mode?, modules?, records?, resolutions?, requireResolutions?,
+    expectHead?, passphrase?}."""
+    return await _answer(lambda: _api.backups.import_backup(str(data), str(options)))
 
 
 async def audit_log() -> str:
@@ -125,5 +141,6 @@ async def status() -> str:
 _task = asyncio.ensure_future(_engine.run())
 
 __export__ = ["ready", "list_versions", "get_version", "state_at", "compare_versions",
-              "preview_restore", "restore_version", "audit_log", "audit_trail", "export_audit_trail",
+              "preview_restore", "restore_version", "export_backup", "preview_import",
+              "import_backup", "audit_log", "audit_trail", "export_audit_trail",
               "verify", "open_panel", "permissions", "set_permission", "acknowledge_notices", "status"]

@@ -58,20 +58,28 @@ class Restorer:
         """Plan and apply ``request``; the new version's metadata, or ``nothingToDo``.
         RequestError for a request that cannot be carried out; RestoreFailed when the store
         refused (the message says what became of the data)."""
-        plan = await chain.plan_restore(request)
-        plan = await self._against_the_store(chain, request, plan)
+        return await self.apply(chain, request, user, lambda: chain.plan_restore(request))
+
+    async def apply(
+        self, chain: Chain, request: RestoreRequest, user: str,
+        planner: Callable[[], Awaitable[RestorePlan]], *, action: str = "restore",
+        describe: Callable[[RestorePlan], str] = describe_restore,
+        extra: dict[str, Json] | None = None,
+    ) -> dict[str, Any]:
+        """Plan (``planner``, against the head) and apply a restore - or an import (``action``
+        "import": its version's changeType and its audit entries' action); as ``restore``."""
+        plan = await self._against_the_store(chain, planner, await planner())
         unresolved = plan.unresolved
         if unresolved and request.require_resolutions:
             listed = ", ".join(f"{c.module}/{c.record_id or '(whole value)'}" for c in unresolved)
             raise RequestError(f"{len(unresolved)} conflict(s) need a choice (keep 'today' or "
                                f"'target') before restoring: {listed}")
-        details = plan.details()
-        description = describe_restore(plan)
+        details = {**plan.details(), **(extra or {}), **({"action": action} if action != "restore" else {})}
+        description = describe(plan)
         if plan.nothing_to_do:
-            await self._audit(user, "nothing", "Nothing to change: the data already is "
-                              "what this restore would make it", details)
-            return {"nothingToDo": True,
-                    "message": "Nothing to change: the data already is what this restore would make it"}
+            message = f"Nothing to change: the data already is what this {action} would make it"
+            await self._audit(user, "nothing", message, details, action)
+            return {"nothingToDo": True, "message": message}
         texts = plan.texts()
         before = {key: await chain.head_text(key) for key in texts}
         pending = PendingRestore(new_entry_id(_now_ms()), _now_ms(), user, description,
@@ -85,22 +93,24 @@ class Restorer:
                 written.append(key)  # a write that fails may still have reached the store
                 await self._write(key, text)
         except KvUnavailable as error:
-            await self._undo_writes(chain, user, pending, written, before, details, error)
+            await self._undo_writes(chain, user, pending, written, before, details, error, action)
         with contextlib.suppress(Exception):  # only sharpens a recovery; the writes are done
             await self._mark(chain, replace(pending, applied=True))
         try:
-            version = await chain.record_restore(plan, created_by=user,
+            version = await chain.record_restore(plan, created_by=user, change_type=action,
+                                                 description=description,
                                                  live_reads={key: (started, _now_ms()) for key in texts})
         except Exception as error:
             self._maybe_pending = True
             raise RestoreFailed(
-                f"The data was restored, but Backstay could not record it yet ({error}); it "
+                f"The data was {'imported' if action == 'import' else 'restored'}, but Backstay could "
+                f"not record it yet ({error}); it "
                 "records it as soon as its storage works again.") from None
         await self._finished(chain, pending, user, version, "done", description, details)
         return {"nothingToDo": False, "version": version.to_dict() if version else None}
 
     async def _against_the_store(
-        self, chain: Chain, request: RestoreRequest, plan: RestorePlan
+        self, chain: Chain, planner: Callable[[], Awaitable[RestorePlan]], plan: RestorePlan
     ) -> RestorePlan:
         """The plan is made against the history's head. A key the store holds otherwise (written
         from another browser since this one last looked) is recorded first, and the restore is
@@ -113,11 +123,12 @@ class Restorer:
         await chain.record(drifted, created_by="unknown",
                            description="Changes found in the store that were made outside this browser",
                            live_reads={key: (started, _now_ms()) for key in drifted})
-        return await chain.plan_restore(request)
+        return await planner()
 
     async def _undo_writes(
         self, chain: Chain, user: str, pending: PendingRestore, written: list[str],
         before: dict[str, str | None], details: dict[str, Json], error: KvUnavailable,
+        action: str,
     ) -> None:
         try:
             for key in reversed(written):
@@ -125,15 +136,15 @@ class Restorer:
         except KvUnavailable:
             self._maybe_pending = True
             await self._audit(user, "failed", f"The store stopped answering half-way "
-                              f"({error}); rolled back when it answers again", details)
+                              f"({error}); rolled back when it answers again", details, action)
             raise RestoreFailed(
-                f"The restore stopped half-way: the store did not answer ({error}). Backstay "
+                f"The {action} stopped half-way: the store did not answer ({error}). Backstay "
                 "puts the data back as it was as soon as the store answers again; then try "
-                "the restore again.") from None
+                f"the {action} again.") from None
         await self._clear_mark(chain)
         await self._audit(user, "failed", f"The store refused a write ({error}); "
-                          "nothing was changed", details)
-        raise RestoreFailed(f"The restore could not be applied: {error}. Nothing was changed; "
+                          "nothing was changed", details, action)
+        raise RestoreFailed(f"The {action} could not be applied: {error}. Nothing was changed; "
                             "try again when the store answers.") from None
 
     async def _write(self, key: str, text: str | None) -> None:
@@ -162,7 +173,8 @@ class Restorer:
             self._coordination.announce_restored(version.to_dict(), sorted(pending.keys))
         try:
             await self._audit(user, result, message,
-                              {**details, "versionId": version.id if version else None})
+                              {**details, "versionId": version.id if version else None},
+                              str(details.get("action") or "restore"))
         except Exception as error:  # noqa: BLE001 - the restore itself is done; say so apart
             with contextlib.suppress(Exception):  # kept in memory (status) even if not stored
                 await self._notices.add(f"audit-{pending.id}", (
@@ -170,8 +182,8 @@ class Restorer:
                     "Free space in this browser; the version it made is in the history."))
 
     async def _audit(self, user: str, result: Result, message: str,
-                     details: dict[str, Json]) -> None:
-        await self._append_audit(AuditEntry(new_entry_id(_now_ms()), _now_ms(), user, "restore",
+                     details: dict[str, Json], action: str = "restore") -> None:
+        await self._append_audit(AuditEntry(new_entry_id(_now_ms()), _now_ms(), user, action,
                                             result, message, details))
 
     # ---- an interrupted restore --------------------------------------------------------------
@@ -213,7 +225,8 @@ class Restorer:
             version = None
         elif recovery.outcome == "finish":
             version = await chain.record(
-                recovery.texts, created_by=pending.user, change_type="restore",
+                recovery.texts, created_by=pending.user,
+                change_type=str(pending.details.get("action") or "restore"),
                 description=pending.description + " (recorded after an interruption)",
                 live_reads={key: (started, _now_ms()) for key in recovery.texts})
             message = (f"A restore started by {pending.user} was interrupted after it had "

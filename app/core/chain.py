@@ -18,6 +18,7 @@ from app.core.diff.summary import describe
 from app.core.formats.format import FORMAT_VERSION, hash_rules
 from app.core.formats.framing import pack_async
 from app.core.formats.integrity import content_hash, link, state_hash
+from app.core.formats.json_value import Json
 from app.core.formats.module_text import ModuleText
 from app.core.history.head import HeadPointer
 from app.core.history.head_texts import INDEX_PREFIX, HeadTexts
@@ -29,6 +30,7 @@ from app.core.history.verify import VerifyReport, verify_store
 from app.core.history.version import Version, VersionDetail
 from app.core.history.version_id import make_version_id, random_suffix
 from app.core.ports import AsyncCompressor, Batch, Clock, Compressor, VersionStore
+from app.core.restore.backup_import import plan_import
 from app.core.restore.plan import RestorePlan
 from app.core.restore.request import RestoreRequest
 from app.core.restore.sides import describe_restore, plan_from_history
@@ -441,14 +443,22 @@ class Chain:
         return {key: await self._heads.value(key) for key in sorted(keys)
                 if key in self._head.module_hashes}
 
+    async def plan_import(self, request: RestoreRequest, modules: Mapping[str, Json],
+                          label: str) -> RestorePlan:
+        """What importing a backup's ``modules`` would write, against the head (nothing is
+        written); ``label`` names the backup (app.core.restore.backup_import)."""
+        return await plan_import(request, modules, label, self._head.version_id, self._head_values)
+
     async def record_restore(
         self, plan: RestorePlan, *, created_by: str,
         live_reads: Mapping[str, tuple[int, int]] | None = None,
+        change_type: str = "restore", description: str | None = None,
     ) -> Version | None:
-        """Record a restore the shell applied to the store as one version (changeType restore);
-        None when the data already was what the plan writes."""
-        return await self.record(plan.texts(), created_by=created_by, change_type="restore",
-                                 description=describe_restore(plan), live_reads=live_reads)
+        """Record a restore (or an import: changeType import) the shell applied to the store as
+        one version; None when the data already was what the plan writes."""
+        return await self.record(plan.texts(), created_by=created_by, change_type=change_type,
+                                 description=description or describe_restore(plan),
+                                 live_reads=live_reads)
 
     # ---- deleting ---------------------------------------------------------------------------
 

@@ -151,6 +151,49 @@ function showReloadPrompt(message) {
 
 const json = (value) => JSON.stringify(value === undefined ? null : value);
 
+// ---- backup files ----------------------------------------------------------------------------
+function base64Of(bytes) {
+  let text = "";
+  for (let at = 0; at < bytes.length; at += 0x8000) {
+    text += String.fromCharCode.apply(null, bytes.subarray(at, at + 0x8000));
+  }
+  return btoa(text);
+}
+
+function bytesOf(base64) {
+  const text = atob(base64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i += 1) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+// A backup file given as a File or Blob, an ArrayBuffer or typed array, or the file's text.
+async function fileData(file) {
+  if (file instanceof Blob) return base64Of(new Uint8Array(await file.arrayBuffer()));
+  if (file instanceof ArrayBuffer) return base64Of(new Uint8Array(file));
+  if (ArrayBuffer.isView(file)) return base64Of(new Uint8Array(file.buffer, file.byteOffset, file.byteLength));
+  if (typeof file === "string") return base64Of(new TextEncoder().encode(file));
+  throw new Error("Give the backup as a File, Blob, ArrayBuffer or the file's text");
+}
+
+async function exportBackup(options) {
+  const { download = true, ...rest } = options || {};
+  const answer = await call("export_backup", json(rest));
+  const { data, ...meta } = answer;
+  const blob = new Blob([bytesOf(data)], { type: meta.mime });
+  if (download) {
+    const url = URL.createObjectURL(blob);
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = meta.filename;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  }
+  return { ...meta, blob };
+}
+
 window.backstay = Object.freeze({
   // Resolves once the engine has loaded and caught up with every write made so far.
   ready,
@@ -171,6 +214,18 @@ window.backstay = Object.freeze({
   // recordId, keep: 'today' | 'target'}], requireResolutions?, expectHead?}. Resolves with
   // {nothingToDo, version?, message?}.
   restoreVersion: (target, options) => call("restore_version", json(target), json(options)),
+  // Download the data of a version as a backup file: options = {version? (default today's),
+  // modules?, passphrase? (AES-256-GCM, key from PBKDF2), compress? (gzip), download? (default
+  // true)}. Resolves with {filename, mime, size, versionId, modules, encrypted, compressed,
+  // stateHash, blob}.
+  exportBackup,
+  // What importing a backup file would change: {backup: {createdAt, createdBy, source, modules,
+  // ...}, preview} (as previewRestore). file: File | Blob | ArrayBuffer | text.
+  previewImport: async (file, options) => call("preview_import", await fileData(file), json(options)),
+  // Import a backup file (any instance's): options = {mode: 'full' | 'merge', modules?,
+  // records?, resolutions?, requireResolutions?, expectHead?, passphrase?}. Recorded as one
+  // version (changeType 'import'), undone by restoring the version before it.
+  importBackup: async (file, options) => call("import_backup", await fileData(file), json(options)),
   // Every action on the backup system (restores, exports, verify, permission changes, denied
   // attempts), oldest first, each with its hash-chain members (prev, hash).
   auditLog: () => call("audit_log"),

@@ -27,6 +27,7 @@ from app.core.clock import ManualClock
 from app.core.diff.changelog import Change
 from app.core.diff.diff import ABSENT, diff_key
 from app.core.diff.summary import describe
+from app.core.formats.backup import AAD, ITERATIONS, Backup, Envelope
 from app.core.formats.framing import pack
 from app.core.formats.gzip_codec import GzipCompressor
 from app.core.formats.integrity import blob_text, content_hash, link, module_hash, state_hash
@@ -377,7 +378,41 @@ async def _restore_examples(found: dict[str, str]) -> None:
     found["audit-entry"] = pretty(entry.to_dict())
 
 
+#: The example backup's passphrase, salt and IV (a real export draws salt and IV at random).
+BACKUP_PASSPHRASE = "correct horse battery staple"
+BACKUP_SALT = bytes(range(16))
+BACKUP_IV = bytes(range(100, 112))
+BACKUP_MS = 1_700_000_003_000
+
+
+def seal_example(plaintext: bytes, salt: bytes = BACKUP_SALT, iv: bytes = BACKUP_IV,
+                 passphrase: str = BACKUP_PASSPHRASE, iterations: int = ITERATIONS) -> bytes:
+    """AES-256-GCM under PBKDF2-SHA-256, as FORMAT.md says (what WebCrypto does in the browser)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+
+    key = PBKDF2HMAC(hashes.SHA256(), 32, salt, iterations).derive(passphrase.encode("utf-8"))
+    return AESGCM(key).encrypt(iv, plaintext, AAD)
+
+
+async def _backup_examples(found: dict[str, str]) -> None:
+    """The backup of the delta's state above, plain and sealed."""
+    state = {GUESTS: [EDITED], SETTINGS: {"currency": "LKR"}}
+    delta_id = make_version_id(DELTA_MS, 2, "t0001")
+    hashes = {key: module_hash(value) for key, value in state.items()}
+    backup = Backup(state, created_at=BACKUP_MS, created_by="admin", device="Chrome on Linux · 3f2a",
+                    source={"versionId": delta_id, "seq": 2, "timestamp": DELTA_MS,
+                            "stateHash": state_hash(hashes)},
+                    description="Backup of version 2 (Updated guest Tharindu Perera (phone))")
+    file = backup.encode()
+    found["backup-file"] = file.decode("utf-8").rstrip("\n")
+    sealed = Envelope(BACKUP_SALT, BACKUP_IV, seal_example(GzipCompressor().compress(file)))
+    found["backup-sealed"] = sealed.encode().decode("ascii").rstrip("\n")
+
+
 async def _all(found: dict[str, str]) -> None:
+    await _backup_examples(found)
     await _restore_examples(found)
     await _chain_examples(found)
     await _format1_examples(found)

@@ -879,3 +879,44 @@ def test_the_restore_examples_check_out() -> None:
     body = {name: value for name, value in audit.items() if name != "hash"}
     assert entry.intact and audit["prev"] == ""
     assert _sha256(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()) == audit["hash"]
+
+
+# ---- backup files ------------------------------------------------------------------------------
+
+
+def test_the_backup_example_checks_out() -> None:
+    from app.core.formats.backup import decode_backup
+
+    file = examples()["backup-file"].encode("utf-8") + b"\n"
+    backup = decode_backup(file)
+    delta = Version.decode(_compact("version-delta"))
+    assert backup.source["versionId"] == delta.id and backup.source["stateHash"] == delta.state_hash
+    assert backup.state_hash == delta.state_hash  # it holds every key of that version
+    assert {key: reader_module_hash(value) for key, value in backup.modules.items()} == \
+        json.loads(file)["moduleHashes"]
+    assert canonical_text(backup.modules[GUESTS]) == pms_text([EDITED])
+
+
+def test_the_sealed_backup_example_opens_with_its_passphrase_by_the_documented_algorithm() -> None:
+    import base64
+    import gzip
+
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+
+    sealed = _obj("backup-sealed")
+    assert (sealed["cipher"], sealed["kdf"], sealed["compression"]) == (
+        "AES-256-GCM", "PBKDF2-SHA-256", "gzip")
+
+    def open_with(passphrase: str) -> bytes:
+        key = PBKDF2HMAC(hashes.SHA256(), 32, base64.b64decode(sealed["salt"]),
+                         sealed["iterations"]).derive(passphrase.encode())
+        return AESGCM(key).decrypt(base64.b64decode(sealed["iv"]), base64.b64decode(sealed["data"]),
+                                   b"backstay-backup-encrypted/3")
+
+    assert gzip.decompress(open_with("correct horse battery staple")) == \
+        examples()["backup-file"].encode("utf-8") + b"\n"
+    with pytest.raises(InvalidTag):
+        open_with("correct horse battery stapler")

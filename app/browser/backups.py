@@ -1,0 +1,213 @@
+"""Backup files: export the data of a version, and import one here or on another instance.
+
+Export writes app.core.formats.backup's file (gzip'd when asked, sealed with a passphrase when
+one is given); import reads it back, checks every module's hash before anything is changed, and
+applies it with the Restorer - so an import is previewed, recorded as one version (changeType
+import), audited, and undone like any restore (restore the version before it). Both need their
+permission; every attempt is audited, with its result.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from app.browser.engine import Engine
+from app.browser.problems import ApiError
+from app.browser.restorer import RestoreFailed
+from app.browser.webcrypto import open_sealed, seal
+from app.core.audit.entry import AuditEntry, Result
+from app.core.audit.log import new_entry_id
+from app.core.chain import Chain
+from app.core.errors import VersionNotFound
+from app.core.formats.backup import (
+    GZIP_MAGIC,
+    Backup,
+    BackupError,
+    decode_backup,
+    decode_envelope,
+    is_envelope,
+)
+from app.core.formats.json_value import Json, compact_json, parse_json
+from app.core.ports import Compressor, StoreFull
+from app.core.restore.backup_import import backup_label, describe_import
+from app.core.restore.request import RequestError, RestoreRequest
+
+Allowed = Callable[[str, str], Awaitable[Chain]]
+#: A preview lists at most this many records per module.
+PREVIEW_RECORDS = 200
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Backups:
+    def __init__(self, engine: Engine, allowed: Allowed, compressor: Compressor) -> None:
+        self._engine = engine
+        self._allowed = allowed  # Api._allowed: the permission check that audits a refusal
+        self._compressor = compressor
+
+    # ---- export -----------------------------------------------------------------------------
+
+    async def export(self, options_text: str) -> str:
+        """The backup file of a version (default: today's), as {filename, mime, size, data
+        (base64), versionId, modules, encrypted, compressed, stateHash}."""
+        chain = await self._allowed("export", "export")
+        options = _options(options_text, {"version", "modules", "passphrase", "compress"})
+        try:
+            file, answer = await self._export(chain, options)
+        except (ApiError, BackupError) as error:
+            await self._audit("export", "failed", str(error), _safe(options))
+            raise ApiError(str(error)) from None
+        await self._audit("export", "done", f"Exported {answer['filename']} ({len(file):,} bytes)",
+                          {key: value for key, value in answer.items() if key != "data"})
+        return compact_json(answer).decode("utf-8")
+
+    async def _export(self, chain: Chain, options: dict[str, Json]) -> tuple[bytes, dict[str, Json]]:
+        version_id = options.get("version") or chain.head_version_id
+        if not isinstance(version_id, str):
+            raise ApiError("There is nothing to export yet: no version has been recorded")
+        try:
+            history = await chain.history()
+            version = history.get(version_id)
+            state = await chain.state_at(version_id)
+        except VersionNotFound:
+            raise ApiError(f"No version {version_id!r}") from None
+        wanted = options.get("modules")
+        if wanted is not None:
+            if not isinstance(wanted, list) or not wanted or not all(isinstance(m, str) for m in wanted):
+                raise ApiError("modules must be a non-empty list of module keys")
+            missing = sorted(str(m) for m in wanted if m not in state)
+            if missing:
+                raise ApiError(f"Version {version_id} holds no module {', '.join(missing)}")
+        keys = sorted(str(m) for m in wanted) if isinstance(wanted, list) else sorted(state)
+        now = _now_ms()
+        backup = Backup(
+            modules={key: state[key] for key in keys}, created_at=now,
+            created_by=self._engine.access.identity.login, device=chain.device,
+            source={"versionId": version.id, "seq": version.seq, "timestamp": version.timestamp,
+                    "stateHash": version.state_hash},
+            description=f"Backup of version {version.seq} ({version.description})"[:500])
+        file = backup.encode()
+        passphrase = options.get("passphrase")
+        encrypted = isinstance(passphrase, str) and passphrase != ""
+        compressed = encrypted or options.get("compress") is True
+        if compressed:
+            file = self._compressor.compress(file)
+        if encrypted:
+            file = (await seal(file, str(passphrase))).encode()
+        stamp = datetime.fromtimestamp(now / 1000, UTC).strftime("%Y%m%d-%H%M%S")
+        filename = (f"backstay-backup-{stamp}" + ("-encrypted.json" if encrypted
+                                                  else ".json.gz" if compressed else ".json"))
+        return file, {
+            "filename": filename, "mime": "application/json" if not compressed or encrypted
+            else "application/gzip", "size": len(file), "versionId": version.id,
+            "modules": list[Json](keys), "encrypted": encrypted, "compressed": compressed,
+            "stateHash": backup.state_hash, "data": base64.b64encode(file).decode("ascii"),
+        }
+
+    # ---- import -----------------------------------------------------------------------------
+
+    async def preview_import(self, data: str, options_text: str) -> str:
+        """What importing the file would change (nothing is written), and what the file holds."""
+        chain = await self._allowed("import", "preview-import")
+        options = _options(options_text, _IMPORT_OPTIONS)
+        try:
+            backup = await self._read(data, options.get("passphrase"))
+            label = backup_label(backup.created_at, backup.created_by)
+            plan = await chain.plan_import(_request(label, options), backup.modules, label)
+        except (BackupError, RequestError) as error:
+            raise ApiError(str(error)) from None
+        return compact_json({"backup": backup.summary(),
+                             "preview": plan.to_dict(PREVIEW_RECORDS)}).decode("utf-8")
+
+    async def import_backup(self, data: str, options_text: str) -> str:
+        """Import the file as the options ask (mode full or merge, modules, records,
+        resolutions, expectHead, passphrase): {nothingToDo, version?, message?}."""
+        await self._allowed("import", "import")
+        if not self._engine.drainer:  # one engine writes: the one that drains, in another tab
+            return await self._engine.ask_drainer("import", [data, options_text])
+        options = _options(options_text, _IMPORT_OPTIONS)
+        try:
+            backup = await self._read(data, options.get("passphrase"))
+            label = backup_label(backup.created_at, backup.created_by)
+            request = _request(label, options)
+        except (BackupError, RequestError) as error:
+            await self._audit("import", "failed", str(error), _safe(options))
+            raise ApiError(str(error)) from None
+        extra: dict[str, Json] = {"backup": {key: value for key, value in backup.summary().items()
+                                             if key != "description"}}
+        try:
+            async with self._engine.exclusive() as chain:
+                result = await self._engine.restorer.apply(
+                    chain, request, self._engine.user,
+                    lambda: chain.plan_import(request, backup.modules, label),
+                    action="import", describe=describe_import, extra=extra)
+        except RequestError as error:
+            await self._audit("import", "failed", str(error), {**_safe(options), **extra})
+            raise ApiError(str(error)) from None
+        except RestoreFailed as error:
+            raise ApiError(str(error)) from None
+        except StoreFull:
+            raise ApiError("This browser's storage is full, so nothing was imported: free space "
+                           "(or delete old versions) and try again") from None
+        return compact_json(result).decode("utf-8")
+
+    async def _read(self, data: str, passphrase: Json) -> Backup:
+        try:
+            file = base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            raise BackupError("The file could not be read (its bytes did not arrive whole); "
+                              "choose it again") from None
+        if not file.strip():
+            raise BackupError("The file is empty: choose a file made by Export backup")
+        if is_envelope(file):
+            file = await open_sealed(decode_envelope(file), str(passphrase or ""))
+        if file[:2] == GZIP_MAGIC:
+            try:
+                file = self._compressor.decompress(file)
+            except ValueError:
+                raise BackupError("This backup is damaged: its gzip data is cut short or "
+                                  "changed. Nothing was imported; use another copy") from None
+        return decode_backup(file)
+
+    async def _audit(self, action: str, result: Result, message: str, details: dict[str, Json]) -> None:
+        now = _now_ms()
+        await self._engine.audit(AuditEntry(new_entry_id(now), now, self._engine.access.identity.login,
+                                            action, result, message, details))
+
+
+_IMPORT_OPTIONS = {"mode", "modules", "records", "resolutions", "requireResolutions",
+                   "expectHead", "passphrase"}
+
+
+def _options(text: str, known: set[str]) -> dict[str, Json]:
+    try:
+        options = parse_json(text or "null")
+    except ValueError:
+        raise ApiError("the options must be a JSON object") from None
+    if options is None:
+        return {}
+    if not isinstance(options, dict):
+        raise ApiError("the options must be an object, e.g. {mode: 'full'}")
+    unknown = set(options) - known
+    if unknown:
+        raise ApiError(f"Unknown option(s): {', '.join(sorted(unknown))}")
+    return options
+
+
+def _request(label: str, options: dict[str, Json]) -> RestoreRequest:
+    return RestoreRequest.parse(label, {key: value for key, value in options.items()
+                                        if key != "passphrase"})
+
+
+def _safe(options: dict[str, Json]) -> dict[str, Json]:
+    """The options as the audit keeps them: never the passphrase, only whether there was one."""
+    kept: dict[str, Json] = {key: value for key, value in options.items() if key != "passphrase"}
+    kept["encrypted"] = bool(options.get("passphrase"))
+    return kept
+
