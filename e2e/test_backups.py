@@ -29,7 +29,8 @@ SETTINGS = "w3-hotel-settings"
 ODD_SETTINGS = ('{"zeta":1,"alpha":"Zo\\ud83d","ceiling":1e+400,"big":12345678901234567891,'
                 '"deep":' + '{"a":' * 40 + "1" + "}" * 40 + "}")
 GUEST_LIST = [{"id": "g1", "firstName": "Tharindu", "lastName": "Perera"},
-              {"id": "g2", "firstName": "Ana", "lastName": "Silva", "notes": "<b>VIP</b>"}]
+              {"id": "g2", "firstName": "Ana", "lastName": "Silva",
+               "notes": "<img src=x onerror=\"window.__xss = 1\">"}]
 
 #: Export in the page and return the file's bytes (base64) with the answer's metadata.
 EXPORT_JS = """async (options) => {
@@ -201,3 +202,49 @@ def test_a_clerk_can_neither_export_nor_import_and_is_audited(page: Any, clerk_s
     assert error.startswith("frontdesk (role staff) may not export backups")
     refused = _call(page, "importBackup", base64.b64encode(b"{}").decode(), {})
     assert refused["error"].startswith("frontdesk (role staff) may not import backups")
+
+
+def test_export_and_import_from_the_panel(page: Any, server: Server, tmp_path: Path) -> None:
+    """The manager, in the panel: export a sealed backup, lose the guests, import the file back
+    (preview first), and see the import in the history with its undo."""
+    server.kv_set(GUESTS, GUEST_LIST)
+    page.goto(server.url + "/")
+    wait_ready(page)
+    page.get_by_test_id("nav-settings").click()
+    page.get_by_test_id("open-backups").click()
+    page.get_by_test_id("version-row").first.wait_for(timeout=60_000)
+    page.get_by_test_id("backups-section").locator("summary").click()
+    page.get_by_test_id("export-passphrase").fill("night manager's passphrase")
+    with page.expect_download() as download_info:
+        page.get_by_test_id("export-backup").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith("-encrypted.json")
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    assert json.loads(saved.read_bytes())["format"] == "backstay-backup-encrypted"
+    assert "night manager" not in page.get_by_test_id("export-passphrase").input_value()
+    assert "Saved backstay-backup-" in page.get_by_test_id("export-outcome").inner_text()
+
+    page.evaluate("(k) => window.spark.kv.set(k, [])", GUESTS)
+    wait_versions(page, 2)
+    page.get_by_test_id("import-file").set_input_files(str(saved))
+    page.get_by_test_id("import-passphrase").fill("wrong")
+    page.get_by_test_id("preview-import").click()
+    assert page.get_by_test_id("restore-error").inner_text().startswith("The passphrase is wrong")
+    page.get_by_test_id("import-passphrase").fill("night manager's passphrase")
+    page.get_by_test_id("preview-import").click()
+    summary = page.get_by_test_id("preview-summary")
+    summary.wait_for()
+    assert "creates 2 records" in summary.inner_text()
+    assert "by admin" in page.get_by_test_id("import-about").inner_text()
+    assert page.evaluate("() => window.__xss") is None  # the guest's notes are shown as text
+    page.get_by_test_id("confirm-import").click()
+    page.get_by_test_id("import-outcome").wait_for()
+    assert page.get_by_test_id("import-outcome").inner_text().startswith("Done: Imported all modules")
+    assert server.kv_get(GUESTS) == GUEST_LIST
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=version-row]').length === 3")
+    assert "Import" in page.get_by_test_id("version-row").first.inner_text()
+    page.get_by_test_id("undo-restore").click()
+    page.get_by_test_id("confirm").click()
+    page.get_by_test_id("restore-outcome").wait_for()
+    assert server.kv_get(GUESTS) == []

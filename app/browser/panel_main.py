@@ -18,6 +18,8 @@ from pyscript import workers  # type: ignore[import-not-found]
 
 from app.browser.audit_pane import AuditPane
 from app.browser.audit_view import trail_form
+from app.browser.backup_pane import BackupPane
+from app.browser.backup_view import backup_form
 from app.browser.panel_view import PAGE, change_list, comparison_view, version_rows
 from app.browser.restore_view import failure_view, outcome_view, preview_view, restore_form
 
@@ -29,6 +31,7 @@ class Panel:
         self._engine = engine
         self._can = can
         self._audit = AuditPane(engine, self._part)
+        self._backups = BackupPane(engine, self._part, self.refresh)
         self._container = container
         self._refreshing = False
         self._again = False
@@ -51,6 +54,8 @@ class Panel:
             '<span class="bs-problem" role="alert" data-testid="panel-problem"></span></header>'
             '<div class="bs-body"><div class="bs-list" data-testid="panel-versions"></div>'
             '<aside class="bs-detail" data-testid="version-detail"></aside></div>'
+            '<details class="bs-log" data-testid="backups-section"><summary>Backup files</summary>'
+            f"{backup_form(self._can)}</details>"
             '<details class="bs-log" data-testid="audit-section"><summary>Audit trail</summary>'
             f"{trail_form()}</details>"
             '<details class="bs-log" data-testid="permissions-section"><summary>Who may do what'
@@ -155,6 +160,8 @@ class Panel:
             await self._undo(version_id, str(element.dataset.parent or ""))
         elif action in AuditPane.ACTIONS:
             await self._audit.act(action, element)
+        elif action in BackupPane.ACTIONS:
+            await self._backups.act(action, element)
         elif action == "more":
             module = str(element.dataset.module)
             self._shown[module] = self._shown.get(module, PAGE) + PAGE

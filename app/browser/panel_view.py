@@ -16,7 +16,7 @@ from app.core.errors import PatchError
 from app.core.formats.pointer import split
 
 CHANGE_TYPE_LABELS = {"auto": "Automatic", "manual": "Manual", "scheduled": "Scheduled",
-                      "restore": "Restore", "upgrade": "Upgrade"}
+                      "restore": "Restore", "upgrade": "Upgrade", "import": "Import"}
 ACTION_SYMBOLS = {"create": "+", "update": "~", "delete": "−"}
 ACTION_WORDS = {"create": "Created", "update": "Changed", "delete": "Deleted"}
 #: Records shown per module in a comparison or preview before "Show more".

@@ -1,0 +1,94 @@
+"""The panel's backup files section: export today's data, preview and import a file."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import js  # type: ignore[import-not-found]
+
+from app.browser.backup_view import exported_view, import_preview_view, imported_view
+from app.browser.ffi import js_bytes, js_value, py_bytes
+from app.browser.restore_view import failure_view
+
+
+class BackupPane:
+    ACTIONS = ("export-backup", "preview-import", "confirm-import")
+
+    def __init__(self, engine: Any, part: Callable[[str], Any],
+                 refresh: Callable[[], Awaitable[None]]) -> None:
+        self._engine = engine
+        self._part = part
+        self._refresh = refresh
+        self._import: tuple[str, dict[str, Any]] | None = None  # the previewed file, options
+
+    async def act(self, action: str, element: Any) -> None:
+        result = self._part("backup-result")
+        try:
+            if action == "export-backup":
+                await self._export(element.closest("form"))
+            elif action == "preview-import":
+                await self._preview(element.closest("form"))
+            elif action == "confirm-import":
+                await self._confirm(str(element.dataset.head or ""))
+        except BackupPaneError as error:
+            result.innerHTML = failure_view(str(error))
+
+    async def _export(self, form: Any) -> None:
+        passphrase = str(form.querySelector('[name="passphrase"]').value)
+        options = {"passphrase": passphrase or None,
+                   "compress": bool(form.querySelector('[name="compress"]').checked)}
+        self._part("backup-result").innerHTML = (
+            '<p class="bs-loading">Writing the backup file…</p>')
+        answer = _answer(await self._engine.export_backup(json.dumps(options)))
+        data = base64.b64decode(str(answer["data"]))
+        blob = js.Blob.new(js_value([js_bytes(data)]), js_value({"type": answer["mime"]}))
+        url = js.URL.createObjectURL(blob)
+        link = js.document.createElement("a")
+        link.href = url
+        link.download = str(answer["filename"])
+        js.document.body.append(link)
+        link.click()
+        link.remove()
+        js.URL.revokeObjectURL(url)
+        form.querySelector('[name="passphrase"]').value = ""
+        self._part("backup-result").innerHTML = exported_view(answer)
+
+    async def _preview(self, form: Any) -> None:
+        files = form.querySelector('[name="file"]').files
+        if not files.length:
+            raise BackupPaneError("Choose a backup file first.")
+        checked = form.querySelector('input[name="import-mode"]:checked')
+        options = {"mode": str(checked.value) if checked else "full"}
+        passphrase = str(form.querySelector('[name="passphrase"]').value)
+        if passphrase:
+            options["passphrase"] = passphrase
+        self._part("backup-result").innerHTML = '<p class="bs-loading">Reading the file…</p>'
+        data = base64.b64encode(py_bytes(await files.item(0).arrayBuffer())).decode("ascii")
+        answer = _answer(await self._engine.preview_import(data, json.dumps(options)))
+        self._import = (data, options)
+        self._part("backup-result").innerHTML = import_preview_view(answer)
+
+    async def _confirm(self, head: str) -> None:
+        if self._import is None:
+            return
+        data, options = self._import
+        self._part("backup-result").innerHTML = '<p class="bs-loading">Importing…</p>'
+        answer = _answer(await self._engine.import_backup(
+            data, json.dumps({**options, "expectHead": head or None})))
+        self._import = None
+        self._part("backup-result").innerHTML = imported_view(answer)
+        await self._refresh()
+
+
+class BackupPaneError(Exception):
+    """What the engine answered instead; shown in the section."""
+
+
+def _answer(text: str) -> dict[str, Any]:
+    answer = json.loads(text)
+    if isinstance(answer, dict) and "error" in answer:
+        raise BackupPaneError(str(answer["error"]))
+    return dict(answer)

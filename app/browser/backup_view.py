@@ -1,0 +1,88 @@
+"""The panel's backup files section: export and import forms, the import's preview and outcome.
+Plain data in, escaped HTML out (tested in CPython)."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from app.browser.panel_view import button, module_changes, when
+from app.core.diff.summary import module_label
+
+IMPORT_MODES = {
+    "full": "Full — each module in the file becomes exactly what the file holds",
+    "merge": "Merge — bring back what the file has, keep what was added since",
+}
+
+
+def backup_form(can: dict[str, bool]) -> str:
+    """Export today's data; import a file (each part only for those who may)."""
+    parts = []
+    if can.get("export"):
+        parts.append(
+            '<form class="bs-backup" data-testid="export-form"><h4>Export a backup file</h4>'
+            '<p class="bs-muted">Today\'s data of every module, as a file you can keep elsewhere '
+            "or import on another computer.</p>"
+            '<label>Passphrase (optional: encrypts the file) <input type="password" '
+            'name="passphrase" autocomplete="new-password" data-testid="export-passphrase"></label>'
+            '<label><input type="checkbox" name="compress" data-testid="export-compress"> '
+            "Compress (gzip)</label>" + button("Export backup", "export-backup") + "</form>")
+    if can.get("import"):
+        modes = "".join(
+            f'<label><input type="radio" name="import-mode" value="{value}" '
+            f'data-testid="import-mode-{value}"{" checked" if value == "full" else ""}> '
+            f"{escape(label)}</label>" for value, label in IMPORT_MODES.items())
+        parts.append(
+            '<form class="bs-backup" data-testid="import-form"><h4>Import a backup file</h4>'
+            '<input type="file" name="file" accept=".json,.gz,application/json,application/gzip" '
+            'data-testid="import-file" aria-label="Backup file">'
+            '<label>Passphrase (if the file is encrypted) <input type="password" name="passphrase" '
+            'autocomplete="off" data-testid="import-passphrase"></label>'
+            f"<fieldset><legend>How</legend>{modes}</fieldset>"
+            + button("Preview import", "preview-import") + "</form>")
+    if not parts:
+        return '<p class="bs-muted">You may neither export nor import backup files.</p>'
+    return "".join(parts) + '<div data-testid="backup-result" aria-live="polite"></div>'
+
+
+def exported_view(answer: dict[str, Any]) -> str:
+    sealed = " (encrypted: keep the passphrase safe, the file cannot be opened without it)" \
+        if answer.get("encrypted") else ""
+    return (f'<p data-testid="export-outcome">Saved {escape(str(answer.get("filename", "")))}: '
+            f'{int(answer.get("size", 0)):,} bytes, {len(answer.get("modules", []))} modules{sealed}.</p>')
+
+
+def import_preview_view(answer: dict[str, Any]) -> str:
+    """What the file holds and what importing it would change."""
+    backup = answer.get("backup") or {}
+    preview = answer.get("preview") or {}
+    source = backup.get("source") or {}
+    held = ", ".join(module_label(str(m)) for m in backup.get("modules", []))
+    about = (f'<p data-testid="import-about">A backup made {escape(when(int(backup.get("createdAt", 0))))} '
+             f'by {escape(str(backup.get("createdBy", "")))}'
+             + (f' on {escape(str(backup["device"]))}' if backup.get("device") else "")
+             + (f' (version {int(source["seq"])})' if isinstance(source.get("seq"), int) else "")
+             + f"; it holds {escape(held or 'no modules')}.</p>")
+    if preview.get("nothingToDo"):
+        return about + ('<p data-testid="preview-nothing">Nothing to change: the data already is '
+                        "what this import would make it.</p>")
+    totals = preview.get("totals", {})
+    summary = (f'creates {int(totals.get("created", 0))} records, deletes {int(totals.get("deleted", 0))}'
+               f' and changes {int(totals.get("updated", 0))}')
+    conflicts = preview.get("conflicts", [])
+    note = (f" {len(conflicts)} record(s) changed differently on both sides keep today's values."
+            if conflicts else "")
+    return (about + f'<p data-testid="preview-summary">This import {escape(summary)}.{escape(note)} '
+            "Nothing is written until you confirm; the import is recorded as a version you can "
+            "undo.</p>" + module_changes(preview.get("modules", []))
+            + button("Import now", "confirm-import", head=str(preview.get("headVersionId", ""))))
+
+
+def imported_view(result: dict[str, Any]) -> str:
+    if result.get("nothingToDo"):
+        return f'<p data-testid="import-outcome">{escape(str(result.get("message", "")))}</p>'
+    version = result.get("version") or {}
+    return (f'<p data-testid="import-outcome">Done: {escape(str(version.get("description", "")))} '
+            f'({int(version.get("changeCount", 0))} record changes).</p>'
+            + button("Undo this import", "undo-restore", str(version.get("id", "")),
+                     parent=str(version.get("parentId", ""))))
