@@ -244,7 +244,7 @@ def test_export_and_import_from_the_panel(page: Any, server: Server, tmp_path: P
     assert server.kv_get(GUESTS) == GUEST_LIST
     page.wait_for_function("() => document.querySelectorAll('[data-testid=version-row]').length === 3")
     assert "Import" in page.get_by_test_id("version-row").first.inner_text()
-    page.get_by_test_id("undo-restore").click()
+    page.get_by_test_id("backup-result").get_by_test_id("undo-restore").click()
     page.get_by_test_id("confirm").click()
     page.get_by_test_id("restore-outcome").wait_for()
     assert server.kv_get(GUESTS) == []

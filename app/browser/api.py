@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from app.browser.backups import Backups
+from app.browser.cleanup import Cleanup
 from app.browser.engine import Engine
 from app.browser.problems import ApiError
 from app.browser.restorer import RestoreFailed
@@ -48,6 +49,7 @@ class Api:
     def __init__(self, engine: Engine, compressor: Compressor) -> None:
         self._engine = engine
         self.backups = Backups(engine, self._allowed, compressor)
+        self.cleanup = Cleanup(engine, self._allowed)
         engine.serve_requests(self._serve)
         # The audit trail's rows of each version, by its id and payload hash (a version whose
         # payload is rewritten gets a new hash): each payload is read once, not at every look.
@@ -59,6 +61,12 @@ class Api:
             return await answer(self.restore_version(str(args[0]), str(args[1])))
         if kind == "import" and len(args) == 2:
             return await answer(self.backups.import_backup(str(args[0]), str(args[1])))
+        if kind == "export" and len(args) == 1:
+            return await answer(self.backups.export(str(args[0])))
+        if kind == "delete" and len(args) == 1:
+            return await answer(self.cleanup.delete_version(str(args[0])))
+        if kind == "cleanup" and len(args) == 1:
+            return await answer(self.cleanup.cleanup(str(args[0])))
         if kind == "audit" and len(args) == 1:
             await self._engine.audit(AuditEntry.decode(str(args[0]).encode("utf-8")))
             return json.dumps(True)

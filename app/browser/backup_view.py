@@ -48,8 +48,11 @@ def backup_form(can: dict[str, bool]) -> str:
 def exported_view(answer: dict[str, Any]) -> str:
     sealed = " (encrypted: keep the passphrase safe, the file cannot be opened without it)" \
         if answer.get("encrypted") else ""
+    taken = (f", the data of {escape(when(int(answer['timestamp'])))}"
+             if isinstance(answer.get("timestamp"), int) else "")
     return (f'<p data-testid="export-outcome">Saved {escape(str(answer.get("filename", "")))}: '
-            f'{int(answer.get("size", 0)):,} bytes, {len(answer.get("modules", []))} modules{sealed}.</p>')
+            f'{int(answer.get("size", 0)):,} bytes, {len(answer.get("modules", []))} modules'
+            f"{taken}{sealed}.</p>")
 
 
 def import_preview_view(answer: dict[str, Any]) -> str:

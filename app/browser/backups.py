@@ -19,18 +19,13 @@ from app.browser.engine import Engine
 from app.browser.problems import ApiError
 from app.browser.restorer import RestoreFailed
 from app.browser.webcrypto import open_sealed, seal
+from app.core.access.identity import SYSTEM_USERS_KEY
+from app.core.access.permissions import AccessDenied
 from app.core.audit.entry import AuditEntry, Result
 from app.core.audit.log import new_entry_id
 from app.core.chain import Chain
 from app.core.errors import VersionNotFound
-from app.core.formats.backup import (
-    GZIP_MAGIC,
-    Backup,
-    BackupError,
-    decode_backup,
-    decode_envelope,
-    is_envelope,
-)
+from app.core.formats.backup import GZIP_MAGIC, Backup, BackupError, Envelope, read_file
 from app.core.formats.json_value import Json, compact_json, parse_json
 from app.core.ports import Compressor, StoreFull
 from app.core.restore.backup_import import backup_label, describe_import
@@ -58,8 +53,18 @@ class Backups:
         (base64), versionId, modules, encrypted, compressed, stateHash}."""
         chain = await self._allowed("export", "export")
         options = _options(options_text, {"version", "modules", "passphrase", "compress"})
+        if options.get("passphrase") is not None and not isinstance(options.get("passphrase"), str):
+            raise ApiError("passphrase is text (or null for a file that is not encrypted)")
+        if options.get("version") is not None and not isinstance(options.get("version"), str):
+            raise ApiError("version is a version id (or null for today's data)")
         try:
-            file, answer = await self._export(chain, options)
+            if options.get("version") is None:  # today's: every write made so far recorded first
+                if not self._engine.drainer:
+                    return await self._engine.ask_drainer("export", [options_text])
+                async with self._engine.exclusive() as caught_up:
+                    file, answer = await self._export(caught_up, options)
+            else:
+                file, answer = await self._export(chain, options)
         except (ApiError, BackupError) as error:
             await self._audit("export", "failed", str(error), _safe(options))
             raise ApiError(str(error)) from None
@@ -106,6 +111,7 @@ class Backups:
         return file, {
             "filename": filename, "mime": "application/json" if not compressed or encrypted
             else "application/gzip", "size": len(file), "versionId": version.id,
+            "timestamp": version.timestamp,
             "modules": list[Json](keys), "encrypted": encrypted, "compressed": compressed,
             "stateHash": backup.state_hash, "data": base64.b64encode(file).decode("ascii"),
         }
@@ -136,6 +142,7 @@ class Backups:
             backup = await self._read(data, options.get("passphrase"))
             label = backup_label(backup.created_at, backup.created_by)
             request = _request(label, options)
+            await self._may_write_users(backup, request)
         except (BackupError, RequestError) as error:
             await self._audit("import", "failed", str(error), _safe(options))
             raise ApiError(str(error)) from None
@@ -157,6 +164,20 @@ class Backups:
                            "(or delete old versions) and try again") from None
         return compact_json(result).decode("utf-8")
 
+    async def _may_write_users(self, backup: Backup, request: RestoreRequest) -> None:
+        """Who is an administrator comes from the PMS's system users: an import that would write
+        them also needs the ``settings`` permission (else ``import`` would grant any role)."""
+        asked = set(request.modules or ()) | {ref.module for ref in request.records or ()}
+        if SYSTEM_USERS_KEY in backup.modules and (not asked or SYSTEM_USERS_KEY in asked):
+            chain = await self._engine.fresh_chain()
+            try:
+                await self._engine.access.check(chain, "settings")
+            except AccessDenied as denied:
+                raise RequestError(f"This backup holds the PMS's system users, which say who is an "
+                                   f"administrator: importing them also needs the permission to "
+                                   f"change settings. {denied} (or import only the other "
+                                   "modules)") from None
+
     async def _read(self, data: str, passphrase: Json) -> Backup:
         try:
             file = base64.b64decode(data, validate=True)
@@ -165,15 +186,25 @@ class Backups:
                               "choose it again") from None
         if not file.strip():
             raise BackupError("The file is empty: choose a file made by Export backup")
-        if is_envelope(file):
-            file = await open_sealed(decode_envelope(file), str(passphrase or ""))
-        if file[:2] == GZIP_MAGIC:
-            try:
-                file = self._compressor.decompress(file)
-            except ValueError:
-                raise BackupError("This backup is damaged: its gzip data is cut short or "
-                                  "changed. Nothing was imported; use another copy") from None
-        return decode_backup(file)
+        if passphrase is not None and not isinstance(passphrase, str):
+            raise BackupError("passphrase is text")
+        file = self._ungzip(file)
+        found = read_file(file)
+        if isinstance(found, Envelope):
+            found = read_file(self._ungzip(await open_sealed(found, passphrase or "")))
+            if isinstance(found, Envelope):
+                raise BackupError("This encrypted backup holds another encrypted backup; Backstay "
+                                  "does not write such files")
+        return found
+
+    def _ungzip(self, file: bytes) -> bytes:
+        if file[:2] != GZIP_MAGIC:
+            return file
+        try:
+            return self._compressor.decompress(file)
+        except ValueError:
+            raise BackupError("This backup is damaged: its gzip data is cut short or changed. "
+                              "Nothing was imported; use another copy") from None
 
     async def _audit(self, action: str, result: Result, message: str, details: dict[str, Json]) -> None:
         now = _now_ms()

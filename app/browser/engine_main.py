@@ -99,6 +99,23 @@ async def import_backup(data: str, options: str) -> str:
     return await _answer(lambda: _api.backups.import_backup(str(data), str(options)))
 
 
+async def delete_version(version_id: str) -> str:
+    return await _answer(lambda: _api.cleanup.delete_version(str(version_id)))
+
+
+async def cleanup(options: str) -> str:
+    """``options``: JSON text {retention?, dryRun?}."""
+    return await _answer(lambda: _api.cleanup.cleanup(str(options)))
+
+
+async def settings() -> str:
+    return await _answer(_api.cleanup.settings)
+
+
+async def set_settings(settings_text: str) -> str:
+    return await _answer(lambda: _api.cleanup.set_settings(str(settings_text)))
+
+
 async def audit_log() -> str:
     return await _answer(_api.audit_log)
 
@@ -142,5 +159,6 @@ _task = asyncio.ensure_future(_engine.run())
 
 __export__ = ["ready", "list_versions", "get_version", "state_at", "compare_versions",
               "preview_restore", "restore_version", "export_backup", "preview_import",
-              "import_backup", "audit_log", "audit_trail", "export_audit_trail",
+              "import_backup", "delete_version", "cleanup", "settings", "set_settings",
+              "audit_log", "audit_trail", "export_audit_trail",
               "verify", "open_panel", "permissions", "set_permission", "acknowledge_notices", "status"]

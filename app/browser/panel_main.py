@@ -20,6 +20,7 @@ from app.browser.audit_pane import AuditPane
 from app.browser.audit_view import trail_form
 from app.browser.backup_pane import BackupPane
 from app.browser.backup_view import backup_form
+from app.browser.cleanup_pane import CleanupPane
 from app.browser.panel_view import PAGE, change_list, comparison_view, version_rows
 from app.browser.restore_view import failure_view, outcome_view, preview_view, restore_form
 
@@ -32,6 +33,8 @@ class Panel:
         self._can = can
         self._audit = AuditPane(engine, self._part)
         self._backups = BackupPane(engine, self._part, self.refresh)
+        self._cleanup = CleanupPane(engine, self._part, can, lambda: self._versions, self._detail,
+                                    self.refresh)
         self._container = container
         self._refreshing = False
         self._again = False
@@ -56,6 +59,8 @@ class Panel:
             '<aside class="bs-detail" data-testid="version-detail"></aside></div>'
             '<details class="bs-log" data-testid="backups-section"><summary>Backup files</summary>'
             f"{backup_form(self._can)}</details>"
+            '<details class="bs-log" data-testid="retention-section"><summary>Retention and cleanup'
+            '</summary><div data-testid="retention-view"></div></details>'
             '<details class="bs-log" data-testid="audit-section"><summary>Audit trail</summary>'
             f"{trail_form()}</details>"
             '<details class="bs-log" data-testid="permissions-section"><summary>Who may do what'
@@ -100,7 +105,8 @@ class Panel:
                 # Everything the panel shows changes at once, with no await in between.
                 self._versions = versions if isinstance(versions, list) else []
                 self._part("panel-versions").innerHTML = version_rows(
-                    self._versions, can_restore=bool(self._can.get("restore")))
+                    self._versions, can_restore=bool(self._can.get("restore")),
+                    can_delete=bool(self._can.get("delete")))
                 self._part("panel-status").textContent = f"{len(self._versions)} versions"
                 self._part("panel-problem").textContent = status.get("lastError") or ""
                 if not self._again:
@@ -126,6 +132,7 @@ class Panel:
         """The audit trail's newest rows and the permissions (below the versions)."""
         await self._guarded(self._audit.show_trail())
         await self._guarded(self._audit.show_permissions())
+        await self._guarded(self._cleanup.show())
 
     def _on_change(self, event: Any) -> None:
         element = event.target
@@ -162,6 +169,8 @@ class Panel:
             await self._audit.act(action, element)
         elif action in BackupPane.ACTIONS:
             await self._backups.act(action, element)
+        elif action in CleanupPane.ACTIONS:
+            await self._cleanup.act(action, element)
         elif action == "more":
             module = str(element.dataset.module)
             self._shown[module] = self._shown.get(module, PAGE) + PAGE

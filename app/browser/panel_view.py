@@ -43,11 +43,12 @@ def button(label: str, action: str, version_id: str = "", **data: str) -> str:
             f"{escape(label)}</button>")
 
 
-def version_rows(versions: list[dict[str, Any]], can_restore: bool = True) -> str:
+def version_rows(versions: list[dict[str, Any]], can_restore: bool = True, can_delete: bool = False) -> str:
     """The versions, newest first, each with what this user may do with it."""
     if not versions:
         return '<p class="bs-empty" data-testid="no-versions">No versions yet.</p>'
-    rows = "".join(_row(version, index == 0, can_restore) for index, version in enumerate(versions))
+    rows = "".join(_row(version, index == 0, can_restore, can_delete)
+                   for index, version in enumerate(versions))
     return (
         '<table class="bs-versions" data-testid="version-list"><thead><tr>'
         "<th>When</th><th>Who</th><th>Type</th><th>Modules</th><th>Changes</th><th>Description</th>"
@@ -55,7 +56,7 @@ def version_rows(versions: list[dict[str, Any]], can_restore: bool = True) -> st
     )
 
 
-def _row(version: dict[str, Any], is_head: bool, can_restore: bool) -> str:
+def _row(version: dict[str, Any], is_head: bool, can_restore: bool, can_delete: bool) -> str:
     modules = ", ".join(module_label(m) for m in version.get("modules", [])) or "—"
     change_type = str(version.get("changeType", ""))
     version_id = str(version["id"])
@@ -64,9 +65,11 @@ def _row(version: dict[str, Any], is_head: bool, can_restore: bool) -> str:
         actions += button("Restore…", "restore", version_id)
     if version.get("parentId") and can_restore:
         actions += button("Revert", "revert", version_id)
-    if change_type == "restore" and version.get("parentId") and can_restore:
-        actions += button("Undo this restore", "undo-restore", version_id,
+    if change_type in ("restore", "import") and version.get("parentId") and can_restore:
+        actions += button(f"Undo this {change_type}", "undo-restore", version_id,
                           parent=str(version["parentId"]))
+    if not is_head and can_delete:
+        actions += button("Delete…", "delete-version", version_id)
     return (
         f'<tr data-version-id="{escape(version_id)}" data-testid="version-row">'
         f'<td>{escape(when(int(version["timestamp"])))}</td>'

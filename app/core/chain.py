@@ -90,16 +90,16 @@ class Chain:
             self._generation += 1
         self._head = head
         if head.format_version < FORMAT_VERSION:
-            if head.version_id is None:  # nothing hashed yet: the next write is the new format
-                self._head = replace(head, format_version=FORMAT_VERSION)
-            elif hash_rules(head.format_version) == hash_rules(FORMAT_VERSION):
+            # Nothing hashed yet, or hashed alike: the pointer is rewritten as is.
+            if head.version_id is None or hash_rules(head.format_version) == hash_rules(FORMAT_VERSION):
                 await self._upgrade_pointer()
             else:
                 await self._upgrade()
 
     async def _upgrade_pointer(self) -> None:
-        """Upgrade a store written in format 2: its head pointer is rewritten in format 3 (one
-        record per key); nothing else differs, and no version is made."""
+        """Upgrade a store written in format 2 (or one whose pointer names no version yet): its
+        head pointer is rewritten in format 3, one record per key, every member kept; nothing
+        else differs, and no version is made."""
         head = replace(self._head, format_version=FORMAT_VERSION)
         batch = Batch()
         head.put(batch, None)

@@ -226,6 +226,15 @@ window.backstay = Object.freeze({
   // records?, resolutions?, requireResolutions?, expectHead?, passphrase?}. Recorded as one
   // version (changeType 'import'), undone by restoring the version before it.
   importBackup: async (file, options) => call("import_backup", await fileData(file), json(options)),
+  // Delete one version (never today's); every other version stays exact. Needs 'delete'.
+  deleteVersion: (id) => call("delete_version", String(id)),
+  // Delete what the retention settings say (or options.retention); {dryRun: true} only lists
+  // it. Resolves with {deleted | wouldDelete: [ids], kept, retention}. Needs 'delete'.
+  cleanup: (options) => call("cleanup", json(options)),
+  // {retention: {maxAgeDays, maxVersions, keepBackups}}; setSettings changes the ones given
+  // (needs 'settings').
+  settings: () => call("settings"),
+  setSettings: (settings) => call("set_settings", json(settings)),
   // Every action on the backup system (restores, exports, verify, permission changes, denied
   // attempts), oldest first, each with its hash-chain members (prev, hash).
   auditLog: () => call("audit_log"),

@@ -40,6 +40,8 @@ AAD = b"backstay-backup-encrypted/3"
 GZIP_MAGIC = b"\x1f\x8b"
 
 T = TypeVar("T")
+#: The latest createdAt a reader takes (9999-12-31, as JavaScript dates go).
+LATEST_MS = 253_402_300_799_999
 
 
 class BackupError(CoreError):
@@ -91,12 +93,27 @@ class Backup:
                 "modules": cast(Json, sorted(self.modules)), "stateHash": self.state_hash}
 
 
-def decode_backup(data: bytes) -> Backup:
-    """Read a backup file (not gzip'd, not sealed); BackupError says what is wrong with it."""
+def read_file(data: bytes) -> Backup | Envelope:
+    """A backup file, or a sealed one's envelope (not gzip'd: ungzip first), told apart by its
+    ``format``; BackupError says what is wrong with it."""
     try:
         obj = parse_json(data)
     except (ValueError, RecursionError) as error:
         raise BackupError(f"This file is not a Backstay backup: it is not JSON ({error})") from None
+    if isinstance(obj, dict) and obj.get("format") == ENCRYPTED_FORMAT:
+        return _envelope(obj)
+    return _backup(obj)
+
+
+def decode_backup(data: bytes) -> Backup:
+    """Read a backup file (not gzip'd, not sealed); BackupError says what is wrong with it."""
+    found = read_file(data)
+    if isinstance(found, Envelope):
+        raise BackupError("This backup is encrypted: enter the passphrase it was exported with")
+    return found
+
+
+def _backup(obj: Json) -> Backup:
     if not isinstance(obj, dict) or obj.get("format") != BACKUP_FORMAT:
         raise BackupError("This file is not a Backstay backup (it has no \"format\": "
                           f"\"{BACKUP_FORMAT}\"); choose a file made by Export backup")
@@ -113,14 +130,18 @@ def decode_backup(data: bytes) -> Backup:
     if obj.get("stateHash") != state_hash(cast(Mapping[str, str], hashes)):
         raise BackupError("This backup is damaged or was edited: its stateHash does not match "
                           "its modules. Nothing was imported; use another copy of the backup")
+    source = obj.get("source") or {}
     try:
+        created_at = _typed(obj, "createdAt", int)
+        if not 0 <= created_at <= LATEST_MS or not isinstance(source, dict):
+            raise TypeError("createdAt or source is not what Backstay writes")
         return Backup(
             modules=dict(modules),
-            created_at=_typed(obj, "createdAt", int),
-            created_by=_typed(obj, "createdBy", str),
-            device=str(obj.get("device") or ""),
-            source=dict(cast(dict[str, Json], obj.get("source") or {})),
-            description=str(obj.get("description") or ""),
+            created_at=created_at,
+            created_by=_typed(obj, "createdBy", str)[:200],
+            device=str(obj.get("device") or "")[:200],
+            source=dict(source),
+            description=str(obj.get("description") or "")[:500],
         )
     except (KeyError, TypeError) as error:
         raise BackupError(f"This backup is damaged: {error}") from None
@@ -144,18 +165,14 @@ class Envelope:
         }) + b"\n"
 
 
-def is_envelope(data: bytes) -> bool:
-    head = data[:200].lstrip()
-    return head.startswith(b"{") and b'"' + ENCRYPTED_FORMAT.encode() + b'"' in head
-
-
 def decode_envelope(data: bytes) -> Envelope:
-    try:
-        obj = parse_json(data)
-    except (ValueError, RecursionError) as error:
-        raise BackupError(f"This encrypted backup is damaged: it is not JSON ({error})") from None
-    if not isinstance(obj, dict) or obj.get("format") != ENCRYPTED_FORMAT:
+    found = read_file(data)
+    if not isinstance(found, Envelope):
         raise BackupError("This file is not an encrypted Backstay backup")
+    return found
+
+
+def _envelope(obj: dict[str, Json]) -> Envelope:
     _check_version(obj, "encrypted backup")
     if obj.get("cipher") != CIPHER or obj.get("kdf") != KDF or obj.get("compression") != "gzip":
         raise BackupError(f"This encrypted backup uses {obj.get('cipher')}/{obj.get('kdf')}, which "

@@ -24,6 +24,8 @@ HEAD_KEY = "head"
 KEY_PREFIX = "head/"
 #: The first format whose head pointer is split into per-key records.
 SPLIT_FORMAT = 3
+#: How often a head pointer that another writer moved while it was read is read again.
+LOAD_ATTEMPTS = 5
 
 KeyState = tuple["str | None", "tuple[int, int] | None", "int | None", "tuple[str, int] | None"]
 
@@ -147,18 +149,28 @@ class HeadPointer:
 
     @classmethod
     async def load(cls, store: VersionStore) -> HeadPointer | None:
-        """The stored pointer (None when there is none). Raises CorruptData, UnknownFormatVersion."""
-        stored = await store.get("meta", HEAD_KEY)
-        if stored is None:
-            return None
-        obj = _object(stored, "head pointer")
-        check_format_version(obj, "head pointer")
-        records: dict[str, bytes] = {}
-        if cast(int, obj["formatVersion"]) >= SPLIT_FORMAT:
+        """The stored pointer (None when there is none). Raises CorruptData, UnknownFormatVersion.
+
+        ``meta/head`` and its records are read by separate calls (each its own transaction in
+        the browser), so another tab's commit may land between them: a read that does not check
+        out (its stateHash) is read again, and only one that never does is corruption."""
+        for attempt in range(LOAD_ATTEMPTS):
+            stored = await store.get("meta", HEAD_KEY)
+            if stored is None:
+                return None
+            obj = _object(stored, "head pointer")
+            check_format_version(obj, "head pointer")
+            if cast(int, obj["formatVersion"]) < SPLIT_FORMAT:
+                return cls.from_dict(obj, {})
             names = [name for name in await store.keys("meta") if name.startswith(KEY_PREFIX)]
             records = {name[len(KEY_PREFIX):]: data
                        for name, data in (await store.get_many("meta", names)).items()}
-        return cls.from_dict(obj, records)
+            try:
+                return cls.from_dict(obj, records)
+            except CorruptData:
+                if attempt == LOAD_ATTEMPTS - 1 or await store.get("meta", HEAD_KEY) == stored:
+                    raise  # the pointer did not move while it was read: it is corrupt
+        raise AssertionError("unreachable")
 
     @classmethod
     def decode(cls, data: bytes, records: Mapping[str, bytes] | None = None) -> HeadPointer:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import UTC, datetime
 
+from app.core.capture.scope import is_versioned
 from app.core.formats.json_value import Json
 from app.core.history.history import State
 from app.core.restore.plan import RestorePlan, plan_restore
@@ -20,7 +21,7 @@ from app.core.restore.sides import describe_restore
 def backup_label(created_at: int, created_by: str) -> str:
     """How a backup is named in descriptions and the audit trail."""
     when = datetime.fromtimestamp(created_at / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"the backup of {when} by {created_by or 'unknown'}"
+    return f"the backup of {when} by {created_by[:100] or 'unknown'}"
 
 
 async def plan_import(
@@ -33,6 +34,10 @@ async def plan_import(
                            "records; it cannot be reverted (it has no history)")
     if request.expect_head is not None and request.expect_head != head_id:
         raise RequestError("The data changed since this import was previewed: preview it again")
+    foreign = sorted(key for key in modules if not is_versioned(key))
+    if foreign:
+        raise RequestError(f"The backup holds {', '.join(map(repr, foreign))}, which Backstay does not "
+                           "keep (not PMS data): it was not made by Export backup. Nothing was imported")
     asked = set(request.modules or ()) | {ref.module for ref in request.records or ()}
     missing = sorted(asked - set(modules))
     if missing:

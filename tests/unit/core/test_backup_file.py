@@ -18,7 +18,7 @@ from app.core.formats.backup import (
     Envelope,
     decode_backup,
     decode_envelope,
-    is_envelope,
+    read_file,
 )
 from app.core.formats.json_value import Json, RawNumber, canonical_text, json_equal, parse_json
 from app.core.history.history import State
@@ -86,7 +86,7 @@ def test_a_damaged_edited_or_foreign_file_is_refused_with_a_message(damage, mess
 def test_an_envelope_reads_back_and_refuses_what_it_cannot_be() -> None:
     envelope = Envelope(salt=b"s" * 16, iv=b"i" * 12, ciphertext=b"c" * 40)
     data = envelope.encode()
-    assert is_envelope(data) and not is_envelope(_backup({}).encode())
+    assert isinstance(read_file(data), Envelope) and isinstance(read_file(_backup({}).encode()), Backup)
     assert decode_envelope(data) == envelope
     obj = json.loads(data)
     assert obj["cipher"] == "AES-256-GCM" and obj["kdf"] == "PBKDF2-SHA-256" and obj["iterations"] == 600_000
@@ -144,3 +144,29 @@ def test_raw_numbers_survive_an_import_plan() -> None:
     plan = asyncio.run(plan_import(RestoreRequest.parse("b", {}), backup, "b", "head",
                                    _values(today)))  # type: ignore[arg-type]
     assert plan.texts() == {SETTINGS: '{"ceiling":1e+400}'}
+
+
+def test_a_backup_with_keys_backstay_does_not_keep_is_refused() -> None:
+    for key in ("backstay:history", "", "w3-backup-config"):
+        with pytest.raises(RequestError, match="does not keep"):
+            asyncio.run(plan_import(RestoreRequest.parse("b", {}), {GUESTS: [], key: 1}, "b", "head",
+                                    _values({})))  # type: ignore[arg-type]
+
+
+def test_an_odd_header_is_refused_with_a_message_and_envelopes_are_told_apart() -> None:
+    file = _backup({GUESTS: []}).encode()
+    for bad in (b'"source":"ab"', b'"createdAt":100000000000000000'):
+        edited = file.replace(b'"createdAt":1700000000000', bad if b"createdAt" in bad else
+                              b'"createdAt":1700000000000').replace(b'"source":{', b'"x":{')
+        if b"source" in bad:
+            edited = edited.replace(b'"createdBy"', bad + b',"createdBy"')
+        with pytest.raises(BackupError, match="damaged"):
+            decode_backup(edited)
+    described = Backup({GUESTS: []}, 1, "a", description="backstay-backup-encrypted").encode()
+    assert isinstance(read_file(described), Backup)
+    envelope = Envelope(salt=b"s" * 16, iv=b"i" * 12, ciphertext=b"c" * 40)
+    reordered = json.loads(envelope.encode())
+    reordered = {"data": reordered.pop("data"), **reordered}  # re-saved by another tool
+    assert read_file(json.dumps(reordered, indent=2).encode()) == envelope
+    with pytest.raises(BackupError, match="encrypted: enter the passphrase"):
+        decode_backup(envelope.encode())

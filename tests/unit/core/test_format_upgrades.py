@@ -11,6 +11,7 @@ import asyncio
 import json
 from typing import Any
 
+from app.core.errors import CorruptData
 from app.core.formats.json_value import canonical_text, parse_json
 from app.core.history.head import HEAD_KEY, KEY_PREFIX, HeadPointer
 from app.core.memory_store import MemoryStore
@@ -160,5 +161,63 @@ def test_a_version_rewrites_the_pointer_records_of_the_keys_it_changed_only() ->
         assert await reopened.head_keys() == sorted(keys[:7] + keys[8:])
         assert reopened.drained_ends == {keys[7]: 9}
         assert (await reopened.verify(full=True)).ok
+
+    asyncio.run(scenario())
+
+
+def test_a_pointer_without_versions_keeps_its_drain_progress_through_the_upgrade() -> None:
+    async def scenario() -> None:
+        for old_format in (1, 2):
+            chain, store, _ = build_chain()
+            store.data["meta"][HEAD_KEY] = HeadPointer(
+                journal_epoch="e", journal_seq=4, live_reads={"k": (1, 2)}, drained_ends={"k": 5},
+                drained_writes={"k": ("tab", 3)}, format_version=old_format).encode()
+            await chain.open()
+            on_disk = HeadPointer.from_meta(store.data["meta"])
+            assert on_disk.format_version == 3
+            assert (on_disk.live_reads, on_disk.drained_ends, on_disk.drained_writes) == (
+                {"k": (1, 2)}, {"k": 5}, {"k": ("tab", 3)})
+            await chain.record({"z": "1"}, created_by="a", snapshot=True)
+            reopened, _, _ = build_chain(store=store)
+            await reopened.open()
+            assert reopened.drained_ends == {"k": 5} and reopened.live_reads["k"] == (1, 2)
+            assert reopened.journal_seq == 4
+
+    asyncio.run(scenario())
+
+
+def test_a_pointer_moved_by_another_writer_while_it_is_read_is_read_again() -> None:
+    async def scenario() -> None:
+        chain, store, _ = build_chain()
+        await chain.open()
+        await chain.record({"k": "[1]"}, created_by="a", snapshot=True)
+        other, _, _ = build_chain(store=store)
+        await other.open()
+        keys = store.keys
+        moved = False
+
+        async def racing_keys(collection: Any) -> list[str]:
+            nonlocal moved
+            found = await keys(collection)
+            if not moved:  # the other tab commits between the reader's meta/head and its records
+                moved = True
+                await other.record({"k": "[2]"}, created_by="b")
+            return found
+
+        store.keys = racing_keys  # type: ignore[method-assign]
+        reader, _, _ = build_chain(store=store)
+        await reader.open()
+        assert moved and await reader.head_text("k") == "[2]"
+        # A pointer that does not check out and does not move is corruption.
+        store.keys = keys  # type: ignore[method-assign]
+        record = store.data["meta"][KEY_PREFIX + "k"]
+        store.data["meta"][KEY_PREFIX + "k"] = record.replace(b'"moduleHash":"', b'"moduleHash":"0')
+        broken, _, _ = build_chain(store=store)
+        try:
+            await broken.open()
+        except CorruptData as error:
+            assert "meta/head/<key>" in str(error)
+        else:
+            raise AssertionError("a corrupt pointer was read")
 
     asyncio.run(scenario())

@@ -1,0 +1,112 @@
+"""Deleting versions and cleaning up by the retention settings, end to end (real Chromium,
+the real server, IndexedDB): what is left reads back exactly as before, today's version cannot
+be deleted, and every deletion, cleanup and settings change is audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness import Server, versions, wait_ready, wait_versions
+
+GUESTS = "w3-hotel-guests"
+
+
+def _error(page: Any, expression: str, *args: Any) -> str:
+    return str(page.evaluate(f"(args) => ({expression}).then(() => '', (e) => e.message)", list(args)))
+
+
+def _states(page: Any, ids: list[str]) -> dict[str, Any]:
+    return {version_id: page.evaluate("(id) => window.backstay.stateAt(id)", version_id)
+            for version_id in ids}
+
+
+def test_delete_and_clean_up_keep_every_other_version_exact(page: Any, server: Server) -> None:
+    server.kv_set(GUESTS, [{"id": "g0", "lastName": "Perera"}])
+    page.goto(server.url + "/")
+    wait_ready(page)
+    wait_versions(page, 1)
+    for n in range(1, 6):
+        guests = [{"id": "g0", "lastName": "Perera"}, *({"id": f"g{i}"} for i in range(1, n + 1))]
+        page.evaluate("([k, v]) => window.spark.kv.set(k, v)", [GUESTS, guests])
+        wait_versions(page, n + 1)
+    listed = [v["id"] for v in versions(page)]  # newest first
+    before = _states(page, listed)
+
+    # One version, in the middle: gone, and every other still reads back as before.
+    doomed = listed[3]
+    assert page.evaluate("(id) => window.backstay.deleteVersion(id)", doomed) == {"deleted": [doomed]}
+    left = [v["id"] for v in versions(page)]
+    assert left == [v for v in listed if v != doomed]
+    assert _states(page, left) == {v: before[v] for v in left}
+    assert "today's data: it cannot be deleted" in _error(
+        page, "window.backstay.deleteVersion(args[0])", left[0])
+    assert "No version" in _error(page, "window.backstay.deleteVersion('nope')")
+
+    # Retention: keep the newest 3. A dry run lists, the cleanup deletes, oldest first.
+    assert "at least 2" in _error(page, "window.backstay.setSettings({retention: {maxVersions: 1}})")
+    saved = page.evaluate("() => window.backstay.setSettings({retention: {maxVersions: 3}})")
+    assert saved["retention"] == {"maxAgeDays": 365, "maxVersions": 3, "keepBackups": True}
+    assert page.evaluate("() => window.backstay.settings()") == saved
+    dry = page.evaluate("() => window.backstay.cleanup({dryRun: true})")
+    assert dry["wouldDelete"] == list(reversed(left[3:])) and dry["kept"] == 3
+    assert [v["id"] for v in versions(page)] == left  # a dry run deletes nothing
+    done = page.evaluate("() => window.backstay.cleanup()")
+    assert done["deleted"] == dry["wouldDelete"]
+    assert [v["id"] for v in versions(page)] == left[:3]
+    assert _states(page, left[:3]) == {v: before[v] for v in left[:3]}
+    assert page.evaluate("() => window.backstay.verify({full: true})")["ok"] is True
+    again = page.evaluate("() => window.backstay.cleanup()")
+    assert again["deleted"] == []
+
+    audit = [(e["action"], e["result"]) for e in page.evaluate("() => window.backstay.auditLog()")]
+    assert audit == [("delete", "done"), ("delete", "failed"), ("settings", "failed"),
+                     ("settings", "done"), ("cleanup", "done"), ("verify", "done"), ("cleanup", "nothing")]
+
+
+def test_a_clerk_can_neither_delete_nor_clean_up_nor_change_settings(page: Any, clerk_server: Server) -> None:
+    page.goto(clerk_server.url + "/")
+    wait_ready(page)
+    head = page.evaluate("() => window.backstay.status()")["headVersionId"]
+    assert _error(page, "window.backstay.deleteVersion(args[0])", head).startswith(
+        "frontdesk (role staff) may not delete versions and clean up")
+    assert _error(page, "window.backstay.cleanup()").startswith("frontdesk (role staff) may not delete")
+    assert _error(page, "window.backstay.setSettings({retention: {maxAgeDays: 1}})").startswith(
+        "frontdesk (role staff) may not change Backstay's settings")
+
+
+def test_delete_and_clean_up_from_the_panel(page: Any, server: Server) -> None:
+    server.kv_set(GUESTS, [{"id": "g0"}])
+    page.goto(server.url + "/")
+    wait_ready(page)
+    wait_versions(page, 1)
+    for n in range(1, 5):
+        page.evaluate("([k, v]) => window.spark.kv.set(k, v)",
+                      [GUESTS, [{"id": f"g{i}"} for i in range(n + 1)]])
+        wait_versions(page, n + 1)
+    page.get_by_test_id("nav-settings").click()
+    page.get_by_test_id("open-backups").click()
+    rows = page.get_by_test_id("version-row")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=version-row]').length === 5")
+    assert rows.first.get_by_test_id("delete-version").count() == 0  # today's version: no delete
+    rows.nth(2).get_by_test_id("delete-version").click()
+    page.get_by_test_id("delete-title").wait_for()
+    assert "Every other version still reads back" in page.get_by_test_id("version-detail").inner_text()
+    page.get_by_test_id("confirm-delete").click()
+    page.get_by_test_id("delete-outcome").wait_for()
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=version-row]').length === 4")
+
+    page.get_by_test_id("retention-section").locator("summary").click()
+    page.get_by_test_id("retention-count").fill("2")
+    page.get_by_test_id("save-retention").click()
+    page.get_by_test_id("retention-saved").wait_for()
+    page.get_by_test_id("preview-cleanup").click()
+    page.get_by_test_id("cleanup-summary").wait_for()
+    assert "deletes 2 version(s) and keeps 2" in page.get_by_test_id("cleanup-summary").inner_text()
+    page.get_by_test_id("confirm-cleanup").click()
+    page.get_by_test_id("cleanup-outcome").wait_for()
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=version-row]').length === 2")
+    page.get_by_test_id("retention-days").fill("-3")
+    page.get_by_test_id("save-retention").click()
+    page.get_by_test_id("restore-error").wait_for()
+    assert "maxAgeDays is a whole number" in page.get_by_test_id("restore-error").inner_text()
+    assert page.evaluate("() => window.backstay.settings()")["retention"]["maxVersions"] == 2
