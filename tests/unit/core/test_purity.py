@@ -61,7 +61,7 @@ MAY_IMPORT = {
     "diff": {"base", "formats"},
     "history": {"base", "formats", "diff"},
     "retention": {"base", "formats", "diff", "history"},
-    "restore": {"base", "formats", "diff", "history"},
+    "restore": {"base", "formats", "diff", "history", "capture"},
     "audit": {"base", "formats"},
     "access": {"base", "formats"},
     "chain": {"base", "formats", "diff", "history", "retention", "restore", "capture", "audit",
