@@ -1,5 +1,6 @@
 """app/core stays pure (stdlib + jsonpatch/jsonpointer, never a browser or server API), and its
-concept packages import one way: formats < diff < history < retention/restore < chain."""
+concept packages import one way: formats < diff < history < retention/restore < chain (capture,
+which only says which keys are versioned, is a leaf restore may use too)."""
 
 from __future__ import annotations
 
