@@ -36,6 +36,9 @@ class AuditEntry:
     details: dict[str, Json] = field(default_factory=dict)
     prev: str = ""
     hash: str = ""
+    #: The format the entry was written in: part of what its hash covers, so an entry keeps it
+    #: (an entry of an older release still checks out after the store's format changed).
+    format_version: int = FORMAT_VERSION
 
     def chained(self, prev: str) -> AuditEntry:
         """This entry after the entry whose hash is ``prev``, with its own hash."""
@@ -47,7 +50,7 @@ class AuditEntry:
         return self.hash == hashlib.sha256(compact_json(self._body())).hexdigest()
 
     def _body(self) -> dict[str, Json]:
-        return {"formatVersion": FORMAT_VERSION, "id": self.id, "at": self.at, "user": self.user,
+        return {"formatVersion": self.format_version, "id": self.id, "at": self.at, "user": self.user,
                 "action": self.action, "result": self.result, "message": self.message,
                 "details": self.details, "prev": self.prev}
 
@@ -76,6 +79,7 @@ class AuditEntry:
                 raise ValueError("details is not an object")
             return cls(str(raw["id"]), int(cast(int, raw["at"])), str(raw["user"]),
                        str(raw["action"]), cast(Result, result), str(raw.get("message", "")),
-                       details, str(raw.get("prev", "")), str(raw.get("hash", "")))
+                       details, str(raw.get("prev", "")), str(raw.get("hash", "")),
+                       cast(int, raw["formatVersion"]))
         except (ValueError, KeyError, TypeError) as error:
             raise CorruptData(f"audit entry is unreadable: {error}") from None

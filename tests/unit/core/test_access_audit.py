@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import hashlib
 import io
 import json
 
@@ -165,3 +166,16 @@ def test_entries_appended_out_of_id_order_and_unreadable_ones() -> None:
         assert [e.id for e in await entries(store)] == [entry(3).id, entry(5).id]
 
     asyncio.run(scenario())
+
+
+def test_an_entry_written_in_an_older_format_still_checks_out() -> None:
+    # As the release of format 2 wrote it: its body (formatVersion 2) hashed.
+    body = {"formatVersion": 2, "id": "1700000000000-0a1b2c3d", "at": 1_700_000_000_000,
+            "user": "admin", "action": "restore", "result": "done", "message": "Restored",
+            "details": {}, "prev": ""}
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    stored = {**body, "hash": hashlib.sha256(text.encode()).hexdigest()}
+    entry = AuditEntry.decode(json.dumps(stored).encode())
+    assert entry.intact and entry.format_version == 2
+    assert entry.chained("").hash == stored["hash"]  # re-chaining keeps its format
+    assert not AuditEntry.decode(json.dumps({**stored, "user": "x"}).encode()).intact
