@@ -45,7 +45,8 @@ def test_delete_and_clean_up_keep_every_other_version_exact(page: Any, server: S
     # Retention: keep the newest 3. A dry run lists, the cleanup deletes, oldest first.
     assert "at least 2" in _error(page, "window.backstay.setSettings({retention: {maxVersions: 1}})")
     saved = page.evaluate("() => window.backstay.setSettings({retention: {maxVersions: 3}})")
-    assert saved["retention"] == {"maxAgeDays": 365, "maxVersions": 3, "keepBackups": True}
+    assert saved["retention"] == {"maxAgeDays": 365, "maxVersions": 3, "keepBackups": True,
+                                  "auditMaxAgeDays": None}
     assert page.evaluate("() => window.backstay.settings()") == saved
     dry = page.evaluate("() => window.backstay.cleanup({dryRun: true})")
     assert dry["wouldDelete"] == list(reversed(left[3:])) and dry["kept"] == 3

@@ -19,6 +19,7 @@ from app.core.errors import CannotDeleteHead, CorruptData, VersionNotFound
 from app.core.formats.json_value import Json, compact_json, parse_json
 from app.core.ports import Batch, StoreFull
 from app.core.retention.policy import (
+    DAY_MS,
     SETTINGS_KEY,
     RetentionPolicy,
     Settings,
@@ -121,11 +122,21 @@ class Cleanup:
                 raise ApiError(f"This browser's storage is full: {len(deleted)} of {len(doomed)} old "
                                "versions were deleted (each one whole); free space and clean up "
                                "again") from None
-        await self._audit("cleanup", "done" if deleted else "nothing",
+            pruned = 0
+            if policy.audit_max_age_days is not None:
+                now = _now_ms()
+                pruned = await self._engine.prune_audit(
+                    now - policy.audit_max_age_days * DAY_MS,
+                    AuditEntry(new_entry_id(now), now, self._engine.access.identity.login,
+                               "audit-prune", "done", "Removed the audit entries older than "
+                               f"{policy.audit_max_age_days} days (the audit retention)", {}))
+        removed = f"; removed {pruned} old audit entries" if pruned else ""
+        await self._audit("cleanup", "done" if deleted or pruned else "nothing",
                           f"Deleted {len(deleted)} version(s) by the retention settings "
-                          f"({_describe(policy)})", _details(deleted, policy))
+                          f"({_describe(policy)}){removed}",
+                          {**_details(deleted, policy), "auditRemoved": pruned})
         return _text({"deleted": deleted, "kept": len(versions) - len(deleted),
-                      "retention": policy.to_dict()})
+                      "auditRemoved": pruned, "retention": policy.to_dict()})
 
     async def _audit(self, action: str, result: Result, message: str, details: dict[str, Json]) -> None:
         now = _now_ms()
@@ -149,7 +160,10 @@ def _describe(policy: RetentionPolicy) -> str:
     parts = [f"versions older than {policy.max_age_days} days" if policy.max_age_days else "",
              f"beyond the newest {policy.max_versions}" if policy.max_versions else ""]
     what = " and ".join(part for part in parts if part) or "nothing (no limit)"
-    return f"delete {what}" + ("; manual and scheduled backups are kept" if policy.keep_backups else "")
+    audit = (f"; audit entries older than {policy.audit_max_age_days} days are removed"
+             if policy.audit_max_age_days else "; the audit trail is kept whole")
+    return (f"delete {what}" + ("; manual and scheduled backups are kept" if policy.keep_backups else "")
+            + audit)
 
 
 def _parsed(text: str) -> Json:

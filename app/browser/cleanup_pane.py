@@ -73,4 +73,5 @@ class CleanupPane:
             # Empty is "no limit"; anything but digits goes as typed, for the engine to refuse.
             return int(text) if text.isdigit() else (text or None)
         return {"maxAgeDays": number("maxAgeDays"), "maxVersions": number("maxVersions"),
-                "keepBackups": bool(form.querySelector('[name="keepBackups"]').checked)}
+                "keepBackups": bool(form.querySelector('[name="keepBackups"]').checked),
+                "auditMaxAgeDays": number("auditMaxAgeDays")}

@@ -12,6 +12,7 @@ from app.browser.panel_view import button, when
 def retention_form(retention: dict[str, Any], can_change: bool, can_delete: bool) -> str:
     days = retention.get("maxAgeDays")
     count = retention.get("maxVersions")
+    audit = retention.get("auditMaxAgeDays")
     disabled = "" if can_change else " disabled"
     keep = " checked" if retention.get("keepBackups", True) else ""
     return (
@@ -24,9 +25,13 @@ def retention_form(retention: dict[str, Any], can_change: bool, can_delete: bool
         f'data-testid="retention-count"{disabled}> versions</label>'
         f'<label><input type="checkbox" name="keepBackups" data-testid="retention-keep-backups"'
         f"{keep}{disabled}> Never delete manual and scheduled backups</label>"
+        f'<label>Remove audit entries older than <input type="number" min="1" name="auditMaxAgeDays" '
+        f'value="{"" if audit is None else int(audit)}" placeholder="never" '
+        f'data-testid="retention-audit-days"{disabled}> days (at least as long as the versions)</label>'
         + (button("Save settings", "save-retention") if can_change else "")
         + (button("Preview cleanup", "preview-cleanup") if can_delete else "")
-        + '<p class="bs-muted">The audit trail is never cleaned up.</p></form>'
+        + '<p class="bs-muted">Removing audit entries is itself an audit entry; left empty, the '
+        "audit trail is kept whole.</p></form>"
         '<div data-testid="cleanup-result" aria-live="polite"></div>')
 
 

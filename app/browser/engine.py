@@ -32,7 +32,7 @@ from app.browser.problems import RETRYING, STORAGE_FULL, STORE_DOWN, ApiError, P
 from app.browser.restorer import Restorer
 from app.browser.spark_kv import KvUnavailable, SparkKv, decode
 from app.core.audit.entry import AuditEntry
-from app.core.audit.log import append
+from app.core.audit.log import append, prune
 from app.core.capture.drain_plan import CLOSED_TAB_GRACE_MS, Action, Intent, Step, plan_next, plan_orphans
 from app.core.capture.scope import is_versioned
 from app.core.chain import Chain
@@ -526,6 +526,13 @@ class Engine:
         chain = await self.fresh_chain()
         async with self._audit_lock:
             await append(chain.store, entry)
+
+    async def prune_audit(self, before_ms: int, entry: AuditEntry) -> int:
+        """Remove audit entries older than ``before_ms``, saying so with ``entry`` (the audit
+        retention; the draining engine only, as the one writer of the chain)."""
+        chain = await self.fresh_chain()
+        async with self._audit_lock:
+            return await prune(chain.store, before_ms, entry)
 
     async def ask_drainer(self, kind: str, args: list[Any]) -> str:
         """Have the draining engine (another tab's) carry out a request; its JSON answer."""

@@ -12,12 +12,12 @@ import csv
 import io
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.core.audit.entry import AUDIT_PREFIX, AuditEntry
 from app.core.errors import CoreError
 from app.core.formats.format import FORMAT_VERSION
-from app.core.formats.json_value import compact_json
+from app.core.formats.json_value import Json, compact_json
 from app.core.ports import Batch, VersionStore
 
 AUDIT_HEAD_KEY = "audit-head"
@@ -33,17 +33,28 @@ class AuditHead:
     count: int = 0
     last_id: str = ""
     last_hash: str = ""
+    #: Entries removed by the audit retention, oldest first: how many, and the id and hash of
+    #: the newest of them (the first entry kept links to it).
+    pruned: int = 0
+    pruned_id: str = ""
+    pruned_hash: str = ""
 
     def encode(self) -> bytes:
-        return compact_json({"formatVersion": FORMAT_VERSION, "count": self.count,
-                             "lastId": self.last_id, "lastHash": self.last_hash})
+        body: dict[str, Json] = {"formatVersion": FORMAT_VERSION, "count": self.count,
+                                 "lastId": self.last_id, "lastHash": self.last_hash}
+        if self.pruned:
+            body.update({"pruned": self.pruned, "prunedId": self.pruned_id,
+                         "prunedHash": self.pruned_hash})
+        return compact_json(body)
 
     @classmethod
     def decode(cls, data: bytes | None) -> AuditHead:
         if data is None:
             return cls()
         raw = json.loads(data)
-        return cls(int(raw["count"]), str(raw["lastId"]), str(raw["lastHash"]))
+        return cls(int(raw["count"]), str(raw["lastId"]), str(raw["lastHash"]),
+                   int(raw.get("pruned", 0)), str(raw.get("prunedId", "")),
+                   str(raw.get("prunedHash", "")))
 
 
 async def append(store: VersionStore, entry: AuditEntry) -> AuditEntry:
@@ -52,9 +63,51 @@ async def append(store: VersionStore, entry: AuditEntry) -> AuditEntry:
     chained = entry.chained(head.last_hash)
     batch = Batch()
     batch.put("meta", chained.key, chained.encode())
-    batch.put("meta", AUDIT_HEAD_KEY, AuditHead(head.count + 1, chained.id, chained.hash).encode())
+    batch.put("meta", AUDIT_HEAD_KEY, replace(head, count=head.count + 1, last_id=chained.id,
+                                              last_hash=chained.hash).encode())
     await store.apply(batch)
     return chained
+
+
+async def prune(store: VersionStore, before_ms: int, pruned_by: AuditEntry) -> int:
+    """Remove the entries older than ``before_ms`` (oldest first, in chain order, and never the
+    newest), and append ``pruned_by`` saying so (its details get the count and the last removed
+    entry), in one batch; how many were removed. The head keeps the hash of the last removed
+    entry, so the chain still verifies from the first entry kept."""
+    head = AuditHead.decode(await store.get("meta", AUDIT_HEAD_KEY))
+    chain = _linked([entry for entry in (await _stored(store)).values() if isinstance(entry, AuditEntry)],
+                    head.pruned_hash)
+    doomed = []
+    for entry in chain[:-1]:
+        if entry.at >= before_ms:
+            break
+        doomed.append(entry)
+    if not doomed:
+        return 0
+    batch = Batch()
+    for entry in doomed:
+        batch.delete("meta", entry.key)
+    last = doomed[-1]
+    noted = replace(pruned_by, details={**pruned_by.details, "removed": len(doomed),
+                                        "throughId": last.id, "throughHash": last.hash})
+    chained = noted.chained(head.last_hash)
+    batch.put("meta", chained.key, chained.encode())
+    batch.put("meta", AUDIT_HEAD_KEY, AuditHead(
+        head.count + 1, chained.id, chained.hash, head.pruned + len(doomed), last.id,
+        last.hash).encode())
+    await store.apply(batch)
+    return len(doomed)
+
+
+def _linked(readable: list[AuditEntry], start: str) -> list[AuditEntry]:
+    """The entries in chain order from the one whose ``prev`` is ``start``."""
+    after = {entry.prev: entry for entry in readable}
+    linked: list[AuditEntry] = []
+    current = after.get(start)
+    while current is not None and len(linked) <= len(readable):
+        linked.append(current)
+        current = after.get(current.hash)
+    return linked
 
 
 async def entries(store: VersionStore) -> list[AuditEntry]:
@@ -97,20 +150,16 @@ async def verify_audit(store: VersionStore) -> list[tuple[str, str]]:
                 problems.append((f"meta/{key}", f"the entry stored here is {entry.id}: entries "
                                                 "were moved or reordered"))
             readable.append(entry)
-    after = {entry.prev: entry for entry in readable}
-    linked: list[AuditEntry] = []
-    current = after.get("")
-    while current is not None and len(linked) <= len(readable):
-        linked.append(current)
-        current = after.get(current.hash)
+    linked = _linked(readable, head.pruned_hash)
     chained = {entry.id for entry in linked}
     for entry in readable:
         if entry.id not in chained:
             problems.append((f"meta/{entry.key}", "the chain is broken before this entry: an "
                                                   "entry was removed, inserted or reordered"))
     newest = linked[-1].hash if linked else ""
-    if head.count != len(found):
-        problems.append((f"meta/{AUDIT_HEAD_KEY}", f"{head.count} audit entries were written, "
+    if head.count - head.pruned != len(found):
+        kept = f" ({head.pruned} removed by the audit retention)" if head.pruned else ""
+        problems.append((f"meta/{AUDIT_HEAD_KEY}", f"{head.count} audit entries were written{kept}, "
                          f"{len(found)} are there: entries were removed or added"))
     elif newest != head.last_hash and not problems:
         problems.append((f"meta/{AUDIT_HEAD_KEY}", "the newest entry is not the one last written: "

@@ -3,8 +3,10 @@
 A cleanup deletes versions older than ``max_age_days`` and beyond the newest ``max_versions``
 (either limit may be off), oldest first, and never: the head (it is today's data), a manual or
 scheduled backup while ``keep_backups`` holds, or a version newer than the limits. Each deletion
-keeps every other version exact (app.core.retention.deletion). Audit entries are never deleted
-by a cleanup: the audit trail outlives the versions it speaks of.
+keeps every other version exact (app.core.retention.deletion). Audit entries are removed only
+when ``audit_max_age_days`` is set, which is never less than ``max_age_days`` (the audit trail
+outlives the versions it speaks of), and the removal is itself an audit entry
+(app.core.audit.log.prune).
 """
 
 from __future__ import annotations
@@ -37,29 +39,37 @@ class RetentionPolicy:
     max_versions: int | None = None
     #: Manual and scheduled backups are kept whatever their age and number.
     keep_backups: bool = True
+    #: Audit entries older than this many days are removed by a cleanup (None: kept forever).
+    #: Never fewer days than ``max_age_days``: the audit trail outlives the versions.
+    audit_max_age_days: int | None = None
 
     def to_dict(self) -> dict[str, Json]:
         return {"maxAgeDays": self.max_age_days, "maxVersions": self.max_versions,
-                "keepBackups": self.keep_backups}
+                "keepBackups": self.keep_backups, "auditMaxAgeDays": self.audit_max_age_days}
 
     @classmethod
     def from_dict(cls, raw: Json) -> RetentionPolicy:
         """Settings as given by a user or stored: SettingsError for anything unusable."""
         if not isinstance(raw, dict):
             raise SettingsError("retention is an object: {maxAgeDays, maxVersions, keepBackups}")
-        unknown = set(raw) - {"maxAgeDays", "maxVersions", "keepBackups"}
+        unknown = set(raw) - {"maxAgeDays", "maxVersions", "keepBackups", "auditMaxAgeDays"}
         if unknown:
             raise SettingsError(f"Unknown retention setting(s): {', '.join(sorted(unknown))}")
         default = cls()
         days = raw.get("maxAgeDays", default.max_age_days)
         count = raw.get("maxVersions", default.max_versions)
         keep = raw.get("keepBackups", default.keep_backups)
-        for name, value, least in (("maxAgeDays", days, 1), ("maxVersions", count, 2)):
+        audit = raw.get("auditMaxAgeDays", default.audit_max_age_days)
+        for name, value, least in (("maxAgeDays", days, 1), ("maxVersions", count, 2),
+                                   ("auditMaxAgeDays", audit, 1)):
             if value is not None and (type(value) is not int or value < least):
                 raise SettingsError(f"{name} is a whole number of at least {least}, or null for no limit")
         if type(keep) is not bool:
             raise SettingsError("keepBackups is true or false")
-        return cls(cast("int | None", days), cast("int | None", count), keep)
+        if audit is not None and (days is None or cast(int, audit) < cast(int, days)):
+            raise SettingsError("auditMaxAgeDays must be at least maxAgeDays (and needs an age limit "
+                                "for versions): the audit trail is kept longer than the versions")
+        return cls(cast("int | None", days), cast("int | None", count), keep, cast("int | None", audit))
 
 
 @dataclass(frozen=True)

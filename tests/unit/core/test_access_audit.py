@@ -179,3 +179,41 @@ def test_an_entry_written_in_an_older_format_still_checks_out() -> None:
     assert entry.intact and entry.format_version == 2
     assert entry.chained("").hash == stored["hash"]  # re-chaining keeps its format
     assert not AuditEntry.decode(json.dumps({**stored, "user": "x"}).encode()).intact
+
+
+def test_the_audit_retention_removes_old_entries_and_the_rest_still_verifies() -> None:
+    from app.core.audit.log import AuditHead, prune
+
+    async def scenario() -> None:
+        store = MemoryStore()
+        for n in range(1, 11):
+            await append(store, AuditEntry(f"{n:013d}-0000000{n % 10}", n * 1000, "admin", "verify", "done"))
+        note = AuditEntry("0000000020000-aaaaaaaa", 20_000, "admin", "audit-prune", "done", "retention")
+        assert await prune(store, 5_500, note) == 5
+        assert await verify_audit(store) == []
+        kept = await entries(store)
+        assert [entry.at for entry in kept] == [6000, 7000, 8000, 9000, 10000, 20000]
+        assert kept[-1].details["removed"] == 5 and kept[-1].details["throughId"] == "0000000000005-00000005"
+        head = AuditHead.decode(store.data["meta"][AUDIT_HEAD_KEY])
+        assert (head.count, head.pruned) == (11, 5)
+        # Appending and pruning again go on from there; the newest entry is never removed.
+        await append(store, AuditEntry("0000000030000-bbbbbbbb", 30_000, "admin", "verify", "done"))
+        again = AuditEntry("0000000040000-cccccccc", 40_000, "admin", "audit-prune", "done")
+        assert await prune(store, 10**9, again) == 6
+        assert await verify_audit(store) == []
+        assert [entry.at for entry in await entries(store)] == [30_000, 40_000]
+        newer = AuditEntry("0000000045000-eeeeeeee", 45_000, "admin", "audit-prune", "done")
+        assert await prune(store, 35_000, newer) == 1  # only what is older than the limit
+        assert [entry.at for entry in await entries(store)] == [40_000, 45_000]
+        assert await verify_audit(store) == []
+        # Tampering is still found: an entry removed outside the retention, or edited.
+        for n in range(5):
+            entry = AuditEntry(f"00000000500{n}0-dddddddd", 50_000 + n, "admin", "verify", "done")
+            await append(store, entry)
+        victim = sorted(key for key in store.data["meta"] if key.startswith("audit/"))[1]
+        saved = store.data["meta"].pop(victim)
+        assert await verify_audit(store)
+        store.data["meta"][victim] = saved.replace(b'"user":"admin"', b'"user":"mallory"')
+        assert any("edited" in problem for _, problem in await verify_audit(store))
+
+    asyncio.run(scenario())

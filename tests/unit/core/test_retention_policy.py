@@ -75,3 +75,11 @@ def test_settings_are_checked_and_stored_with_their_format() -> None:
             RetentionPolicy.from_dict(raw)  # type: ignore[arg-type]
     with pytest.raises(CorruptData):
         Settings.decode(b'{"formatVersion":3,"retention":{"maxAgeDays":-1}}')
+
+
+def test_the_audit_is_kept_at_least_as_long_as_the_versions() -> None:
+    assert RetentionPolicy.from_dict({"maxAgeDays": 30, "auditMaxAgeDays": 90}).audit_max_age_days == 90
+    for raw in ({"maxAgeDays": 90, "auditMaxAgeDays": 30}, {"maxAgeDays": None, "auditMaxAgeDays": 30}):
+        with pytest.raises(SettingsError, match="at least maxAgeDays"):
+            RetentionPolicy.from_dict(raw)
+    assert RetentionPolicy().audit_max_age_days is None  # by default the audit trail is kept whole
