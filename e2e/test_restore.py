@@ -239,3 +239,62 @@ def test_a_key_changed_from_another_browser_is_recorded_before_the_restore(
     # Planned again against the store: the other browser's guest is kept.
     call(page, "window.backstay.restoreVersion(args[0], args[1])", first, only_g2)
     assert server.kv_get(GUESTS) == [{"id": "g1"}, {"id": "g3-other-browser"}]
+
+
+def test_a_restore_on_a_full_disk_changes_nothing_and_works_once_there_is_room(
+        browser_type: Any, browser_type_launch_args: dict[str, Any], small_disk: Path,
+        server: Server) -> None:
+    """The browser's disk is full when the night manager restores. Either the restore is refused
+    before it writes anything (its mark could not be stored) and works once there is room, or
+    the data was restored and only its version could not be recorded: the user is told, and the
+    version is recorded once there is room. Either way nothing is lost or half-done."""
+    import shutil
+
+    server.kv_set(RESERVATIONS, [booking(n) for n in range(30)])
+    context = browser_type.launch_persistent_context(str(small_disk / "profile"), **browser_type_launch_args)
+    try:
+        page = context.pages[0]
+        page.goto(server.url + "/")
+        wait_ready(page)
+        target = wait_versions(page, 1)[0]["id"]
+        pms_write(page, RESERVATIONS, [])
+        wait_versions(page, 2)
+        page.wait_for_timeout(3000)  # the engine settles (head texts, indexes written)
+        filler = small_disk / "filler"
+        filler.write_bytes(b"\0" * shutil.disk_usage(small_disk).free)
+        error = error_of(page, "window.backstay.restoreVersion(args[0], {mode: 'merge'})", target)
+        refused = "nothing was restored" in error
+        if refused:
+            assert "storage is full" in error, error
+            assert server.kv_get(RESERVATIONS) == []
+        else:
+            assert error.startswith("The data was restored, but Backstay could not record it yet"), error
+            assert len(server.kv_get(RESERVATIONS)) == 30
+        filler.unlink()
+        def recovered() -> bool:
+            try:  # while the browser reopens the storage, calls answer with what happened
+                state = page.evaluate("() => window.backstay.status()")
+                problems = [p for p in state["problems"] if p["area"] != "notice"]
+                return not problems and state["waiting"] == 0 and len(versions(page)) == (2 if refused else 3)
+            except Exception as error:  # noqa: BLE001
+                assert "storage in this browser failed" in str(error) or "storage is full" in str(error)
+                return False
+
+        wait_for(page, recovered, "the engine to recover", timeout_s=90)
+        if refused:
+            done = call(page, "window.backstay.restoreVersion(args[0], {mode: 'merge'})", target)
+            assert done["version"]["changeType"] == "restore"
+        newest = versions(page)[0]
+        assert newest["changeType"] == "restore" and len(server.kv_get(RESERVATIONS)) == 30
+        state = page.evaluate("(id) => window.backstay.stateAt(id)", newest["id"])
+        assert state[RESERVATIONS] == server.kv_get(RESERVATIONS)
+        audit = [(e["action"], e["result"]) for e in call(page, "window.backstay.auditLog()")]
+        assert audit[-1] == ("restore", "done" if refused else "finished"), audit
+        if not refused:  # the admin is told what happened, until they read it
+            notices = [p["message"] for p in page.evaluate("() => window.backstay.status()")["problems"]]
+            assert any("it was finished and recorded now" in text for text in notices), notices
+    finally:
+        filler_path = small_disk / "filler"
+        if filler_path.exists():
+            filler_path.unlink()
+        context.close()

@@ -27,7 +27,7 @@ from app.core.errors import VersionNotFound
 from app.core.formats.json_value import Json, compact_json, parse_json
 from app.core.history.history import History
 from app.core.history.version import Version
-from app.core.ports import Compressor, StoreFull
+from app.core.ports import Compressor, StoreError, StoreFull
 from app.core.restore.request import RequestError, RestoreRequest, Target
 from app.core.restore.sides import resolve
 
@@ -41,6 +41,13 @@ async def answer(work: Awaitable[str]) -> str:
         return await work
     except ApiError as error:
         return json.dumps({"error": str(error)})
+    except StoreFull:
+        return json.dumps({"error": "This browser's storage is full: free space (or delete old "
+                                    "versions), then try again"})
+    except StoreError as error:
+        return json.dumps({"error": f"Backstay's storage in this browser failed ({error}); it opens "
+                                    "it again by itself: try again in a moment, and reload the page "
+                                    "if this persists"})
     except Exception as error:  # noqa: BLE001 - the caller gets a message, not a traceback
         return json.dumps({"error": f"Backstay could not answer: {type(error).__name__}: {error}"})
 

@@ -61,10 +61,11 @@ class Backups:
             if options.get("version") is None:  # today's: every write made so far recorded first
                 if not self._engine.drainer:
                     return await self._engine.ask_drainer("export", [options_text])
-                async with self._engine.exclusive() as caught_up:
-                    file, answer = await self._export(caught_up, options)
+                async with self._engine.exclusive("exported") as caught_up:
+                    backup = await self._backup(caught_up, options)  # the rest needs no lock
             else:
-                file, answer = await self._export(chain, options)
+                backup = await self._backup(chain, options)
+            file, answer = await self._file(backup, options)
         except (ApiError, BackupError) as error:
             await self._audit("export", "failed", str(error), _safe(options))
             raise ApiError(str(error)) from None
@@ -72,7 +73,7 @@ class Backups:
                           {key: value for key, value in answer.items() if key != "data"})
         return compact_json(answer).decode("utf-8")
 
-    async def _export(self, chain: Chain, options: dict[str, Json]) -> tuple[bytes, dict[str, Json]]:
+    async def _backup(self, chain: Chain, options: dict[str, Json]) -> Backup:
         version_id = options.get("version") or chain.head_version_id
         if not isinstance(version_id, str):
             raise ApiError("There is nothing to export yet: no version has been recorded")
@@ -97,6 +98,9 @@ class Backups:
             source={"versionId": version.id, "seq": version.seq, "timestamp": version.timestamp,
                     "stateHash": version.state_hash},
             description=f"Backup of version {version.seq} ({version.description})"[:500])
+        return backup
+
+    async def _file(self, backup: Backup, options: dict[str, Json]) -> tuple[bytes, dict[str, Json]]:
         file = backup.encode()
         passphrase = options.get("passphrase")
         encrypted = isinstance(passphrase, str) and passphrase != ""
@@ -105,14 +109,14 @@ class Backups:
             file = self._compressor.compress(file)
         if encrypted:
             file = (await seal(file, str(passphrase))).encode()
-        stamp = datetime.fromtimestamp(now / 1000, UTC).strftime("%Y%m%d-%H%M%S")
+        stamp = datetime.fromtimestamp(backup.created_at / 1000, UTC).strftime("%Y%m%d-%H%M%S")
         filename = (f"backstay-backup-{stamp}" + ("-encrypted.json" if encrypted
                                                   else ".json.gz" if compressed else ".json"))
         return file, {
             "filename": filename, "mime": "application/json" if not compressed or encrypted
-            else "application/gzip", "size": len(file), "versionId": version.id,
-            "timestamp": version.timestamp,
-            "modules": list[Json](keys), "encrypted": encrypted, "compressed": compressed,
+            else "application/gzip", "size": len(file), "versionId": backup.source["versionId"],
+            "timestamp": backup.source["timestamp"],
+            "modules": list[Json](sorted(backup.modules)), "encrypted": encrypted, "compressed": compressed,
             "stateHash": backup.state_hash, "data": base64.b64encode(file).decode("ascii"),
         }
 
@@ -149,7 +153,7 @@ class Backups:
         extra: dict[str, Json] = {"backup": {key: value for key, value in backup.summary().items()
                                              if key != "description"}}
         try:
-            async with self._engine.exclusive() as chain:
+            async with self._engine.exclusive("imported") as chain:
                 result = await self._engine.restorer.apply(
                     chain, request, self._engine.user,
                     lambda: chain.plan_import(request, backup.modules, label),

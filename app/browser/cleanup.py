@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from typing import cast
 
 from app.browser.engine import Engine
 from app.browser.problems import ApiError
 from app.core.audit.entry import AuditEntry, Result
-from app.core.audit.log import new_entry_id
+from app.core.audit.log import entries, new_entry_id, verify_audit
 from app.core.chain import Chain
-from app.core.errors import CannotDeleteHead, CorruptData, VersionNotFound
+from app.core.errors import CannotDeleteHead, CorruptData, UnknownFormatVersion, VersionNotFound
 from app.core.formats.json_value import Json, compact_json, parse_json
 from app.core.ports import Batch, StoreFull
 from app.core.retention.policy import (
@@ -50,10 +51,15 @@ class Cleanup:
         chain = await self._allowed("settings", "settings")
         raw = _parsed(settings_text)
         try:
-            if not isinstance(raw, dict) or set(raw) - {"retention"}:
-                raise SettingsError("settings are {retention: {maxAgeDays, maxVersions, keepBackups}}")
             current = (await _stored(chain)).retention.to_dict()
-            policy = RetentionPolicy.from_dict({**current, **_object(raw.get("retention", {}))})
+        except ApiError:  # unreadable: the settings given replace them (on the defaults)
+            current = RetentionPolicy().to_dict()
+        try:
+            if not isinstance(raw, dict) or set(raw) - {"retention"} or not isinstance(
+                    raw.get("retention", {}), dict):
+                raise SettingsError("settings are {retention: {maxAgeDays, maxVersions, keepBackups, "
+                                    "auditMaxAgeDays}}")
+            policy = RetentionPolicy.from_dict({**current, **cast(dict[str, Json], raw.get("retention", {}))})
         except SettingsError as error:
             await self._audit("settings", "failed", str(error), {"asked": raw})
             raise ApiError(str(error)) from None
@@ -72,64 +78,92 @@ class Cleanup:
         await self._allowed("delete", "delete")
         if not self._engine.drainer:
             return await self._engine.ask_drainer("delete", [version_id])
-        async with self._engine.exclusive() as chain:
-            try:
+        try:
+            async with self._engine.exclusive("deleted") as chain:
                 version = (await chain.history()).get(version_id)
                 await chain.delete_version(version_id)
-            except VersionNotFound:
-                raise ApiError(f"No version {version_id!r}") from None
-            except CannotDeleteHead:
-                message = ("This version is today's data: it cannot be deleted (delete older "
-                           "versions, or restore another version first)")
-                await self._audit("delete", "failed", message, {"versionId": version_id})
-                raise ApiError(message) from None
-            except StoreFull:
-                raise ApiError("This browser's storage is full, so nothing was deleted: free "
-                               "space and try again") from None
+        except VersionNotFound:
+            raise ApiError(f"No version {version_id!r}") from None
+        except CannotDeleteHead:
+            message = ("This version is today's data: it cannot be deleted (delete older "
+                       "versions, or restore another version first)")
+            await self._audit("delete", "failed", message, {"versionId": version_id})
+            raise ApiError(message) from None
+        except Exception as error:  # noqa: BLE001 - audited, and the user is told
+            message = (("This browser's storage is full, so nothing was deleted: free space and "
+                        "try again") if isinstance(error, StoreFull) else
+                       f"The version could not be deleted ({error}); nothing was changed")
+            await self._audit("delete", "failed", message, {"versionId": version_id})
+            raise ApiError(message) from None
         await self._audit("delete", "done", f"Deleted version {version.seq} ({version.description})",
                           {"versionId": version_id, "seq": version.seq, "timestamp": version.timestamp})
         return _text({"deleted": [version_id]})
 
     async def cleanup(self, options_text: str) -> str:
-        """Delete what the retention settings (or ``options.retention``) say; ``options.dryRun``:
-        only list it. {deleted | wouldDelete: [ids], kept, retention}."""
+        """Delete what the retention settings (or ``options.retention``, for this run) say;
+        ``dryRun``: only list it; ``expect``: the ids a preview listed (refused if the plan
+        changed since). {deleted | wouldDelete: [ids], kept, auditRemoved | auditWouldRemove,
+        retention}. Only the stored settings remove audit entries, never a one-run override."""
         await self._allowed("delete", "cleanup")
         if not self._engine.drainer:
             return await self._engine.ask_drainer("cleanup", [options_text])
-        options = _object(_parsed(options_text or "null") or {})
-        if set(options) - {"retention", "dryRun"}:
-            raise ApiError("cleanup options are {retention?, dryRun?}")
-        async with self._engine.exclusive() as chain:
-            stored = (await _stored(chain)).retention
-            try:
-                policy = (RetentionPolicy.from_dict({**stored.to_dict(), **_object(options["retention"])})
-                          if "retention" in options else stored)
-            except SettingsError as error:
-                raise ApiError(str(error)) from None
-            versions = list(reversed(await chain.list_versions()))
-            doomed = plan_cleanup(versions, policy, _now_ms())
-            if options.get("dryRun") is True:
-                return _text({"wouldDelete": [v.id for v in doomed], "kept": len(versions) - len(doomed),
-                              "retention": policy.to_dict()})
-            deleted: list[str] = []
-            try:
+        parsed = _parsed(options_text or "null")
+        if parsed is not None and not isinstance(parsed, dict):
+            raise ApiError("cleanup options are an object: {retention?, dryRun?, expect?}")
+        options = parsed or {}
+        if set(options) - {"retention", "dryRun", "expect"}:
+            raise ApiError("cleanup options are {retention?, dryRun?, expect?}")
+        if type(options.get("dryRun", False)) is not bool:
+            raise ApiError("dryRun is true or false")
+        deleted: list[str] = []
+        policy = RetentionPolicy()
+        try:
+            async with self._engine.exclusive("deleted") as chain:
+                stored = (await _stored(chain)).retention
+                if "retention" in options:
+                    override = {**stored.to_dict(), **_object(options["retention"]), "auditMaxAgeDays": None}
+                    policy = RetentionPolicy.from_dict(override)
+                else:
+                    policy = stored
+                versions = list(reversed(await chain.list_versions()))
+                doomed = plan_cleanup(versions, policy, _now_ms())
+                cutoff = (None if policy.audit_max_age_days is None
+                          else _now_ms() - policy.audit_max_age_days * DAY_MS)
+                if options.get("dryRun") is True:
+                    # The newest audit entry is never removed.
+                    old = 0 if cutoff is None else sum(
+                        1 for entry in (await entries(chain.store))[:-1] if entry.at < cutoff)
+                    return _text({"wouldDelete": [v.id for v in doomed], "kept": len(versions) - len(doomed),
+                                  "auditWouldRemove": old, "retention": policy.to_dict()})
+                expect = options.get("expect")
+                if expect is not None and expect != [v.id for v in doomed]:
+                    raise ApiError("The versions changed since this cleanup was previewed: preview "
+                                   "it again")
                 for version in doomed:
                     await chain.delete_version(version.id)
                     deleted.append(version.id)
-            except StoreFull:
-                await self._audit("cleanup", "failed", f"Storage full after deleting {len(deleted)} "
-                                  f"of {len(doomed)} versions", _details(deleted, policy))
-                raise ApiError(f"This browser's storage is full: {len(deleted)} of {len(doomed)} old "
-                               "versions were deleted (each one whole); free space and clean up "
-                               "again") from None
-            pruned = 0
-            if policy.audit_max_age_days is not None:
-                now = _now_ms()
-                pruned = await self._engine.prune_audit(
-                    now - policy.audit_max_age_days * DAY_MS,
-                    AuditEntry(new_entry_id(now), now, self._engine.access.identity.login,
-                               "audit-prune", "done", "Removed the audit entries older than "
-                               f"{policy.audit_max_age_days} days (the audit retention)", {}))
+                pruned = 0
+                if cutoff is not None:
+                    problems = await verify_audit(chain.store)
+                    if problems:
+                        raise ApiError(f"The audit trail has {len(problems)} problem(s) (run verify): "
+                                       "its old entries were not removed, so the evidence stays. "
+                                       f"{len(deleted)} version(s) were deleted")
+                    now = _now_ms()
+                    pruned = await self._engine.prune_audit(cutoff, AuditEntry(
+                        new_entry_id(now), now, self._engine.access.identity.login, "audit-prune",
+                        "done", f"Removed the audit entries older than {policy.audit_max_age_days} "
+                        "days (the audit retention)", {}))
+        except SettingsError as error:
+            raise ApiError(str(error)) from None
+        except Exception as error:  # noqa: BLE001 - whatever stopped it, what was done is audited
+            message = str(error) if isinstance(error, ApiError) else (
+                f"This browser's storage is full: {len(deleted)} old version(s) were deleted (each "
+                "one whole); free space and clean up again" if isinstance(error, StoreFull) else
+                f"The cleanup stopped ({error}) after deleting {len(deleted)} version(s), each one whole")
+            if deleted or not isinstance(error, ApiError):
+                await self._audit("cleanup", "failed", message, _details(deleted, policy))
+            raise ApiError(message) from None
         removed = f"; removed {pruned} old audit entries" if pruned else ""
         await self._audit("cleanup", "done" if deleted or pruned else "nothing",
                           f"Deleted {len(deleted)} version(s) by the retention settings "
@@ -147,7 +181,7 @@ class Cleanup:
 async def _stored(chain: Chain) -> Settings:
     try:
         return Settings.decode(await chain.store.get("meta", SETTINGS_KEY))
-    except CorruptData as error:
+    except (CorruptData, UnknownFormatVersion) as error:
         raise ApiError(f"The stored settings cannot be read ({error}); save them again") from None
 
 
@@ -175,7 +209,7 @@ def _parsed(text: str) -> Json:
 
 def _object(value: Json) -> dict[str, Json]:
     if not isinstance(value, dict):
-        raise ApiError("expected an object, e.g. {maxAgeDays: 90}")
+        raise ApiError("retention is an object, e.g. {maxAgeDays: 90}")
     return value
 
 

@@ -24,6 +24,7 @@ class CleanupPane:
         self._detail = detail
         self._refresh = refresh
         self._previewed: dict[str, Any] = {}  # the retention the shown cleanup preview used
+        self._expected: list[str] = []  # and the versions it listed
 
     async def show(self) -> None:
         settings = json.loads(await self._engine.settings())
@@ -53,12 +54,13 @@ class CleanupPane:
             options = {"dryRun": True, "retention": self._form_values(element.closest("form"))}
             answer = json.loads(await self._engine.cleanup(json.dumps(options)))
             self._previewed = options["retention"]
+            self._expected = list(answer.get("wouldDelete", [])) if "error" not in answer else []
             byid = {str(v.get("id")): v for v in self._versions()}
             self._result(failure_view(str(answer["error"])) if "error" in answer
                          else cleanup_preview(answer, byid))
         elif action == "confirm-cleanup":
             answer = json.loads(await self._engine.cleanup(json.dumps(
-                {"retention": self._previewed})))
+                {"retention": self._previewed, "expect": self._expected})))
             self._result(failure_view(str(answer["error"])) if "error" in answer
                          else cleaned_view(answer))
             await self._refresh()
@@ -71,7 +73,7 @@ class CleanupPane:
         def number(name: str) -> int | str | None:
             text = str(form.querySelector(f'[name="{name}"]').value).strip()
             # Empty is "no limit"; anything but digits goes as typed, for the engine to refuse.
-            return int(text) if text.isdigit() else (text or None)
+            return int(text) if text.isascii() and text.isdigit() else (text or None)
         return {"maxAgeDays": number("maxAgeDays"), "maxVersions": number("maxVersions"),
                 "keepBackups": bool(form.querySelector('[name="keepBackups"]').checked),
                 "auditMaxAgeDays": number("auditMaxAgeDays")}

@@ -37,6 +37,9 @@ def retention_form(retention: dict[str, Any], can_change: bool, can_delete: bool
 
 def cleanup_preview(answer: dict[str, Any], versions: dict[str, dict[str, Any]]) -> str:
     doomed = [str(v) for v in answer.get("wouldDelete", [])]
+    if not doomed and answer.get("auditWouldRemove"):
+        return (f'<p data-testid="cleanup-summary">No version to delete.{_audit_note(answer)}</p>'
+                + button("Clean up now", "confirm-cleanup"))
     if not doomed:
         return ('<p data-testid="cleanup-nothing">Nothing to clean up: every version is within the '
                 "retention settings.</p>")
@@ -46,13 +49,20 @@ def cleanup_preview(answer: dict[str, Any], versions: dict[str, dict[str, Any]])
     more = f"<li>… and {len(doomed) - 20} more</li>" if len(doomed) > 20 else ""
     return (f'<p data-testid="cleanup-summary">A cleanup deletes {len(doomed)} version(s) and keeps '
             f'{int(answer.get("kept", 0))}. Every version kept still reads back exactly; the '
-            f"deleted ones cannot be brought back.</p><ul>{items}{more}</ul>"
+            f"deleted ones cannot be brought back.{_audit_note(answer)}</p><ul>{items}{more}</ul>"
             + button(f"Delete {len(doomed)} version(s) now", "confirm-cleanup"))
 
 
+def _audit_note(answer: dict[str, Any]) -> str:
+    count = int(answer.get("auditWouldRemove", 0))
+    return f" It also removes {count} old audit entries (the audit retention)." if count else ""
+
+
 def cleaned_view(answer: dict[str, Any]) -> str:
+    audit = int(answer.get("auditRemoved", 0))
     return (f'<p data-testid="cleanup-outcome">Deleted {len(answer.get("deleted", []))} version(s); '
-            f'{int(answer.get("kept", 0))} kept.</p>')
+            f'{int(answer.get("kept", 0))} kept'
+            + (f"; removed {audit} old audit entries" if audit else "") + ".</p>")
 
 
 def delete_confirm(version: dict[str, Any]) -> str:

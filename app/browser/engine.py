@@ -248,7 +248,7 @@ class Engine:
             await self._notices.attach(self._chain.store)
         if self._journal is None:
             self._journal = await self._open_journal()
-        await self._chain.open()
+        await self._chain.open(upgrade=self._drainer)
 
     async def _mark_ready_if_not_drainer(self) -> None:
         await asyncio.sleep(0.5)
@@ -552,27 +552,28 @@ class Engine:
         if self._chain is None:
             raise ApiError("Backstay's storage is not open yet: " + self._problems.text())
         if not self._drainer:
-            await self._chain.open()
+            await self._chain.open(upgrade=False)
         return self._chain
 
     @asynccontextmanager
-    async def exclusive(self) -> AsyncIterator[Chain]:
+    async def exclusive(self, done: str = "restored") -> AsyncIterator[Chain]:
         """The chain caught up with every write made so far, with the engine's rounds held off
-        until the block ends (a restore runs in it)."""
+        until the block ends (a restore runs in it). ``done``: what the refusals say was not
+        done ("nothing was restored")."""
         if not self._drainer:
-            raise ApiError("Another open PMS tab runs Backstay's engine: restore from the tab "
+            raise ApiError("Another open PMS tab runs Backstay's engine: do this from the tab "
                            "that was opened first, or close the other PMS tabs and try again")
         async with self._work:
             try:
                 await self._catch_up()
             except Exception as error:  # noqa: BLE001 - the caller is told; nothing was written
                 raise ApiError(f"Backstay could not first record the latest writes "
-                               f"({describe(error)}); nothing was restored. Try again in a moment") from None
+                               f"({describe(error)}); nothing was {done}. Try again in a moment") from None
             chain, journal = self._require()
             waiting = len(await journal.after(chain.journal_seq, BATCH)) or len(self._intents)
             if waiting:
                 raise ApiError(f"{waiting} write(s) to the PMS are still being recorded; nothing was "
-                               "restored. Try again in a few seconds")
+                               f"{done}. Try again in a few seconds")
             yield chain
         self._wake.set()
 

@@ -80,16 +80,19 @@ class Chain:
 
     # ---- the head ---------------------------------------------------------------------------
 
-    async def open(self) -> None:
-        """Load the head pointer (safe on an empty store); drop caches if another writer moved it."""
+    async def open(self, upgrade: bool = True) -> None:
+        """Load the head pointer (safe on an empty store); drop caches if another writer moved it
+        (a new version, or a deletion). ``upgrade``: rewrite a store of an older format in this
+        one (only the writer does: a reader takes the pointer as it is)."""
         head = await HeadPointer.load(self._store) or HeadPointer()
-        if head.version_id != self._head.version_id or head.module_hashes != self._head.module_hashes:
+        if (head.version_id != self._head.version_id or head.module_hashes != self._head.module_hashes
+                or head.deletions != self._head.deletions):
             self._heads.clear()
             self._history = None
             self._blob_keys = None
             self._generation += 1
         self._head = head
-        if head.format_version < FORMAT_VERSION:
+        if head.format_version < FORMAT_VERSION and upgrade:
             # Nothing hashed yet, or hashed alike: the pointer is rewritten as is.
             if head.version_id is None or hash_rules(head.format_version) == hash_rules(FORMAT_VERSION):
                 await self._upgrade_pointer()

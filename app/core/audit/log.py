@@ -71,9 +71,11 @@ async def append(store: VersionStore, entry: AuditEntry) -> AuditEntry:
 
 async def prune(store: VersionStore, before_ms: int, pruned_by: AuditEntry) -> int:
     """Remove the entries older than ``before_ms`` (oldest first, in chain order, and never the
-    newest), and append ``pruned_by`` saying so (its details get the count and the last removed
-    entry), in one batch; how many were removed. The head keeps the hash of the last removed
-    entry, so the chain still verifies from the first entry kept."""
+    newest), and append ``pruned_by`` saying so (its details get the count, the total removed so
+    far and the last removed entry), in one batch; how many were removed. The head keeps the
+    total and the hash of the last removed entry, so the chain still verifies from the first
+    entry kept, and verify checks the head against that (hashed) entry. The caller checks the
+    chain first: pruning a chain with problems would remove the evidence."""
     head = AuditHead.decode(await store.get("meta", AUDIT_HEAD_KEY))
     chain = _linked([entry for entry in (await _stored(store)).values() if isinstance(entry, AuditEntry)],
                     head.pruned_hash)
@@ -89,6 +91,7 @@ async def prune(store: VersionStore, before_ms: int, pruned_by: AuditEntry) -> i
         batch.delete("meta", entry.key)
     last = doomed[-1]
     noted = replace(pruned_by, details={**pruned_by.details, "removed": len(doomed),
+                                        "prunedTotal": head.pruned + len(doomed),
                                         "throughId": last.id, "throughHash": last.hash})
     chained = noted.chained(head.last_hash)
     batch.put("meta", chained.key, chained.encode())
@@ -156,6 +159,14 @@ async def verify_audit(store: VersionStore) -> list[tuple[str, str]]:
         if entry.id not in chained:
             problems.append((f"meta/{entry.key}", "the chain is broken before this entry: an "
                                                   "entry was removed, inserted or reordered"))
+    if head.pruned:
+        # What the head says was removed is what the newest audit-prune entry (hashed) says.
+        notes = [entry for entry in linked if entry.action == "audit-prune"]
+        said = notes[-1].details if notes else {}
+        if said.get("throughHash") != head.pruned_hash or said.get("prunedTotal") != head.pruned:
+            problems.append((f"meta/{AUDIT_HEAD_KEY}", "the head says older entries were removed by "
+                             "the audit retention, but no audit-prune entry says so: entries were "
+                             "removed"))
     newest = linked[-1].hash if linked else ""
     if head.count - head.pruned != len(found):
         kept = f" ({head.pruned} removed by the audit retention)" if head.pruned else ""

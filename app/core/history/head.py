@@ -62,6 +62,9 @@ class HeadPointer:
     #: the versions that changed them (it is written when the engine is idle); their value is
     #: the head version's state of the key.
     stale_heads: tuple[str, ...] = ()
+    #: How many versions were deleted from the history (a reader that cached the history reads
+    #: it again when this moved).
+    deletions: int = 0
 
     @property
     def state_hash(self) -> str:
@@ -97,6 +100,8 @@ class HeadPointer:
                                                      for key, write in self.drained_writes.items()})
         if self.stale_heads:
             fixed["staleHeads"] = cast(Json, list(self.stale_heads))
+        if self.deletions and self.is_split:
+            fixed["deletions"] = self.deletions
         return fixed
 
     def encode(self) -> bytes:
@@ -211,11 +216,12 @@ class HeadPointer:
                 drained_writes=drained_writes,
                 format_version=format_version,
                 stale_heads=_stale_heads(obj.get("staleHeads")),
+                deletions=cast(int, obj.get("deletions", 0)),
             )
         except KeyError as missing:
             raise CorruptData(f"head pointer lacks {missing}") from None
         ints = (head.seq, head.timestamp, head.journal_seq, head.deltas_since_checkpoint,
-                head.bytes_since_checkpoint)
+                head.bytes_since_checkpoint, head.deletions)
         if not all(type(value) is int for value in ints) or not isinstance(head.module_hashes, dict) \
                 or not all(isinstance(value, str) for value in head.module_hashes.values()):
             raise CorruptData("head pointer has fields of the wrong type")

@@ -110,4 +110,4 @@ def _head_after(
             raise CorruptData("the chain has no checkpoint")
         version = history.get(parent_id)
     return replace(head, checkpoint_id=version.id, deltas_since_checkpoint=deltas,
-                   bytes_since_checkpoint=size)
+                   bytes_since_checkpoint=size, deletions=head.deletions + 1)

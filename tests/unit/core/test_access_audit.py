@@ -217,3 +217,22 @@ def test_the_audit_retention_removes_old_entries_and_the_rest_still_verifies() -
         assert any("edited" in problem for _, problem in await verify_audit(store))
 
     asyncio.run(scenario())
+
+
+def test_removing_the_oldest_entries_by_hand_is_found_even_with_a_forged_head() -> None:
+    from app.core.audit.log import AuditHead
+
+    async def scenario() -> None:
+        store = MemoryStore()
+        for n in range(1, 6):
+            await append(store, AuditEntry(f"{n:013d}-0000000{n}", n * 1000, "admin", "verify", "done"))
+        keys = sorted(key for key in store.data["meta"] if key.startswith("audit/"))
+        second = AuditEntry.decode(store.data["meta"][keys[1]])
+        for key in keys[:2]:
+            del store.data["meta"][key]
+        head = AuditHead.decode(store.data["meta"][AUDIT_HEAD_KEY])
+        forged = AuditHead(head.count, head.last_id, head.last_hash, 2, second.id, second.hash)
+        store.data["meta"][AUDIT_HEAD_KEY] = forged.encode()
+        assert any("no audit-prune entry says so" in problem for _, problem in await verify_audit(store))
+
+    asyncio.run(scenario())

@@ -83,3 +83,19 @@ def test_the_audit_is_kept_at_least_as_long_as_the_versions() -> None:
         with pytest.raises(SettingsError, match="at least maxAgeDays"):
             RetentionPolicy.from_dict(raw)
     assert RetentionPolicy().audit_max_age_days is None  # by default the audit trail is kept whole
+
+
+def test_a_reader_that_cached_the_history_sees_a_deletion_made_by_another_writer() -> None:
+    async def scenario() -> None:
+        writer, store, _ = build_chain(step_ms=DAY_MS)
+        await writer.open()
+        for n in range(4):
+            await writer.record({KEY: f'[{{"id":"g{n}"}}]'}, created_by="a")
+        reader, _, _ = build_chain(store=store)
+        await reader.open(upgrade=False)
+        listed = await reader.list_versions()
+        await writer.delete_version(listed[2].id)
+        await reader.open(upgrade=False)
+        assert [v.id for v in await reader.list_versions()] == [v.id for v in await writer.list_versions()]
+        assert listed[2].id not in {v.id for v in await reader.list_versions()}
+    asyncio.run(scenario())
