@@ -147,6 +147,19 @@ def _operations(batches: list[bytes]) -> list[tuple[bytes, bytes, bool]]:
     return out
 
 
+def _destination(key: bytes, databases: dict[int, str], stores: dict[tuple[int, int], str],
+                 global_name: str) -> str:
+    """Where a record of the log belongs: a database's object store (records, exists entries,
+    blob references), a database's metadata, or the global metadata (``global_name``)."""
+    db, store, index, _ = _prefix(key)
+    if db == 0:
+        return global_name
+    if store == 0:
+        return f"{databases.get(db, f'database {db}')}: metadata"
+    store_name = stores.get((db, store), f"store {store}")
+    return f"{databases.get(db, f'database {db}')}/{store_name}: {KINDS.get(index, 'index')}"
+
+
 def attribute(directory: Path) -> tuple[Counter[str], set[str]]:
     """Bytes written to the log by destination, and the log files read."""
     batches = [batch for log in sorted(directory.glob("*.log")) for batch in log_records(log.read_bytes())]
@@ -157,14 +170,8 @@ def attribute(directory: Path) -> tuple[Counter[str], set[str]]:
         size = 1 + len(key) + len(value) + 2
         if not key:
             continue
-        db, store, index, _ = _prefix(key)
-        if db == 0:
-            where = "transaction bookkeeping (undo log) and global metadata"
-        elif store == 0:
-            where = f"{databases.get(db, f'database {db}')}: metadata"
-        else:
-            store_name = stores.get((db, store), f"store {store}")
-            where = f"{databases.get(db, f'database {db}')}/{store_name}: {KINDS.get(index, 'index')}"
+        where = _destination(key, databases, stores,
+                             "transaction bookkeeping (undo log) and global metadata")
         totals[f"{where} ({'put' if put else 'delete'})"] += size
     return totals, {log.name for log in directory.glob("*.log")}
 
@@ -186,15 +193,7 @@ def live(directory: Path) -> Counter[str]:
     for key, size in last.items():
         if not key:
             continue
-        db, store, index, _ = _prefix(key)
-        if db == 0:
-            where = "global metadata"
-        elif store == 0:
-            where = f"{databases.get(db, f'database {db}')}: metadata"
-        else:
-            store_name = stores.get((db, store), f"store {store}")
-            where = f"{databases.get(db, f'database {db}')}/{store_name}: {KINDS.get(index, 'index')}"
-        totals[where] += size
+        totals[_destination(key, databases, stores, "global metadata")] += size
     return totals
 
 

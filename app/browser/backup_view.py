@@ -7,6 +7,7 @@ from html import escape
 from typing import Any
 
 from app.browser.panel_view import button, module_changes, when
+from app.browser.restore_view import outcome_view
 from app.core.diff.summary import module_label
 
 IMPORT_MODES = {
@@ -82,10 +83,4 @@ def import_preview_view(answer: dict[str, Any]) -> str:
 
 
 def imported_view(result: dict[str, Any]) -> str:
-    if result.get("nothingToDo"):
-        return f'<p data-testid="import-outcome">{escape(str(result.get("message", "")))}</p>'
-    version = result.get("version") or {}
-    return (f'<p data-testid="import-outcome">Done: {escape(str(version.get("description", "")))} '
-            f'({int(version.get("changeCount", 0))} record changes).</p>'
-            + button("Undo this import", "undo-restore", str(version.get("id", "")),
-                     parent=str(version.get("parentId", ""))))
+    return outcome_view(result, "import")

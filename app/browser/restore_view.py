@@ -94,13 +94,15 @@ def _ref(conflict: dict[str, Any]) -> tuple[str, str]:
     return str(conflict.get("module", "")), str(conflict.get("recordId", ""))
 
 
-def outcome_view(result: dict[str, Any]) -> str:
+def outcome_view(result: dict[str, Any], what: str = "restore") -> str:
+    """How a restore (or an import: ``what``) ended, with its undo."""
+    testid = f"{what}-outcome"
     if result.get("nothingToDo"):
-        return f'<p data-testid="restore-outcome">{escape(str(result.get("message", "")))}</p>'
+        return f'<p data-testid="{testid}">{escape(str(result.get("message", "")))}</p>'
     version = result.get("version") or {}
-    return (f'<p data-testid="restore-outcome">Done: {escape(str(version.get("description", "")))}'
+    return (f'<p data-testid="{testid}">Done: {escape(str(version.get("description", "")))}'
             f' ({int(version.get("changeCount", 0))} record changes).</p>'
-            + button("Undo this restore", "undo-restore", str(version.get("id", "")),
+            + button(f"Undo this {what}", "undo-restore", str(version.get("id", "")),
                      parent=str(version.get("parentId", ""))))
 
 
