@@ -127,3 +127,25 @@ def test_admin_actions_are_audited_and_an_edited_entry_is_found(page: Any, serve
     assert report["ok"] is False
     assert [p["detail"] for p in report["problems"] if p["kind"] == "audit"] == [
         "the entry was edited: its content no longer matches its hash"]
+
+
+def test_permission_grants_made_at_once_in_two_tabs_all_hold(context: Any, server: Server) -> None:
+    first, second = context.new_page(), context.new_page()
+    for page in (first, second):
+        page.goto(server.url + "/")
+        wait_ready(page)
+    wait_versions(first, 1)
+    assert first.evaluate("() => window.backstay.status()")["drainer"] != \
+        second.evaluate("() => window.backstay.status()")["drainer"]
+    start = """([permission, roles]) => { window.__grant = window.backstay.setPermission(permission, roles)
+        .then(() => 'ok', (e) => e.message); }"""
+    for round_ in range(5):
+        first.evaluate(start, ["import", ["admin", f"manager{round_}"]])
+        second.evaluate(start, ["export", ["admin", f"accounts{round_}"]])
+        assert first.evaluate("() => window.__grant") == "ok"
+        assert second.evaluate("() => window.__grant") == "ok"
+        granted = first.evaluate("() => window.backstay.permissions()")["permissions"]
+        assert (granted["import"], granted["export"]) == (
+            sorted(["admin", f"manager{round_}"]), sorted(["admin", f"accounts{round_}"])), granted
+    audit = [(e["action"], e["result"]) for e in first.evaluate("() => window.backstay.auditLog()")]
+    assert audit.count(("set-permission", "done")) == 10

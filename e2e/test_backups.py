@@ -248,3 +248,41 @@ def test_export_and_import_from_the_panel(page: Any, server: Server, tmp_path: P
     page.get_by_test_id("confirm").click()
     page.get_by_test_id("restore-outcome").wait_for()
     assert server.kv_get(GUESTS) == []
+
+
+def test_importing_the_system_users_needs_the_settings_permission_too(page: Any, tmp_path: Path) -> None:
+    """The owner lets front-desk staff import backups. A backup that holds the PMS's system users
+    (who is an administrator) cannot be imported by them whole: that would let an edited file
+    make anyone an admin. The other modules of it can."""
+    data = tmp_path / "hotel"
+    data.mkdir()
+    owner = Server(data=data)
+    owner.start()
+    try:
+        owner.kv_set(GUESTS, GUEST_LIST)
+        owner.kv_set("w3-hotel-system-users", [{"id": "su1", "username": "gm", "role": "admin",
+                                                "isActive": True}])
+        page.goto(owner.url + "/")
+        wait_ready(page)
+        wait_versions(page, 1)
+        page.evaluate("() => window.backstay.setPermission('import', ['admin', 'staff'])")
+        exported = page.evaluate(EXPORT_JS, {})
+        page.evaluate("(k) => window.spark.kv.set(k, [])", GUESTS)  # the guests are lost since
+        wait_versions(page, 2)
+    finally:
+        owner.stop()
+    clerk = Server(data=data, port=owner.port,
+                   user={"BACKSTAY_USER_LOGIN": "frontdesk", "BACKSTAY_USER_OWNER": "0"})
+    clerk.start()
+    try:
+        page.reload()
+        wait_ready(page)
+        refused = _call(page, "importBackup", exported["data"], {"mode": "full"})
+        assert "holds the PMS's system users" in refused["error"], refused
+        assert "may not change Backstay's settings" in refused["error"]
+        done = _call(page, "importBackup", exported["data"], {"modules": [GUESTS]})
+        assert "error" not in done, done
+        assert done["version"]["createdBy"] == "frontdesk" and done["version"]["modules"] == [GUESTS]
+        assert clerk.kv_get(GUESTS) == GUEST_LIST
+    finally:
+        clerk.stop()

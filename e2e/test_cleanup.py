@@ -75,7 +75,7 @@ def test_a_clerk_can_neither_delete_nor_clean_up_nor_change_settings(page: Any, 
         "frontdesk (role staff) may not change Backstay's settings")
 
 
-def test_delete_and_clean_up_from_the_panel(page: Any, server: Server) -> None:
+def test_delete_and_clean_up_from_the_panel(page: Any, context: Any, server: Server) -> None:
     server.kv_set(GUESTS, [{"id": "g0"}])
     page.goto(server.url + "/")
     wait_ready(page)
@@ -92,9 +92,17 @@ def test_delete_and_clean_up_from_the_panel(page: Any, server: Server) -> None:
     rows.nth(2).get_by_test_id("delete-version").click()
     page.get_by_test_id("delete-title").wait_for()
     assert "Every other version still reads back" in page.get_by_test_id("version-detail").inner_text()
+    other = context.new_page()  # another tab with the panel open sees the deletion too
+    other.goto(server.url + "/")
+    wait_ready(other)
+    other.get_by_test_id("nav-settings").click()
+    other.get_by_test_id("open-backups").click()
+    other.wait_for_function("() => document.querySelectorAll('[data-testid=version-row]').length === 5")
     page.get_by_test_id("confirm-delete").click()
     page.get_by_test_id("delete-outcome").wait_for()
     page.wait_for_function("() => document.querySelectorAll('[data-testid=version-row]').length === 4")
+    other.wait_for_function("() => document.querySelectorAll('[data-testid=version-row]').length === 4")
+    other.close()
 
     page.get_by_test_id("retention-section").locator("summary").click()
     page.get_by_test_id("retention-count").fill("2")

@@ -68,6 +68,10 @@ class Api:
             return await answer(self.restore_version(str(args[0]), str(args[1])))
         if kind == "import" and len(args) == 2:
             return await answer(self.backups.import_backup(str(args[0]), str(args[1])))
+        if kind == "set-permission" and len(args) == 2:
+            return await answer(self.set_permission(str(args[0]), str(args[1])))
+        if kind == "settings" and len(args) == 1:
+            return await answer(self.cleanup.set_settings(str(args[0])))
         if kind == "export" and len(args) == 1:
             return await answer(self.backups.export(str(args[0])))
         if kind == "delete" and len(args) == 1:
@@ -215,14 +219,18 @@ class Api:
                            "can": self._engine.access.can()})
 
     async def set_permission(self, permission: str, roles: str) -> str:
-        """Grant ``permission`` to exactly ``roles`` (JSON list); audited."""
+        """Grant ``permission`` to exactly ``roles`` (JSON list); audited. The draining engine
+        writes it (one writer, one at a time: two grants made at once both hold)."""
         chain = await self._allowed("settings", "set-permission")
+        if not self._engine.drainer:
+            return await self._engine.ask_drainer("set-permission", [permission, roles])
         parsed = _parsed(roles)
         if not isinstance(parsed, list):
             raise ApiError("roles is a list of role names, e.g. ['admin', 'accounts']")
         try:
             names = sorted(str(role) for role in parsed)
-            changed = await self._engine.access.grant(chain, permission, names)
+            async with self._engine.settings_lock:
+                changed = await self._engine.access.grant(chain, permission, names)
         except ValueError as error:
             raise ApiError(str(error)) from None
         await self._engine.audit(_entry(self._engine.access.identity.login, "set-permission", "done",

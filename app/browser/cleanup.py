@@ -49,6 +49,12 @@ class Cleanup:
     async def set_settings(self, settings_text: str) -> str:
         """Change the settings given ({retention: {...}}); the others stay. Audited."""
         chain = await self._allowed("settings", "settings")
+        if not self._engine.drainer:  # one writer of the settings: the draining engine
+            return await self._engine.ask_drainer("settings", [settings_text])
+        async with self._engine.settings_lock:
+            return await self._set_settings(chain, settings_text)
+
+    async def _set_settings(self, chain: Chain, settings_text: str) -> str:
         raw = _parsed(settings_text)
         try:
             current = (await _stored(chain)).retention.to_dict()
@@ -95,6 +101,7 @@ class Cleanup:
                        f"The version could not be deleted ({error}); nothing was changed")
             await self._audit("delete", "failed", message, {"versionId": version_id})
             raise ApiError(message) from None
+        self._engine.announce_deleted([version_id])
         await self._audit("delete", "done", f"Deleted version {version.seq} ({version.description})",
                           {"versionId": version_id, "seq": version.seq, "timestamp": version.timestamp})
         return _text({"deleted": [version_id]})
@@ -161,9 +168,11 @@ class Cleanup:
                 f"This browser's storage is full: {len(deleted)} old version(s) were deleted (each "
                 "one whole); free space and clean up again" if isinstance(error, StoreFull) else
                 f"The cleanup stopped ({error}) after deleting {len(deleted)} version(s), each one whole")
+            self._engine.announce_deleted(deleted)
             if deleted or not isinstance(error, ApiError):
                 await self._audit("cleanup", "failed", message, _details(deleted, policy))
             raise ApiError(message) from None
+        self._engine.announce_deleted(deleted)
         removed = f"; removed {pruned} old audit entries" if pruned else ""
         await self._audit("cleanup", "done" if deleted or pruned else "nothing",
                           f"Deleted {len(deleted)} version(s) by the retention settings "

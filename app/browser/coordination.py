@@ -62,6 +62,10 @@ class Coordination:
         """Tell every tab the drainer's status (its problems are shown in each PMS page)."""
         self._idb.broadcast(VERSIONS_CHANNEL, js_value({"type": "status", "status": status}))
 
+    def announce_deleted(self, version_ids: list[str]) -> None:
+        """Tell every tab that versions were deleted (their panels list the versions again)."""
+        self._idb.broadcast(VERSIONS_CHANNEL, js_value({"type": "deleted", "versionIds": version_ids}))
+
     def announce_restored(self, version: dict[str, Any], keys: list[str]) -> None:
         """Tell every tab that a restore changed ``keys`` behind the PMS's back (facade.js
         turns it into the page event ``backstay:restored``)."""

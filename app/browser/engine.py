@@ -75,6 +75,8 @@ class Engine:
         self.access = Access()
         # Audit entries are chained: one append at a time (they come only through this engine).
         self._audit_lock = asyncio.Lock()
+        # Read-modify-writes of meta/access and meta/settings, made by the draining engine only.
+        self.settings_lock = asyncio.Lock()
         self._drainer = False
         self._listening = False
         self._ready = asyncio.Event()
@@ -533,6 +535,10 @@ class Engine:
         chain = await self.fresh_chain()
         async with self._audit_lock:
             return await prune(chain.store, before_ms, entry)
+
+    def announce_deleted(self, version_ids: list[str]) -> None:
+        if version_ids:
+            self._coordination.announce_deleted(version_ids)
 
     async def ask_drainer(self, kind: str, args: list[Any]) -> str:
         """Have the draining engine (another tab's) carry out a request; its JSON answer."""
