@@ -11,10 +11,8 @@ import json
 import time
 from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.browser.backups import Backups
-from app.browser.cleanup import Cleanup
 from app.browser.engine import Engine
 from app.browser.problems import ApiError
 from app.browser.restorer import RestoreFailed
@@ -30,6 +28,10 @@ from app.core.history.version import Version
 from app.core.ports import Compressor, StoreError, StoreFull
 from app.core.restore.request import RequestError, RestoreRequest, Target
 from app.core.restore.sides import resolve
+
+if TYPE_CHECKING:
+    from app.browser.backups import Backups
+    from app.browser.cleanup import Cleanup
 
 #: A preview lists at most this many records per module (and says how many more there are).
 PREVIEW_RECORDS = 200
@@ -55,12 +57,28 @@ async def answer(work: Awaitable[str]) -> str:
 class Api:
     def __init__(self, engine: Engine, compressor: Compressor) -> None:
         self._engine = engine
-        self.backups = Backups(engine, self._allowed, compressor)
-        self.cleanup = Cleanup(engine, self._allowed)
+        self._compressor = compressor
+        self._backups: Backups | None = None
+        self._cleanup: Cleanup | None = None
         engine.serve_requests(self._serve)
         # The audit trail's rows of each version, by its id and payload hash (a version whose
         # payload is rewritten gets a new hash): each payload is read once, not at every look.
         self._rows: dict[tuple[str, str], list[dict[str, str]]] = {}
+
+    # Backup files and deletions are imported on first use: the engine starts without them.
+    @property
+    def backups(self) -> Backups:
+        if self._backups is None:
+            from app.browser.backups import Backups
+            self._backups = Backups(self._engine, self._allowed, self._compressor)
+        return self._backups
+
+    @property
+    def cleanup(self) -> Cleanup:
+        if self._cleanup is None:
+            from app.browser.cleanup import Cleanup
+            self._cleanup = Cleanup(self._engine, self._allowed)
+        return self._cleanup
 
     async def _serve(self, kind: str, args: list[Any]) -> str:
         """Another tab's request, carried out by this (the draining) engine."""
