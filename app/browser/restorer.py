@@ -131,6 +131,8 @@ class Restorer:
         action: str,
     ) -> None:
         try:
+            if not error.answered:  # a store that did not answer would only be waited for again
+                raise error
             for key in reversed(written):
                 await self._write(key, before[key])
         except KvUnavailable:
