@@ -101,9 +101,9 @@ class Cleanup:
                        f"The version could not be deleted ({error}); nothing was changed")
             await self._audit("delete", "failed", message, {"versionId": version_id})
             raise ApiError(message) from None
-        self._engine.announce_deleted([version_id])
         await self._audit("delete", "done", f"Deleted version {version.seq} ({version.description})",
                           {"versionId": version_id, "seq": version.seq, "timestamp": version.timestamp})
+        self._engine.announce_deleted([version_id])
         return _text({"deleted": [version_id]})
 
     async def cleanup(self, options_text: str) -> str:
@@ -168,16 +168,16 @@ class Cleanup:
                 f"This browser's storage is full: {len(deleted)} old version(s) were deleted (each "
                 "one whole); free space and clean up again" if isinstance(error, StoreFull) else
                 f"The cleanup stopped ({error}) after deleting {len(deleted)} version(s), each one whole")
-            self._engine.announce_deleted(deleted)
             if deleted or not isinstance(error, ApiError):
                 await self._audit("cleanup", "failed", message, _details(deleted, policy))
+            self._engine.announce_deleted(deleted)
             raise ApiError(message) from None
-        self._engine.announce_deleted(deleted)
         removed = f"; removed {pruned} old audit entries" if pruned else ""
         await self._audit("cleanup", "done" if deleted or pruned else "nothing",
                           f"Deleted {len(deleted)} version(s) by the retention settings "
                           f"({_describe(policy)}){removed}",
                           {**_details(deleted, policy), "auditRemoved": pruned})
+        self._engine.announce_deleted(deleted)
         return _text({"deleted": deleted, "kept": len(versions) - len(deleted),
                       "auditRemoved": pruned, "retention": policy.to_dict()})
 

@@ -15,6 +15,7 @@ do), the journal keeps what was not recorded, and the next wake-up tries again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -537,8 +538,11 @@ class Engine:
             return await prune(chain.store, before_ms, entry)
 
     def announce_deleted(self, version_ids: list[str]) -> None:
+        """Tell the other tabs (their panels list the versions again); a broadcast that fails
+        loses nothing: those panels refresh at the next version."""
         if version_ids:
-            self._coordination.announce_deleted(version_ids)
+            with contextlib.suppress(Exception):
+                self._coordination.announce_deleted(version_ids)
 
     async def ask_drainer(self, kind: str, args: list[Any]) -> str:
         """Have the draining engine (another tab's) carry out a request; its JSON answer."""

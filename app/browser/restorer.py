@@ -131,8 +131,8 @@ class Restorer:
         action: str,
     ) -> None:
         try:
-            if not error.answered:  # a store that did not answer would only be waited for again
-                raise error
+            # Every key written is put back, the one that got no answer too: that write may
+            # still land, and a store that applies requests in order then ends with this one.
             for key in reversed(written):
                 await self._write(key, before[key])
         except KvUnavailable:

@@ -20,13 +20,7 @@ TIMEOUT_MS = 90_000
 
 
 class KvUnavailable(Exception):
-    """The Spark KV server could not be reached or answered with an error. ``answered``: it
-    answered (with an error status); False when it did not answer at all (down, or no answer
-    within the timeout), so a request may still be under way."""
-
-    def __init__(self, message: str, answered: bool = True) -> None:
-        super().__init__(message)
-        self.answered = answered
+    """The Spark KV server could not be reached or answered with an error."""
 
 
 class SparkKv:
@@ -38,8 +32,7 @@ class SparkKv:
             response = await pyfetch(self._origin + path, cache="no-store",
                                      signal=js.AbortSignal.timeout(TIMEOUT_MS))
         except Exception as error:  # network failure: pyfetch raises OSError/JsException
-            raise KvUnavailable(f"the store at {self._origin} did not answer: {error}",
-                                answered=False) from None
+            raise KvUnavailable(f"the store at {self._origin} did not answer: {error}") from None
         return response
 
     async def keys(self) -> list[str]:
@@ -78,8 +71,7 @@ class SparkKv:
         try:
             response = await pyfetch(f"{self._origin}{KV_PATH}/{quote(key, safe='')}", **options)
         except Exception as error:  # network failure: pyfetch raises OSError/JsException
-            raise KvUnavailable(f"the store at {self._origin} did not answer: {error}",
-                                answered=False) from None
+            raise KvUnavailable(f"the store at {self._origin} did not answer: {error}") from None
         if not response.ok and not (method == "DELETE" and response.status == 404):
             raise KvUnavailable(f"{doing} failed with HTTP {response.status}")
 
