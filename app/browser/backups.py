@@ -21,8 +21,6 @@ from app.browser.restorer import RestoreFailed
 from app.browser.webcrypto import open_sealed, seal
 from app.core.access.identity import SYSTEM_USERS_KEY
 from app.core.access.permissions import AccessDenied
-from app.core.audit.entry import AuditEntry, Result
-from app.core.audit.log import new_entry_id
 from app.core.chain import Chain
 from app.core.errors import VersionNotFound
 from app.core.formats.backup import GZIP_MAGIC, Backup, BackupError, Envelope, read_file
@@ -67,10 +65,11 @@ class Backups:
                 backup = await self._backup(chain, options)
             file, answer = await self._file(backup, options)
         except (ApiError, BackupError) as error:
-            await self._audit("export", "failed", str(error), _safe(options))
+            await self._engine.audit_action("export", "failed", str(error), _safe(options))
             raise ApiError(str(error)) from None
-        await self._audit("export", "done", f"Exported {answer['filename']} ({len(file):,} bytes)",
-                          {key: value for key, value in answer.items() if key != "data"})
+        await self._engine.audit_action(
+            "export", "done", f"Exported {answer['filename']} ({len(file):,} bytes)",
+            {key: value for key, value in answer.items() if key != "data"})
         return compact_json(answer).decode("utf-8")
 
     async def _backup(self, chain: Chain, options: dict[str, Json]) -> Backup:
@@ -148,7 +147,7 @@ class Backups:
             request = _request(label, options)
             await self._may_write_users(backup, request)
         except (BackupError, RequestError) as error:
-            await self._audit("import", "failed", str(error), _safe(options))
+            await self._engine.audit_action("import", "failed", str(error), _safe(options))
             raise ApiError(str(error)) from None
         extra: dict[str, Json] = {"backup": {key: value for key, value in backup.summary().items()
                                              if key != "description"}}
@@ -159,7 +158,7 @@ class Backups:
                     lambda: chain.plan_import(request, backup.modules, label),
                     action="import", describe=describe_import, extra=extra)
         except RequestError as error:
-            await self._audit("import", "failed", str(error), {**_safe(options), **extra})
+            await self._engine.audit_action("import", "failed", str(error), {**_safe(options), **extra})
             raise ApiError(str(error)) from None
         except RestoreFailed as error:
             raise ApiError(str(error)) from None
@@ -210,10 +209,6 @@ class Backups:
             raise BackupError("This backup is damaged: its gzip data is cut short or changed. "
                               "Nothing was imported; use another copy") from None
 
-    async def _audit(self, action: str, result: Result, message: str, details: dict[str, Json]) -> None:
-        now = _now_ms()
-        await self._engine.audit(AuditEntry(new_entry_id(now), now, self._engine.access.identity.login,
-                                            action, result, message, details))
 
 
 _IMPORT_OPTIONS = {"mode", "modules", "records", "resolutions", "requireResolutions",

@@ -32,12 +32,13 @@ from app.browser.notices import Notices
 from app.browser.problems import RETRYING, STORAGE_FULL, STORE_DOWN, ApiError, Problems, describe
 from app.browser.restorer import Restorer
 from app.browser.spark_kv import KvUnavailable, SparkKv, decode
-from app.core.audit.entry import AuditEntry
-from app.core.audit.log import append, prune
+from app.core.audit.entry import AuditEntry, Result
+from app.core.audit.log import append, new_entry_id, prune
 from app.core.capture.drain_plan import CLOSED_TAB_GRACE_MS, Action, Intent, Step, plan_next, plan_orphans
 from app.core.capture.scope import is_versioned
 from app.core.chain import Chain
 from app.core.errors import CoreError
+from app.core.formats.json_value import Json
 from app.core.history.version import Version
 from app.core.ports import StoreError, StoreFull
 
@@ -529,6 +530,18 @@ class Engine:
         chain = await self.fresh_chain()
         async with self._audit_lock:
             await append(chain.store, entry)
+
+    def action_entry(self, action: str, result: Result, message: str,
+                     details: dict[str, Json]) -> AuditEntry:
+        """An audit entry of an action the signed-in user took, now."""
+        now = _now_ms()
+        return AuditEntry(new_entry_id(now), now, self.access.identity.login, action, result,
+                          message, details)
+
+    async def audit_action(self, action: str, result: Result, message: str,
+                           details: dict[str, Json]) -> None:
+        """Audit an action the signed-in user took (see ``audit``)."""
+        await self.audit(self.action_entry(action, result, message, details))
 
     async def prune_audit(self, before_ms: int, entry: AuditEntry) -> int:
         """Remove audit entries older than ``before_ms``, saying so with ``entry`` (the audit

@@ -59,9 +59,9 @@ class IdbStore:
             raise _translate(error, f"reading {len(keys)} values of {collection}") from None
         return {str(pair[0]): py_bytes(pair[1]) for pair in found}
 
-    async def keys(self, collection: Collection) -> list[str]:
+    async def keys(self, collection: Collection, prefix: str = "") -> list[str]:
         try:
-            found = await self._idb.keys(self._db, collection)
+            found = await self._idb.keys(self._db, collection, prefix)
         except JsException as error:
             raise _translate(error, f"listing {collection}") from None
         return sorted(str(key) for key in found)

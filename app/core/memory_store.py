@@ -24,8 +24,8 @@ class MemoryStore:
         values = self._collection(collection)
         return {key: values[key] for key in keys if key in values}
 
-    async def keys(self, collection: Collection) -> list[str]:
-        return sorted(self._collection(collection))
+    async def keys(self, collection: Collection, prefix: str = "") -> list[str]:
+        return sorted(key for key in self._collection(collection) if key.startswith(prefix))
 
     async def apply(self, batch: Batch) -> None:
         if self.fail_next_apply:

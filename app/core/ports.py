@@ -63,8 +63,9 @@ class VersionStore(Protocol):
         """The values present among ``keys`` (absent keys are left out). Raises StoreError."""
         ...
 
-    async def keys(self, collection: Collection) -> list[str]:
-        """All keys of the collection, sorted ascending by code point. Raises StoreError."""
+    async def keys(self, collection: Collection, prefix: str = "") -> list[str]:
+        """The keys of the collection that start with ``prefix`` (all for ""), sorted ascending
+        by code point. Raises StoreError."""
         ...
 
     async def apply(self, batch: Batch) -> None:

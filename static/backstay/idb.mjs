@@ -80,9 +80,15 @@ async function getMany_(db, store, keys) {
   return found;
 }
 
-async function keys_(db, store) {
+// prefix: only the keys that start with it ("" for all). The keys from the prefix on are read
+// and cut where they stop starting with it (an upper bound such as prefix + "\uffff" would miss
+// keys with U+FFFF after the prefix).
+async function keys_(db, store, prefix) {
   const tx = db.transaction(store, "readonly");
-  return promised(tx.objectStore(store).getAllKeys());
+  if (!prefix) return promised(tx.objectStore(store).getAllKeys());
+  const found = await promised(tx.objectStore(store).getAllKeys(IDBKeyRange.lowerBound(prefix)));
+  const end = found.findIndex((key) => !key.startsWith(prefix));
+  return end < 0 ? found : found.slice(0, end);
 }
 
 // puts: [[store, key, value], ...]; deletes: [[store, key], ...]. One transaction: all or none.

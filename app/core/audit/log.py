@@ -120,7 +120,7 @@ async def entries(store: VersionStore) -> list[AuditEntry]:
 
 async def _stored(store: VersionStore) -> dict[str, AuditEntry | str]:
     """Every stored entry by key, in key order: the entry, or why it cannot be read."""
-    keys = sorted(key for key in await store.keys("meta") if key.startswith(AUDIT_PREFIX))
+    keys = await store.keys("meta", AUDIT_PREFIX)
     stored = await store.get_many("meta", keys)
     found: dict[str, AuditEntry | str] = {}
     for key in keys:

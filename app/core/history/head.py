@@ -167,7 +167,7 @@ class HeadPointer:
             check_format_version(obj, "head pointer")
             if cast(int, obj["formatVersion"]) < SPLIT_FORMAT:
                 return cls.from_dict(obj, {})
-            names = [name for name in await store.keys("meta") if name.startswith(KEY_PREFIX)]
+            names = await store.keys("meta", KEY_PREFIX)
             records = {name[len(KEY_PREFIX):]: data
                        for name, data in (await store.get_many("meta", names)).items()}
             try:

@@ -65,6 +65,19 @@ async def check_keys_sorted_by_code_point(make_store: StoreFactory) -> None:
     _expect(await store.keys("versions") == sorted(keys), "keys are not sorted by code point")
 
 
+async def check_keys_by_prefix(make_store: StoreFactory) -> None:
+    store = await make_store()
+    inside = ["head/", "head/a", "head/\uffff", "head/\uffff\uffffz", "head/\U0001f600"]
+    outside = ["head", "hea", "headx", "head0", "index/a", "a"]
+    batch = Batch()
+    for key in inside + outside:
+        batch.put("meta", key, b"1")
+    await store.apply(batch)
+    _expect(await store.keys("meta", "head/") == sorted(inside), "keys with a prefix")
+    _expect(await store.keys("meta", "none/") == [], "keys with a prefix nothing has")
+    _expect(await store.keys("meta") == sorted(inside + outside), "keys without a prefix")
+
+
 async def check_overwrite_and_delete(make_store: StoreFactory) -> None:
     store = await make_store()
     first = Batch()
@@ -140,6 +153,7 @@ STORE_CHECKS: list[Callable[[StoreFactory], Awaitable[None]]] = [
     check_put_get_roundtrip,
     check_collections_are_separate,
     check_keys_sorted_by_code_point,
+    check_keys_by_prefix,
     check_overwrite_and_delete,
     check_deletes_apply_before_puts,
     check_apply_is_idempotent,

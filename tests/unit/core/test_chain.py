@@ -306,9 +306,9 @@ class YieldingStore(MemoryStore):
         await asyncio.sleep(0)
         return await super().get_many(collection, keys)
 
-    async def keys(self, collection: Collection) -> list[str]:
+    async def keys(self, collection: Collection, prefix: str = "") -> list[str]:
         await asyncio.sleep(0)
-        return await super().keys(collection)
+        return await super().keys(collection, prefix)
 
 
 def test_a_listing_that_overlaps_a_commit_never_hides_it() -> None:

@@ -196,9 +196,9 @@ def test_a_pointer_moved_by_another_writer_while_it_is_read_is_read_again() -> N
         keys = store.keys
         moved = False
 
-        async def racing_keys(collection: Any) -> list[str]:
+        async def racing_keys(collection: Any, prefix: str = "") -> list[str]:
             nonlocal moved
-            found = await keys(collection)
+            found = await keys(collection, prefix)
             if not moved:  # the other tab commits between the reader's meta/head and its records
                 moved = True
                 await other.record({"k": "[2]"}, created_by="b")
