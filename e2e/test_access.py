@@ -149,3 +149,37 @@ def test_permission_grants_made_at_once_in_two_tabs_all_hold(context: Any, serve
             sorted(["admin", f"manager{round_}"]), sorted(["admin", f"accounts{round_}"])), granted
     audit = [(e["action"], e["result"]) for e in first.evaluate("() => window.backstay.auditLog()")]
     assert audit.count(("set-permission", "done")) == 10
+
+
+def test_a_request_carried_out_by_another_tabs_engine_acts_for_the_user_who_asked(
+        context: Any, server: Server) -> None:
+    """The tab that runs the engine may have a different user signed in (a session that changed
+    since it opened): a request it carries out for another tab is checked and audited for the
+    user of the tab that asked."""
+    server.kv_set(GUESTS, [{"id": "g1", "name": "Ada"}])
+    clerk = context.new_page()
+    clerk.route("**/_spark/user", lambda route: route.fulfill(json={
+        "login": "frontdesk", "email": "frontdesk@example.com", "id": 7, "isOwner": False,
+        "avatarUrl": ""}))
+    clerk.goto(server.url + "/")
+    wait_ready(clerk)
+    clerk.wait_for_function("() => window.backstay.status().then((s) => s.headVersionId !== null)",
+                            timeout=ENGINE_TIMEOUT_MS)
+    status = clerk.evaluate("() => window.backstay.status()")
+    assert (status["drainer"], status["user"], status["isAdmin"]) == (True, "frontdesk", False)
+    admin = context.new_page()
+    admin.goto(server.url + "/")
+    wait_ready(admin)
+    assert admin.evaluate("() => window.backstay.status()")["drainer"] is False
+    first = wait_versions(admin, 1)[-1]
+    admin.evaluate("(key) => window.spark.kv.set(key, [{id: 'g1', name: 'Ada Lovelace'}])", GUESTS)
+    wait_versions(admin, 2)
+
+    result = admin.evaluate("(id) => window.backstay.restoreVersion(id)", first["id"])
+    assert result["version"]["createdBy"] == "admin"
+    assert server.kv_get(GUESTS) == [{"id": "g1", "name": "Ada"}]
+    assert error_of(clerk, "window.backstay.restoreVersion(args[0])", first["id"]).startswith(
+        "frontdesk (role staff) may not restore")
+    audit = admin.evaluate("() => window.backstay.auditLog()")
+    assert sorted((e["result"], e["user"]) for e in audit if e["action"] == "restore") == [
+        ("denied", "frontdesk"), ("done", "admin")]

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from harness import Server, versions, wait_ready, wait_versions
+from test_access import AUDIT_JS
 
 GUESTS = "w3-hotel-guests"
 SETTINGS = "w3-hotel-settings"
@@ -280,6 +281,9 @@ def test_importing_the_system_users_needs_the_settings_permission_too(page: Any,
         refused = _call(page, "importBackup", exported["data"], {"mode": "full"})
         assert "holds the PMS's system users" in refused["error"], refused
         assert "may not change Backstay's settings" in refused["error"]
+        audited = page.evaluate(AUDIT_JS)  # the clerk may not read the trail: straight from IndexedDB
+        assert [(e["user"], e["result"], e["details"]["permission"]) for e in audited
+                if e["action"] == "import"] == [("frontdesk", "denied", "settings")]
         done = _call(page, "importBackup", exported["data"], {"modules": [GUESTS]})
         assert "error" not in done, done
         assert done["version"]["createdBy"] == "frontdesk" and done["version"]["modules"] == [GUESTS]

@@ -4,9 +4,17 @@ be deleted, and every deletion, cleanup and settings change is audited."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from harness import Server, versions, wait_ready, wait_versions
+from stores import load_store_into_browser, open_origin_without_engine
+
+from app.core.audit.entry import AuditEntry
+from app.core.audit.log import append, new_entry_id
+from app.core.memory_store import MemoryStore
 
 GUESTS = "w3-hotel-guests"
 
@@ -119,3 +127,45 @@ def test_delete_and_clean_up_from_the_panel(page: Any, context: Any, server: Ser
     page.get_by_test_id("restore-error").wait_for()
     assert "maxAgeDays is a whole number" in page.get_by_test_id("restore-error").inner_text()
     assert page.evaluate("() => window.backstay.settings()")["retention"]["maxVersions"] == 2
+
+
+def test_the_audit_retention_removes_only_old_entries_and_says_so(page: Any, server: Server) -> None:
+    """Audit entries kept from 500 days ago (a chain made by the core, put into the browser's
+    store before the engine starts): with auditMaxAgeDays 400, a cleanup removes them in one
+    batch with an audit-prune entry, and verify still passes on what is kept."""
+    long_ago = int(time.time() * 1000) - 500 * 86_400_000
+
+    async def old_entries() -> dict[str, bytes]:
+        store = MemoryStore()
+        for n in range(3):
+            await append(store, AuditEntry(new_entry_id(long_ago + n), long_ago + n, "night-manager",
+                                           "export", "done", f"Exported file {n}", {}))
+        return await store.get_many("meta", await store.keys("meta"))
+
+    with ThreadPoolExecutor(1) as thread:  # Playwright's own event loop runs in this one
+        meta = thread.submit(asyncio.run, old_entries()).result()
+    open_origin_without_engine(page, server.url)
+    assert load_store_into_browser(page, {"meta": meta}) == {"meta": 4}
+    server.kv_set(GUESTS, [{"id": "g0"}])
+    page.goto(server.url + "/")
+    wait_ready(page)
+    wait_versions(page, 1)
+    assert page.evaluate("() => window.backstay.verify()")["ok"] is True
+    page.evaluate("() => window.backstay.setSettings({retention: {auditMaxAgeDays: 400}})")
+
+    # A one-run override never removes audit entries; the stored setting does.
+    override = page.evaluate("() => window.backstay.cleanup({dryRun: true, retention: {maxAgeDays: 30}})")
+    assert override["auditWouldRemove"] == 0, override
+    preview = page.evaluate("() => window.backstay.cleanup({dryRun: true})")
+    assert preview["auditWouldRemove"] == 3, preview
+    done = page.evaluate("() => window.backstay.cleanup()")
+    assert done["auditRemoved"] == 3 and done["deleted"] == [], done
+
+    log = page.evaluate("() => window.backstay.auditLog()")
+    assert not [e for e in log if e["user"] == "night-manager"]
+    pruned = [e for e in log if e["action"] == "audit-prune"]
+    assert len(pruned) == 1 and pruned[0]["details"]["removed"] == 3, pruned
+    assert [e for e in log if e["action"] == "cleanup"][0]["details"]["auditRemoved"] == 3
+    report = page.evaluate("() => window.backstay.verify()")
+    assert report["ok"] is True, report["problems"]
+    assert page.evaluate("() => window.backstay.cleanup({dryRun: true})")["auditWouldRemove"] == 0

@@ -31,6 +31,15 @@ class Access:
         self._seen = None
 
     @property
+    def user(self) -> dict[str, Any]:
+        """The signed-in user, as /_spark/user answered."""
+        return dict(self._user)
+
+    @property
+    def login(self) -> str:
+        return str(self._user.get("login") or "unknown")
+
+    @property
     def identity(self) -> Identity:
         """As of the last refresh (status() must not wait)."""
         return self._identity

@@ -80,8 +80,13 @@ class Api:
             self._cleanup = Cleanup(self._engine, self._allowed)
         return self._cleanup
 
-    async def _serve(self, kind: str, args: list[Any]) -> str:
-        """Another tab's request, carried out by this (the draining) engine."""
+    async def _serve(self, kind: str, args: list[Any], user: dict[str, Any] | None) -> str:
+        """Another tab's request, carried out by this (the draining) engine for the user
+        signed in there."""
+        with self._engine.acting_as(user):
+            return await self._carry_out(kind, args)
+
+    async def _carry_out(self, kind: str, args: list[Any]) -> str:
         if kind == "restore" and len(args) == 2:
             return await answer(self.restore_version(str(args[0]), str(args[1])))
         if kind == "import" and len(args) == 2:

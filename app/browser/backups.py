@@ -145,10 +145,15 @@ class Backups:
             backup = await self._read(data, options.get("passphrase"))
             label = backup_label(backup.created_at, backup.created_by)
             request = _request(label, options)
-            await self._may_write_users(backup, request)
         except (BackupError, RequestError) as error:
             await self._engine.audit_action("import", "failed", str(error), _safe(options))
             raise ApiError(str(error)) from None
+        try:
+            await self._may_write_users(backup, request)
+        except AccessDenied as denied:  # a refusal, audited as one
+            await self._engine.audit_action("import", "denied", str(denied),
+                                            {**_safe(options), "permission": "settings"})
+            raise ApiError(str(denied)) from None
         extra: dict[str, Json] = {"backup": {key: value for key, value in backup.summary().items()
                                              if key != "description"}}
         try:
@@ -176,7 +181,7 @@ class Backups:
             try:
                 await self._engine.access.check(chain, "settings")
             except AccessDenied as denied:
-                raise RequestError(f"This backup holds the PMS's system users, which say who is an "
+                raise AccessDenied(f"This backup holds the PMS's system users, which say who is an "
                                    f"administrator: importing them also needs the permission to "
                                    f"change settings. {denied} (or import only the other "
                                    "modules)") from None

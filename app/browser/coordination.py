@@ -20,6 +20,8 @@ REQUESTS_CHANNEL = "backstay-requests"
 #: How long a request waits for the draining engine to take it up, and for its answer.
 ACCEPT_SECONDS = 5.0
 ANSWER_SECONDS = 15 * 60.0
+#: Carries out another tab's request: (kind, args, the user signed in there) -> JSON text.
+Handler = Callable[[str, list[Any], dict[str, Any] | None], Awaitable[str]]
 
 
 class NoDrainer(Exception):
@@ -74,9 +76,10 @@ class Coordination:
 
     # ---- requests to the draining engine ----------------------------------------------------
 
-    def serve(self, handle: Callable[[str, list[Any]], Awaitable[str]]) -> None:
-        """Carry out the requests of other tabs (this engine drains): ``handle(kind, args)``
-        answers JSON text, which goes back to the asking tab."""
+    def serve(self, handle: Handler) -> None:
+        """Carry out the requests of other tabs (this engine drains): ``handle(kind, args,
+        user)`` answers JSON text, which goes back to the asking tab; ``user`` is who is signed
+        in there (/_spark/user), for whom it is done."""
         def heard(message: Any) -> None:
             if not (isinstance(message, dict) and message.get("type") == "request"):
                 return
@@ -88,7 +91,9 @@ class Coordination:
 
             async def run() -> None:
                 try:
-                    answer = await handle(str(message.get("kind")), list(message.get("args") or []))
+                    user = message.get("user")
+                    answer = await handle(str(message.get("kind")), list(message.get("args") or []),
+                                          user if isinstance(user, dict) else None)
                 except Exception as error:  # noqa: BLE001 - the asking tab must always hear back
                     answer = json.dumps({"error": f"Backstay could not do it: {error}"})
                 self._idb.broadcast(REQUESTS_CHANNEL, js_value(
@@ -96,9 +101,9 @@ class Coordination:
             asyncio.ensure_future(run())
         self.listen(REQUESTS_CHANNEL, heard)
 
-    async def ask(self, kind: str, args: list[Any]) -> str:
-        """Have the draining engine carry out ``kind(*args)``; its JSON text answer. NoDrainer
-        when no engine takes it up within ACCEPT_SECONDS."""
+    async def ask(self, kind: str, args: list[Any], user: dict[str, Any]) -> str:
+        """Have the draining engine carry out ``kind(*args)`` for ``user``; its JSON text
+        answer. NoDrainer when no engine takes it up within ACCEPT_SECONDS."""
         if not self._asking:
             self.listen(REQUESTS_CHANNEL, self._heard_answer)
             self._asking = True
@@ -108,7 +113,7 @@ class Coordination:
         self._asked[request_id] = (accepted, answer)
         try:
             self._idb.broadcast(REQUESTS_CHANNEL, js_value(
-                {"type": "request", "id": request_id, "kind": kind, "args": args,
+                {"type": "request", "id": request_id, "kind": kind, "args": args, "user": user,
                  "sent": int(time.time() * 1000)}))
             try:
                 await asyncio.wait_for(accepted.wait(), ACCEPT_SECONDS)

@@ -18,13 +18,14 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any
 
 from app.browser.access import Access
-from app.browser.coordination import NoDrainer
+from app.browser.coordination import Handler, NoDrainer
 from app.browser.history_marker import HistoryMarker
 from app.browser.idb_store import IdbStore, StorageClosed
 from app.browser.journal import Journal, JournalClosed
@@ -49,7 +50,8 @@ BATCH = 1000
 INDEX_SAVE_IDLE_MS = 30_000
 #: After this long without a new version, the head texts the versions left stale are written.
 HEAD_FLUSH_IDLE_MS = 2_000
-
+#: Who another tab's request acts for, while this engine carries it out (Engine.acting_as).
+_ACTING: ContextVar[Access | None] = ContextVar("backstay_acting", default=None)
 
 
 def _now_ms() -> int:
@@ -74,7 +76,7 @@ class Engine:
         self._notices = notices
         self._marker = HistoryMarker(kv)
         self._user = "unknown"
-        self.access = Access()
+        self._access = Access()
         # Audit entries are chained: one append at a time (they come only through this engine).
         self._audit_lock = asyncio.Lock()
         # Read-modify-writes of meta/access and meta/settings, made by the draining engine only.
@@ -98,7 +100,7 @@ class Engine:
         self._work = asyncio.Lock()
         self.restorer = Restorer(kv, coordination, notices, self.audit)
         # What this engine does for other tabs' requests once it drains (Api.serve).
-        self._serve: Callable[[str, list[Any]], Awaitable[str]] | None = None
+        self._serve: Handler | None = None
 
     def _report(self, area: str, message: str) -> None:
         self._problems.report(area, message)
@@ -129,7 +131,7 @@ class Engine:
         try:
             user = await self._kv.user()
             self._user = str(user.get("login") or "unknown")
-            self.access.set_user(user)
+            self._access.set_user(user)
         except KvUnavailable as error:
             self._report("store", f"{STORE_DOWN} ({error})")
         if not await self._open_safely():
@@ -507,14 +509,37 @@ class Engine:
     # ---- for the API (app/browser/api.py) ---------------------------------------------------
 
     @property
+    def access(self) -> Access:
+        """Who the user is and what they may do: this tab's, or, while another tab's request is
+        carried out here, that tab's user (``acting_as``)."""
+        return _ACTING.get() or self._access
+
+    @property
     def user(self) -> str:
-        return self._user
+        """The login that takes the actions being carried out (see ``access``)."""
+        acting = _ACTING.get()
+        return acting.login if acting is not None else self._user
+
+    @contextmanager
+    def acting_as(self, user: dict[str, Any] | None) -> Iterator[None]:
+        """Carry out another tab's request as the user signed in there: its permissions are
+        checked, and its actions audited, for that user - not for whoever this tab last saw."""
+        if not user:
+            yield
+            return
+        acting = Access()
+        acting.set_user(user)
+        token = _ACTING.set(acting)
+        try:
+            yield
+        finally:
+            _ACTING.reset(token)
 
     @property
     def drainer(self) -> bool:
         return self._drainer
 
-    def serve_requests(self, handle: Callable[[str, list[Any]], Awaitable[str]]) -> None:
+    def serve_requests(self, handle: Handler) -> None:
         """``handle`` carries out other tabs' requests while this engine drains."""
         self._serve = handle
         if self._drainer:
@@ -560,7 +585,7 @@ class Engine:
     async def ask_drainer(self, kind: str, args: list[Any]) -> str:
         """Have the draining engine (another tab's) carry out a request; its JSON answer."""
         try:
-            return str(await self._coordination.ask(kind, args))
+            return str(await self._coordination.ask(kind, args, self.access.user))
         except NoDrainer:
             raise ApiError("The PMS tab that runs Backstay's engine did not answer; try again in a "
                            "moment (or reload this page)") from None
