@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from app.browser.engine import Engine
+from app.browser.keyring import Keyring
 from app.browser.problems import ApiError
 from app.browser.restorer import RestoreFailed
 from app.core.access.permissions import PERMISSIONS, AccessDenied
@@ -32,6 +33,7 @@ from app.core.restore.sides import resolve
 if TYPE_CHECKING:
     from app.browser.backups import Backups
     from app.browser.cleanup import Cleanup
+    from app.browser.passphrase import Passphrase
 
 #: A preview lists at most this many records per module (and says how many more there are).
 PREVIEW_RECORDS = 200
@@ -55,11 +57,13 @@ async def answer(work: Awaitable[str]) -> str:
 
 
 class Api:
-    def __init__(self, engine: Engine, compressor: Compressor) -> None:
+    def __init__(self, engine: Engine, compressor: Compressor, keyring: Keyring) -> None:
         self._engine = engine
         self._compressor = compressor
+        self._keyring = keyring
         self._backups: Backups | None = None
         self._cleanup: Cleanup | None = None
+        self._passphrase: Passphrase | None = None
         engine.serve_requests(self._serve)
         # The audit trail's rows of each version, by its id and payload hash (a version whose
         # payload is rewritten gets a new hash): each payload is read once, not at every look.
@@ -70,8 +74,15 @@ class Api:
     def backups(self) -> Backups:
         if self._backups is None:
             from app.browser.backups import Backups
-            self._backups = Backups(self._engine, self._allowed, self._compressor)
+            self._backups = Backups(self._engine, self._allowed, self._compressor, self.passphrase)
         return self._backups
+
+    @property
+    def passphrase(self) -> Passphrase:
+        if self._passphrase is None:
+            from app.browser.passphrase import Passphrase
+            self._passphrase = Passphrase(self._engine, self._allowed, self._keyring)
+        return self._passphrase
 
     @property
     def cleanup(self) -> Cleanup:
@@ -99,6 +110,8 @@ class Api:
             return await answer(self.backups.export(str(args[0])))
         if kind == "delete" and len(args) == 1:
             return await answer(self.cleanup.delete_version(str(args[0])))
+        if kind == "passphrase" and len(args) == 1:
+            return await answer(self.passphrase.set(str(args[0])))
         if kind == "cleanup" and len(args) == 1:
             return await answer(self.cleanup.cleanup(str(args[0])))
         if kind == "audit" and len(args) == 1:

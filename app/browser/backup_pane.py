@@ -9,22 +9,35 @@ from typing import Any
 
 import js  # type: ignore[import-not-found]
 
-from app.browser.backup_view import exported_view, import_preview_view, imported_view
+from app.browser.backup_view import exported_view, import_preview_view, imported_view, passphrase_view
 from app.browser.ffi import js_bytes, js_value, py_bytes
 from app.browser.restore_view import failure_view
 
 
 class BackupPane:
-    ACTIONS = ("export-backup", "preview-import", "confirm-import")
+    ACTIONS = ("export-backup", "preview-import", "confirm-import", "save-passphrase",
+               "remove-passphrase")
 
-    def __init__(self, engine: Any, part: Callable[[str], Any],
+    def __init__(self, engine: Any, part: Callable[[str], Any], can: dict[str, bool],
                  refresh: Callable[[], Awaitable[None]]) -> None:
         self._engine = engine
         self._part = part
+        self._can = can
         self._refresh = refresh
         self._import: tuple[str, dict[str, Any]] | None = None  # the previewed file, options
 
+    async def show(self) -> None:
+        """Whether backups are sealed with the hotel's passphrase (and the form to change it)."""
+        status = json.loads(await self._engine.passphrase())
+        view = self._part("passphrase-view")
+        if view:
+            view.innerHTML = (failure_view(str(status["error"])) if "error" in status else
+                              passphrase_view(status, bool(self._can.get("passphrase"))))
+
     async def act(self, action: str, element: Any) -> None:
+        if action in ("save-passphrase", "remove-passphrase"):
+            await self._passphrase(element.closest("form"), remove=action == "remove-passphrase")
+            return
         result = self._part("backup-result")
         try:
             if action == "export-backup":
@@ -81,6 +94,30 @@ class BackupPane:
         self._import = None
         self._part("backup-result").innerHTML = imported_view(answer)
         await self._refresh()
+
+
+    async def _passphrase(self, form: Any, *, remove: bool) -> None:
+        def value(name: str) -> str:
+            field = form.querySelector(f'[name="{name}"]')
+            return str(field.value) if field else ""
+        new, repeat = value("new"), value("repeat")
+        if not remove and new != repeat:
+            self._part("passphrase-result").innerHTML = failure_view(
+                "The two new passphrases differ: type the same one twice.")
+            return
+        options = {"passphrase": None if remove else new, "current": value("current") or None}
+        self._part("passphrase-result").innerHTML = '<p class="bs-loading">Saving…</p>'
+        answer = json.loads(await self._engine.set_passphrase(json.dumps(options)))
+        for name in ("current", "new", "repeat"):
+            field = form.querySelector(f'[name="{name}"]')
+            if field:
+                field.value = ""
+        if "error" in answer:
+            self._part("passphrase-result").innerHTML = failure_view(str(answer["error"]))
+            return
+        await self.show()
+        self._part("passphrase-result").innerHTML = (
+            '<p data-testid="passphrase-saved">' + ("Removed." if remove else "Saved.") + "</p>")
 
 
 class BackupPaneError(Exception):

@@ -24,7 +24,8 @@ def backup_form(can: dict[str, bool]) -> str:
             '<form class="bs-backup" data-testid="export-form"><h4>Export a backup file</h4>'
             '<p class="bs-muted">Today\'s data of every module, as a file you can keep elsewhere '
             "or import on another computer.</p>"
-            '<label>Passphrase (optional: encrypts the file) <input type="password" '
+            '<label>Passphrase (optional: encrypts the file with it; left empty, the file is '
+            "encrypted when the hotel's passphrase is set) <input type=\"password\" "
             'name="passphrase" autocomplete="new-password" data-testid="export-passphrase"></label>'
             '<label><input type="checkbox" name="compress" data-testid="export-compress"> '
             "Compress (gzip)</label>" + button("Export backup", "export-backup") + "</form>")
@@ -37,13 +38,47 @@ def backup_form(can: dict[str, bool]) -> str:
             '<form class="bs-backup" data-testid="import-form"><h4>Import a backup file</h4>'
             '<input type="file" name="file" accept=".json,.gz,application/json,application/gzip" '
             'data-testid="import-file" aria-label="Backup file">'
-            '<label>Passphrase (if the file is encrypted) <input type="password" name="passphrase" '
+            '<label>Passphrase (if the file is encrypted, unless with this hotel\'s passphrase) '
+            '<input type="password" name="passphrase" '
             'autocomplete="off" data-testid="import-passphrase"></label>'
             f"<fieldset><legend>How</legend>{modes}</fieldset>"
             + button("Preview import", "preview-import") + "</form>")
+    hotel = '<div data-testid="passphrase-view"></div>'
     if not parts:
-        return '<p class="bs-muted">You may neither export nor import backup files.</p>'
-    return "".join(parts) + '<div data-testid="backup-result" aria-live="polite"></div>'
+        return hotel + '<p class="bs-muted">You may neither export nor import backup files.</p>'
+    return hotel + "".join(parts) + '<div data-testid="backup-result" aria-live="polite"></div>'
+
+
+def passphrase_view(status: dict[str, Any], can_change: bool) -> str:
+    """Whether backups are sealed with the hotel's passphrase; set, change or remove it."""
+    if status.get("set"):
+        state = (f'<p data-testid="passphrase-state">Every backup file is encrypted with the hotel\'s '
+                 f'passphrase (set by {escape(str(status.get("setBy", "")))}, '
+                 f'{escape(when(int(status.get("setAt", 0))))}): it opens with that passphrase on '
+                 "any instance.</p>")
+        if not status.get("usable"):
+            state += ('<p class="bs-problem" data-testid="passphrase-unusable">This browser no longer '
+                      "holds its key: set the passphrase again (enter it as the current one and as "
+                      "the new one) before exporting.</p>")
+    else:
+        state = ('<p data-testid="passphrase-state">No encryption passphrase is set: a backup file is '
+                 "encrypted only when a passphrase is typed at export.</p>")
+    if not can_change:
+        return f'<div class="bs-backup"><h4>Encryption passphrase</h4>{state}</div>'
+    current = ('<label>Current passphrase <input type="password" name="current" '
+               'autocomplete="current-password" data-testid="passphrase-current"></label>'
+               if status.get("set") else "")
+    remove = button("Remove passphrase", "remove-passphrase") if status.get("set") else ""
+    return (
+        f'<form class="bs-backup" data-testid="passphrase-form"><h4>Encryption passphrase</h4>{state}'
+        f"{current}"
+        '<label>New passphrase (at least 12 characters; keep it safe: files encrypted with it '
+        'cannot be opened without it) <input type="password" name="new" autocomplete="new-password" '
+        'data-testid="passphrase-new"></label>'
+        '<label>Repeat it <input type="password" name="repeat" autocomplete="new-password" '
+        'data-testid="passphrase-repeat"></label>'
+        + button("Change passphrase" if status.get("set") else "Set passphrase", "save-passphrase")
+        + remove + '<div data-testid="passphrase-result" aria-live="polite"></div></form>')
 
 
 def exported_view(answer: dict[str, Any]) -> str:

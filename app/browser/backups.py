@@ -16,9 +16,10 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from app.browser.engine import Engine
+from app.browser.passphrase import Passphrase
 from app.browser.problems import ApiError
 from app.browser.restorer import RestoreFailed
-from app.browser.webcrypto import open_sealed, seal
+from app.browser.webcrypto import open_sealed, open_with, seal, seal_with
 from app.core.access.identity import SYSTEM_USERS_KEY
 from app.core.access.permissions import AccessDenied
 from app.core.chain import Chain
@@ -39,10 +40,12 @@ def _now_ms() -> int:
 
 
 class Backups:
-    def __init__(self, engine: Engine, allowed: Allowed, compressor: Compressor) -> None:
+    def __init__(self, engine: Engine, allowed: Allowed, compressor: Compressor,
+                 passphrase: Passphrase) -> None:
         self._engine = engine
         self._allowed = allowed  # Api._allowed: the permission check that audits a refusal
         self._compressor = compressor
+        self._passphrase = passphrase  # the hotel's: every file is sealed with it when it is set
 
     # ---- export -----------------------------------------------------------------------------
 
@@ -63,7 +66,7 @@ class Backups:
                     backup = await self._backup(caught_up, options)  # the rest needs no lock
             else:
                 backup = await self._backup(chain, options)
-            file, answer = await self._file(backup, options)
+            file, answer = await self._file(chain, backup, options)
         except (ApiError, BackupError) as error:
             await self._engine.audit_action("export", "failed", str(error), _safe(options))
             raise ApiError(str(error)) from None
@@ -99,14 +102,20 @@ class Backups:
             description=f"Backup of version {version.seq} ({version.description})"[:500])
         return backup
 
-    async def _file(self, backup: Backup, options: dict[str, Json]) -> tuple[bytes, dict[str, Json]]:
+    async def _file(self, chain: Chain, backup: Backup,
+                    options: dict[str, Json]) -> tuple[bytes, dict[str, Json]]:
         file = backup.encode()
         passphrase = options.get("passphrase")
-        encrypted = isinstance(passphrase, str) and passphrase != ""
+        hotel = None if passphrase else await self._passphrase.sealing_key(chain)
+        sealed_with = "passphrase" if passphrase else "hotel-passphrase" if hotel else None
+        encrypted = sealed_with is not None
         compressed = encrypted or options.get("compress") is True
         if compressed:
             file = self._compressor.compress(file)
-        if encrypted:
+        if hotel is not None:
+            key, record = hotel
+            file = (await seal_with(file, key, record.salt, record.iterations)).encode()
+        elif encrypted:
             file = (await seal(file, str(passphrase))).encode()
         stamp = datetime.fromtimestamp(backup.created_at / 1000, UTC).strftime("%Y%m%d-%H%M%S")
         filename = (f"backstay-backup-{stamp}" + ("-encrypted.json" if encrypted
@@ -115,7 +124,8 @@ class Backups:
             "filename": filename, "mime": "application/json" if not compressed or encrypted
             else "application/gzip", "size": len(file), "versionId": backup.source["versionId"],
             "timestamp": backup.source["timestamp"],
-            "modules": list[Json](sorted(backup.modules)), "encrypted": encrypted, "compressed": compressed,
+            "modules": list[Json](sorted(backup.modules)), "encrypted": encrypted,
+            "sealedWith": sealed_with, "compressed": compressed,
             "stateHash": backup.state_hash, "data": base64.b64encode(file).decode("ascii"),
         }
 
@@ -126,7 +136,7 @@ class Backups:
         chain = await self._allowed("import", "preview-import")
         options = _options(options_text, _IMPORT_OPTIONS)
         try:
-            backup = await self._read(data, options.get("passphrase"))
+            backup = await self._read(chain, data, options.get("passphrase"))
             label = backup_label(backup.created_at, backup.created_by)
             plan = await chain.plan_import(_request(label, options), backup.modules, label)
         except (BackupError, RequestError) as error:
@@ -137,12 +147,12 @@ class Backups:
     async def import_backup(self, data: str, options_text: str) -> str:
         """Import the file as the options ask (mode full or merge, modules, records,
         resolutions, expectHead, passphrase): {nothingToDo, version?, message?}."""
-        await self._allowed("import", "import")
+        chain = await self._allowed("import", "import")
         if not self._engine.drainer:  # one engine writes: the one that drains, in another tab
             return await self._engine.ask_drainer("import", [data, options_text])
         options = _options(options_text, _IMPORT_OPTIONS)
         try:
-            backup = await self._read(data, options.get("passphrase"))
+            backup = await self._read(chain, data, options.get("passphrase"))
             label = backup_label(backup.created_at, backup.created_by)
             request = _request(label, options)
         except (BackupError, RequestError) as error:
@@ -186,7 +196,7 @@ class Backups:
                                    f"change settings. {denied} (or import only the other "
                                    "modules)") from None
 
-    async def _read(self, data: str, passphrase: Json) -> Backup:
+    async def _read(self, chain: Chain, data: str, passphrase: Json) -> Backup:
         try:
             file = base64.b64decode(data, validate=True)
         except (binascii.Error, ValueError):
@@ -199,7 +209,10 @@ class Backups:
         file = self._ungzip(file)
         found = read_file(file)
         if isinstance(found, Envelope):
-            found = read_file(self._ungzip(await open_sealed(found, passphrase or "")))
+            hotel = None if passphrase else await self._passphrase.opening_key(chain, found)
+            plain = (await open_with(found, hotel) if hotel is not None
+                     else await open_sealed(found, passphrase or ""))
+            found = read_file(self._ungzip(plain))
             if isinstance(found, Envelope):
                 raise BackupError("This encrypted backup holds another encrypted backup; Backstay "
                                   "does not write such files")

@@ -13,7 +13,12 @@ import json
 from collections.abc import Awaitable, Callable
 
 import js  # type: ignore[import-not-found]
-from pyscript.js_modules import backstay_gzip, backstay_idb, pako  # type: ignore[import-not-found]
+from pyscript.js_modules import (  # type: ignore[import-not-found]
+    backstay_gzip,
+    backstay_idb,
+    backstay_keyring,
+    pako,
+)
 
 from app.browser.api import Api, answer
 from app.browser.coordination import Coordination
@@ -21,6 +26,7 @@ from app.browser.device import device_of
 from app.browser.engine import Engine
 from app.browser.idb_store import IdbStore
 from app.browser.journal import Journal
+from app.browser.keyring import Keyring
 from app.browser.native_gzip import NativeGzip
 from app.browser.notices import Notices
 from app.browser.pako_codec import PakoCompressor
@@ -45,7 +51,7 @@ async def _open_journal() -> Journal:
 _engine = Engine(_open_chain, _open_journal, SparkKv(), Coordination(backstay_idb), Notices())
 # From the worker's start until its Python runs (the interpreter, packages and imports).
 _engine.timings["python_ms"] = float(js.performance.now())
-_api = Api(_engine, _compressor)
+_api = Api(_engine, _compressor, Keyring(backstay_keyring))
 
 
 async def _answer(work: Callable[[], Awaitable[str]]) -> str:
@@ -116,6 +122,15 @@ async def set_settings(settings_text: str) -> str:
     return await _answer(lambda: _api.cleanup.set_settings(str(settings_text)))
 
 
+async def passphrase() -> str:
+    return await _answer(lambda: _api.passphrase.status())
+
+
+async def set_passphrase(options: str) -> str:
+    """``options``: JSON text {passphrase (null removes it), current?}."""
+    return await _answer(lambda: _api.passphrase.set(str(options)))
+
+
 async def audit_log() -> str:
     return await _answer(_api.audit_log)
 
@@ -160,5 +175,6 @@ _task = asyncio.ensure_future(_engine.run())
 __export__ = ["ready", "list_versions", "get_version", "state_at", "compare_versions",
               "preview_restore", "restore_version", "export_backup", "preview_import",
               "import_backup", "delete_version", "cleanup", "settings", "set_settings",
+              "passphrase", "set_passphrase",
               "audit_log", "audit_trail", "export_audit_trail",
               "verify", "open_panel", "permissions", "set_permission", "acknowledge_notices", "status"]

@@ -32,7 +32,7 @@ class Panel:
         self._engine = engine
         self._can = can
         self._audit = AuditPane(engine, self._part)
-        self._backups = BackupPane(engine, self._part, self.refresh)
+        self._backups = BackupPane(engine, self._part, can, self.refresh)
         self._cleanup = CleanupPane(engine, self._part, can, lambda: self._versions, self._detail,
                                     self.refresh)
         self._container = container
@@ -133,6 +133,7 @@ class Panel:
         await self._guarded(self._audit.show_trail())
         await self._guarded(self._audit.show_permissions())
         await self._guarded(self._cleanup.show())
+        await self._guarded(self._backups.show())
 
     def _on_change(self, event: Any) -> None:
         element = event.target

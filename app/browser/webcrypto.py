@@ -18,7 +18,13 @@ def _random(size: int) -> bytes:
     return py_bytes(js.crypto.getRandomValues(js.Uint8Array.new(size)))
 
 
-async def _key(passphrase: str, salt: bytes, iterations: int) -> Any:
+def new_salt() -> bytes:
+    return _random(SALT_BYTES)
+
+
+async def derive_key(passphrase: str, salt: bytes, iterations: int = ITERATIONS) -> Any:
+    """The AES-256-GCM key of ``passphrase`` (PBKDF2-SHA-256): a non-extractable CryptoKey,
+    usable for encrypting and decrypting but never readable, not even by this page."""
     subtle = js.crypto.subtle
     material = await subtle.importKey("raw", js.TextEncoder.new().encode(passphrase), "PBKDF2",
                                       False, js_value(["deriveKey"]))
@@ -29,30 +35,56 @@ async def _key(passphrase: str, salt: bytes, iterations: int) -> Any:
         js_value(["encrypt", "decrypt"]))
 
 
+async def encrypt(key: Any, plaintext: bytes, aad: bytes) -> tuple[bytes, bytes]:
+    """(iv, ciphertext with its tag) of ``plaintext`` under ``key``, a fresh random IV."""
+    iv = _random(IV_BYTES)
+    sealed = await js.crypto.subtle.encrypt(
+        js_value({"name": "AES-GCM", "iv": js_bytes(iv), "additionalData": js_bytes(aad)}),
+        key, js_bytes(plaintext))
+    return iv, py_bytes(sealed)
+
+
+async def decrypt(key: Any, iv: bytes, ciphertext: bytes, aad: bytes) -> bytes | None:
+    """The plaintext; None when the tag does not match (a wrong key, or changed bytes)."""
+    try:
+        plain = await js.crypto.subtle.decrypt(
+            js_value({"name": "AES-GCM", "iv": js_bytes(iv), "additionalData": js_bytes(aad)}),
+            key, js_bytes(ciphertext))
+    except JsException as error:
+        if error_name(error) == "OperationError":
+            return None
+        raise
+    return py_bytes(plain)
+
+
+async def seal_with(plaintext: bytes, key: Any, salt: bytes, iterations: int) -> Envelope:
+    """Encrypt ``plaintext`` (the gzip'd backup file) under ``key``, derived with ``salt``."""
+    iv, sealed = await encrypt(key, plaintext, AAD)
+    return Envelope(salt, iv, sealed, iterations)
+
+
 async def seal(plaintext: bytes, passphrase: str) -> Envelope:
     """Encrypt ``plaintext`` (the gzip'd backup file) under ``passphrase``."""
     if not passphrase:
         raise BackupError("An encrypted backup needs a passphrase")
-    salt, iv = _random(SALT_BYTES), _random(IV_BYTES)
-    key = await _key(passphrase, salt, ITERATIONS)
-    sealed = await js.crypto.subtle.encrypt(
-        js_value({"name": "AES-GCM", "iv": js_bytes(iv), "additionalData": js_bytes(AAD)}),
-        key, js_bytes(plaintext))
-    return Envelope(salt, iv, py_bytes(sealed), ITERATIONS)
+    salt = new_salt()
+    return await seal_with(plaintext, await derive_key(passphrase, salt, ITERATIONS), salt, ITERATIONS)
+
+
+WRONG_PASSPHRASE = ("The passphrase is wrong, or the encrypted file was changed: nothing was "
+                    "imported. Enter the passphrase the backup was exported with")
+
+
+async def open_with(envelope: Envelope, key: Any) -> bytes:
+    """The plaintext of ``envelope`` under ``key``; BackupError when it does not open."""
+    plain = await decrypt(key, envelope.iv, envelope.ciphertext, AAD)
+    if plain is None:
+        raise BackupError(WRONG_PASSPHRASE)
+    return plain
 
 
 async def open_sealed(envelope: Envelope, passphrase: str) -> bytes:
     """The plaintext of ``envelope``; BackupError for a wrong passphrase or a changed file."""
     if not passphrase:
         raise BackupError("This backup is encrypted: enter the passphrase it was exported with")
-    key = await _key(passphrase, envelope.salt, envelope.iterations)
-    try:
-        plain = await js.crypto.subtle.decrypt(
-            js_value({"name": "AES-GCM", "iv": js_bytes(envelope.iv), "additionalData": js_bytes(AAD)}),
-            key, js_bytes(envelope.ciphertext))
-    except JsException as error:
-        if error_name(error) == "OperationError":
-            raise BackupError("The passphrase is wrong, or the encrypted file was changed: nothing "
-                              "was imported. Enter the passphrase the backup was exported with") from None
-        raise
-    return py_bytes(plain)
+    return await open_with(envelope, await derive_key(passphrase, envelope.salt, envelope.iterations))

@@ -215,9 +215,9 @@ window.backstay = Object.freeze({
   // {nothingToDo, version?, message?}.
   restoreVersion: (target, options) => call("restore_version", json(target), json(options)),
   // Download the data of a version as a backup file: options = {version? (default today's),
-  // modules?, passphrase? (AES-256-GCM, key from PBKDF2), compress? (gzip), download? (default
-  // true)}. Resolves with {filename, mime, size, versionId, modules, encrypted, compressed,
-  // stateHash, blob}.
+  // modules?, passphrase? (AES-256-GCM, key from PBKDF2; without one, the hotel's passphrase
+  // when set), compress? (gzip), download? (default true)}. Resolves with {filename, mime, size,
+  // versionId, modules, encrypted, sealedWith, compressed, stateHash, blob}.
   exportBackup,
   // What importing a backup file would change: {backup: {createdAt, createdBy, source, modules,
   // ...}, preview} (as previewRestore). file: File | Blob | ArrayBuffer | text.
@@ -235,6 +235,12 @@ window.backstay = Object.freeze({
   // (needs 'settings').
   settings: () => call("settings"),
   setSettings: (settings) => call("set_settings", json(settings)),
+  // The hotel's encryption passphrase: {set, setAt?, setBy?, usable} (usable: this browser holds
+  // its key). While it is set, every exported backup file is encrypted with it.
+  passphrase: () => call("passphrase"),
+  // Set it ({passphrase}), change it ({passphrase, current}) or remove it ({passphrase: null,
+  // current}). Needs 'passphrase'; never stored, sent or audited.
+  setPassphrase: (options) => call("set_passphrase", json(options)),
   // Every action on the backup system (restores, exports, verify, permission changes, denied
   // attempts), oldest first, each with its hash-chain members (prev, hash).
   auditLog: () => call("audit_log"),

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from app.browser.backup_view import backup_form, exported_view, import_preview_view, imported_view
+from app.browser.backup_view import (
+    backup_form,
+    exported_view,
+    import_preview_view,
+    imported_view,
+    passphrase_view,
+)
 
 EVIL = '<img src=x onerror="alert(1)">'
 
@@ -43,3 +49,17 @@ def test_the_outcomes_say_what_happened() -> None:
     assert EVIL not in imported_view({"nothingToDo": True, "message": EVIL})
     saved = exported_view({"filename": EVIL, "size": 1234, "modules": ["a", "b"], "encrypted": True})
     assert EVIL not in saved and "1,234 bytes, 2 modules" in saved and "passphrase" in saved
+
+
+def test_the_passphrase_section_shows_who_set_it_as_text_and_the_form_only_to_those_who_may() -> None:
+    status = {"set": True, "setAt": 1_700_000_000_000, "setBy": EVIL, "usable": False}
+    html = passphrase_view(status, can_change=True)
+    assert EVIL not in html and "&lt;img src=x" in html
+    assert 'data-testid="passphrase-current"' in html and 'data-action="remove-passphrase"' in html
+    assert 'data-testid="passphrase-unusable"' in html
+    assert html.count('type="password"') == 3
+    read_only = passphrase_view(status, can_change=False)
+    assert "<form" not in read_only and "encrypted with the hotel's passphrase" in read_only
+    unset = passphrase_view({"set": False, "usable": False}, can_change=True)
+    assert "No encryption passphrase is set" in unset and "passphrase-current" not in unset
+    assert "remove-passphrase" not in unset

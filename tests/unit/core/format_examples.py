@@ -33,6 +33,7 @@ from app.core.formats.gzip_codec import GzipCompressor
 from app.core.formats.integrity import blob_text, content_hash, link, module_hash, state_hash
 from app.core.formats.json_value import Json, canonical_text, compact_json, parse_json
 from app.core.formats.module_text import element_digest
+from app.core.formats.passphrase import CHECK_AAD, CHECK_TEXT, PassphraseRecord
 from app.core.history.head import HEAD_KEY, KEY_PREFIX, HeadPointer
 from app.core.history.payload import Payload
 from app.core.history.version import Version
@@ -386,14 +387,15 @@ BACKUP_MS = 1_700_000_003_000
 
 
 def seal_example(plaintext: bytes, salt: bytes = BACKUP_SALT, iv: bytes = BACKUP_IV,
-                 passphrase: str = BACKUP_PASSPHRASE, iterations: int = ITERATIONS) -> bytes:
+                 passphrase: str = BACKUP_PASSPHRASE, iterations: int = ITERATIONS,
+                 aad: bytes = AAD) -> bytes:
     """AES-256-GCM under PBKDF2-SHA-256, as FORMAT.md says (what WebCrypto does in the browser)."""
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
     from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
     key = PBKDF2HMAC(hashes.SHA256(), 32, salt, iterations).derive(passphrase.encode("utf-8"))
-    return AESGCM(key).encrypt(iv, plaintext, AAD)
+    return AESGCM(key).encrypt(iv, plaintext, aad)
 
 
 async def _backup_examples(found: dict[str, str]) -> None:
@@ -409,6 +411,10 @@ async def _backup_examples(found: dict[str, str]) -> None:
     found["backup-file"] = file.decode("utf-8").rstrip("\n")
     sealed = Envelope(BACKUP_SALT, BACKUP_IV, seal_example(GzipCompressor().compress(file)))
     found["backup-sealed"] = sealed.encode().decode("ascii").rstrip("\n")
+    check_iv = bytes(range(200, 212))
+    record = PassphraseRecord(BACKUP_SALT, ITERATIONS, check_iv, seal_example(
+        CHECK_TEXT, iv=check_iv, aad=CHECK_AAD), BACKUP_MS, "admin")
+    found["passphrase-record"] = record.encode().decode("ascii")
 
 
 async def _all(found: dict[str, str]) -> None:

@@ -52,6 +52,7 @@ from app.core.formats.json_value import (
     json_equal,
     parse_json,
 )
+from app.core.formats.passphrase import PassphraseRecord
 from app.core.history.head import HEAD_KEY, KEY_PREFIX, HeadPointer
 from app.core.history.history import History
 from app.core.history.payload import Payload
@@ -920,3 +921,27 @@ def test_the_sealed_backup_example_opens_with_its_passphrase_by_the_documented_a
         examples()["backup-file"].encode("utf-8") + b"\n"
     with pytest.raises(InvalidTag):
         open_with("correct horse battery stapler")
+
+
+def test_the_passphrase_record_example_checks_its_passphrase_by_the_documented_algorithm() -> None:
+    import base64
+
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+
+    raw = _obj("passphrase-record")
+    record = PassphraseRecord.decode(examples()["passphrase-record"].encode("utf-8"))
+    assert record is not None and record.salt == base64.b64decode(_obj("backup-sealed")["salt"])
+    assert (raw["kdf"], raw["iterations"], raw["setBy"]) == ("PBKDF2-SHA-256", 600_000, "admin")
+
+    def check(passphrase: str) -> bytes:
+        key = PBKDF2HMAC(hashes.SHA256(), 32, base64.b64decode(raw["salt"]),
+                         raw["iterations"]).derive(passphrase.encode())
+        return AESGCM(key).decrypt(base64.b64decode(raw["checkIv"]), base64.b64decode(raw["check"]),
+                                   b"backstay-passphrase-check/3")
+
+    assert check("correct horse battery staple") == b"backstay-passphrase-check"
+    with pytest.raises(InvalidTag):
+        check("correct horse battery stapler")

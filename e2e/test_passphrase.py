@@ -1,0 +1,137 @@
+"""The hotel's encryption passphrase, end to end (real Chromium, the real server, IndexedDB and
+WebCrypto): once it is set, every exported backup is sealed with it, even by a clerk who does
+not know it; the file opens with the passphrase alone (an independent reader, and another
+instance), and here without it; changing or removing it needs the current one and the
+`passphrase` permission; it never reaches the audit trail, the store or the server."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+from typing import Any
+
+from harness import Server, wait_ready, wait_versions
+from test_access import AUDIT_JS, error_of
+from test_backups import EXPORT_JS, GUEST_LIST, GUESTS, _call, other_server, seal_open
+from test_panel import open_panel
+
+__all__ = ["other_server"]  # the fixture, used by name
+
+PASSPHRASE = "harbour lantern quietly 1987"
+NEW_PASSPHRASE = "seven blue umbrellas at dawn"
+
+
+def _meta_texts(page: Any) -> str:
+    """Every value of Backstay's meta store and the journal, as one text (to look for secrets)."""
+    return str(page.evaluate("""() => new Promise((resolve, reject) => {
+      const req = indexedDB.open('backstay');
+      req.onerror = () => reject(req.error);
+      req.onsuccess = () => {
+        const values = req.result.transaction('meta').objectStore('meta').getAll();
+        values.onsuccess = () => resolve(values.result.map((v) => new TextDecoder().decode(v)).join('\\n'));
+      };
+    })"""))
+
+
+def test_the_hotel_passphrase_seals_every_backup_and_opens_it_anywhere(
+        page: Any, context: Any, server: Server, other_server: Server) -> None:
+    server.kv_set(GUESTS, GUEST_LIST)
+    page.goto(server.url + "/")
+    wait_ready(page)
+    wait_versions(page, 1)
+    assert page.evaluate("() => window.backstay.passphrase()") == {"set": False, "usable": False}
+    assert page.evaluate(EXPORT_JS, {})["encrypted"] is False
+
+    assert "at least 12 characters" in error_of(page, "window.backstay.setPassphrase({passphrase: 'short'})")
+    status = page.evaluate("(p) => window.backstay.setPassphrase({passphrase: p})", PASSPHRASE)
+    assert (status["set"], status["usable"], status["setBy"]) == (True, True, "admin")
+
+    exported = page.evaluate(EXPORT_JS, {})
+    assert (exported["encrypted"], exported["sealedWith"]) == (True, "hotel-passphrase")
+    envelope = json.loads(base64.b64decode(exported["data"]))
+    assert envelope["format"] == "backstay-backup-encrypted"
+    plain = json.loads(gzip.decompress(seal_open(envelope, PASSPHRASE)))  # the passphrase alone opens it
+    assert plain["format"] == "backstay-backup"
+    # Files sealed with the hotel's key share its salt: the key is derived once, and kept.
+    assert json.loads(base64.b64decode(page.evaluate(EXPORT_JS, {})["data"]))["salt"] == envelope["salt"]
+
+    # Here it imports without typing the passphrase.
+    here = _call(page, "previewImport", exported["data"], {"mode": "full"})
+    assert "error" not in here, here
+    # Another instance needs the passphrase, and then imports it exactly.
+    other = context.new_page()
+    other.goto(other_server.url + "/")
+    wait_ready(other)
+    wait_versions(other, 1)
+    assert "encrypted" in _call(other, "importBackup", exported["data"], {"mode": "full"})["error"]
+    done = _call(other, "importBackup", exported["data"], {"mode": "full", "passphrase": PASSPHRASE})
+    assert "error" not in done, done
+    assert other_server.kv_get(GUESTS) == GUEST_LIST
+
+    # Changing it needs the current one; afterwards the old files still open with the old one.
+    assert "enter the current one" in error_of(
+        page, "window.backstay.setPassphrase({passphrase: args[0]})", NEW_PASSPHRASE)
+    assert "current passphrase is wrong" in error_of(
+        page, "window.backstay.setPassphrase({passphrase: args[0], current: 'not the passphrase'})",
+        NEW_PASSPHRASE)
+    page.evaluate("([p, c]) => window.backstay.setPassphrase({passphrase: p, current: c})",
+                  [NEW_PASSPHRASE, PASSPHRASE])
+    changed = json.loads(base64.b64decode(page.evaluate(EXPORT_JS, {})["data"]))
+    assert changed["salt"] != envelope["salt"]
+    assert json.loads(gzip.decompress(seal_open(changed, NEW_PASSPHRASE)))["format"] == "backstay-backup"
+    old_file = _call(page, "previewImport", exported["data"], {"mode": "full", "passphrase": PASSPHRASE})
+    assert "error" not in old_file, old_file
+
+    # Removing it: exports are plain again.
+    assert "current passphrase is wrong" in error_of(
+        page, "window.backstay.setPassphrase({passphrase: null, current: args[0]})", PASSPHRASE)
+    page.evaluate("(c) => window.backstay.setPassphrase({passphrase: null, current: c})", NEW_PASSPHRASE)
+    assert page.evaluate(EXPORT_JS, {})["encrypted"] is False
+
+    audited = [(e["action"], e["result"], e["details"].get("doing"))
+               for e in page.evaluate("() => window.backstay.auditLog()") if e["action"] == "passphrase"]
+    assert audited == [("passphrase", "failed", "set"), ("passphrase", "done", "set"),
+                       ("passphrase", "failed", "change"), ("passphrase", "failed", "change"),
+                       ("passphrase", "done", "change"), ("passphrase", "failed", "remove"),
+                       ("passphrase", "done", "remove")]
+    stored = _meta_texts(page)
+    for secret in (PASSPHRASE, NEW_PASSPHRASE):
+        assert secret not in stored
+        assert secret not in json.dumps(page.evaluate("() => window.backstay.auditLog()"))
+
+
+def test_a_clerk_exports_sealed_files_but_cannot_change_the_passphrase(
+        page: Any, clerk_server: Server) -> None:
+    """The owner set the passphrase and let front-desk staff export: their files are sealed with
+    the hotel's passphrase they do not know, and their attempt to change it is refused, audited."""
+    clerk_server.kv_set(GUESTS, GUEST_LIST)
+    page.goto(clerk_server.url + "/")
+    wait_ready(page)
+    page.wait_for_function("() => window.backstay.status().then((s) => s.headVersionId !== null)")
+    assert error_of(page, "window.backstay.setPassphrase({passphrase: args[0]})", PASSPHRASE).startswith(
+        "frontdesk (role staff) may not set or change the encryption passphrase")
+    audited = [(e["user"], e["action"], e["result"]) for e in page.evaluate(AUDIT_JS)]
+    assert ("frontdesk", "passphrase", "denied") in audited
+
+
+def test_the_panel_sets_the_passphrase_and_exports_sealed(page: Any, server: Server) -> None:
+    server.kv_set(GUESTS, GUEST_LIST)
+    open_panel(page, server)
+    page.get_by_test_id("backups-section").locator("summary").click()
+    page.get_by_test_id("passphrase-state").wait_for()
+    assert "No encryption passphrase is set" in page.get_by_test_id("passphrase-state").inner_text()
+    page.get_by_test_id("passphrase-new").fill(PASSPHRASE)
+    page.get_by_test_id("passphrase-repeat").fill(PASSPHRASE + "x")
+    page.locator('[data-action="save-passphrase"]').click()
+    page.get_by_test_id("passphrase-result").filter(has_text="differ").wait_for()
+    page.get_by_test_id("passphrase-new").fill(PASSPHRASE)
+    page.get_by_test_id("passphrase-repeat").fill(PASSPHRASE)
+    page.locator('[data-action="save-passphrase"]').click()
+    page.get_by_test_id("passphrase-saved").wait_for()
+    assert "encrypted with the hotel's passphrase" in page.get_by_test_id("passphrase-state").inner_text()
+    with page.expect_download() as download:
+        page.locator('[data-action="export-backup"]').click()
+    saved = json.loads(download.value.path().read_bytes())
+    assert json.loads(gzip.decompress(seal_open(saved, PASSPHRASE)))["format"] == "backstay-backup"
+    assert "encrypted" in page.get_by_test_id("export-outcome").inner_text()
