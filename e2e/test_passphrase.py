@@ -135,3 +135,18 @@ def test_the_panel_sets_the_passphrase_and_exports_sealed(page: Any, server: Ser
     saved = json.loads(download.value.path().read_bytes())
     assert json.loads(gzip.decompress(seal_open(saved, PASSPHRASE)))["format"] == "backstay-backup"
     assert "encrypted" in page.get_by_test_id("export-outcome").inner_text()
+
+
+def test_the_same_words_typed_composed_or_decomposed_open_the_same_file(page: Any, server: Server) -> None:
+    """One keyboard types é as one character, another as e and an accent: the key is derived from
+    the passphrase in Unicode NFC, so either spelling opens the file."""
+    decomposed, composed = "re\u0301ception de nuit 2026", "r\u00e9ception de nuit 2026"
+    server.kv_set(GUESTS, GUEST_LIST)
+    page.goto(server.url + "/")
+    wait_ready(page)
+    wait_versions(page, 1)
+    exported = page.evaluate(EXPORT_JS, {"passphrase": decomposed})
+    envelope = json.loads(base64.b64decode(exported["data"]))
+    assert json.loads(gzip.decompress(seal_open(envelope, composed)))["format"] == "backstay-backup"
+    preview = _call(page, "previewImport", exported["data"], {"mode": "full", "passphrase": composed})
+    assert "error" not in preview, preview

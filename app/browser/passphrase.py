@@ -21,7 +21,7 @@ from app.browser.problems import ApiError
 from app.browser.webcrypto import decrypt, derive_key, encrypt, new_salt
 from app.core.chain import Chain
 from app.core.errors import CorruptData, UnknownFormatVersion
-from app.core.formats.backup import ITERATIONS, Envelope
+from app.core.formats.backup import ITERATIONS, Envelope, opening_texts, sealing_text
 from app.core.formats.json_value import Json, compact_json, parse_json
 from app.core.formats.passphrase import (
     CHECK_AAD,
@@ -84,7 +84,7 @@ class Passphrase:
                 if not isinstance(current, str) or not current:
                     raise PassphraseError("A passphrase is set: enter the current one to change or "
                                           "remove it")
-                if not await _opens(record, await derive_key(current, record.salt, record.iterations)):
+                if not await _right(record, current):
                     raise PassphraseError("The current passphrase is wrong: nothing was changed")
             elif new is None and not damaged:
                 raise PassphraseError("No passphrase is set: there is nothing to remove")
@@ -116,7 +116,7 @@ class Passphrase:
 
     async def _write(self, chain: Chain, passphrase: str) -> dict[str, Json]:
         salt = new_salt()
-        key = await derive_key(passphrase, salt, ITERATIONS)
+        key = await derive_key(sealing_text(passphrase), salt, ITERATIONS)
         check_iv, check = await encrypt(key, CHECK_TEXT, CHECK_AAD)
         record = PassphraseRecord(salt, ITERATIONS, check_iv, check, _now_ms(), self._engine.user)
         await self._keyring.put(record.key_id, key)  # beside the old one until the record names it
@@ -148,8 +148,13 @@ class Passphrase:
         return await self._keyring.get(record.key_id)
 
 
-async def _opens(record: PassphraseRecord, key: Any) -> bool:
-    return await decrypt(key, record.check_iv, record.check, CHECK_AAD) == CHECK_TEXT
+async def _right(record: PassphraseRecord, passphrase: str) -> bool:
+    """Does ``passphrase`` open the record's check value?"""
+    for text in opening_texts(passphrase):
+        key = await derive_key(text, record.salt, record.iterations)
+        if await decrypt(key, record.check_iv, record.check, CHECK_AAD) == CHECK_TEXT:
+            return True
+    return False
 
 
 async def _record(chain: Chain) -> PassphraseRecord | None:

@@ -217,12 +217,14 @@ class Restorer:
         others = (f" {', '.join(recovery.others)} had been changed by someone else since and "
                   "were left as they are." if recovery.others else "")
         started = _now_ms()
+        kind = "an import" if pending.details.get("action") == "import" else "a restore"
+        noun = kind.split()[1]
         if recovery.outcome == "roll-back":
             for key, text in recovery.texts.items():
                 await self._write(key, text)
-            message = (f"A restore started by {pending.user} was interrupted half-way; the data "
-                       f"it had changed was put back as it was before it.{others} Try the "
-                       "restore again.")
+            message = (f"{kind.capitalize()} started by {pending.user} was interrupted half-way; the "
+                       f"data it had changed was put back as it was before it.{others} Try the "
+                       f"{noun} again.")
             result: Result = "rolled-back"
             version = None
         elif recovery.outcome == "finish":
@@ -231,12 +233,12 @@ class Restorer:
                 change_type=str(pending.details.get("action") or "restore"),
                 description=pending.description + " (recorded after an interruption)",
                 live_reads={key: (started, _now_ms()) for key in recovery.texts})
-            message = (f"A restore started by {pending.user} was interrupted after it had "
+            message = (f"{kind.capitalize()} started by {pending.user} was interrupted after it had "
                        f"written all its data; it was finished and recorded now.{others}")
             result = "finished"
         else:
             version = None
-            message = ("A restore was interrupted before it wrote anything; the data is "
+            message = (f"{kind.capitalize()} was interrupted before it wrote anything; the data is "
                        f"unchanged.{others}" if recovery.outcome == "nothing" else "")
             result = "finished" if recovery.outcome == "recorded" else "failed"
         if message:

@@ -11,7 +11,16 @@ from typing import Any
 import js  # type: ignore[import-not-found]
 
 from app.browser.ffi import JsException, error_name, js_bytes, js_value, py_bytes
-from app.core.formats.backup import AAD, ITERATIONS, IV_BYTES, SALT_BYTES, BackupError, Envelope
+from app.core.formats.backup import (
+    AAD,
+    ITERATIONS,
+    IV_BYTES,
+    SALT_BYTES,
+    BackupError,
+    Envelope,
+    opening_texts,
+    sealing_text,
+)
 
 
 def _random(size: int) -> bytes:
@@ -26,7 +35,7 @@ async def derive_key(passphrase: str, salt: bytes, iterations: int = ITERATIONS)
     """The AES-256-GCM key of ``passphrase`` (PBKDF2-SHA-256): a non-extractable CryptoKey,
     usable for encrypting and decrypting but never readable, not even by this page."""
     subtle = js.crypto.subtle
-    material = await subtle.importKey("raw", js.TextEncoder.new().encode(passphrase), "PBKDF2",
+    material = await subtle.importKey("raw", js_bytes(passphrase.encode("utf-8")), "PBKDF2",
                                       False, js_value(["deriveKey"]))
     return await subtle.deriveKey(
         js_value({"name": "PBKDF2", "salt": js_bytes(salt), "iterations": iterations,
@@ -68,7 +77,8 @@ async def seal(plaintext: bytes, passphrase: str) -> Envelope:
     if not passphrase:
         raise BackupError("An encrypted backup needs a passphrase")
     salt = new_salt()
-    return await seal_with(plaintext, await derive_key(passphrase, salt, ITERATIONS), salt, ITERATIONS)
+    key = await derive_key(sealing_text(passphrase), salt, ITERATIONS)
+    return await seal_with(plaintext, key, salt, ITERATIONS)
 
 
 WRONG_PASSPHRASE = ("The passphrase is wrong, or the encrypted file was changed: nothing was "
@@ -87,4 +97,9 @@ async def open_sealed(envelope: Envelope, passphrase: str) -> bytes:
     """The plaintext of ``envelope``; BackupError for a wrong passphrase or a changed file."""
     if not passphrase:
         raise BackupError("This backup is encrypted: enter the passphrase it was exported with")
-    return await open_with(envelope, await derive_key(passphrase, envelope.salt, envelope.iterations))
+    for text in opening_texts(passphrase):
+        plain = await decrypt(await derive_key(text, envelope.salt, envelope.iterations),
+                              envelope.iv, envelope.ciphertext, AAD)
+        if plain is not None:
+            return plain
+    raise BackupError(WRONG_PASSPHRASE)

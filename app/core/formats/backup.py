@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
@@ -42,6 +43,21 @@ GZIP_MAGIC = b"\x1f\x8b"
 T = TypeVar("T")
 #: The latest createdAt a reader takes (9999-12-31, as JavaScript dates go).
 LATEST_MS = 253_402_300_799_999
+
+
+def sealing_text(passphrase: str) -> str:
+    """What a key is derived from: the passphrase in Unicode NFC, so that the same words typed
+    on another keyboard or system (which may compose accents differently) give the same key."""
+    if any(0xD800 <= ord(char) <= 0xDFFF for char in passphrase):
+        raise BackupError("The passphrase holds a broken character (a lone surrogate): type it again")
+    return unicodedata.normalize("NFC", passphrase)
+
+
+def opening_texts(passphrase: str) -> list[str]:
+    """The texts to try when opening: NFC first, then as typed (a file sealed before
+    passphrases were normalised)."""
+    normal = sealing_text(passphrase)
+    return [normal] if normal == passphrase else [normal, passphrase]
 
 
 class BackupError(CoreError):

@@ -18,7 +18,9 @@ from app.core.formats.backup import (
     Envelope,
     decode_backup,
     decode_envelope,
+    opening_texts,
     read_file,
+    sealing_text,
 )
 from app.core.formats.json_value import Json, RawNumber, canonical_text, json_equal, parse_json
 from app.core.history.history import State
@@ -170,3 +172,13 @@ def test_an_odd_header_is_refused_with_a_message_and_envelopes_are_told_apart() 
     assert read_file(json.dumps(reordered, indent=2).encode()) == envelope
     with pytest.raises(BackupError, match="encrypted: enter the passphrase"):
         decode_backup(envelope.encode())
+
+
+def test_a_passphrase_is_sealed_in_nfc_and_opened_as_typed_too() -> None:
+    composed = "caf\u00e9 au lait, s'il vous pla\u00eet"
+    assert sealing_text(composed) == composed
+    assert sealing_text("cafe\u0301") == "caf\u00e9"
+    assert opening_texts(composed) == [composed]
+    assert opening_texts("cafe\u0301") == ["caf\u00e9", "cafe\u0301"]
+    with pytest.raises(BackupError, match="broken character"):
+        sealing_text("half a pair \ud83d")
