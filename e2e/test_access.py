@@ -183,3 +183,32 @@ def test_a_request_carried_out_by_another_tabs_engine_acts_for_the_user_who_aske
     audit = admin.evaluate("() => window.backstay.auditLog()")
     assert sorted((e["result"], e["user"]) for e in audit if e["action"] == "restore") == [
         ("denied", "frontdesk"), ("done", "admin")]
+
+
+def test_a_tab_that_could_not_learn_its_user_is_not_served_as_the_engines_user(
+        context: Any, server: Server) -> None:
+    """A tab whose /_spark/user failed asks the engine's tab to restore: it is carried out for
+    nobody in particular (a user with staff's permissions), never as the admin of the engine's tab."""
+    server.kv_set(GUESTS, [{"id": "g1", "name": "Ada"}])
+    admin = context.new_page()
+    admin.goto(server.url + "/")
+    wait_ready(admin)
+    first = wait_versions(admin, 1)[-1]
+    assert admin.evaluate("() => window.backstay.status()")["drainer"] is True
+    admin.evaluate("() => window.backstay.setPermission('view', ['admin', 'staff'])")
+    admin.evaluate("() => window.backstay.setPermission('restore', ['admin', 'staff'])")
+    admin.evaluate("(key) => window.spark.kv.set(key, [{id: 'g1', name: 'Ada Lovelace'}])", GUESTS)
+    wait_versions(admin, 2)
+
+    anonymous = context.new_page()
+    anonymous.route("**/_spark/user", lambda route: route.fulfill(status=503, body="down"))
+    anonymous.goto(server.url + "/")
+    wait_ready(anonymous)
+    assert anonymous.evaluate("() => window.backstay.status()")["drainer"] is False
+    result = anonymous.evaluate("(id) => window.backstay.restoreVersion(id)", first["id"])
+    assert result["version"]["createdBy"] != "admin", result
+    restores = [e for e in admin.evaluate("() => window.backstay.auditLog()") if e["action"] == "restore"]
+    assert [(e["result"], e["user"] == "admin") for e in restores] == [("done", False)], restores
+    # Without restore for staff, the same request is refused.
+    admin.evaluate("() => window.backstay.setPermission('restore', ['admin'])")
+    assert "may not restore" in error_of(anonymous, "window.backstay.restoreVersion(args[0])", first["id"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+from pathlib import Path
 from typing import Any
 
 from harness import Server, wait_ready, wait_versions
@@ -19,6 +20,23 @@ from test_panel import open_panel
 __all__ = ["other_server"]  # the fixture, used by name
 
 PASSPHRASE = "harbour lantern quietly 1987"
+KEYRING_COUNT_JS = """() => new Promise((resolve, reject) => {
+  const req = indexedDB.open('backstay-keyring');
+  req.onerror = () => reject(req.error);
+  req.onsuccess = () => {
+    const count = req.result.transaction('keys').objectStore('keys').count();
+    count.onsuccess = () => { resolve(count.result); req.result.close(); };
+  };
+})"""
+DROP_RECORD_JS = """() => new Promise((resolve, reject) => {
+  const req = indexedDB.open('backstay');
+  req.onsuccess = () => {
+    const tx = req.result.transaction('meta', 'readwrite');
+    tx.objectStore('meta').delete('passphrase');
+    tx.oncomplete = () => { resolve(true); req.result.close(); };
+    tx.onerror = () => reject(tx.error);
+  };
+})"""
 NEW_PASSPHRASE = "seven blue umbrellas at dawn"
 
 
@@ -101,18 +119,65 @@ def test_the_hotel_passphrase_seals_every_backup_and_opens_it_anywhere(
         assert secret not in json.dumps(page.evaluate("() => window.backstay.auditLog()"))
 
 
-def test_a_clerk_exports_sealed_files_but_cannot_change_the_passphrase(
-        page: Any, clerk_server: Server) -> None:
+def test_a_clerk_exports_sealed_files_but_cannot_change_the_passphrase(page: Any, tmp_path: Path) -> None:
     """The owner set the passphrase and let front-desk staff export: their files are sealed with
-    the hotel's passphrase they do not know, and their attempt to change it is refused, audited."""
-    clerk_server.kv_set(GUESTS, GUEST_LIST)
-    page.goto(clerk_server.url + "/")
+    the hotel's passphrase they do not know, another passphrase typed at export is refused, and
+    their attempt to change the passphrase is refused and audited."""
+    data = tmp_path / "hotel"
+    data.mkdir()
+    owner = Server(data=data)
+    owner.start()
+    try:
+        owner.kv_set(GUESTS, GUEST_LIST)
+        page.goto(owner.url + "/")
+        wait_ready(page)
+        wait_versions(page, 1)
+        page.evaluate("(p) => window.backstay.setPassphrase({passphrase: p})", PASSPHRASE)
+        page.evaluate("() => window.backstay.setPermission('export', ['admin', 'staff'])")
+    finally:
+        owner.stop()
+    clerk = Server(data=data, port=owner.port,
+                   user={"BACKSTAY_USER_LOGIN": "frontdesk", "BACKSTAY_USER_OWNER": "0"})
+    clerk.start()
+    try:
+        page.reload()
+        wait_ready(page)
+        assert page.evaluate("() => window.backstay.status()")["user"] == "frontdesk"
+        exported = page.evaluate(EXPORT_JS, {})
+        assert (exported["encrypted"], exported["sealedWith"]) == (True, "hotel-passphrase")
+        envelope = json.loads(base64.b64decode(exported["data"]))
+        assert json.loads(gzip.decompress(seal_open(envelope, PASSPHRASE)))["format"] == "backstay-backup"
+        own = "window.backstay.exportBackup({download: false, passphrase: args[0]})"
+        assert "not it" in error_of(page, own, "a passphrase of my own")
+        refused = error_of(page, "window.backstay.setPassphrase({passphrase: args[0]})", NEW_PASSPHRASE)
+        assert refused.startswith("frontdesk (role staff) may not set or change the encryption passphrase")
+        audited = [(e["user"], e["action"], e["result"]) for e in page.evaluate(AUDIT_JS)]
+        assert ("frontdesk", "passphrase", "denied") in audited
+        assert ("frontdesk", "export", "failed") in audited and ("frontdesk", "export", "done") in audited
+    finally:
+        clerk.stop()
+
+
+def test_exports_stay_sealed_when_the_store_loses_the_record_and_removal_drops_the_key(
+        page: Any, server: Server) -> None:
+    """Fail closed: the record kept beside the key in this browser still applies when Backstay's
+    store no longer has it. Removing the passphrase drops the key from the browser too."""
+    server.kv_set(GUESTS, GUEST_LIST)
+    page.goto(server.url + "/")
     wait_ready(page)
-    page.wait_for_function("() => window.backstay.status().then((s) => s.headVersionId !== null)")
-    assert error_of(page, "window.backstay.setPassphrase({passphrase: args[0]})", PASSPHRASE).startswith(
-        "frontdesk (role staff) may not set or change the encryption passphrase")
-    audited = [(e["user"], e["action"], e["result"]) for e in page.evaluate(AUDIT_JS)]
-    assert ("frontdesk", "passphrase", "denied") in audited
+    wait_versions(page, 1)
+    page.evaluate("(p) => window.backstay.setPassphrase({passphrase: p})", PASSPHRASE)
+    salt = json.loads(base64.b64decode(page.evaluate(EXPORT_JS, {})["data"]))["salt"]
+    assert page.evaluate(KEYRING_COUNT_JS) == 1
+    page.evaluate(DROP_RECORD_JS)
+    again = page.evaluate(EXPORT_JS, {})
+    assert again["sealedWith"] == "hotel-passphrase", again
+    assert json.loads(base64.b64decode(again["data"]))["salt"] == salt
+    assert page.evaluate("() => window.backstay.passphrase()")["set"] is True
+    page.evaluate("(c) => window.backstay.setPassphrase({passphrase: null, current: c})", PASSPHRASE)
+    assert page.evaluate(KEYRING_COUNT_JS) == 0
+    assert page.evaluate("() => window.backstay.passphrase()") == {"set": False, "usable": False}
+    assert page.evaluate(EXPORT_JS, {})["encrypted"] is False
 
 
 def test_the_panel_sets_the_passphrase_and_exports_sealed(page: Any, server: Server) -> None:

@@ -9,6 +9,9 @@ can answer at once.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from app.core.access.identity import SYSTEM_USERS_KEY, Identity, identify
@@ -80,3 +83,27 @@ class Access:
         await chain.store.apply(batch)
         self._seen = None
         return changed
+
+
+#: Who another tab's request acts for, while the draining engine carries it out.
+_ACTING: ContextVar[Access | None] = ContextVar("backstay_acting", default=None)
+
+
+def acting() -> Access | None:
+    """The Access of the user another tab's request is carried out for, if one is."""
+    return _ACTING.get()
+
+
+@contextmanager
+def acting_as(user: dict[str, Any] | None) -> Iterator[None]:
+    """Carry out another tab's request as the user signed in there: its permissions are checked,
+    and its actions audited, for that user - not for whoever the engine's own tab last saw. A
+    request that names no user (its tab could not learn who is signed in) is carried out for
+    nobody in particular: a user with no role beyond staff."""
+    access = Access()
+    access.set_user(dict(user or {}))
+    token = _ACTING.set(access)
+    try:
+        yield
+    finally:
+        _ACTING.reset(token)

@@ -26,7 +26,7 @@ from app.core.chain import Chain
 from app.core.errors import VersionNotFound
 from app.core.formats.backup import GZIP_MAGIC, Backup, BackupError, Envelope, read_file
 from app.core.formats.json_value import Json, compact_json, parse_json
-from app.core.ports import Compressor, StoreFull
+from app.core.ports import Compressor, StoreError, StoreFull
 from app.core.restore.backup_import import backup_label, describe_import
 from app.core.restore.request import RequestError, RestoreRequest
 
@@ -67,9 +67,11 @@ class Backups:
             else:
                 backup = await self._backup(chain, options)
             file, answer = await self._file(chain, backup, options)
-        except (ApiError, BackupError) as error:
-            await self._engine.audit_action("export", "failed", str(error), _safe(options))
-            raise ApiError(str(error)) from None
+        except (ApiError, BackupError, StoreError) as error:
+            message = str(error) if not isinstance(error, StoreError) else (
+                f"This browser's storage failed ({error}); nothing was exported: try again")
+            await self._engine.audit_action("export", "failed", message, _safe(options))
+            raise ApiError(message) from None
         await self._engine.audit_action(
             "export", "done", f"Exported {answer['filename']} ({len(file):,} bytes)",
             {key: value for key, value in answer.items() if key != "data"})
@@ -106,8 +108,8 @@ class Backups:
                     options: dict[str, Json]) -> tuple[bytes, dict[str, Json]]:
         file = backup.encode()
         passphrase = options.get("passphrase")
-        hotel = None if passphrase else await self._passphrase.sealing_key(chain)
-        sealed_with = "passphrase" if passphrase else "hotel-passphrase" if hotel else None
+        hotel = await self._passphrase.sealing_key(chain, str(passphrase) if passphrase else None)
+        sealed_with = "hotel-passphrase" if hotel else "passphrase" if passphrase else None
         encrypted = sealed_with is not None
         compressed = encrypted or options.get("compress") is True
         if compressed:
@@ -155,7 +157,7 @@ class Backups:
             backup = await self._read(chain, data, options.get("passphrase"))
             label = backup_label(backup.created_at, backup.created_by)
             request = _request(label, options)
-        except (BackupError, RequestError) as error:
+        except (ApiError, BackupError, RequestError) as error:
             await self._engine.audit_action("import", "failed", str(error), _safe(options))
             raise ApiError(str(error)) from None
         try:

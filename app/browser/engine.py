@@ -18,13 +18,12 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from contextvars import ContextVar
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractContextManager, asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
-from app.browser.access import Access
+from app.browser.access import Access, acting, acting_as
 from app.browser.coordination import Handler, NoDrainer
 from app.browser.history_marker import HistoryMarker
 from app.browser.idb_store import IdbStore, StorageClosed
@@ -50,8 +49,6 @@ BATCH = 1000
 INDEX_SAVE_IDLE_MS = 30_000
 #: After this long without a new version, the head texts the versions left stale are written.
 HEAD_FLUSH_IDLE_MS = 2_000
-#: Who another tab's request acts for, while this engine carries it out (Engine.acting_as).
-_ACTING: ContextVar[Access | None] = ContextVar("backstay_acting", default=None)
 
 
 def _now_ms() -> int:
@@ -317,7 +314,7 @@ class Engine:
             self._needs_reconcile = False
         await self._marker.write(chain.store, seq=chain.head_seq, head_version_id=chain.head_version_id,
                                  user=self._user)
-        await self.access.refresh(chain)
+        await self._access.refresh(chain)
 
     def _require(self) -> tuple[Chain, Journal]:
         if self._chain is None or self._journal is None:
@@ -512,28 +509,16 @@ class Engine:
     def access(self) -> Access:
         """Who the user is and what they may do: this tab's, or, while another tab's request is
         carried out here, that tab's user (``acting_as``)."""
-        return _ACTING.get() or self._access
+        return acting() or self._access
 
     @property
     def user(self) -> str:
         """The login that takes the actions being carried out (see ``access``)."""
-        acting = _ACTING.get()
-        return acting.login if acting is not None else self._user
+        return self.access.login if acting() else self._user
 
-    @contextmanager
-    def acting_as(self, user: dict[str, Any] | None) -> Iterator[None]:
-        """Carry out another tab's request as the user signed in there: its permissions are
-        checked, and its actions audited, for that user - not for whoever this tab last saw."""
-        if not user:
-            yield
-            return
-        acting = Access()
-        acting.set_user(user)
-        token = _ACTING.set(acting)
-        try:
-            yield
-        finally:
-            _ACTING.reset(token)
+    def acting_as(self, user: dict[str, Any] | None) -> AbstractContextManager[None]:
+        """Carry out another tab's request as the user signed in there (access.acting_as)."""
+        return acting_as(user)
 
     @property
     def drainer(self) -> bool:
@@ -636,9 +621,9 @@ class Engine:
             "ready": self._ready.is_set(),
             "drainer": self._drainer,
             "user": self._user,
-            "isAdmin": self.access.identity.is_admin,
-            "role": self.access.identity.role,
-            "can": self.access.can(),
+            "isAdmin": self._access.identity.is_admin,
+            "role": self._access.identity.role,
+            "can": self._access.can(),
             "journalSeq": self._chain.journal_seq if self._chain else 0,
             "headVersionId": self._chain.head_version_id if self._chain else None,
             "waiting": self._waiting,

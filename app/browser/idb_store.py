@@ -16,7 +16,7 @@ class StorageClosed(StoreError):
     """The database was deleted or closed under us (another context deleted it): open it again."""
 
 
-def _translate(error: JsException, doing: str) -> StoreError:
+def translate(error: JsException, doing: str) -> StoreError:
     name = error_name(error)
     if name == "QuotaExceededError" or (name in ("DataError", "UnknownError") and "IOError" in str(error)):
         # Out of quota, or the disk itself is full (Chromium: "Failed to write blobs (IOError)").
@@ -36,7 +36,7 @@ class IdbStore:
         try:
             db = await idb.open(name, DB_VERSION, js_value(list(COLLECTIONS)))
         except JsException as error:
-            raise _translate(error, f"opening database {name}") from None
+            raise translate(error, f"opening database {name}") from None
         return cls(idb, db)
 
     def close(self) -> None:
@@ -47,7 +47,7 @@ class IdbStore:
         try:
             value = await self._idb.get(self._db, collection, key)
         except JsException as error:
-            raise _translate(error, f"reading {collection}/{key}") from None
+            raise translate(error, f"reading {collection}/{key}") from None
         return None if value is None else py_bytes(value)
 
     async def get_many(self, collection: Collection, keys: list[str]) -> dict[str, bytes]:
@@ -56,14 +56,14 @@ class IdbStore:
         try:
             found = await self._idb.getMany(self._db, collection, js_value(keys))
         except JsException as error:
-            raise _translate(error, f"reading {len(keys)} values of {collection}") from None
+            raise translate(error, f"reading {len(keys)} values of {collection}") from None
         return {str(pair[0]): py_bytes(pair[1]) for pair in found}
 
     async def keys(self, collection: Collection, prefix: str = "") -> list[str]:
         try:
             found = await self._idb.keys(self._db, collection, prefix)
         except JsException as error:
-            raise _translate(error, f"listing {collection}") from None
+            raise translate(error, f"listing {collection}") from None
         return sorted(str(key) for key in found)
 
     async def apply(self, batch: Batch) -> None:
@@ -76,4 +76,4 @@ class IdbStore:
         try:
             await self._idb.apply(self._db, puts, deletes)
         except JsException as error:
-            raise _translate(error, f"writing {len(batch.puts)} values") from None
+            raise translate(error, f"writing {len(batch.puts)} values") from None

@@ -1,8 +1,9 @@
-// The keys of the hotel's encryption passphrase, kept in this browser (IndexedDB database
-// "backstay-keyring"). Each is a non-extractable WebCrypto CryptoKey: IndexedDB stores the key
-// object itself (structured clone), so the page can encrypt and decrypt with it but never read
-// its bytes, and the passphrase is not needed again until it is changed. Keys are named by
-// their salt (base64). Errors reject as plain Errors named like the DOMException.
+// The key of the hotel's encryption passphrase, kept in this browser (IndexedDB database
+// "backstay-keyring", object store "keys"). Each entry is {key, record}: a non-extractable
+// WebCrypto CryptoKey (IndexedDB stores the key object itself, by structured clone, so the page
+// can encrypt and decrypt with it but never read its bytes) and the text of the record that
+// checks its passphrase (meta/passphrase), named by the salt (base64). Errors reject as plain
+// Errors named like the DOMException (QuotaExceededError, ...).
 
 const NAME = "backstay-keyring";
 const VERSION = 1;
@@ -27,34 +28,49 @@ function open() {
   });
 }
 
+// One transaction: `work(store)` makes its requests; resolves with the last request's result
+// once the transaction has committed.
 async function run(mode, work) {
   const db = await open();
   try {
     return await new Promise((resolve, reject) => {
+      let failure = null;
       const tx = db.transaction(STORE, mode, { durability: "strict" });
       let result;
-      const request = work(tx.objectStore(STORE));
-      if (request) request.onsuccess = () => { result = request.result; };
       tx.oncomplete = () => resolve(result);
-      tx.onerror = () => reject(plainError(tx.error));
-      tx.onabort = () => reject(plainError(tx.error || new DOMException("transaction aborted", "AbortError")));
+      tx.onerror = (event) => { failure = failure || (event.target && event.target.error); };
+      tx.onabort = () => reject(plainError(tx.error || failure || new DOMException("transaction aborted", "AbortError")));
+      try {
+        const request = work(tx.objectStore(STORE));
+        if (request) request.onsuccess = () => { result = request.result; };
+      } catch (error) {
+        try { tx.abort(); } catch (_) { /* already finished */ }
+        reject(plainError(error));
+      }
     });
   } finally {
     db.close();
   }
 }
 
-// The key named `id`, or undefined.
+// The entry {key, record} named `id`, or undefined.
 export function get(id) {
   return run("readonly", (store) => store.get(id));
 }
 
-// Keep `key` (a CryptoKey) under `id`, beside the others until keepOnly.
-export function put(id, key) {
-  return run("readwrite", (store) => { store.put(key, id); });
+// Every entry, as [[id, {key, record}], ...].
+export async function entries() {
+  const ids = await run("readonly", (store) => store.getAllKeys());
+  const values = await run("readonly", (store) => store.getAll());
+  return ids.map((id, i) => [id, values[i]]);
 }
 
-// Drop every key but `id`'s (one passphrase at a time, once its record is written).
+// Keep `key` (a CryptoKey) and `record` (text) under `id`, beside the others until keepOnly.
+export function put(id, key, record) {
+  return run("readwrite", (store) => { store.put({ key, record }, id); });
+}
+
+// Drop every entry but `id`'s (one passphrase at a time, once its record is written).
 export function keepOnly(id) {
   return run("readwrite", (store) => {
     const keys = store.getAllKeys();
@@ -62,7 +78,7 @@ export function keepOnly(id) {
   });
 }
 
-// Drop every key (the passphrase was removed).
+// Drop every entry (the passphrase is being removed).
 export function clear() {
   return run("readwrite", (store) => { store.clear(); });
 }

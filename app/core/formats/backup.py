@@ -34,6 +34,8 @@ KDF = "PBKDF2-SHA-256"
 ITERATIONS = 600_000
 #: Fewer iterations than this are refused on import: a file that asks for them was not made here.
 MIN_ITERATIONS = 100_000
+#: More than this is refused too: a reader would take minutes (or forever) to derive the key.
+MAX_ITERATIONS = 10_000_000
 SALT_BYTES = 16
 IV_BYTES = 12
 #: Additional authenticated data of the cipher: binds the ciphertext to this layout.
@@ -194,7 +196,7 @@ def _envelope(obj: dict[str, Json]) -> Envelope:
         raise BackupError(f"This encrypted backup uses {obj.get('cipher')}/{obj.get('kdf')}, which "
                           f"this version cannot read (it reads {CIPHER} with {KDF})")
     iterations = obj.get("iterations")
-    if type(iterations) is not int or not MIN_ITERATIONS <= iterations <= 10_000_000:
+    if type(iterations) is not int or not MIN_ITERATIONS <= iterations <= MAX_ITERATIONS:
         raise BackupError("This encrypted backup is damaged: its key derivation is not one "
                           "Backstay writes")
     salt, iv, ciphertext = (_unb64(obj.get(name), name) for name in ("salt", "iv", "data"))

@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from app.core.errors import CoreError, CorruptData, UnknownFormatVersion
-from app.core.formats.backup import IV_BYTES, KDF, MIN_ITERATIONS, SALT_BYTES
+from app.core.formats.backup import IV_BYTES, KDF, MAX_ITERATIONS, MIN_ITERATIONS, SALT_BYTES
 from app.core.formats.format import FORMAT_VERSION, check_format_version
 from app.core.formats.json_value import Json, compact_json, parse_json
 
@@ -90,8 +90,8 @@ class PassphraseRecord:
             if raw.get("kdf") != KDF:
                 raise ValueError(f"kdf is {raw.get('kdf')!r}, not {KDF}")
             iterations, set_at, set_by = raw.get("iterations"), raw.get("setAt"), raw.get("setBy")
-            if not isinstance(iterations, int) or iterations < MIN_ITERATIONS:
-                raise ValueError("iterations is too small")
+            if type(iterations) is not int or not MIN_ITERATIONS <= iterations <= MAX_ITERATIONS:
+                raise ValueError(f"iterations is not from {MIN_ITERATIONS} to {MAX_ITERATIONS}")
             if not isinstance(set_at, int) or not isinstance(set_by, str):
                 raise ValueError("setAt and setBy are a time and a login")
             salt, check_iv, check = (_bytes(raw.get(name)) for name in ("salt", "checkIv", "check"))

@@ -27,7 +27,8 @@ def test_a_record_reads_back_as_written_and_none_means_no_passphrase() -> None:
 
 
 @pytest.mark.parametrize("changes", [
-    {"kdf": "scrypt"}, {"iterations": 1000}, {"iterations": "600000"}, {"salt": "AAEC"},
+    {"kdf": "scrypt"}, {"iterations": 1000}, {"iterations": 10_000_001}, {"iterations": True},
+    {"iterations": "600000"}, {"salt": "AAEC"},
     {"salt": "not base64!"}, {"checkIv": ""}, {"check": "AAAA"}, {"setAt": "today"}, {"setBy": None},
 ])
 def test_a_damaged_record_is_reported_not_trusted(changes: dict[str, object]) -> None:
