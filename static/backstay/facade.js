@@ -239,7 +239,7 @@ window.backstay = Object.freeze({
   // its key). While it is set, every exported backup file is encrypted with it.
   passphrase: () => call("passphrase"),
   // Set it ({passphrase}), change it ({passphrase, current}) or remove it ({passphrase: null,
-  // current}). Needs 'passphrase'; never stored, sent or audited.
+  // current}). Needs 'passphrase'; never stored, sent to the server or audited.
   setPassphrase: (options) => call("set_passphrase", json(options)),
   // Every action on the backup system (restores, exports, verify, permission changes, denied
   // attempts), oldest first, each with its hash-chain members (prev, hash).
