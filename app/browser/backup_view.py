@@ -52,7 +52,8 @@ def backup_form(can: dict[str, bool]) -> str:
 def passphrase_view(status: dict[str, Any], can_change: bool) -> str:
     """Whether backups are sealed with the hotel's passphrase; set, change or remove it."""
     if status.get("set"):
-        state = (f'<p data-testid="passphrase-state">Every backup file exported from this browser is encrypted with the hotel\'s '
+        state = ('<p data-testid="passphrase-state">Every backup file exported from this browser is '
+                 "encrypted with the hotel's "
                  f'passphrase (set by {escape(str(status.get("setBy", "")))}, '
                  f'{escape(when(int(status.get("setAt", 0))))}): it opens with that passphrase on '
                  "any instance.</p>")
