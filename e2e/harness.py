@@ -95,6 +95,10 @@ class Server:
             method="POST", headers={"Content-Type": "text/plain"})
         urllib.request.urlopen(request).read()
 
+    def kv_delete(self, key: str) -> None:
+        request = urllib.request.Request(f"{self.url}/_spark/kv/{quote(key, safe='')}", method="DELETE")
+        urllib.request.urlopen(request).read()
+
 
 @dataclass
 class RequestLog:

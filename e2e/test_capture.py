@@ -118,6 +118,29 @@ def test_a_write_made_while_no_page_was_open_is_reconciled(page: Any, server: Se
     assert requests_seen.outside(server.url) == []
 
 
+def test_while_no_page_was_open_a_same_length_edit_and_a_deleted_key_are_found(
+        page: Any, server: Server) -> None:
+    """The start compares each live value with the stored head text byte for byte: an edit that
+    keeps the text's length, and a key deleted from the store, are both found; untouched keys
+    are not recorded again."""
+    server.kv_set(GUESTS, [guest(f"g-{n}", "Ada") for n in range(300)])
+    server.kv_set("w3-hotel-rooms", [{"id": "r1", "number": "101"}])
+    server.kv_set("w3-hotel-settings", {"currency": "LKR"})
+    open_app(page, server)
+    wait_versions(page, 1)
+    page.goto("about:blank")
+    edited = [guest(f"g-{n}", "Ada") for n in range(300)]
+    edited[150] = guest("g-150", "Bob")  # the same length as "Ada"
+    server.kv_set(GUESTS, edited)
+    server.kv_delete("w3-hotel-rooms")
+    open_app(page, server)
+    found = wait_versions(page, 2)
+    detail = page.evaluate("id => window.backstay.getVersion(id)", found[0]["id"])
+    assert sorted((c["module"], c["action"], c["recordId"]) for c in detail["changes"]) == [
+        ("w3-hotel-guests", "update", "g-150"), ("w3-hotel-rooms", "delete", "r1")]
+    assert sorted(detail["modules"]) == ["w3-hotel-guests", "w3-hotel-rooms"]
+
+
 def test_two_tabs_writing_give_each_write_exactly_once(context: Any, server: Server,
                                                        requests_seen: RequestLog) -> None:
     first, second = context.new_page(), context.new_page()

@@ -452,8 +452,15 @@ class Engine:
             reconcile_started = time.perf_counter()
             state = {}
             for key in keys:
-                # Compared as bytes: an unchanged key (the usual case) is neither decoded nor
-                # kept in memory.
+                # An unchanged key (the usual case) is compared with the stored head text in
+                # JavaScript: neither is copied into Python's memory, which never shrinks.
+                if chain.head_is_stored(key) and isinstance(chain.store, IdbStore):
+                    verdict = await self._kv.matches_head(chain.store, key)
+                    if verdict == "same":
+                        keep.add(key)
+                        continue
+                    if verdict == "absent":
+                        continue
                 data, head = await asyncio.gather(self._kv.get_data(key), chain.head_data(key))
                 if data is None:
                     continue

@@ -66,6 +66,12 @@ class IdbStore:
             raise translate(error, f"listing {collection}") from None
         return sorted(str(key) for key in found)
 
+    async def live_matches_head(self, url: str, key: str, timeout_ms: int) -> str:
+        """Whether the live store's bytes at ``url`` are those of ``head/<key>`` ("same",
+        "differs", "absent", or "http <status>"), compared without copying either into Python.
+        Network failures raise the JavaScript error (the caller's to translate)."""
+        return str(await self._idb.liveMatchesHead(self._db, url, key, timeout_ms))
+
     async def apply(self, batch: Batch) -> None:
         if not batch:
             return

@@ -56,6 +56,19 @@ class SparkKv:
             raise KvUnavailable(f"reading {key} failed with HTTP {response.status}")
         return await _data(response)
 
+    async def matches_head(self, store: Any, key: str) -> str:
+        """Whether the live value of ``key`` is byte for byte the head text ``store`` (an
+        IdbStore) holds for it: "same", "differs" or "absent" - compared in JavaScript, so an
+        unchanged module is never copied into Python."""
+        try:
+            verdict = await store.live_matches_head(
+                f"{self._origin}{KV_PATH}/{quote(key, safe='')}", key, TIMEOUT_MS)
+        except Exception as error:  # network failure or timeout: a JsException
+            raise KvUnavailable(f"the store at {self._origin} did not answer: {error}") from None
+        if verdict.startswith("http "):
+            raise KvUnavailable(f"reading {key} failed with HTTP {verdict[5:]}")
+        return verdict
+
     async def set_text(self, key: str, text: str) -> None:
         """Store JSON text under ``key`` with the request the PMS's @github/spark client
         makes (Backstay's own ``backstay:`` keys, and the keys a restore writes)."""

@@ -174,6 +174,11 @@ class Chain:
     async def head_text(self, key: str) -> str | None:
         return await self._heads.text(key)
 
+    def head_is_stored(self, key: str) -> bool:
+        """Does ``head/<key>`` hold the head text of ``key`` (it is a head key, and no version
+        left its stored text stale)?"""
+        return key in self._head.module_hashes and key not in self._head.stale_heads
+
     async def head_data(self, key: str) -> bytes | None:
         """The head text of ``key`` as UTF-8 bytes (not decoded, not kept)."""
         return await self._heads.data(key)

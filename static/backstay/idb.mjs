@@ -91,6 +91,31 @@ async function keys_(db, store, prefix) {
   return end < 0 ? found : found.slice(0, end);
 }
 
+// Does the live store still hold, under `key`, the bytes of Backstay's head text for it
+// (object store "head")? "same", "differs", or "absent" (the store has no such key); an HTTP
+// error answers "http <status>". Compared here, in JavaScript: a start that finds a large hotel
+// unchanged copies none of it into Python's memory.
+async function liveMatchesHead_(db, url, key, timeoutMs) {
+  const response = await fetch(url, { cache: "no-store", signal: AbortSignal.timeout(timeoutMs) });
+  if (response.status === 404) return "absent";
+  if (!response.ok) return `http ${response.status}`;
+  const live = new Uint8Array(await response.arrayBuffer());
+  const head = await get_(db, "head", key);
+  if (head === undefined || head.byteLength !== live.byteLength) return "differs";
+  const a = new Uint8Array(head.buffer, head.byteOffset, head.byteLength);
+  const words = Math.floor(live.byteLength / 4);
+  const aligned = live.byteOffset % 4 === 0 && a.byteOffset % 4 === 0;
+  let from = 0;
+  if (aligned) {
+    const x = new Uint32Array(live.buffer, live.byteOffset, words);
+    const y = new Uint32Array(a.buffer, a.byteOffset, words);
+    for (let i = 0; i < words; i++) if (x[i] !== y[i]) return "differs";
+    from = words * 4;
+  }
+  for (let i = from; i < live.byteLength; i++) if (live[i] !== a[i]) return "differs";
+  return "same";
+}
+
 // puts: [[store, key, value], ...]; deletes: [[store, key], ...]. One transaction: all or none.
 function apply_(db, puts, deletes) {
   const names = new Set([...puts.map((p) => p[0]), ...deletes.map((d) => d[0])]);
@@ -189,6 +214,7 @@ export const open = plain(open_);
 export const get = plain(get_);
 export const getMany = plain(getMany_);
 export const keys = plain(keys_);
+export const liveMatchesHead = plain(liveMatchesHead_);
 export const apply = plain(apply_);
 export const openJournal = plain(openJournal_);
 export const journalEpoch = plain(journalEpoch_);
