@@ -194,6 +194,7 @@ class Engine:
             for key in await chain.head_keys():
                 await asyncio.sleep(0.05)  # journal work that arrived meanwhile goes first
                 await chain.prepare(key)
+                chain.release_texts()  # one large text in memory at a time, and none after
         except Exception:  # noqa: BLE001 - only a head start: a write indexes its key itself
             return
         self.timings["index_ms"] = (time.perf_counter() - started) * 1000
@@ -207,6 +208,7 @@ class Engine:
             return
         try:
             await self._chain.flush_heads()
+            self._chain.release_texts()
         except StoreFull:
             self._report("storage", f"{STORAGE_FULL}. {self._waiting_text()}")
         except (StorageClosed, JournalClosed):

@@ -202,6 +202,11 @@ class Chain:
             written += 1
         return written
 
+    def release_texts(self) -> int:
+        """Drop from memory the large head texts the store holds, keeping their indexes (see
+        HeadTexts.release); how many."""
+        return self._heads.release()
+
     async def save_indexes(self) -> int:
         """Save the indexes of large head modules for the next start (see HeadTexts)."""
         return await self._heads.save_indexes()

@@ -96,11 +96,13 @@ async function keys_(db, store, prefix) {
 // error answers "http <status>". Compared here, in JavaScript: a start that finds a large hotel
 // unchanged copies none of it into Python's memory.
 async function liveMatchesHead_(db, url, key, timeoutMs) {
+  const stored = get_(db, "head", key); // read while the store answers
+  stored.catch(() => {}); // a failed fetch below is the error reported
   const response = await fetch(url, { cache: "no-store", signal: AbortSignal.timeout(timeoutMs) });
   if (response.status === 404) return "absent";
   if (!response.ok) return `http ${response.status}`;
   const live = new Uint8Array(await response.arrayBuffer());
-  const head = await get_(db, "head", key);
+  const head = await stored;
   if (head === undefined || head.byteLength !== live.byteLength) return "differs";
   const a = new Uint8Array(head.buffer, head.byteOffset, head.byteLength);
   const words = Math.floor(live.byteLength / 4);

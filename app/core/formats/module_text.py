@@ -19,7 +19,7 @@ import sys
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from hashlib import sha256 as _sha256
 
 from app.core.formats.array_text import (
@@ -156,15 +156,28 @@ class ModuleText:
 
     # ---- the saved index (meta/index/<key>) ------------------------------------------------
 
-    def encode_index(self) -> bytes:
+    def text_hash(self) -> str:
+        """SHA-256 of the text's UTF-8 (what a saved index names its text by)."""
+        return _text_hash(self.text)
+
+    def detached(self) -> ModuleText:
+        """This index without its text (which the store holds): ``attached`` puts it back."""
+        return replace(self, text="")
+
+    def attached(self, text: str) -> ModuleText:
+        return replace(self, text=text)
+
+    def encode_index(self, text_hash: str | None = None) -> bytes:
         """The index of an array module as stored under ``meta/index/<key>``: a JSON header
         line, then the element starts and lengths (little-endian int64) and digests. A cache:
-        a start reads it back instead of parsing the module again."""
+        a start reads it back instead of parsing the module again. ``text_hash``: the text's,
+        when this index is detached from it."""
         assert self.is_array and self.starts is not None and self.lengths is not None
         assert self.digests is not None and self.ids is not None
         header = compact_json({
             "formatVersion": FORMAT_VERSION, "moduleHash": self.module_hash,
-            "textHash": _text_hash(self.text), "count": len(self.starts), "odd": self.odd, "ids": self.ids,
+            "textHash": text_hash or _text_hash(self.text), "count": len(self.starts), "odd": self.odd,
+            "ids": self.ids,
         })
         starts, lengths = array("q", self.starts), array("q", self.lengths)
         if sys.byteorder == "big":  # pragma: no cover - the browser and CI are little-endian
@@ -316,8 +329,16 @@ class ModuleText:
         return not any(rid in self.ids for rid in fresh)  # not in the window: so outside it
 
 
+#: Texts are hashed this many characters at a time (never a UTF-8 copy of a whole large module:
+#: the engine's memory never shrinks once grown).
+HASH_CHUNK = 1 << 20
+
+
 def _text_hash(text: str) -> str:
-    return _sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    digest = _sha256()
+    for at in range(0, len(text), HASH_CHUNK):  # a slice never splits a code point
+        digest.update(text[at:at + HASH_CHUNK].encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
 
 
 def _unique_records(ids: list[str | None]) -> bool:

@@ -26,6 +26,9 @@ from app.core.ports import Batch, VersionStore
 #: INDEX_AT elements.
 INDEX_PREFIX = "index/"
 INDEX_AT = 1000
+#: A head text at least this long is not kept in memory once the store holds it (``release``):
+#: only its index is, and the next write reads it back.
+RELEASE_AT = 256 * 1024
 
 
 class HeadTexts:
@@ -42,6 +45,9 @@ class HeadTexts:
         self._state_at = state_at
         self._texts: dict[str, str] = {}
         self._modules: dict[str, ModuleText] = {}
+        # Indexes whose text was released (the store holds it): key -> (index, text length,
+        # text hash).
+        self._released: dict[str, tuple[ModuleText, int, str]] = {}
         # The module hash of each key's index as saved under meta/index/<key>.
         self._saved: dict[str, str] = {}
         #: How many head indexes were built by parsing, and how many read back saved.
@@ -51,6 +57,7 @@ class HeadTexts:
         """Forget everything (another writer moved the head)."""
         self._texts.clear()
         self._modules.clear()
+        self._released.clear()
         self._saved.clear()
 
     def keep(self, modules: Mapping[str, ModuleText]) -> None:
@@ -58,12 +65,31 @@ class HeadTexts:
         for key, module in modules.items():
             self._modules[key] = module
             self._texts.pop(key, None)
+            self._released.pop(key, None)
 
     def forget(self, key: str) -> None:
         """A key deleted from the head."""
         self._modules.pop(key, None)
         self._texts.pop(key, None)
+        self._released.pop(key, None)
         self._saved.pop(key, None)
+
+    def release(self) -> int:
+        """Drop from memory the large head texts the store holds (every key not in the head
+        pointer's staleHeads), keeping their indexes; the next write to such a key reads its
+        text back. The engine's memory never shrinks, so texts held for nothing cost for good.
+        Returns how many were released."""
+        stale = self._head().stale_heads
+        released = 0
+        for key, module in list(self._modules.items()):
+            if key not in stale and len(module.text) >= RELEASE_AT:
+                self._released[key] = (module.detached(), len(module.text), module.text_hash())
+                del self._modules[key]
+                released += 1
+        for key, text in list(self._texts.items()):
+            if key not in stale and len(text) >= RELEASE_AT:
+                del self._texts[key]
+        return released
 
     async def text(self, key: str) -> str | None:
         head = self._head()
@@ -89,7 +115,9 @@ class HeadTexts:
             stored = await self._store.get("head", key)
             if stored is None:
                 raise CorruptData(f"head value of {key!r} is missing")
-            text = self._texts[key] = stored.decode("utf-8")
+            text = stored.decode("utf-8")
+            if key not in self._released:  # a released text is read again, not kept
+                self._texts[key] = text
         return text
 
     async def data(self, key: str) -> bytes | None:
@@ -114,6 +142,17 @@ class HeadTexts:
             text = await self.text(key)
             if text is None:
                 raise CorruptData(f"{key!r} has no head value")
+            released = self._released.get(key)
+            if released is not None and key not in self._head().stale_heads:
+                attached = released[0].attached(text)
+                # Its index is that text's only if the text is the one released (checked by hash).
+                if len(text) == released[1] and attached.text_hash() == released[2]:
+                    if generation == self._generation() and key not in self._modules:
+                        self._modules[key] = attached
+                        del self._released[key]
+                    module = self._modules.get(key)
+                    continue
+                del self._released[key]  # not the text released: index it afresh
             built = await self._saved_index(key, text)
             self.counts["built" if built is None else "loaded"] += 1
             try:
@@ -153,11 +192,14 @@ class HeadTexts:
         hashes = self._head().module_hashes
         batch = Batch()
         saved: dict[str, str] = {}
-        for key, module in list(self._modules.items()):
+        indexes: list[tuple[str, ModuleText, str | None]] = [
+            (key, module, None) for key, module in self._modules.items()]
+        indexes += [(key, index, text_hash) for key, (index, _, text_hash) in self._released.items()]
+        for key, module, text_hash in indexes:
             module_hash = hashes.get(key)
             if (module.is_array and len(module.starts or ()) >= INDEX_AT
                     and module.module_hash == module_hash and self._saved.get(key) != module_hash):
-                batch.put("meta", INDEX_PREFIX + key, module.encode_index())
+                batch.put("meta", INDEX_PREFIX + key, module.encode_index(text_hash))
                 saved[key] = module_hash
         if batch:
             await self._store.apply(batch)

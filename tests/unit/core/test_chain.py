@@ -465,6 +465,61 @@ def test_a_saved_index_spares_the_next_start_a_parse_and_stays_exact(
     asyncio.run(scenario())
 
 
+def test_a_large_head_text_the_store_holds_is_released_and_read_back_for_the_next_write(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once written to the store, a large head text is dropped from memory (its index kept);
+    the next write reads it back and is recorded exactly, and the index saved while released
+    names that text, so a later start uses it instead of parsing."""
+    from app.core.formats.module_text import ModuleText
+
+    guests = [{"id": f"g{n}", "firstName": "Annabelle", "lastName": "Wickramasinghe", "n": n}
+              for n in range(5000)]
+    text = canonical_text(guests)
+    assert len(text) >= 256 * 1024
+
+    async def scenario() -> None:
+        chain, store, _ = build_chain(defer_heads=True)
+        await chain.open()
+        await chain.record({"w3-hotel-guests": text}, created_by="a")
+        assert chain.release_texts() == 0  # not written to the store yet: kept
+        await chain.flush_heads()
+        assert chain.release_texts() == 1
+        reads: list[str] = []
+        original_get = store.get
+
+        async def get(collection: str, key: str) -> bytes | None:
+            reads.append(f"{collection}/{key}")
+            return await original_get(collection, key)  # type: ignore[arg-type]
+
+        assert await chain.save_indexes() == 1  # saved while released: named by its text hash
+        builds: list[int] = []
+        original_build = ModuleText.build_stepwise
+
+        async def counted(built: str) -> ModuleText:
+            builds.append(len(built))
+            return await original_build(built)
+
+        monkeypatch.setattr(ModuleText, "build_stepwise", counted)
+        again, _, _ = build_chain(store=store, defer_heads=True)
+        await again.open()
+        await again.prepare("w3-hotel-guests")
+        assert builds == [] and again.index_counts == {"built": 0, "loaded": 1}
+
+        monkeypatch.setattr(store, "get", get)
+        guests[2500] = {**guests[2500], "firstName": "Bo"}
+        version = await chain.record({"w3-hotel-guests": canonical_text(guests)}, created_by="b")
+        assert version is not None and "head/w3-hotel-guests" in reads
+        assert builds == []  # the released index was attached to the text read back
+        assert [(c.action, c.record_id) for c in (await chain.get_version(version.id)).changes] == [
+            ("update", "g2500")]
+        assert await chain.head_text("w3-hotel-guests") == canonical_text(guests)
+        monkeypatch.setattr(store, "get", original_get)
+        await chain.flush_heads()
+        assert (await chain.verify(full=True)).ok
+
+    asyncio.run(scenario())
+
+
 def test_versions_name_the_device_that_recorded_them() -> None:
     async def scenario() -> None:
         store = MemoryStore()
