@@ -66,6 +66,13 @@ class IdbStore:
             raise translate(error, f"listing {collection}") from None
         return sorted(str(key) for key in found)
 
+    async def digest(self, collection: Collection, key: str) -> str | None:
+        try:
+            found = await self._idb.digest(self._db, collection, key)
+        except JsException as error:
+            raise translate(error, f"hashing {collection}/{key}") from None
+        return None if found is None else str(found)
+
     async def live_matches_head(self, url: str, key: str, timeout_ms: int) -> str:
         """Whether the live store's bytes at ``url`` are those of ``head/<key>`` ("same",
         "differs", "absent", or "http <status>"), compared without copying either into Python.

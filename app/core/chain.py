@@ -219,7 +219,7 @@ class Chain:
     async def prepare(self, key: str) -> None:
         """Index a head key now (so that its next write is recorded at the cost of its change)."""
         if key in self._head.module_hashes:
-            await self._heads.module(key)
+            await self._heads.prepare(key)
 
     # ---- recording --------------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from app.core.ports import COLLECTIONS, Batch, Collection, StoreError, StoreFull
 
 
@@ -26,6 +28,10 @@ class MemoryStore:
 
     async def keys(self, collection: Collection, prefix: str = "") -> list[str]:
         return sorted(key for key in self._collection(collection) if key.startswith(prefix))
+
+    async def digest(self, collection: Collection, key: str) -> str | None:
+        value = self._collection(collection).get(key)
+        return None if value is None else hashlib.sha256(value).hexdigest()
 
     async def apply(self, batch: Batch) -> None:
         if self.fail_next_apply:

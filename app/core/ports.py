@@ -68,6 +68,12 @@ class VersionStore(Protocol):
         by code point. Raises StoreError."""
         ...
 
+    async def digest(self, collection: Collection, key: str) -> str | None:
+        """The lowercase hex SHA-256 of the value under ``key`` (None when absent), without
+        handing the value over: a large value is checked without being copied. Raises
+        StoreError."""
+        ...
+
     async def apply(self, batch: Batch) -> None:
         """Apply every put and delete of ``batch`` atomically (deletes first, then puts).
 

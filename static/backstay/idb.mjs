@@ -91,6 +91,15 @@ async function keys_(db, store, prefix) {
   return end < 0 ? found : found.slice(0, end);
 }
 
+// The lowercase hex SHA-256 of a stored value (undefined when absent), hashed here: a large
+// value is checked without being copied into Python.
+async function digest_(db, store, key) {
+  const value = await get_(db, store, key);
+  if (value === undefined) return undefined;
+  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", value));
+  return Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 // Does the live store still hold, under `key`, the bytes of Backstay's head text for it
 // (object store "head")? "same", "differs", or "absent" (the store has no such key); an HTTP
 // error answers "http <status>". Compared here, in JavaScript: a start that finds a large hotel
@@ -217,6 +226,7 @@ export const get = plain(get_);
 export const getMany = plain(getMany_);
 export const keys = plain(keys_);
 export const liveMatchesHead = plain(liveMatchesHead_);
+export const digest = plain(digest_);
 export const apply = plain(apply_);
 export const openJournal = plain(openJournal_);
 export const journalEpoch = plain(journalEpoch_);

@@ -147,12 +147,13 @@ class ModuleText:
         module._rehash()
         return module
 
-    def _rehash(self) -> None:
+    def _rehash(self, text_length: int | None = None) -> None:
         assert self.digests is not None and self.lengths is not None
         self.module_hash = hashlib.sha256(b"[" + self.digests).hexdigest()
         count = len(self.lengths)
         framing = 2 + self.total + max(count - 1, 0)
-        self.canonical = self.odd == 0 and framing == len(self.text)
+        length = len(self.text) if text_length is None else text_length
+        self.canonical = self.odd == 0 and framing == length
 
     # ---- the saved index (meta/index/<key>) ------------------------------------------------
 
@@ -167,23 +168,25 @@ class ModuleText:
     def attached(self, text: str) -> ModuleText:
         return replace(self, text=text)
 
-    def encode_index(self, text_hash: str | None = None) -> bytes:
+    def encode_index(self, text_hash: str | None = None, text_length: int | None = None) -> bytes:
         """The index of an array module as stored under ``meta/index/<key>``: a JSON header
         line, then the element starts and lengths (little-endian int64) and digests. A cache:
-        a start reads it back instead of parsing the module again. ``text_hash``: the text's,
-        when this index is detached from it."""
+        a start reads it back instead of parsing the module again. ``text_hash`` and
+        ``text_length``: the text's, when this index is detached from it."""
         assert self.is_array and self.starts is not None and self.lengths is not None
         assert self.digests is not None and self.ids is not None
-        header = compact_json({
-            "formatVersion": FORMAT_VERSION, "moduleHash": self.module_hash,
-            "textHash": text_hash or _text_hash(self.text), "count": len(self.starts), "odd": self.odd,
-            "ids": self.ids,
-        })
         starts, lengths = array("q", self.starts), array("q", self.lengths)
         if sys.byteorder == "big":  # pragma: no cover - the browser and CI are little-endian
             starts.byteswap()
             lengths.byteswap()
-        return header + b"\n" + starts.tobytes() + lengths.tobytes() + bytes(self.digests)
+        offsets = starts.tobytes() + lengths.tobytes()
+        header = compact_json({
+            "formatVersion": FORMAT_VERSION, "moduleHash": self.module_hash,
+            "textHash": text_hash or _text_hash(self.text), "textLength": text_length or len(self.text),
+            "offsetsHash": _sha256(offsets).hexdigest(), "count": len(self.starts), "odd": self.odd,
+            "ids": self.ids,
+        })
+        return header + b"\n" + offsets + bytes(self.digests)
 
     @classmethod
     def from_index(cls, text: str, data: bytes, module_hash: str) -> ModuleText | None:
@@ -201,6 +204,9 @@ class ModuleText:
                     or not isinstance(ids, list) or len(ids) != count
                     or len(rest) != 48 * count or header.get("textHash") != _text_hash(text)):
                 return None
+            offsets_hash = header.get("offsetsHash")
+            if offsets_hash is not None and offsets_hash != _sha256(rest[:16 * count]).hexdigest():
+                return None
             starts, lengths = array("q"), array("q")
             starts.frombytes(rest[:8 * count])
             lengths.frombytes(rest[8 * count:16 * count])
@@ -213,11 +219,46 @@ class ModuleText:
         except (ValueError, KeyError, TypeError):
             return None
         module._rehash()
-        if module.module_hash != module_hash or not module._sample_holds():
+        if module.module_hash != module_hash or not module.sample_holds():
             return None
         return module
 
-    def _sample_holds(self) -> bool:
+    @classmethod
+    def from_index_detached(cls, data: bytes, module_hash: str,
+                            text_hash: str) -> tuple[ModuleText, int] | None:
+        """The index saved by encode_index, without its text, and the text's length, if it is
+        the index of the text whose hash is ``text_hash`` (the stored head text's, hashed by the
+        store) with ``module_hash`` (checked: the sizes and the module hash over the digests;
+        its elements are checked when the text is attached for a write, by its hash); None
+        otherwise, or for an index saved without its text's length."""
+        try:
+            line, _, rest = data.partition(b"\n")
+            header = parse_json(line)
+            if not isinstance(header, dict) or header.get("formatVersion") not in INDEX_FORMATS:
+                return None
+            count, ids, length = header["count"], header["ids"], header.get("textLength")
+            if (header.get("moduleHash") != module_hash or type(count) is not int
+                    or type(length) is not int or not isinstance(ids, list) or len(ids) != count
+                    or len(rest) != 48 * count or header.get("textHash") != text_hash
+                    or header.get("offsetsHash") != _sha256(rest[:16 * count]).hexdigest()):
+                return None
+            starts, lengths = array("q"), array("q")
+            starts.frombytes(rest[:8 * count])
+            lengths.frombytes(rest[8 * count:16 * count])
+            if sys.byteorder == "big":  # pragma: no cover
+                starts.byteswap()
+                lengths.byteswap()
+            module = cls("", module_hash, False, True, starts.tolist(), lengths.tolist(),
+                         bytearray(rest[16 * count:]), ids, int(header["odd"]),  # type: ignore[arg-type]
+                         sum(lengths), _unique_records(ids))  # type: ignore[arg-type]
+        except (ValueError, KeyError, TypeError):
+            return None
+        module._rehash(length)
+        if module.module_hash != module_hash:
+            return None
+        return module, length
+
+    def sample_holds(self) -> bool:
         """A few elements (first, last, spread between) parse where the index says and hash
         to its digests."""
         assert self.starts is not None and self.lengths is not None and self.digests is not None

@@ -146,7 +146,8 @@ class HeadTexts:
             if released is not None and key not in self._head().stale_heads:
                 attached = released[0].attached(text)
                 # Its index is that text's only if the text is the one released (checked by hash).
-                if len(text) == released[1] and attached.text_hash() == released[2]:
+                if (len(text) == released[1] and attached.text_hash() == released[2]
+                        and (not attached.is_array or attached.sample_holds())):
                     if generation == self._generation() and key not in self._modules:
                         self._modules[key] = attached
                         del self._released[key]
@@ -165,6 +166,28 @@ class HeadTexts:
                 module = self._modules[key] = built
                 self._texts.pop(key, None)
         return module
+
+    async def prepare(self, key: str) -> None:
+        """Have the index of a head key at hand for its next write. A large key whose stored
+        text the store hashes to what its saved index names gets that index without its text
+        ever entering memory (released, see ``release``); any other is indexed by ``module``."""
+        head = self._head()
+        if key in self._modules or key in self._released or key not in head.module_hashes:
+            return
+        if key not in head.stale_heads and hash_rules(head.format_version) == hash_rules(FORMAT_VERSION):
+            generation = self._generation()
+            stored = await self._store.get("meta", INDEX_PREFIX + key)
+            text_hash = await self._store.digest("head", key) if stored is not None else None
+            found = (ModuleText.from_index_detached(stored, head.module_hashes[key], text_hash)
+                     if stored is not None and text_hash is not None else None)
+            if found is not None and generation == self._generation() and key not in self._modules:
+                index, length = found
+                if length >= RELEASE_AT:
+                    self._released[key] = (index, length, text_hash or "")
+                    self._saved[key] = head.module_hashes[key]
+                    self.counts["loaded"] += 1
+                    return
+        await self.module(key)
 
     async def value(self, key: str) -> Json:
         """A head value, parsed (the head holds only JSON: anything else is corruption)."""
@@ -192,14 +215,15 @@ class HeadTexts:
         hashes = self._head().module_hashes
         batch = Batch()
         saved: dict[str, str] = {}
-        indexes: list[tuple[str, ModuleText, str | None]] = [
-            (key, module, None) for key, module in self._modules.items()]
-        indexes += [(key, index, text_hash) for key, (index, _, text_hash) in self._released.items()]
-        for key, module, text_hash in indexes:
+        indexes: list[tuple[str, ModuleText, str | None, int | None]] = [
+            (key, module, None, None) for key, module in self._modules.items()]
+        indexes += [(key, index, text_hash, length)
+                    for key, (index, length, text_hash) in self._released.items()]
+        for key, module, text_hash, length in indexes:
             module_hash = hashes.get(key)
             if (module.is_array and len(module.starts or ()) >= INDEX_AT
                     and module.module_hash == module_hash and self._saved.get(key) != module_hash):
-                batch.put("meta", INDEX_PREFIX + key, module.encode_index(text_hash))
+                batch.put("meta", INDEX_PREFIX + key, module.encode_index(text_hash, length))
                 saved[key] = module_hash
         if batch:
             await self._store.apply(batch)

@@ -7,6 +7,7 @@ against IdbStore inside Pyodide. ``await check_store_contract(make_store)`` runs
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -76,6 +77,19 @@ async def check_keys_by_prefix(make_store: StoreFactory) -> None:
     _expect(await store.keys("meta", "head/") == sorted(inside), "keys with a prefix")
     _expect(await store.keys("meta", "none/") == [], "keys with a prefix nothing has")
     _expect(await store.keys("meta") == sorted(inside + outside), "keys without a prefix")
+
+
+async def check_digest(make_store: StoreFactory) -> None:
+    store = await make_store()
+    batch = Batch()
+    value = "café, 東京 \U0001f600 ".encode() * 5000
+    batch.put("head", "k", value)
+    batch.put("head", "empty", b"")
+    await store.apply(batch)
+    _expect(await store.digest("head", "k") == hashlib.sha256(value).hexdigest(), "digest of a value")
+    _expect(await store.digest("head", "empty") == hashlib.sha256(b"").hexdigest(), "digest of b''")
+    _expect(await store.digest("head", "absent") is None, "digest of an absent key")
+    _expect(await store.digest("blobs", "k") is None, "digest looks in another collection")
 
 
 async def check_overwrite_and_delete(make_store: StoreFactory) -> None:
@@ -154,6 +168,7 @@ STORE_CHECKS: list[Callable[[StoreFactory], Awaitable[None]]] = [
     check_collections_are_separate,
     check_keys_sorted_by_code_point,
     check_keys_by_prefix,
+    check_digest,
     check_overwrite_and_delete,
     check_deletes_apply_before_puts,
     check_apply_is_idempotent,

@@ -520,6 +520,61 @@ def test_a_large_head_text_the_store_holds_is_released_and_read_back_for_the_nex
     asyncio.run(scenario())
 
 
+@pytest.mark.parametrize("damage", ["none", "offsets", "text"])
+def test_a_start_gets_a_large_index_without_reading_its_text_and_a_damaged_one_is_not_trusted(
+        monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
+    """prepare() takes the saved index of a large key whose stored text hashes (in the store)
+    to what the index names, never reading the text; the next write reads it, checks it and
+    records exactly. Offsets damaged in the saved index, or a stored text changed behind the
+    history's back, are caught when the text is attached: the write still records exactly."""
+    import struct
+
+    guests = [{"id": f"g{n}", "firstName": "Annabelle", "lastName": "Wickramasinghe", "n": n}
+              for n in range(5000)]
+
+    async def scenario() -> None:
+        chain, store, _ = build_chain(defer_heads=True)
+        await chain.open()
+        await chain.record({"w3-hotel-guests": canonical_text(guests)}, created_by="a")
+        await chain.flush_heads()
+        assert await chain.save_indexes() == 1
+        if damage == "offsets":  # the second element's start, moved by one
+            saved = bytearray(store.data["meta"]["index/w3-hotel-guests"])
+            body = saved.index(b"\n") + 1
+            (start,) = struct.unpack_from("<q", saved, body + 8 * 2500)
+            struct.pack_into("<q", saved, body + 8 * 2500, start + 1)
+            store.data["meta"]["index/w3-hotel-guests"] = bytes(saved)
+        reads: list[str] = []
+        original_get = store.get
+
+        async def get(collection: str, key: str) -> bytes | None:
+            reads.append(f"{collection}/{key}")
+            return await original_get(collection, key)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(store, "get", get)
+        fresh, _, _ = build_chain(store=store, defer_heads=True)
+        await fresh.open()
+        await fresh.prepare("w3-hotel-guests")
+        if damage == "offsets":  # refused: the index is built from the text instead
+            assert "head/w3-hotel-guests" in reads and fresh.index_counts == {"built": 1, "loaded": 0}
+        else:
+            assert "head/w3-hotel-guests" not in reads and fresh.index_counts["loaded"] == 1
+        if damage == "text":  # same length, other bytes: not the text the index was saved for
+            text = store.data["head"]["w3-hotel-guests"]
+            store.data["head"]["w3-hotel-guests"] = text.replace(b"g10\"", b"g1X\"", 1)
+        guests[2500] = {**guests[2500], "firstName": "Bo"}
+        version = await fresh.record({"w3-hotel-guests": canonical_text(guests)}, created_by="b")
+        assert version is not None and "head/w3-hotel-guests" in reads
+        changes = sorted((c.action, c.record_id) for c in (await fresh.get_version(version.id)).changes)
+        if damage == "text":  # the stored text is not the one the index was saved for: re-indexed
+            assert ("update", "g2500") in changes
+        else:
+            assert changes == [("update", "g2500")]
+        assert await fresh.head_text("w3-hotel-guests") == canonical_text(guests)
+
+    asyncio.run(scenario())
+
+
 def test_versions_name_the_device_that_recorded_them() -> None:
     async def scenario() -> None:
         store = MemoryStore()
