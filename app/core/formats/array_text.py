@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 from app.core.formats.json_value import Json, _integer, _number
@@ -43,7 +43,7 @@ def parse_element(text: str, start: int) -> tuple[Json, int]:
 class Ends:
     """The end offsets of the elements, as a sequence bisect can search without building it."""
 
-    def __init__(self, starts: list[int], lengths: list[int]) -> None:
+    def __init__(self, starts: Sequence[int], lengths: Sequence[int]) -> None:
         self._starts = starts
         self._lengths = lengths
 

@@ -87,8 +87,9 @@ class ModuleText:
     #: spellings, escapes): its canonical text must then be written out to store it.
     canonical: bool
     is_array: bool = False
-    starts: list[int] | None = None
-    lengths: list[int] | None = None
+    #: Element offsets and lengths, 8 bytes each (a list would take 36 per element).
+    starts: array[int] | None = None
+    lengths: array[int] | None = None
     digests: bytearray | None = None
     ids: list[str | None] | None = None
     #: Elements whose text is not canonical.
@@ -98,6 +99,12 @@ class ModuleText:
     #: Every element is a record (an object with a string ``id``) and the ids are unique: the
     #: array is diffed record by record, matched by id.
     records: bool = False
+
+    def __post_init__(self) -> None:
+        if self.starts is not None and not isinstance(self.starts, array):
+            self.starts = array("q", self.starts)
+        if self.lengths is not None and not isinstance(self.lengths, array):
+            self.lengths = array("q", self.lengths)
 
     # ---- building -------------------------------------------------------------------------
 
@@ -142,7 +149,7 @@ class ModuleText:
             return cls(text, hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
                        canonical == text)
         starts, lengths, _ = array
-        module = cls(text, "", False, True, starts, lengths, digests, ids, odd, sum(lengths),
+        module = cls(text, "", False, True, _int64(starts), _int64(lengths), digests, ids, odd, sum(lengths),
                      _unique_records(ids))
         module._rehash()
         return module
@@ -213,7 +220,7 @@ class ModuleText:
             if sys.byteorder == "big":  # pragma: no cover
                 starts.byteswap()
                 lengths.byteswap()
-            module = cls(text, module_hash, False, True, starts.tolist(), lengths.tolist(),
+            module = cls(text, module_hash, False, True, starts, lengths,
                          bytearray(rest[16 * count:]), ids, int(header["odd"]),  # type: ignore[arg-type]
                          sum(lengths), _unique_records(ids))  # type: ignore[arg-type]
         except (ValueError, KeyError, TypeError):
@@ -248,7 +255,7 @@ class ModuleText:
             if sys.byteorder == "big":  # pragma: no cover
                 starts.byteswap()
                 lengths.byteswap()
-            module = cls("", module_hash, False, True, starts.tolist(), lengths.tolist(),
+            module = cls("", module_hash, False, True, starts, lengths,
                          bytearray(rest[16 * count:]), ids, int(header["odd"]),  # type: ignore[arg-type]
                          sum(lengths), _unique_records(ids))  # type: ignore[arg-type]
         except (ValueError, KeyError, TypeError):
@@ -335,14 +342,14 @@ class ModuleText:
                 old[self.starts[index]:self.starts[index] + self.lengths[index]].encode("utf-8")
             ).digest()
         ) if self.odd else 0
-        starts = self.starts[:first] + new_starts
+        starts = self.starts[:first] + array("q", new_starts)
         if shift:
-            starts += [start + shift for start in self.starts[last:]]
+            starts += array("q", [start + shift for start in self.starts[last:]])
         else:
             starts += self.starts[last:]
         module = ModuleText(
             text, "", False, True, starts,
-            self.lengths[:first] + new_lengths + self.lengths[last:],
+            self.lengths[:first] + array("q", new_lengths) + self.lengths[last:],
             self.digests[:32 * first] + digests + self.digests[32 * last:],
             self.ids[:first] + new_ids + self.ids[last:],
             self.odd - odd_old + odd_new,
@@ -380,6 +387,10 @@ def _text_hash(text: str) -> str:
     for at in range(0, len(text), HASH_CHUNK):  # a slice never splits a code point
         digest.update(text[at:at + HASH_CHUNK].encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
+
+
+def _int64(values: list[int]) -> array[int]:
+    return array("q", values)
 
 
 def _unique_records(ids: list[str | None]) -> bool:
