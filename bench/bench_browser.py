@@ -22,8 +22,10 @@ prints one table per size, each figure next to the issue's target:
    worker threads) in the same window, from /proc/<pid>/task/<tid>/stat.
 3. Memory: the sum of PSS (RSS where PSS is unreadable) over the browser's process tree (found
    through /proc by the profile directory in the command line), after load and after the bursts,
-   each after a garbage collection of the page's main thread (CDP), median of three samples.
-   Target: ≤ 1.25 × off.
+   each after --memory-settle seconds without activity (on and off alike) and a garbage
+   collection of the page's main thread (CDP), median of three samples. Target: ≤ 1.25 × off.
+   Beside it, the floor: what a page with only a bare PyScript worker takes over a blank page,
+   added to "off" (any engine in a Pyodide worker costs at least that).
 4. Start: cold start → backstay.ready (fresh profile: includes the baseline of the hotel), warm
    reload → ready, and a bare PyScript worker's boot (core.js + a `<script type="py" worker>`
    that only signals it started, with the interpreter of pyscript.toml) on the same warm cache.
@@ -72,6 +74,7 @@ RESERVATIONS = hotel.RESERVATIONS_KEY
 BURST_WRITES = 5
 SETTLE_MS = 1500
 BARE_PATH = "/bench-bare.html"
+BLANK_PATH = "/bench-blank.html"
 #: What the issue asks for.
 TARGET_ENGINE_SHARE = 0.25
 TARGET_LONG_TASKS = 1.05
@@ -408,6 +411,9 @@ class Variant:
     bare_ms: list[float] = field(default_factory=list)
     memory_load: float = math.nan
     memory_burst: float = math.nan
+    #: A page with only a bare PyScript worker, and a blank page, in the same profile.
+    memory_bare: float = math.nan
+    memory_blank: float = math.nan
     memory_kind: str = ""
     processes: int = 0
     memory_types_load: dict[str, float] = field(default_factory=dict)
@@ -474,6 +480,9 @@ def measure(playwright: Playwright, server: Server, tmp: Path, on: bool, args: a
             context.route(is_index, serve_without_backstay)
         context.route(origin + BARE_PATH, lambda route: route.fulfill(
             status=200, content_type="text/html; charset=utf-8", body=bare_page(origin)))
+        context.route(origin + BLANK_PATH, lambda route: route.fulfill(
+            status=200, content_type="text/html; charset=utf-8",
+            body="<!doctype html><html><head><meta charset='utf-8'><title>blank</title></head></html>"))
         page = context.pages[0] if context.pages else context.new_page()
 
         say("cold start")
@@ -483,7 +492,7 @@ def measure(playwright: Playwright, server: Server, tmp: Path, on: bool, args: a
             say(f"warm reload {n + 1}/{args.starts}")
             page.reload()
             result.warm_ms.append(_loaded(page, on, timeout_s))
-        page.wait_for_timeout(SETTLE_MS * 2)
+        page.wait_for_timeout(args.memory_settle * 1000)
         result.memory_load, result.memory_kind, result.processes, result.memory_types_load = \
             settled_memory(context, page, profile)
 
@@ -497,7 +506,7 @@ def measure(playwright: Playwright, server: Server, tmp: Path, on: bool, args: a
             if not burst["drained"]:
                 raise RuntimeError(f"the engine did not record a burst of {BURST_WRITES} writes in 600 s")
             result.bursts.append(burst)
-        page.wait_for_timeout(SETTLE_MS)
+        page.wait_for_timeout(args.memory_settle * 1000)
         result.memory_burst, _, _, result.memory_types_burst = settled_memory(context, page, profile)
 
         def quiescent_storage() -> tuple[dict[str, Any], dict[str, int], int]:
@@ -525,6 +534,13 @@ def measure(playwright: Playwright, server: Server, tmp: Path, on: bool, args: a
                 page.goto(origin + BARE_PATH)
                 _wait(page, "() => window.__bareStarted !== null", timeout_s)
                 result.bare_ms.append(float(page.evaluate(BARE_JS)))
+            # The floor of figure 3: what a PyScript worker doing nothing adds to a page.
+            say("memory of a bare PyScript worker")
+            page.wait_for_timeout(args.memory_settle * 1000)
+            result.memory_bare = settled_memory(context, page, profile)[0]
+            page.goto(origin + BLANK_PATH)
+            page.wait_for_timeout(args.memory_settle * 1000)
+            result.memory_blank = settled_memory(context, page, profile)[0]
     return result
 
 
@@ -655,6 +671,13 @@ def table(size: str, counts: dict[str, int], on: Variant, off: Variant, origin: 
     row("   after the bursts, on / off", f"{on.memory_burst:,.0f} / {off.memory_burst:,.0f} MiB")
     row("   after the bursts, on / off", _x(mem_burst), f"≤ {TARGET_MEMORY:.2f}×", mem_burst <= TARGET_MEMORY)
     summary["memory_ratio_load"], summary["memory_ratio_burst"] = mem_load, mem_burst
+    worker = on.memory_bare - on.memory_blank
+    row("   floor: a bare PyScript worker page / a blank page", f"{on.memory_bare:,.0f} / "
+        f"{on.memory_blank:,.0f} MiB")
+    row("   floor: off + a bare PyScript worker, / off", _x(ratio(off.memory_load + worker, off.memory_load)))
+    row("   Backstay's own share after load: (on − off − bare worker) / off",
+        _x(ratio(on.memory_load - off.memory_load - worker, off.memory_load)))
+    summary["memory_worker_mib"] = worker
 
     warm, bare = statistics.median(on.warm_ms), statistics.median(on.bare_ms)
     row("4. cold start → backstay.ready (fresh profile, incl. baseline)", _ms(on.cold_ms),
@@ -781,6 +804,10 @@ def main() -> int:
                         help="warm reloads and bare worker boots for figure 4 (default 3)")
     parser.add_argument("--timeout", type=float, default=1800,
                         help="seconds to wait for a page (default 1800)")
+    parser.add_argument("--memory-settle", type=float, default=20,
+                        help="seconds without activity before each memory reading, on and off alike: "
+                             "the engine finishes its start and the browser collects its workers' "
+                             "garbage at idle (CDP collects only the page's main thread) (default 20)")
     parser.add_argument("--json", type=Path, default=None, help="also write the raw measurements here")
     args = parser.parse_args()
     if args.reservation_edits is None:
