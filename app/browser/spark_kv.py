@@ -13,6 +13,8 @@ from urllib.parse import quote
 import js  # type: ignore[import-not-found]
 from pyodide.http import pyfetch  # type: ignore[import-not-found]
 
+from app.core.ports import StoreError
+
 KV_PATH = "/_spark/kv"
 #: A request to the store that has not been answered by then is given up (and retried later),
 #: so a hung server never stalls the engine for good.
@@ -63,6 +65,8 @@ class SparkKv:
         try:
             verdict = await store.live_matches_head(
                 f"{self._origin}{KV_PATH}/{quote(key, safe='')}", key, TIMEOUT_MS)
+        except StoreError:
+            raise  # Backstay's own storage failed, not the store's server
         except Exception as error:  # network failure or timeout: a JsException
             raise KvUnavailable(f"the store at {self._origin} did not answer: {error}") from None
         if verdict.startswith("http "):

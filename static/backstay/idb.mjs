@@ -113,7 +113,8 @@ async function liveMatchesHead_(db, url, key, timeoutMs) {
   const live = new Uint8Array(await response.arrayBuffer());
   const head = await stored;
   if (head === undefined || head.byteLength !== live.byteLength) return "differs";
-  const a = new Uint8Array(head.buffer, head.byteOffset, head.byteLength);
+  const a = ArrayBuffer.isView(head) ? new Uint8Array(head.buffer, head.byteOffset, head.byteLength)
+    : new Uint8Array(head);
   const words = Math.floor(live.byteLength / 4);
   const aligned = live.byteOffset % 4 === 0 && a.byteOffset % 4 === 0;
   let from = 0;

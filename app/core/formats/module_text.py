@@ -166,7 +166,7 @@ class ModuleText:
 
     def text_hash(self) -> str:
         """SHA-256 of the text's UTF-8 (what a saved index names its text by)."""
-        return _text_hash(self.text)
+        return hash_text(self.text)
 
     def detached(self) -> ModuleText:
         """This index without its text (which the store holds): ``attached`` puts it back."""
@@ -189,7 +189,7 @@ class ModuleText:
         offsets = starts.tobytes() + lengths.tobytes()
         header = compact_json({
             "formatVersion": FORMAT_VERSION, "moduleHash": self.module_hash,
-            "textHash": text_hash or _text_hash(self.text), "textLength": text_length or len(self.text),
+            "textHash": text_hash or hash_text(self.text), "textLength": text_length or len(self.text),
             "offsetsHash": _sha256(offsets).hexdigest(), "count": len(self.starts), "odd": self.odd,
             "ids": self.ids,
         })
@@ -209,7 +209,7 @@ class ModuleText:
             ids = header["ids"]
             if (header.get("moduleHash") != module_hash or type(count) is not int
                     or not isinstance(ids, list) or len(ids) != count
-                    or len(rest) != 48 * count or header.get("textHash") != _text_hash(text)):
+                    or len(rest) != 48 * count or header.get("textHash") != hash_text(text)):
                 return None
             offsets_hash = header.get("offsetsHash")
             if offsets_hash is not None and offsets_hash != _sha256(rest[:16 * count]).hexdigest():
@@ -270,7 +270,7 @@ class ModuleText:
         to its digests."""
         assert self.starts is not None and self.lengths is not None and self.digests is not None
         count = len(self.starts)
-        for index in sorted({0, count - 1, count // 3, 2 * count // 3} - {-1}):
+        for index in sorted({0, count - 1, count // 3, 2 * count // 3} if count else set()):
             start, length = self.starts[index], self.lengths[index]
             try:
                 value, end = parse_element(self.text, start)
@@ -382,7 +382,8 @@ class ModuleText:
 HASH_CHUNK = 1 << 20
 
 
-def _text_hash(text: str) -> str:
+def hash_text(text: str) -> str:
+    """SHA-256 of ``text``'s UTF-8, hex (what a saved index names its text by)."""
     digest = _sha256()
     for at in range(0, len(text), HASH_CHUNK):  # a slice never splits a code point
         digest.update(text[at:at + HASH_CHUNK].encode("utf-8", "surrogatepass"))
@@ -397,4 +398,4 @@ def _unique_records(ids: list[str | None]) -> bool:
     return None not in ids and len(set(ids)) == len(ids)
 
 
-__all__ = ["ModuleText", "Window", "element_digest", "module_hash_of", "record_id"]
+__all__ = ["ModuleText", "Window", "element_digest", "hash_text", "module_hash_of", "record_id"]

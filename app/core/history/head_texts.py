@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from app.core.errors import CorruptData
 from app.core.formats.format import FORMAT_VERSION, hash_rules
 from app.core.formats.json_value import Json, canonical_text, parse_json
-from app.core.formats.module_text import ModuleText
+from app.core.formats.module_text import ModuleText, hash_text
 from app.core.history.head import HeadPointer
 from app.core.history.history import State
 from app.core.ports import Batch, VersionStore
@@ -120,6 +120,14 @@ class HeadTexts:
                 self._texts[key] = text
         return text
 
+    async def unchanged(self, key: str, text: str) -> bool:
+        """Is ``text`` the head text of ``key``? A released text is compared by length and hash,
+        without reading it back."""
+        released = self._released.get(key)
+        if released is not None and key not in self._modules and key not in self._head().stale_heads:
+            return len(text) == released[1] and hash_text(text) == released[2]
+        return text == await self.text(key)
+
     async def data(self, key: str) -> bytes | None:
         """The head text of ``key`` as its UTF-8 bytes (what ``head/<key>`` holds), without
         decoding or keeping it: enough to tell whether the store still holds that text."""
@@ -143,7 +151,10 @@ class HeadTexts:
             if text is None:
                 raise CorruptData(f"{key!r} has no head value")
             released = self._released.get(key)
-            if released is not None and key not in self._head().stale_heads:
+            if released is not None and key in self._head().stale_heads:
+                del self._released[key]  # a newer text than the one it indexes
+                released = None
+            if released is not None:
                 attached = released[0].attached(text)
                 # Its index is that text's only if the text is the one released (checked by hash).
                 if (len(text) == released[1] and attached.text_hash() == released[2]

@@ -28,7 +28,7 @@ async def diff_writes(
             if key in head_keys:
                 deltas.append(diff_key(key, await heads.value(key), ABSENT))
             continue
-        if text == await heads.text(key):
+        if await heads.unchanged(key, text):
             continue
         module, delta = await _diff(heads, key, text, is_root or key not in head_keys, is_root)
         modules[key] = module

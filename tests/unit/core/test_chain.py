@@ -508,8 +508,15 @@ def test_a_large_head_text_the_store_holds_is_released_and_read_back_for_the_nex
         monkeypatch.setattr(store, "get", get)
         guests[2500] = {**guests[2500], "firstName": "Bo"}
         version = await chain.record({"w3-hotel-guests": canonical_text(guests)}, created_by="b")
-        assert version is not None and "head/w3-hotel-guests" in reads
-        assert builds == []  # the released index was attached to the text read back
+        assert version is not None and reads.count("head/w3-hotel-guests") == 1
+        # The released index was attached to the text read back (not loaded nor built again).
+        assert builds == [] and chain.index_counts == {"built": 0, "loaded": 0}
+        # The same text again: compared by length and hash, never read back, no version.
+        await chain.flush_heads()
+        chain.release_texts()
+        reads.clear()
+        assert await chain.record({"w3-hotel-guests": canonical_text(guests)}, created_by="c") is None
+        assert reads.count("head/w3-hotel-guests") == 0
         assert [(c.action, c.record_id) for c in (await chain.get_version(version.id)).changes] == [
             ("update", "g2500")]
         assert await chain.head_text("w3-hotel-guests") == canonical_text(guests)
@@ -568,8 +575,11 @@ def test_a_start_gets_a_large_index_without_reading_its_text_and_a_damaged_one_i
         changes = sorted((c.action, c.record_id) for c in (await fresh.get_version(version.id)).changes)
         if damage == "text":  # the stored text is not the one the index was saved for: re-indexed
             assert ("update", "g2500") in changes
-        else:
+            assert fresh.index_counts == {"built": 1, "loaded": 1}
+        else:  # attached to the text read back: nothing loaded or built again
             assert changes == [("update", "g2500")]
+            assert fresh.index_counts == ({"built": 1, "loaded": 0} if damage == "offsets"
+                                          else {"built": 0, "loaded": 1})
         assert await fresh.head_text("w3-hotel-guests") == canonical_text(guests)
 
     asyncio.run(scenario())
