@@ -29,7 +29,9 @@ prints one table per size, each figure next to the issue's target:
 4. Start: cold start → backstay.ready (fresh profile: includes the baseline of the hotel), warm
    reload → ready, and a bare PyScript worker's boot (core.js + a `<script type="py" worker>`
    that only signals it started, with the interpreter of pyscript.toml) right after each warm
-   reload, on the same cache (A/B pairs: the browser's code cache warms up over the first loads).
+   reload, on the same cache (A/B pairs: the browser's code cache warms up over the first loads);
+   also that worker in the PMS page itself (Backstay stripped), where it competes with the PMS
+   loading the hotel as the engine does.
    Targets: warm ≤ bare + 1 s; first start ≤ 2 × warm.
 5. Storage per single-record version: navigator.storage.estimate() usage growth over the guest
    edits of (1), divided by the versions they made, next to the mean `size` of those versions
@@ -76,6 +78,7 @@ BURST_WRITES = 5
 SETTLE_MS = 1500
 BARE_PATH = "/bench-bare.html"
 BLANK_PATH = "/bench-blank.html"
+BARE_PMS_PATH = "/bench-pms-bare.html"
 #: What the issue asks for.
 TARGET_ENGINE_SHARE = 0.25
 TARGET_LONG_TASKS = 1.05
@@ -259,6 +262,18 @@ BroadcastChannel.new("bench-bare").postMessage("started")
 </body></html>"""
 
 
+def pms_with_bare_worker(html: str, origin: str) -> str:
+    """The PMS page without Backstay (strip_backstay), with the bare worker of bare_page in its
+    place: the same page, loading the same hotel, with an engine that does nothing."""
+    bare = bare_page(origin)
+    head = bare[bare.index("<script>"):bare.index("</head>")]
+    worker = bare[bare.index('<script type="py" worker'):bare.index("</body>")]
+    page = strip_backstay(html)
+    if page.count("</head>") != 1 or page.count("</body>") != 1:
+        raise RuntimeError("index.html has no single </head> and </body>")
+    return page.replace("</head>", head + "</head>").replace("</body>", worker + "</body>")
+
+
 # ---- memory and disk --------------------------------------------------------------------------
 
 def _processes() -> dict[int, tuple[int, str]]:
@@ -410,6 +425,8 @@ class Variant:
     cold_ms: float = math.nan
     warm_ms: list[float] = field(default_factory=list)
     bare_ms: list[float] = field(default_factory=list)
+    #: The PMS page without Backstay, with a bare PyScript worker in its place.
+    bare_pms_ms: list[float] = field(default_factory=list)
     memory_load: float = math.nan
     memory_burst: float = math.nan
     #: A page with only a bare PyScript worker, and a blank page, in the same profile.
@@ -481,6 +498,10 @@ def measure(playwright: Playwright, server: Server, tmp: Path, on: bool, args: a
             context.route(is_index, serve_without_backstay)
         context.route(origin + BARE_PATH, lambda route: route.fulfill(
             status=200, content_type="text/html; charset=utf-8", body=bare_page(origin)))
+        index_html = (ROOT / "index.html").read_text()
+        context.route(origin + BARE_PMS_PATH, lambda route: route.fulfill(
+            status=200, content_type="text/html; charset=utf-8",
+            body=pms_with_bare_worker(index_html, origin)))
         context.route(origin + BLANK_PATH, lambda route: route.fulfill(
             status=200, content_type="text/html; charset=utf-8",
             body="<!doctype html><html><head><meta charset='utf-8'><title>blank</title></head></html>"))
@@ -493,11 +514,14 @@ def measure(playwright: Playwright, server: Server, tmp: Path, on: bool, args: a
             say(f"warm reload {n + 1}/{args.starts}")
             page.reload()
             result.warm_ms.append(_loaded(page, on, timeout_s))
-            if on:  # a bare worker's boot right after, on the same cache: an A/B pair
+            if on:  # bare workers' boots right after, on the same cache: A/B pairs
                 say(f"bare PyScript worker {n + 1}/{args.starts}")
                 page.goto(origin + BARE_PATH)
                 _wait(page, "() => window.__bareStarted !== null", timeout_s)
                 result.bare_ms.append(float(page.evaluate(BARE_JS)))
+                page.goto(origin + BARE_PMS_PATH)
+                _wait(page, "() => window.__bareStarted !== null", timeout_s)
+                result.bare_pms_ms.append(float(page.evaluate(BARE_JS)))
                 page.goto(origin + "/")
                 _loaded(page, on, timeout_s)
         page.wait_for_timeout(args.memory_settle * 1000)
@@ -690,6 +714,11 @@ def table(size: str, counts: dict[str, int], on: Variant, off: Variant, origin: 
     row(f"   warm reload → backstay.ready, median of {len(on.warm_ms)} ({_each(on.warm_ms)})", _ms(warm))
     row(f"   bare PyScript worker boot (warm cache), median of {len(on.bare_ms)} ({_each(on.bare_ms)})",
         _ms(bare))
+    bare_pms = statistics.median(on.bare_pms_ms) if on.bare_pms_ms else math.nan
+    row(f"   bare PyScript worker in the PMS page (Backstay stripped), median of {len(on.bare_pms_ms)} "
+        f"({_each(on.bare_pms_ms)})", _ms(bare_pms))
+    row("   warm reload − bare worker in the PMS page", _ms(warm - bare_pms))
+    summary["bare_pms_ms"] = bare_pms
     row("   warm reload − bare worker", _ms(warm - bare), f"≤ {_ms(TARGET_WARM_OVER_BARE_MS)}",
         warm - bare <= TARGET_WARM_OVER_BARE_MS)
     row("   Backstay off: cold load / warm reload → PMS rendered",
