@@ -8,7 +8,7 @@
 
 // Errors cross into Python as plain Errors whose name is the DOMException's (some DOMException
 // subclasses, such as Chromium's QuotaExceededError, do not convert through Pyodide).
-function plainError(error) {
+export function plainError(error) {
   if (error instanceof Error && error.constructor === Error) return error;
   const name = (error && error.name) || "Error";
   const plain = new Error(`${name}: ${(error && error.message) || String(error)}`);

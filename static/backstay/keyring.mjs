@@ -5,17 +5,11 @@
 // checks its passphrase (meta/passphrase), named by the salt (base64). Errors reject as plain
 // Errors named like the DOMException (QuotaExceededError, ...).
 
+import { plainError } from "./idb.mjs";
+
 const NAME = "backstay-keyring";
 const VERSION = 1;
 const STORE = "keys";
-
-function plainError(error) {
-  if (error instanceof Error && error.constructor === Error) return error;
-  const name = (error && error.name) || "Error";
-  const plain = new Error(`${name}: ${(error && error.message) || String(error)}`);
-  plain.name = name;
-  return plain;
-}
 
 function open() {
   return new Promise((resolve, reject) => {

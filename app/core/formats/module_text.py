@@ -198,56 +198,51 @@ class ModuleText:
     @classmethod
     def from_index(cls, text: str, data: bytes, module_hash: str) -> ModuleText | None:
         """The index saved by encode_index, if it is the index of exactly ``text`` with
-        ``module_hash`` (checked: the text's hash, the sizes, the module hash over the digests,
-        and a sample of elements parsed again); None otherwise (build it then)."""
-        try:
-            line, _, rest = data.partition(b"\n")
-            header = parse_json(line)
-            if not isinstance(header, dict) or header.get("formatVersion") not in INDEX_FORMATS:
-                return None
-            count = header["count"]
-            ids = header["ids"]
-            if (header.get("moduleHash") != module_hash or type(count) is not int
-                    or not isinstance(ids, list) or len(ids) != count
-                    or len(rest) != 48 * count or header.get("textHash") != hash_text(text)):
-                return None
-            offsets_hash = header.get("offsetsHash")
-            if offsets_hash is not None and offsets_hash != _sha256(rest[:16 * count]).hexdigest():
-                return None
-            starts, lengths = array("q"), array("q")
-            starts.frombytes(rest[:8 * count])
-            lengths.frombytes(rest[8 * count:16 * count])
-            if sys.byteorder == "big":  # pragma: no cover
-                starts.byteswap()
-                lengths.byteswap()
-            module = cls(text, module_hash, False, True, starts, lengths,
-                         bytearray(rest[16 * count:]), ids, int(header["odd"]),  # type: ignore[arg-type]
-                         sum(lengths), _unique_records(ids))  # type: ignore[arg-type]
-        except (ValueError, KeyError, TypeError):
+        ``module_hash`` (checked: the text's hash, the sizes, the offsets' hash when saved, the
+        module hash over the digests, and a sample of elements parsed again); None otherwise
+        (build it then)."""
+        found = cls._read_index(data, module_hash, hash_text(text), need_length=False)
+        if found is None:
             return None
+        module = found[0].attached(text)
         module._rehash()
-        if module.module_hash != module_hash or not module.sample_holds():
-            return None
-        return module
+        return module if module.sample_holds() else None
 
     @classmethod
     def from_index_detached(cls, data: bytes, module_hash: str,
                             text_hash: str) -> tuple[ModuleText, int] | None:
         """The index saved by encode_index, without its text, and the text's length, if it is
         the index of the text whose hash is ``text_hash`` (the stored head text's, hashed by the
-        store) with ``module_hash`` (checked: the sizes and the module hash over the digests;
-        its elements are checked when the text is attached for a write, by its hash); None
-        otherwise, or for an index saved without its text's length."""
+        store) with ``module_hash`` (checked: the sizes, the offsets' hash and the module hash
+        over the digests; its elements are checked when the text is attached for a write, by its
+        hash); None otherwise, or for an index saved without its text's length or offsets' hash."""
+        found = cls._read_index(data, module_hash, text_hash, need_length=True)
+        if found is None:
+            return None
+        module, length = found
+        module._rehash(length)
+        return module, length
+
+    @classmethod
+    def _read_index(cls, data: bytes, module_hash: str, text_hash: str,
+                    *, need_length: bool) -> tuple[ModuleText, int] | None:
+        """The saved index (with no text) and its text's length (-1 when not saved), if its
+        header names ``module_hash`` and ``text_hash``, its sizes agree, its offsets hash to
+        ``offsetsHash`` (required with ``need_length``, else checked when present) and its
+        digests to ``module_hash``."""
         try:
             line, _, rest = data.partition(b"\n")
             header = parse_json(line)
             if not isinstance(header, dict) or header.get("formatVersion") not in INDEX_FORMATS:
                 return None
-            count, ids, length = header["count"], header["ids"], header.get("textLength")
+            count, ids, length = header["count"], header["ids"], header.get("textLength", -1)
+            offsets_hash = header.get("offsetsHash")
             if (header.get("moduleHash") != module_hash or type(count) is not int
                     or type(length) is not int or not isinstance(ids, list) or len(ids) != count
                     or len(rest) != 48 * count or header.get("textHash") != text_hash
-                    or header.get("offsetsHash") != _sha256(rest[:16 * count]).hexdigest()):
+                    or (need_length and (length < 0 or offsets_hash is None))
+                    or (offsets_hash is not None
+                        and offsets_hash != _sha256(rest[:16 * count]).hexdigest())):
                 return None
             starts, lengths = array("q"), array("q")
             starts.frombytes(rest[:8 * count])
@@ -260,7 +255,7 @@ class ModuleText:
                          sum(lengths), _unique_records(ids))  # type: ignore[arg-type]
         except (ValueError, KeyError, TypeError):
             return None
-        module._rehash(length)
+        module._rehash(max(length, 0))
         if module.module_hash != module_hash:
             return None
         return module, length
