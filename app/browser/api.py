@@ -8,18 +8,18 @@ every write made so far (Engine.exclusive).
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from app.browser.access import acting_as
 from app.browser.engine import Engine
 from app.browser.keyring import Keyring
 from app.browser.problems import ApiError
 from app.browser.restorer import RestoreFailed
 from app.core.access.permissions import PERMISSIONS, AccessDenied
-from app.core.audit.entry import AuditEntry, Result
-from app.core.audit.log import entries, new_entry_id, to_csv, verify_audit
+from app.core.audit.entry import AuditEntry
+from app.core.audit.log import entries, to_csv, verify_audit
 from app.core.audit.trail import COLUMNS, TrailFilter, backup_rows, to_json, trail, write_rows
 from app.core.chain import Chain
 from app.core.errors import VersionNotFound
@@ -94,7 +94,7 @@ class Api:
     async def _serve(self, kind: str, args: list[Any], user: dict[str, Any] | None) -> str:
         """Another tab's request, carried out by this (the draining) engine for the user
         signed in there."""
-        with self._engine.acting_as(user):
+        with acting_as(user):
             return await self._carry_out(kind, args)
 
     async def _carry_out(self, kind: str, args: list[Any]) -> str:
@@ -125,9 +125,8 @@ class Api:
         try:
             await self._engine.access.check(chain, permission)
         except AccessDenied as denied:
-            identity = self._engine.access.identity
-            await self._engine.audit(_entry(identity.login, what, "denied", str(denied),
-                                            {"permission": permission, "role": identity.role}))
+            await self._engine.audit_action(what, "denied", str(denied), {
+                "permission": permission, "role": self._engine.access.identity.role})
             raise ApiError(str(denied)) from None
         return chain
 
@@ -195,9 +194,9 @@ class Api:
         if file_format not in ("csv", "json"):
             raise ApiError("The audit trail exports as 'csv' or 'json'")
         text = to_csv(rows, COLUMNS) if file_format == "csv" else to_json(rows)
-        await self._engine.audit(_entry(self._engine.access.identity.login, "export-audit", "done",
+        await self._engine.audit_action("export-audit", "done",
                                         f"Exported {len(rows)} audit trail rows as {file_format}",
-                                        {"rows": len(rows), "format": file_format}))
+                                        {"rows": len(rows), "format": file_format})
         return _json_text({"format": file_format, "rows": len(rows), "text": text})
 
     async def _trail(self, chain: Chain, keep: str) -> list[dict[str, str]]:
@@ -235,10 +234,10 @@ class Api:
                  for subject, detail in await verify_audit(chain.store)]
         problems = [*report["problems"], *audit]  # type: ignore[misc]
         result = {**report, "ok": not problems, "problems": problems}
-        await self._engine.audit(_entry(self._engine.access.identity.login, "verify",
+        await self._engine.audit_action("verify",
                                         "done" if not problems else "failed",
                                         f"Verify found {len(problems)} problem(s)",
-                                        {"full": full, "problems": len(problems)}))
+                                        {"full": full, "problems": len(problems)})
         return _json_text(result)
 
     async def open_panel(self) -> str:
@@ -269,15 +268,11 @@ class Api:
                 changed = await self._engine.access.grant(chain, permission, names)
         except ValueError as error:
             raise ApiError(str(error)) from None
-        await self._engine.audit(_entry(self._engine.access.identity.login, "set-permission", "done",
+        await self._engine.audit_action("set-permission", "done",
                                         f"{permission}: {', '.join(names) or 'nobody'}",
-                                        {"permission": permission, "roles": list[Json](names)}))
+                                        {"permission": permission, "roles": list[Json](names)})
         return _json_text(changed.to_dict())
 
-
-def _entry(user: str, action: str, result: Result, message: str, details: dict[str, Json]) -> AuditEntry:
-    now = int(time.time() * 1000)
-    return AuditEntry(new_entry_id(now), now, user, action, result, message, details)
 
 
 async def _version_of(chain: Chain, raw: Json) -> str:

@@ -230,7 +230,6 @@ class Backups:
                               "Nothing was imported; use another copy") from None
 
 
-
 _IMPORT_OPTIONS = {"mode", "modules", "records", "resolutions", "requireResolutions",
                    "expectHead", "passphrase"}
 

@@ -180,7 +180,6 @@ class Cleanup:
                       "auditRemoved": pruned, "retention": policy.to_dict()})
 
 
-
 async def _stored(chain: Chain) -> Settings:
     try:
         return Settings.decode(await chain.store.get("meta", SETTINGS_KEY))

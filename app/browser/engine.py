@@ -19,11 +19,11 @@ import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
-from app.browser.access import Access, acting, acting_as
+from app.browser.access import Access, acting
 from app.browser.coordination import Handler, NoDrainer
 from app.browser.history_marker import HistoryMarker
 from app.browser.idb_store import IdbStore, StorageClosed
@@ -524,10 +524,6 @@ class Engine:
     def user(self) -> str:
         """The login that takes the actions being carried out (see ``access``)."""
         return self.access.login if acting() else self._user
-
-    def acting_as(self, user: dict[str, Any] | None) -> AbstractContextManager[None]:
-        """Carry out another tab's request as the user signed in there (access.acting_as)."""
-        return acting_as(user)
 
     @property
     def drainer(self) -> bool:

@@ -9,10 +9,6 @@ from app.browser.ffi import JsException, error_name, js_bytes, js_value, py_byte
 from app.core.ports import COLLECTIONS, Batch, Collection, StoreError, StoreFull
 
 DB_NAME = "backstay"
-#: The names of the errors IndexedDB raises (a fetch raises TypeError, AbortError, TimeoutError).
-IDB_ERRORS = frozenset({"InvalidStateError", "QuotaExceededError", "UnknownError", "DataError",
-                        "NotFoundError", "TransactionInactiveError", "VersionError", "ReadOnlyError",
-                        "DataCloneError", "ConstraintError", "NotReadableError"})
 DB_VERSION = 1
 
 
@@ -79,14 +75,12 @@ class IdbStore:
 
     async def live_matches_head(self, url: str, key: str, timeout_ms: int) -> str:
         """Whether the live store's bytes at ``url`` are those of ``head/<key>`` ("same",
-        "differs", "absent", or "http <status>"), compared without copying either into Python.
-        Network failures raise the JavaScript error (the caller's to translate)."""
+        "differs", "absent", "http <status>" or "unreachable: <why>"), compared without copying
+        either into Python."""
         try:
             return str(await self._idb.liveMatchesHead(self._db, url, key, timeout_ms))
         except JsException as error:
-            if error_name(error) in IDB_ERRORS:  # IndexedDB's, not the network's
-                raise translate(error, f"reading head/{key}") from None
-            raise
+            raise translate(error, f"reading head/{key}") from None
 
     async def apply(self, batch: Batch) -> None:
         if not batch:

@@ -13,8 +13,6 @@ from urllib.parse import quote
 import js  # type: ignore[import-not-found]
 from pyodide.http import pyfetch  # type: ignore[import-not-found]
 
-from app.core.ports import StoreError
-
 KV_PATH = "/_spark/kv"
 #: A request to the store that has not been answered by then is given up (and retried later),
 #: so a hung server never stalls the engine for good.
@@ -62,13 +60,10 @@ class SparkKv:
         """Whether the live value of ``key`` is byte for byte the head text ``store`` (an
         IdbStore) holds for it: "same", "differs" or "absent" - compared in JavaScript, so an
         unchanged module is never copied into Python."""
-        try:
-            verdict = await store.live_matches_head(
-                f"{self._origin}{KV_PATH}/{quote(key, safe='')}", key, TIMEOUT_MS)
-        except StoreError:
-            raise  # Backstay's own storage failed, not the store's server
-        except Exception as error:  # network failure or timeout: a JsException
-            raise KvUnavailable(f"the store at {self._origin} did not answer: {error}") from None
+        verdict = await store.live_matches_head(  # StoreError: Backstay's own storage failed
+            f"{self._origin}{KV_PATH}/{quote(key, safe='')}", key, TIMEOUT_MS)
+        if verdict.startswith("unreachable: "):
+            raise KvUnavailable(f"the store at {self._origin} did not answer: {verdict[13:]}")
         if verdict.startswith("http "):
             raise KvUnavailable(f"reading {key} failed with HTTP {verdict[5:]}")
         return verdict

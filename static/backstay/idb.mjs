@@ -102,15 +102,20 @@ async function digest_(db, store, key) {
 
 // Does the live store still hold, under `key`, the bytes of Backstay's head text for it
 // (object store "head")? "same", "differs", or "absent" (the store has no such key); an HTTP
-// error answers "http <status>". Compared here, in JavaScript: a start that finds a large hotel
+// error answers "http <status>", a store that cannot be reached "unreachable: <why>". Compared here, in JavaScript: a start that finds a large hotel
 // unchanged copies none of it into Python's memory.
 async function liveMatchesHead_(db, url, key, timeoutMs) {
   const stored = get_(db, "head", key); // read while the store answers
-  stored.catch(() => {}); // a failed fetch below is the error reported
-  const response = await fetch(url, { cache: "no-store", signal: AbortSignal.timeout(timeoutMs) });
-  if (response.status === 404) return "absent";
-  if (!response.ok) return `http ${response.status}`;
-  const live = new Uint8Array(await response.arrayBuffer());
+  stored.catch(() => {}); // awaited below, once the store has answered
+  let live;
+  try { // the store's failures are answers ("unreachable: ..."); what is thrown is IndexedDB's
+    const response = await fetch(url, { cache: "no-store", signal: AbortSignal.timeout(timeoutMs) });
+    if (response.status === 404) return "absent";
+    if (!response.ok) return `http ${response.status}`;
+    live = new Uint8Array(await response.arrayBuffer());
+  } catch (error) {
+    return `unreachable: ${(error && error.name) || "Error"}: ${(error && error.message) || error}`;
+  }
   const head = await stored;
   if (head === undefined || head.byteLength !== live.byteLength) return "differs";
   const a = ArrayBuffer.isView(head) ? new Uint8Array(head.buffer, head.byteOffset, head.byteLength)

@@ -100,12 +100,6 @@ class ModuleText:
     #: array is diffed record by record, matched by id.
     records: bool = False
 
-    def __post_init__(self) -> None:
-        if self.starts is not None and not isinstance(self.starts, array):
-            self.starts = array("q", self.starts)
-        if self.lengths is not None and not isinstance(self.lengths, array):
-            self.lengths = array("q", self.lengths)
-
     # ---- building -------------------------------------------------------------------------
 
     @classmethod
@@ -216,12 +210,7 @@ class ModuleText:
         store) with ``module_hash`` (checked: the sizes, the offsets' hash and the module hash
         over the digests; its elements are checked when the text is attached for a write, by its
         hash); None otherwise, or for an index saved without its text's length or offsets' hash."""
-        found = cls._read_index(data, module_hash, text_hash, need_length=True)
-        if found is None:
-            return None
-        module, length = found
-        module._rehash(length)
-        return module, length
+        return cls._read_index(data, module_hash, text_hash, need_length=True)
 
     @classmethod
     def _read_index(cls, data: bytes, module_hash: str, text_hash: str,
