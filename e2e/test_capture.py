@@ -3,6 +3,7 @@ while no page was open, and from two tabs at once. Real Chromium, real server, r
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -139,6 +140,42 @@ def test_while_no_page_was_open_a_same_length_edit_and_a_deleted_key_are_found(
     assert sorted((c["module"], c["action"], c["recordId"]) for c in detail["changes"]) == [
         ("w3-hotel-guests", "update", "g-150"), ("w3-hotel-rooms", "delete", "r1")]
     assert sorted(detail["modules"]) == ["w3-hotel-guests", "w3-hotel-rooms"]
+
+
+def test_an_unchanged_large_key_is_indexed_at_start_without_reading_its_text(page: Any,
+                                                                             server: Server) -> None:
+    """A start that finds a large key unchanged (compared in JavaScript as the live value
+    streams in) loads its saved index with the hash learned by that comparison: its text is
+    not read back until a write needs it. An edit far into the text, of the same length, made
+    while no page was open, is still found; and the next write records exactly its change."""
+    people = [guest(f"g-{n}", "Ada") for n in range(3000)]  # about 500 KB: a released text
+    server.kv_set(GUESTS, people)
+    open_app(page, server)
+    wait_versions(page, 1)
+    status_js = "async () => JSON.parse(JSON.stringify(await window.backstay.status()))"
+    for step in ("unchanged", "edited while away"):
+        page.goto("about:blank")
+        if step == "edited while away":
+            people[2990] = guest("g-2990", "Bob")
+            server.kv_set(GUESTS, people)
+        open_app(page, server)
+        deadline = time.monotonic() + 60
+        status = page.evaluate(status_js)
+        while "index_ms" not in status["timings"] and time.monotonic() < deadline:
+            page.wait_for_timeout(200)
+            status = page.evaluate(status_js)
+        if step == "unchanged":
+            assert status["indexes"] == {"built": 0, "loaded": 1}, json.dumps(status)
+            assert status["headTextsRead"] == 0, json.dumps(status)
+            assert len(versions(page)) == 1
+    found = wait_versions(page, 2)
+    detail = page.evaluate("id => window.backstay.getVersion(id)", found[0]["id"])
+    assert [(c["action"], c["recordId"]) for c in detail["changes"]] == [("update", "g-2990")]
+    people[5] = guest("g-5", "Grace")
+    spark_set(page, GUESTS, people)
+    found = wait_versions(page, 3)
+    detail = page.evaluate("id => window.backstay.getVersion(id)", found[0]["id"])
+    assert [(c["action"], c["recordId"]) for c in detail["changes"]] == [("update", "g-5")]
 
 
 def test_two_tabs_writing_give_each_write_exactly_once(context: Any, server: Server,

@@ -457,9 +457,10 @@ class Engine:
                 # An unchanged key (the usual case) is compared with the stored head text in
                 # JavaScript: neither is copied into Python's memory, which never shrinks.
                 if chain.head_is_stored(key) and isinstance(chain.store, IdbStore):
-                    verdict = await self._kv.matches_head(chain.store, key)
+                    verdict, text_hash = await self._kv.matches_head(chain.store, key)
                     if verdict == "same":
                         keep.add(key)
+                        chain.head_text_hashes_to(key, text_hash or "")
                         continue
                     if verdict == "absent":
                         continue
@@ -636,6 +637,7 @@ class Engine:
             "problems": problems,
             "timings": self.timings,
             "indexes": self._chain.index_counts if self._chain else {},
+            "headTextsRead": self._chain.head_texts_read if self._chain else 0,
         }
 
     def status(self) -> str:

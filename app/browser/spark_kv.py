@@ -56,17 +56,20 @@ class SparkKv:
             raise KvUnavailable(f"reading {key} failed with HTTP {response.status}")
         return await _data(response)
 
-    async def matches_head(self, store: Any, key: str) -> str:
+    async def matches_head(self, store: Any, key: str) -> tuple[str, str | None]:
         """Whether the live value of ``key`` is byte for byte the head text ``store`` (an
-        IdbStore) holds for it: "same", "differs" or "absent" - compared in JavaScript, so an
-        unchanged module is never copied into Python."""
+        IdbStore) holds for it: ("same", the SHA-256 hex of that text), ("differs", None) or
+        ("absent", None) - compared in JavaScript, so an unchanged module is never copied into
+        Python."""
         verdict = await store.live_matches_head(  # StoreError: Backstay's own storage failed
             f"{self._origin}{KV_PATH}/{quote(key, safe='')}", key, TIMEOUT_MS)
         if verdict.startswith("unreachable: "):
             raise KvUnavailable(f"the store at {self._origin} did not answer: {verdict[13:]}")
         if verdict.startswith("http "):
             raise KvUnavailable(f"reading {key} failed with HTTP {verdict[5:]}")
-        return verdict
+        if verdict.startswith("same "):
+            return "same", verdict[5:]
+        return verdict, None
 
     async def set_text(self, key: str, text: str) -> None:
         """Store JSON text under ``key`` with the request the PMS's @github/spark client

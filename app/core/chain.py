@@ -179,6 +179,11 @@ class Chain:
         left its stored text stale)?"""
         return key in self._head.module_hashes and key not in self._head.stale_heads
 
+    def head_text_hashes_to(self, key: str, text_hash: str) -> None:
+        """The stored head text of ``key`` was found to hash to ``text_hash`` (SHA-256 hex of
+        its UTF-8 bytes): indexing it (``prepare``) need not hash it again."""
+        self._heads.hashes_to(key, text_hash)
+
     async def head_data(self, key: str) -> bytes | None:
         """The head text of ``key`` as UTF-8 bytes (not decoded, not kept)."""
         return await self._heads.data(key)
@@ -215,6 +220,12 @@ class Chain:
     def index_counts(self) -> dict[str, int]:
         """How many head indexes were built by parsing, and how many read back saved."""
         return self._heads.counts
+
+    @property
+    def head_texts_read(self) -> int:
+        """How many head texts were read back from the store to be used (not those only
+        compared or hashed where they are stored)."""
+        return self._heads.texts_read
 
     async def prepare(self, key: str) -> None:
         """Index a head key now (so that its next write is recorded at the cost of its change)."""

@@ -96,41 +96,79 @@ async function keys_(db, store, prefix) {
 async function digest_(db, store, key) {
   const value = await get_(db, store, key);
   if (value === undefined) return undefined;
-  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", value));
-  return Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("");
+  return hex(await crypto.subtle.digest("SHA-256", value));
 }
 
 // Does the live store still hold, under `key`, the bytes of Backstay's head text for it
-// (object store "head")? "same", "differs", or "absent" (the store has no such key); an HTTP
-// error answers "http <status>", a store that cannot be reached "unreachable: <why>". Compared here, in JavaScript: a start that finds a large hotel
-// unchanged copies none of it into Python's memory.
+// (object store "head")? "same <sha256 hex of those bytes>", "differs", or "absent" (the store
+// has no such key); an HTTP error answers "http <status>", a store that cannot be reached
+// "unreachable: <why>". Compared here, in JavaScript, as the response streams in: a start that
+// finds a large hotel unchanged copies none of it into Python's memory, holds no second copy of
+// it in this worker's, and learns its text's hash (which a saved index names) without reading
+// the stored text again.
 async function liveMatchesHead_(db, url, key, timeoutMs) {
   const stored = get_(db, "head", key); // read while the store answers
   stored.catch(() => {}); // awaited below, once the store has answered
-  let live;
+  let reader;
   try { // the store's failures are answers ("unreachable: ..."); what is thrown is IndexedDB's
     const response = await fetch(url, { cache: "no-store", signal: AbortSignal.timeout(timeoutMs) });
     if (response.status === 404) return "absent";
     if (!response.ok) return `http ${response.status}`;
-    live = new Uint8Array(await response.arrayBuffer());
+    reader = response.body.getReader();
   } catch (error) {
-    return `unreachable: ${(error && error.name) || "Error"}: ${(error && error.message) || error}`;
+    return unreachable(error);
   }
-  const head = await stored;
-  if (head === undefined || head.byteLength !== live.byteLength) return "differs";
-  const a = ArrayBuffer.isView(head) ? new Uint8Array(head.buffer, head.byteOffset, head.byteLength)
-    : new Uint8Array(head);
-  const words = Math.floor(live.byteLength / 4);
-  const aligned = live.byteOffset % 4 === 0 && a.byteOffset % 4 === 0;
-  let from = 0;
-  if (aligned) {
-    const x = new Uint32Array(live.buffer, live.byteOffset, words);
-    const y = new Uint32Array(a.buffer, a.byteOffset, words);
-    for (let i = 0; i < words; i++) if (x[i] !== y[i]) return "differs";
-    from = words * 4;
+  let head;
+  try {
+    head = await stored;
+  } catch (error) {
+    reader.cancel().catch(() => {});
+    throw error;
   }
-  for (let i = from; i < live.byteLength; i++) if (live[i] !== a[i]) return "differs";
-  return "same";
+  const a = head === undefined ? new Uint8Array(0) : ArrayBuffer.isView(head)
+    ? new Uint8Array(head.buffer, head.byteOffset, head.byteLength) : new Uint8Array(head);
+  let at = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (head === undefined || at + value.byteLength > a.byteLength
+          || !sameBytes(value, a.subarray(at, at + value.byteLength))) {
+        reader.cancel().catch(() => {});
+        return "differs";
+      }
+      at += value.byteLength;
+    }
+  } catch (error) {
+    return unreachable(error);
+  }
+  if (head === undefined || at !== a.byteLength) return "differs";
+  return `same ${hex(await crypto.subtle.digest("SHA-256", a))}`;
+}
+
+function unreachable(error) {
+  return `unreachable: ${(error && error.name) || "Error"}: ${(error && error.message) || error}`;
+}
+
+function hex(buffer) {
+  return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// Two Uint8Arrays of the same length hold the same bytes (compared a word at a time where both
+// can be read as words from the same offset).
+function sameBytes(x, y) {
+  let i = 0;
+  const n = x.byteLength;
+  if ((x.byteOffset - y.byteOffset) % 4 === 0) {
+    for (; i < n && (x.byteOffset + i) % 4 !== 0; i++) if (x[i] !== y[i]) return false;
+    const words = Math.floor((n - i) / 4);
+    const xw = new Uint32Array(x.buffer, x.byteOffset + i, words);
+    const yw = new Uint32Array(y.buffer, y.byteOffset + i, words);
+    for (let w = 0; w < words; w++) if (xw[w] !== yw[w]) return false;
+    i += words * 4;
+  }
+  for (; i < n; i++) if (x[i] !== y[i]) return false;
+  return true;
 }
 
 // puts: [[store, key, value], ...]; deletes: [[store, key], ...]. One transaction: all or none.

@@ -50,8 +50,13 @@ class HeadTexts:
         self._released: dict[str, tuple[ModuleText, int, str]] = {}
         # The module hash of each key's index as saved under meta/index/<key>.
         self._saved: dict[str, str] = {}
+        # What the stored head text of a key hashes to, when something already hashed it
+        # (``hashes_to``): forgotten as soon as the key's head text changes.
+        self._stored_hashes: dict[str, str] = {}
         #: How many head indexes were built by parsing, and how many read back saved.
         self.counts = {"built": 0, "loaded": 0}
+        #: How many head texts were read back from the store.
+        self.texts_read = 0
 
     def clear(self) -> None:
         """Forget everything (another writer moved the head)."""
@@ -59,6 +64,7 @@ class HeadTexts:
         self._modules.clear()
         self._released.clear()
         self._saved.clear()
+        self._stored_hashes.clear()
 
     def keep(self, modules: Mapping[str, ModuleText]) -> None:
         """The new head texts of the keys a commit wrote."""
@@ -66,6 +72,7 @@ class HeadTexts:
             self._modules[key] = module
             self._texts.pop(key, None)
             self._released.pop(key, None)
+            self._stored_hashes.pop(key, None)
 
     def forget(self, key: str) -> None:
         """A key deleted from the head."""
@@ -73,6 +80,14 @@ class HeadTexts:
         self._texts.pop(key, None)
         self._released.pop(key, None)
         self._saved.pop(key, None)
+        self._stored_hashes.pop(key, None)
+
+    def hashes_to(self, key: str, text_hash: str) -> None:
+        """The stored text of head key ``key`` (``head/<key>``) hashes to ``text_hash``, as
+        something that read it found (the engine's start compares it with the live store's):
+        ``prepare`` takes that instead of having the store hash it again."""
+        if key in self._head().module_hashes and key not in self._head().stale_heads:
+            self._stored_hashes[key] = text_hash
 
     def release(self) -> int:
         """Drop from memory the large head texts the store holds (every key not in the head
@@ -115,6 +130,7 @@ class HeadTexts:
             stored = await self._store.get("head", key)
             if stored is None:
                 raise CorruptData(f"head value of {key!r} is missing")
+            self.texts_read += 1
             text = stored.decode("utf-8")
             if key not in self._released:  # a released text is read again, not kept
                 self._texts[key] = text
@@ -188,7 +204,8 @@ class HeadTexts:
         if key not in head.stale_heads and hash_rules(head.format_version) == hash_rules(FORMAT_VERSION):
             generation = self._generation()
             stored = await self._store.get("meta", INDEX_PREFIX + key)
-            text_hash = await self._store.digest("head", key) if stored is not None else None
+            text_hash = (None if stored is None else self._stored_hashes.get(key)
+                         or await self._store.digest("head", key))
             found = (ModuleText.from_index_detached(stored, head.module_hashes[key], text_hash)
                      if stored is not None and text_hash is not None else None)
             if found is not None and generation == self._generation() and key not in self._modules:

@@ -585,6 +585,70 @@ def test_a_start_gets_a_large_index_without_reading_its_text_and_a_damaged_one_i
     asyncio.run(scenario())
 
 
+def test_a_hash_learned_at_start_spares_the_store_hashing_the_text_and_a_wrong_one_is_not_trusted(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The start's comparison learns what a stored head text hashes to; prepare() takes it
+    instead of the store's digest. A wrong one does not pass for the saved index's text (the
+    text is read and checked); without one, the store hashes the text."""
+    guests = [{"id": f"g{n}", "firstName": "Annabelle", "lastName": "Wickramasinghe", "n": n}
+              for n in range(5000)]
+
+    async def scenario() -> None:
+        chain, store, _ = build_chain(defer_heads=True)
+        await chain.open()
+        await chain.record({"w3-hotel-guests": canonical_text(guests)}, created_by="a")
+        await chain.flush_heads()
+        assert chain.release_texts() == 1
+        assert await chain.save_indexes() == 1  # saved while released: named by its text hash
+        digests: list[str] = []
+        reads: list[str] = []
+        original_get = store.get
+
+        async def get(collection: str, key: str) -> bytes | None:
+            reads.append(f"{collection}/{key}")
+            return await original_get(collection, key)  # type: ignore[arg-type]
+
+        original_digest = store.digest
+
+        async def digest(collection: str, key: str) -> str | None:
+            digests.append(f"{collection}/{key}")
+            return await original_digest(collection, key)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(store, "digest", digest)
+        monkeypatch.setattr(store, "get", get)
+        text_hash = await original_digest("head", "w3-hotel-guests")
+        assert text_hash is not None
+        learned, _, _ = build_chain(store=store, defer_heads=True)
+        await learned.open()
+        learned.head_text_hashes_to("w3-hotel-guests", text_hash)
+        await learned.prepare("w3-hotel-guests")
+        assert digests == [] and "head/w3-hotel-guests" not in reads
+        assert learned.index_counts == {"built": 0, "loaded": 1}
+
+        wrong, _, _ = build_chain(store=store, defer_heads=True)
+        await wrong.open()
+        wrong.head_text_hashes_to("w3-hotel-guests", "0" * 64)
+        await wrong.prepare("w3-hotel-guests")  # not the index's text: it is read and checked
+        assert digests == [] and "head/w3-hotel-guests" in reads
+
+        changed, _, _ = build_chain(store=store, defer_heads=True)
+        await changed.open()
+        guests[7] = {**guests[7], "firstName": "Bo"}
+        assert await changed.record({"w3-hotel-guests": canonical_text(guests)}, created_by="b")
+        await changed.flush_heads()
+        changed.release_texts()
+        await changed.save_indexes()
+        again, _, _ = build_chain(store=store, defer_heads=True)
+        await again.open()
+        reads.clear()
+        await again.prepare("w3-hotel-guests")  # no hash learned: the store hashes the text
+        assert digests == ["head/w3-hotel-guests"] and "head/w3-hotel-guests" not in reads
+        assert again.index_counts == {"built": 0, "loaded": 1}
+        assert await again.head_text("w3-hotel-guests") == canonical_text(guests)
+
+    asyncio.run(scenario())
+
+
 def test_versions_name_the_device_that_recorded_them() -> None:
     async def scenario() -> None:
         store = MemoryStore()
