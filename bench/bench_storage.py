@@ -15,7 +15,8 @@ LevelDB moves its log into sorted tables once the log reaches a few MB; if that 
 the run the figures are not comparable and the bench says so (use fewer edits). Until then
 storage.estimate() counts the whole log, transient records included; the bench also replays the
 log to the records LevelDB keeps once it compacts (each key's last value), which is what a
-version costs in the long run.
+version costs in the long run. The browser is then started again on the same profile, and
+storage.estimate() read once more: what stays on disk.
 """
 
 from __future__ import annotations
@@ -27,12 +28,15 @@ import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import sync_playwright
 
 from bench import bench_browser as bb
 
 BLOCK = 32768
+#: The size of the journal body of the floor's writes (a small hotel's guests key is larger).
+BODY_BYTES = 4096
 #: Index ids of Chromium's IndexedDB key prefix: object store records, their "exists" entries, and
 #: blob references.
 KINDS = {1: "records", 2: "exists entries", 3: "blob references"}
@@ -197,6 +201,75 @@ def live(directory: Path) -> Counter[str]:
     return totals
 
 
+#: The floor: what Chromium's IndexedDB charges storage.estimate() for the least any design that
+#: keeps each version in IndexedDB must write, measured in the same browser on the same origin
+#: (Backstay not running). "one record": one readwrite transaction putting one record of a
+#: version's own bytes (its metadata and change log, as measured above) under a key shaped like
+#: a version id. "journaled": the same, plus what capturing a write before it is sent needs - a
+#: journal entry with the body as a Blob, its outcome, and both deleted once recorded.
+FLOOR_JS = """async ([count, recordBytes, bodyBytes]) => {
+  const open = (name, setup) => new Promise((resolve, reject) => {
+    const req = indexedDB.open(name, 1);
+    req.onupgradeneeded = () => setup(req.result);
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  const done = (tx) => new Promise((resolve, reject) => {
+    tx.oncomplete = resolve; tx.onerror = () => reject(tx.error); tx.onabort = () => reject(tx.error);
+  });
+  const usage = async () => (await navigator.storage.estimate()).usage;
+  const random = (n) => {
+    const bytes = new Uint8Array(n);
+    for (let at = 0; at < n; at += 65536) crypto.getRandomValues(bytes.subarray(at, Math.min(n, at + 65536)));
+    return bytes;
+  };
+  const result = {};
+  for (const kind of ["one record", "journaled"]) {
+    const versions = await open(`bench-floor-${kind}`, (db) => db.createObjectStore("versions"));
+    const journal = await open(`bench-floor-journal-${kind}`, (db) => {
+      db.createObjectStore("entries", { keyPath: "seq", autoIncrement: true });
+      db.createObjectStore("outcomes", { keyPath: "seq" });
+    });
+    const before = await usage();
+    for (let i = 0; i < count; i++) {
+      let seq = null;
+      if (kind === "journaled") {
+        const tx = journal.transaction("entries", "readwrite");
+        const request = tx.objectStore("entries").add({ key: "w3-hotel-guests", start: Date.now(),
+          tab: "bench", body: new Blob([random(bodyBytes)]) });
+        request.onsuccess = () => { seq = request.result; };
+        await done(tx);
+        const outcome = journal.transaction("outcomes", "readwrite");
+        outcome.objectStore("outcomes").put({ seq, status: "ok", httpStatus: 200, end: Date.now() });
+        await done(outcome);
+      }
+      const tx = versions.transaction("versions", "readwrite", { durability: "strict" });
+      tx.objectStore("versions").put(random(recordBytes),
+        `${Date.now()}-${String(i).padStart(9, "0")}-${String(i * 7919 % 99991).padStart(8, "0")}`);
+      await done(tx);
+      if (kind === "journaled") {
+        const drop = journal.transaction(["entries", "outcomes"], "readwrite");
+        drop.objectStore("entries").delete(IDBKeyRange.upperBound(seq));
+        drop.objectStore("outcomes").delete(IDBKeyRange.upperBound(seq));
+        await done(drop);
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 4500));
+    result[kind] = (await usage() - before) / count;
+    versions.close();
+    journal.close();
+  }
+  return result;
+}"""
+
+
+def _bytes_of(files: dict[str, int], kind: str) -> int:
+    """Bytes of the origin's IndexedDB files of one kind: ".log", ".ldb" or ".blob" (every file
+    under a blob directory)."""
+    return sum(size for path, size in files.items() if ".indexeddb." in path and (
+        ".blob" in path if kind == ".blob" else path.endswith(kind)))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -205,29 +278,56 @@ def main() -> int:
     args = parser.parse_args()
     say = bb.reporter(args.size)
     with sync_playwright() as playwright, bb.hotel_server(args.size, say) as (server, tmp, counts), \
-            bb.fresh_profile(playwright, tmp, "profile-storage") as (context, profile), \
             tempfile.TemporaryDirectory() as copies:
-        context.add_init_script(bb.INIT_JS)
-        page = context.pages[0] if context.pages else context.new_page()
+
+        def browser() -> Any:
+            return bb.fresh_profile(playwright, tmp, "profile-storage")
+
+        def opened(context: Any) -> Any:
+            context.add_init_script(bb.INIT_JS)
+            page = context.pages[0] if context.pages else context.new_page()
+            page.goto(server.url + "/")
+            bb._loaded(page, True, 900)
+            page.wait_for_timeout(bb.SETTLE_MS * 3)
+            return page
+
         say("first start (the baseline), then a reload")
-        page.goto(server.url + "/")
-        bb._loaded(page, True, 900)
-        page.reload()
-        bb._loaded(page, True, 900)
-        page.wait_for_timeout(bb.SETTLE_MS * 3)
-        found = list(profile.glob("Default/IndexedDB/*.indexeddb.leveldb"))
-        if len(found) != 1:
-            raise RuntimeError(f"expected one IndexedDB LevelDB directory, found {found}")
-        before_dir, after_dir = Path(copies) / "before", Path(copies) / "after"
-        shutil.copytree(found[0], before_dir)
-        usage_before = page.evaluate(bb.STORAGE_JS)["usage"]
-        versions_before = len(page.evaluate("() => window.backstay.listVersions()"))
-        say(f"{args.edits} single-guest edits")
-        page.evaluate(bb.EDITS_JS, [bb.GUESTS, bb._indexes(args.edits, counts[bb.GUESTS], 0), True])
-        page.wait_for_timeout(bb.SETTLE_MS * 3)
-        shutil.copytree(found[0], after_dir)
-        usage_after = page.evaluate(bb.STORAGE_JS)["usage"]
-        versions = len(page.evaluate("() => window.backstay.listVersions()")) - versions_before
+        with browser() as (context, profile):
+            page = opened(context)
+            page.reload()
+            bb._loaded(page, True, 900)
+            page.wait_for_timeout(bb.SETTLE_MS * 3)
+        say("the browser started again (LevelDB reads its log back)")
+        with browser() as (context, profile):
+            page = opened(context)
+            found = list(profile.glob("Default/IndexedDB/*.indexeddb.leveldb"))
+            if len(found) != 1:
+                raise RuntimeError(f"expected one IndexedDB LevelDB directory, found {found}")
+            before_dir, after_dir = Path(copies) / "before", Path(copies) / "after"
+            shutil.copytree(found[0], before_dir)
+            usage_before = page.evaluate(bb.STORAGE_JS)["usage"]
+            files_before = bb.indexeddb_files(profile)
+            versions_before = len(page.evaluate("() => window.backstay.listVersions()"))
+            say(f"{args.edits} single-guest edits")
+            page.evaluate(bb.EDITS_JS, [bb.GUESTS, bb._indexes(args.edits, counts[bb.GUESTS], 0), True])
+            page.wait_for_timeout(bb.SETTLE_MS * 3)
+            shutil.copytree(found[0], after_dir)
+            usage_after = page.evaluate(bb.STORAGE_JS)["usage"]
+            versions = len(page.evaluate("() => window.backstay.listVersions()")) - versions_before
+            say("the floor: the same count of bare IndexedDB writes, Backstay not running")
+            own = ("backstay/versions: records", "backstay/payloads: records")
+            record_bytes = max(1, round((sum(live(after_dir)[name] for name in own) - sum(
+                live(before_dir)[name] for name in own)) / max(versions, 1)))
+            context.route(server.url + bb.BLANK_PATH, lambda route: route.fulfill(
+                status=200, content_type="text/html; charset=utf-8",
+                body="<!doctype html><html><head><meta charset='utf-8'><title>blank</title></head></html>"))
+            page.goto(server.url + bb.BLANK_PATH)
+            floor = page.evaluate(FLOOR_JS, [max(versions, 1), record_bytes, BODY_BYTES])
+        say("the browser started again")
+        with browser() as (context, profile):
+            page = opened(context)
+            usage_restarted = page.evaluate(bb.STORAGE_JS)["usage"]
+            files_restarted = bb.indexeddb_files(profile)
         before, before_logs = attribute(before_dir)
         after, after_logs = attribute(after_dir)
         kept_before, kept_after = live(before_dir), live(after_dir)
@@ -252,6 +352,20 @@ def main() -> int:
         if size:
             print(f"  {size / max(versions, 1):8,.0f} B/version  {name}")
     print(f"  {sum(kept.values()) / max(versions, 1):8,.0f} B/version  kept in all")
+    print("The floor, in the same browser and origin with Backstay not running "
+          f"({max(versions, 1)} writes each, records of {record_bytes:,} B):")
+    print(f"  {floor['one record']:8,.0f} B/version  storage.estimate() usage: one transaction putting "
+          "one record")
+    print(f"  {floor['journaled']:8,.0f} B/version  storage.estimate() usage: that, with a journal entry "
+          f"({BODY_BYTES:,} B body as a Blob) and its outcome put before and dropped after")
+    print("After the browser started again (what stays on the hotel's disk):")
+    print(f"  {(usage_restarted - usage_before) / max(versions, 1):8,.0f} B/version  "
+          "storage.estimate() usage")
+    for kind, suffix in (("LevelDB logs", ".log"), ("LevelDB tables", ".ldb"), ("blob files", ".blob")):
+        grown = _bytes_of(files_restarted, suffix) - _bytes_of(files_before, suffix)
+        print(f"  {grown / max(versions, 1):8,.0f} B/version  {kind} on disk "
+              f"({_bytes_of(files_before, suffix):,} B before the edits, "
+              f"{_bytes_of(files_restarted, suffix):,} B after)")
     return 0
 
 

@@ -90,6 +90,8 @@ class Engine:
         self._intents: list[Intent] = []
         self._journaled: set[tuple[str, int]] = set()
         self.timings: dict[str, float] = {}
+        # The byte length of each head text the start found unchanged (see _index_head).
+        self._head_sizes: dict[str, int] = {}
         self._indexing: asyncio.Future[None] | None = None
         self._last_version_ms = 0
         self._last_heard_ms = 0
@@ -191,7 +193,10 @@ class Engine:
         if chain is None:
             return
         try:
-            for key in await chain.head_keys():
+            # The largest first (as far as the start's comparison measured them): its index
+            # needs the most memory while it is read, and memory taken is never given back.
+            keys = sorted(await chain.head_keys(), key=lambda key: -self._head_sizes.get(key, 0))
+            for key in keys:
                 await asyncio.sleep(0.05)  # journal work that arrived meanwhile goes first
                 await chain.prepare(key)
                 chain.release_texts()  # one large text in memory at a time, and none after
@@ -457,10 +462,11 @@ class Engine:
                 # An unchanged key (the usual case) is compared with the stored head text in
                 # JavaScript: neither is copied into Python's memory, which never shrinks.
                 if chain.head_is_stored(key) and isinstance(chain.store, IdbStore):
-                    verdict, text_hash = await self._kv.matches_head(chain.store, key)
+                    verdict, text_hash, size = await self._kv.matches_head(chain.store, key)
                     if verdict == "same":
                         keep.add(key)
                         chain.head_text_hashes_to(key, text_hash or "")
+                        self._head_sizes[key] = size
                         continue
                     if verdict == "absent":
                         continue

@@ -75,7 +75,7 @@ class IdbStore:
 
     async def live_matches_head(self, url: str, key: str, timeout_ms: int) -> str:
         """Whether the live store's bytes at ``url`` are those of ``head/<key>`` ("same <their
-        SHA-256 hex>", "differs", "absent", "http <status>" or "unreachable: <why>"), compared
+        SHA-256 hex> <their length>", "differs", "absent", "http <status>" or "unreachable: <why>"), compared
         without copying either into Python."""
         try:
             return str(await self._idb.liveMatchesHead(self._db, url, key, timeout_ms))

@@ -56,11 +56,11 @@ class SparkKv:
             raise KvUnavailable(f"reading {key} failed with HTTP {response.status}")
         return await _data(response)
 
-    async def matches_head(self, store: Any, key: str) -> tuple[str, str | None]:
+    async def matches_head(self, store: Any, key: str) -> tuple[str, str | None, int]:
         """Whether the live value of ``key`` is byte for byte the head text ``store`` (an
-        IdbStore) holds for it: ("same", the SHA-256 hex of that text), ("differs", None) or
-        ("absent", None) - compared in JavaScript, so an unchanged module is never copied into
-        Python."""
+        IdbStore) holds for it: ("same", the SHA-256 hex of that text, its length in bytes),
+        ("differs", None, 0) or ("absent", None, 0) - compared in JavaScript, so an unchanged
+        module is never copied into Python."""
         verdict = await store.live_matches_head(  # StoreError: Backstay's own storage failed
             f"{self._origin}{KV_PATH}/{quote(key, safe='')}", key, TIMEOUT_MS)
         if verdict.startswith("unreachable: "):
@@ -68,8 +68,9 @@ class SparkKv:
         if verdict.startswith("http "):
             raise KvUnavailable(f"reading {key} failed with HTTP {verdict[5:]}")
         if verdict.startswith("same "):
-            return "same", verdict[5:]
-        return verdict, None
+            _, text_hash, length = verdict.split(" ")
+            return "same", text_hash, int(length)
+        return verdict, None, 0
 
     async def set_text(self, key: str, text: str) -> None:
         """Store JSON text under ``key`` with the request the PMS's @github/spark client

@@ -100,7 +100,8 @@ async function digest_(db, store, key) {
 }
 
 // Does the live store still hold, under `key`, the bytes of Backstay's head text for it
-// (object store "head")? "same <sha256 hex of those bytes>", "differs", or "absent" (the store
+// (object store "head")? "same <sha256 hex of those bytes> <their length>", "differs", or
+// "absent" (the store
 // has no such key); an HTTP error answers "http <status>", a store that cannot be reached
 // "unreachable: <why>". Compared here, in JavaScript, as the response streams in: a start that
 // finds a large hotel unchanged copies none of it into Python's memory, holds no second copy of
@@ -143,7 +144,7 @@ async function liveMatchesHead_(db, url, key, timeoutMs) {
     return unreachable(error);
   }
   if (head === undefined || at !== a.byteLength) return "differs";
-  return `same ${hex(await crypto.subtle.digest("SHA-256", a))}`;
+  return `same ${hex(await crypto.subtle.digest("SHA-256", a))} ${a.byteLength}`;
 }
 
 function unreachable(error) {

@@ -21,6 +21,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Generator
 from dataclasses import dataclass, replace
 from hashlib import sha256 as _sha256
+from typing import cast
 
 from app.core.formats.array_text import (
     Ends,
@@ -40,6 +41,7 @@ from app.core.formats.json_value import (
     compact_json,
     parse_json,
 )
+from app.core.formats.record_ids import RecordIds
 
 #: The formats whose saved indexes are read (their layout and hashes are the same).
 INDEX_FORMATS = (2, 3)
@@ -91,7 +93,7 @@ class ModuleText:
     starts: array[int] | None = None
     lengths: array[int] | None = None
     digests: bytearray | None = None
-    ids: list[str | None] | None = None
+    ids: RecordIds | None = None
     #: Elements whose text is not canonical.
     odd: int = 0
     #: The sum of ``lengths``.
@@ -143,8 +145,8 @@ class ModuleText:
             return cls(text, hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
                        canonical == text)
         starts, lengths, _ = array
-        module = cls(text, "", False, True, _int64(starts), _int64(lengths), digests, ids, odd, sum(lengths),
-                     _unique_records(ids))
+        module = cls(text, "", False, True, _int64(starts), _int64(lengths), digests, RecordIds.of(ids), odd,
+                     sum(lengths), _unique_records(ids))
         module._rehash()
         return module
 
@@ -185,7 +187,7 @@ class ModuleText:
             "formatVersion": FORMAT_VERSION, "moduleHash": self.module_hash,
             "textHash": text_hash or hash_text(self.text), "textLength": text_length or len(self.text),
             "offsetsHash": _sha256(offsets).hexdigest(), "count": len(self.starts), "odd": self.odd,
-            "ids": self.ids,
+            "ids": self.ids.to_list(),
         })
         return header + b"\n" + offsets + bytes(self.digests)
 
@@ -220,19 +222,25 @@ class ModuleText:
         ``offsetsHash`` (required with ``need_length``, else checked when present) and its
         digests to ``module_hash``."""
         try:
-            line, _, rest = data.partition(b"\n")
-            header = parse_json(line)
+            split = data.find(b"\n")
+            header = parse_json(data[:split]) if split >= 0 else None
             if not isinstance(header, dict) or header.get("formatVersion") not in INDEX_FORMATS:
                 return None
+            # The binary part is read through a view: no copy of it but the digests kept.
+            rest = memoryview(data)[split + 1:]
             count, ids, length = header["count"], header["ids"], header.get("textLength", -1)
             offsets_hash = header.get("offsetsHash")
+            odd = header.get("odd")
             if (header.get("moduleHash") != module_hash or type(count) is not int
-                    or type(length) is not int or not isinstance(ids, list) or len(ids) != count
+                    or type(length) is not int or type(odd) is not int
+                    or not isinstance(ids, list) or len(ids) != count
+                    or not all(rid is None or type(rid) is str for rid in ids)
                     or len(rest) != 48 * count or header.get("textHash") != text_hash
                     or (need_length and (length < 0 or offsets_hash is None))
                     or (offsets_hash is not None
                         and offsets_hash != _sha256(rest[:16 * count]).hexdigest())):
                 return None
+            record_ids = cast(list[str | None], ids)
             starts, lengths = array("q"), array("q")
             starts.frombytes(rest[:8 * count])
             lengths.frombytes(rest[8 * count:16 * count])
@@ -240,8 +248,9 @@ class ModuleText:
                 starts.byteswap()
                 lengths.byteswap()
             module = cls("", module_hash, False, True, starts, lengths,
-                         bytearray(rest[16 * count:]), ids, int(header["odd"]),  # type: ignore[arg-type]
-                         sum(lengths), _unique_records(ids))  # type: ignore[arg-type]
+                         bytearray(rest[16 * count:]), RecordIds.of(record_ids), odd,
+                         sum(lengths), _unique_records(record_ids))
+            del header, ids, record_ids
         except (ValueError, KeyError, TypeError):
             return None
         module._rehash(max(length, 0))
@@ -335,30 +344,31 @@ class ModuleText:
             text, "", False, True, starts,
             self.lengths[:first] + array("q", new_lengths) + self.lengths[last:],
             self.digests[:32 * first] + digests + self.digests[32 * last:],
-            self.ids[:first] + new_ids + self.ids[last:],
+            self.ids.spliced(first, last, new_ids),
             self.odd - odd_old + odd_new,
             self.total - sum(self.lengths[first:last]) + sum(new_lengths),
         )
-        module.records = self._still_records(first, last, new_ids, module.ids or [])
+        assert module.ids is not None
+        module.records = self._still_records(first, last, new_ids, module.ids)
         module._rehash()
         return module, Window(first, old_values, new_values)
 
-    def _still_records(
-        self, first: int, last: int, new_ids: list[str | None], ids: list[str | None]
-    ) -> bool:
+    def _still_records(self, first: int, last: int, new_ids: list[str | None], ids: RecordIds) -> bool:
         """Whether the spliced array is a record array: checked on the window alone when this
         one was (an id of the window must not occur outside it), else on the whole."""
         if not self.records:
-            return _unique_records(ids)
+            return ids.all_records()
         if None in new_ids or len(set(new_ids)) != len(new_ids):
             return False
         assert self.ids is not None
-        gone = set(self.ids[first:last])
+        gone = set(self.ids.window(first, last))
         fresh = [rid for rid in new_ids if rid not in gone]
         if len(fresh) > 16:
-            outside = set(self.ids[:first]) | set(self.ids[last:])
+            outside = {rid for index, rid in enumerate(self.ids) if not first <= index < last}
             return not any(rid in outside for rid in fresh)
-        return not any(rid in self.ids for rid in fresh)  # not in the window: so outside it
+        # Not in the window (so outside it, if anywhere in the old ids).
+        return not any(next(self.ids.positions(rid), None) is not None
+                       for rid in fresh if rid is not None)
 
 
 #: Texts are hashed this many characters at a time (never a UTF-8 copy of a whole large module:
