@@ -173,7 +173,8 @@ class ModuleText:
 
     def encode_index(self, text_hash: str | None = None, text_length: int | None = None) -> bytes:
         """The index of an array module as stored under ``meta/index/<key>``: a JSON header
-        line, then the element starts and lengths (little-endian int64) and digests. A cache:
+        line, then the element starts and lengths (little-endian int64), digests and record
+        ids (RecordIds.encode: their ends and flags, then their text). A cache:
         a start reads it back instead of parsing the module again. ``text_hash`` and
         ``text_length``: the text's, when this index is detached from it."""
         assert self.is_array and self.starts is not None and self.lengths is not None
@@ -183,13 +184,14 @@ class ModuleText:
             starts.byteswap()
             lengths.byteswap()
         offsets = starts.tobytes() + lengths.tobytes()
+        id_table, id_text = self.ids.encode()
         header = compact_json({
             "formatVersion": FORMAT_VERSION, "moduleHash": self.module_hash,
             "textHash": text_hash or hash_text(self.text), "textLength": text_length or len(self.text),
             "offsetsHash": _sha256(offsets).hexdigest(), "count": len(self.starts), "odd": self.odd,
-            "ids": self.ids.to_list(),
+            "idBytes": len(id_text), "records": self.records,
         })
-        return header + b"\n" + offsets + bytes(self.digests)
+        return header + b"\n" + offsets + bytes(self.digests) + id_table + id_text
 
     @classmethod
     def from_index(cls, text: str, data: bytes, module_hash: str) -> ModuleText | None:
@@ -228,19 +230,34 @@ class ModuleText:
                 return None
             # The binary part is read through a view: no copy of it but the digests kept.
             rest = memoryview(data)[split + 1:]
-            count, ids, length = header["count"], header["ids"], header.get("textLength", -1)
-            offsets_hash = header.get("offsetsHash")
-            odd = header.get("odd")
-            if (header.get("moduleHash") != module_hash or type(count) is not int
-                    or type(length) is not int or type(odd) is not int
-                    or not isinstance(ids, list) or len(ids) != count
-                    or not all(rid is None or type(rid) is str for rid in ids)
-                    or len(rest) != 48 * count or header.get("textHash") != text_hash
-                    or (need_length and (length < 0 or offsets_hash is None))
-                    or (offsets_hash is not None
-                        and offsets_hash != _sha256(rest[:16 * count]).hexdigest())):
+            count, length = header.get("count"), header.get("textLength", -1)
+            offsets_hash, odd = header.get("offsetsHash"), header.get("odd")
+            # The ids: packed after the digests ("idBytes", with "records"), or (as written
+            # before) a list in the header ("ids").
+            id_bytes, records, listed = header.get("idBytes"), header.get("records"), header.get("ids")
+            if (type(count) is not int or count < 0 or type(length) is not int or type(odd) is not int
+                    or header.get("moduleHash") != module_hash or header.get("textHash") != text_hash
+                    or (need_length and (length < 0 or offsets_hash is None))):
                 return None
-            record_ids = cast(list[str | None], ids)
+            if id_bytes is None:
+                if (not isinstance(listed, list) or len(listed) != count
+                        or not all(rid is None or type(rid) is str for rid in listed)
+                        or len(rest) != 48 * count):
+                    return None
+            elif (type(id_bytes) is not int or type(records) is not bool
+                    or len(rest) != 53 * count + id_bytes):
+                return None
+            if offsets_hash is not None and offsets_hash != _sha256(rest[:16 * count]).hexdigest():
+                return None
+            if id_bytes is None:
+                listed_ids = cast(list[str | None], listed)
+                ids: RecordIds | None = RecordIds.of(listed_ids)
+                records = _unique_records(listed_ids)
+            else:
+                ids = RecordIds.decode(count, rest[48 * count:53 * count], rest[53 * count:])
+            if ids is None:
+                return None
+            del header, listed
             starts, lengths = array("q"), array("q")
             starts.frombytes(rest[:8 * count])
             lengths.frombytes(rest[8 * count:16 * count])
@@ -248,9 +265,8 @@ class ModuleText:
                 starts.byteswap()
                 lengths.byteswap()
             module = cls("", module_hash, False, True, starts, lengths,
-                         bytearray(rest[16 * count:]), RecordIds.of(record_ids), odd,
-                         sum(lengths), _unique_records(record_ids))
-            del header, ids, record_ids
+                         bytearray(rest[16 * count:48 * count]), ids, odd,
+                         sum(lengths), bool(records))
         except (ValueError, KeyError, TypeError):
             return None
         module._rehash(max(length, 0))
@@ -259,8 +275,8 @@ class ModuleText:
         return module, length
 
     def sample_holds(self) -> bool:
-        """A few elements (first, last, spread between) parse where the index says and hash
-        to its digests."""
+        """A few elements (first, last, spread between) parse where the index says, hash to
+        its digests and have its record ids."""
         assert self.starts is not None and self.lengths is not None and self.digests is not None
         count = len(self.starts)
         for index in sorted({0, count - 1, count // 3, 2 * count // 3} if count else set()):
@@ -271,6 +287,8 @@ class ModuleText:
                 return False
             if end != start + length or element_digest(value)[0] != bytes(
                     self.digests[32 * index:32 * index + 32]):
+                return False
+            if self.ids is not None and self.ids[index] != record_id(value):
                 return False
         return True
 

@@ -8,6 +8,7 @@ a module (ModuleText) keeps one of these per array module for as long as the eng
 
 from __future__ import annotations
 
+import sys
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
@@ -64,6 +65,35 @@ class RecordIds:
         if not isinstance(other, RecordIds):
             return NotImplemented
         return (self._text, self._ends, self._absent) == (other._text, other._ends, other._absent)
+
+    def encode(self) -> tuple[bytes, bytes]:
+        """(the ends, little-endian int32, then one flag byte per element: 1 for no id;
+        the ids' text, UTF-8 with surrogates passed through), as a saved index stores them."""
+        ends = array(OFFSET, self._ends)
+        if sys.byteorder == "big":  # pragma: no cover - the browser and CI are little-endian
+            ends.byteswap()
+        return ends.tobytes() + bytes(self._absent), self._text.encode("utf-8", "surrogatepass")
+
+    @classmethod
+    def decode(cls, count: int, table: memoryview | bytes, text: memoryview | bytes) -> RecordIds | None:
+        """The ids ``encode`` wrote for ``count`` elements; None when they do not fit together
+        (ValueError for text that is not UTF-8)."""
+        if len(table) != 5 * count:
+            return None
+        ends = array(OFFSET)
+        ends.frombytes(table[:4 * count])
+        if sys.byteorder == "big":  # pragma: no cover
+            ends.byteswap()
+        absent = bytearray(table[4 * count:])
+        decoded = str(text, "utf-8", "surrogatepass")
+        previous = 0
+        for end, flag in zip(ends, absent, strict=True):  # never backwards, nor past the text
+            if end < previous or flag > 1 or (flag and end != previous):
+                return None
+            previous = end
+        if previous != len(decoded):
+            return None
+        return cls(decoded, ends, absent)
 
     def window(self, first: int, last: int) -> list[str | None]:
         """The ids of elements ``first`` to ``last`` (excluded)."""

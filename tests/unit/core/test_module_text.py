@@ -122,7 +122,35 @@ def test_a_saved_index_reads_back_only_for_its_own_text() -> None:
     assert ModuleText.from_index(respelled, data, built.module_hash) is None
     assert ModuleText.from_index(text, data, "0" * 64) is None
     assert ModuleText.from_index(text, data[:-1], built.module_hash) is None
+    body = data.index(b"\n") + 1
     tampered = bytearray(data)
-    tampered[-1] ^= 1  # the last element's digest
+    tampered[body + 48 * 50 - 1] ^= 1  # the last element's digest
+    assert ModuleText.from_index(text, bytes(tampered), built.module_hash) is None
+    tampered = bytearray(data)
+    tampered[-1] ^= 1  # the last element's id ("g49" becomes "g48")
+    assert ModuleText.from_index(text, bytes(tampered), built.module_hash) is None
+    tampered = bytearray(data)
+    tampered[body + 48 * 50 + 4 * 49] += 1  # the last id's end: past the text
     assert ModuleText.from_index(text, bytes(tampered), built.module_hash) is None
     assert ModuleText.from_index(text, b"not an index", built.module_hash) is None
+
+
+def test_an_index_saved_with_its_ids_in_the_header_still_reads_back() -> None:
+    """Indexes saved before the ids were packed after the digests list them in the header."""
+    records = _records(40) + [{"id": None}, {"id": "\ud800é"}]
+    text = canonical_text(records)
+    built = ModuleText.build(text)
+    data = built.encode_index()
+    header = json.loads(data[:data.index(b"\n")])
+    # UTF-8 with surrogates passed: "\ud800" takes 3 bytes, "é" 2.
+    assert header["records"] is False and header["idBytes"] == 10 * 2 + 30 * 3 + 5
+    del header["idBytes"], header["records"]
+    header["ids"] = [f"g{n}" for n in range(40)] + [None, "\ud800é"]
+    old = (json.dumps(header, separators=(",", ":")).encode() + b"\n"
+           + data[data.index(b"\n") + 1:][:48 * len(records)])
+    loaded = ModuleText.from_index(text, old, built.module_hash)
+    assert loaded is not None
+    assert_same_index(loaded, built)
+    unique = canonical_text(_records(40))
+    assert ModuleText.from_index(unique, ModuleText.build(unique).encode_index(),
+                                 ModuleText.build(unique).module_hash).records  # type: ignore[union-attr]

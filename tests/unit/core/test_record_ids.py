@@ -51,3 +51,22 @@ def test_packed_ids_are_the_list_they_pack(ids: list[str | None], data: st.DataO
     for rid in {rid for rid in expected if rid is not None} | {"a", "", "r-1"}:
         assert list(spliced.positions(rid)) == [i for i, x in enumerate(expected) if x == rid]
     assert spliced.all_records() == (None not in expected and len(set(expected)) == len(expected))
+    table, text = spliced.encode()
+    assert RecordIds.decode(len(expected), table, text) == spliced
+
+
+def test_decoding_refuses_ids_that_do_not_fit_together() -> None:
+    table, text = RecordIds.of(["ab", None, "c"]).encode()
+    assert list(RecordIds.decode(3, table, text) or []) == ["ab", None, "c"]
+    assert RecordIds.decode(2, table, text) is None  # the table is for 3
+    assert RecordIds.decode(3, table, text + b"x") is None  # text left over
+    assert RecordIds.decode(3, table, text[:-1]) is None  # the last id past the text
+    backwards = bytearray(table)
+    backwards[0] = 3  # "ab" ending after the id that follows it
+    assert RecordIds.decode(3, bytes(backwards), text) is None
+    absent_with_text = bytearray(table)
+    absent_with_text[12] = 1  # "ab" flagged as no id
+    assert RecordIds.decode(3, bytes(absent_with_text), text) is None
+    odd_flag = bytearray(table)
+    odd_flag[13] = 2
+    assert RecordIds.decode(3, bytes(odd_flag), text) is None
