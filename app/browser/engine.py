@@ -173,6 +173,10 @@ class Engine:
             if (self._indexing is not None and self._indexing.done() and not self._waiting
                     and _now_ms() - self._last_version_ms >= INDEX_SAVE_IDLE_MS):
                 async with self._work:
+                    # Large texts a burst of writes kept at hand leave memory (the next write
+                    # reads its own back); writing another large key releases them sooner.
+                    if self._chain is not None:
+                        self._chain.release_texts()
                     await self._save_indexes()
 
     def _heard(self, message: dict[str, Any]) -> None:
@@ -213,7 +217,6 @@ class Engine:
             return
         try:
             await self._chain.flush_heads()
-            self._chain.release_texts()
         except StoreFull:
             self._report("storage", f"{STORAGE_FULL}. {self._waiting_text()}")
         except (StorageClosed, JournalClosed):
@@ -490,6 +493,7 @@ class Engine:
             # Its head texts, one key at a time, and the indexes it built: written before the
             # engine is ready, so that the next start need not rebuild or parse anything.
             await self._flush_heads()
+            chain.release_texts()  # the whole hotel was in memory: none of it stays
             await self._save_indexes()
             self.timings["baseline_ms"] = float(_now_ms() - started)
         else:

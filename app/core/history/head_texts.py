@@ -89,20 +89,20 @@ class HeadTexts:
         if key in self._head().module_hashes and key not in self._head().stale_heads:
             self._stored_hashes[key] = text_hash
 
-    def release(self) -> int:
+    def release(self, keep: str | None = None) -> int:
         """Drop from memory the large head texts the store holds (every key not in the head
-        pointer's staleHeads), keeping their indexes; the next write to such a key reads its
-        text back. The engine's memory never shrinks, so texts held for nothing cost for good.
-        Returns how many were released."""
+        pointer's staleHeads), but ``keep``'s, keeping their indexes; the next write to such a
+        key reads its text back. The engine's memory never shrinks, so texts held for nothing
+        cost for good. Returns how many were released."""
         stale = self._head().stale_heads
         released = 0
         for key, module in list(self._modules.items()):
-            if key not in stale and len(module.text) >= RELEASE_AT:
+            if key != keep and key not in stale and len(module.text) >= RELEASE_AT:
                 self._released[key] = (module.detached(), len(module.text), module.text_hash())
                 del self._modules[key]
                 released += 1
         for key, text in list(self._texts.items()):
-            if key not in stale and len(text) >= RELEASE_AT:
+            if key != keep and key not in stale and len(text) >= RELEASE_AT:
                 del self._texts[key]
         return released
 
@@ -161,6 +161,10 @@ class HeadTexts:
     async def module(self, key: str) -> ModuleText:
         """The index of a head key's text (built on its first write: the cost of a parse)."""
         module = self._modules.get(key)
+        if module is None and key in self._released:
+            # A released text is read back: the other large texts the store holds leave first,
+            # so that two are never held where one can be.
+            self.release(keep=key)
         while module is None:
             generation = self._generation()
             text = await self.text(key)
