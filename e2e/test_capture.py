@@ -178,6 +178,38 @@ def test_an_unchanged_large_key_is_indexed_at_start_without_reading_its_text(pag
     assert [(c["action"], c["recordId"]) for c in detail["changes"]] == [("update", "g-5")]
 
 
+def test_a_baseline_of_large_modules_is_indexed_from_the_browsers_json(page: Any, server: Server) -> None:
+    """The first start reads each large module with the browser's JSON (tiling.mjs): a module
+    whose text is its elements' JSON.stringify - emoji (two UTF-16 units, one code point),
+    escapes, U+2028 - is indexed from where the browser found its elements; one spelled
+    otherwise (spaces), or with a lone surrogate in an id, is read by Python. Either way the
+    history verifies in full, and an edit of each records exactly its change."""
+    people = [guest(f"g-{n}", "Ada 😀" if n % 7 == 0 else "Ada") for n in range(1500)]
+    people[3]["notes"] = 'a "quote", a \\ backslash, a new\nline, \u0001 and \u2028'
+    # What JSON.stringify writes for these values (compact, only what it escapes escaped).
+    server.kv_set_text(GUESTS, json.dumps(people, separators=(",", ":"), ensure_ascii=False))
+    stays = [{"id": f"r-{n}", "guestId": f"g-{n}", "nights": n % 9} for n in range(1200)]
+    server.kv_set_text("w3-hotel-reservations", json.dumps(stays))  # ", " and ": ": not canonical
+    rooms = ",".join(f'{{"id":"{n}","floor":{n % 5}}}' for n in range(1100))
+    server.kv_set_text("w3-hotel-rooms", '[{"id":"room-\\ud800","floor":0},' + rooms + "]")
+    open_app(page, server)
+    wait_versions(page, 1)
+    status = page.evaluate("async () => JSON.parse(JSON.stringify(await window.backstay.status()))")
+    assert status["baselineTiled"] == [GUESTS], json.dumps(status)
+    assert page.evaluate("() => window.backstay.verify({full: true})")["ok"] is True
+    people[14] = {**people[14], "lastName": "Lovelace 🙂"}
+    spark_set(page, GUESTS, people)
+    found = wait_versions(page, 2)
+    detail = page.evaluate("id => window.backstay.getVersion(id)", found[0]["id"])
+    assert [(c["action"], c["recordId"]) for c in detail["changes"]] == [("update", "g-14")]
+    stays[600] = {**stays[600], "nights": 30}
+    spark_set(page, "w3-hotel-reservations", stays)
+    found = wait_versions(page, 3)
+    detail = page.evaluate("id => window.backstay.getVersion(id)", found[0]["id"])
+    assert [(c["action"], c["recordId"]) for c in detail["changes"]] == [("update", "r-600")]
+    assert page.evaluate("() => window.backstay.verify({full: true})")["ok"] is True
+
+
 def test_two_tabs_writing_give_each_write_exactly_once(context: Any, server: Server,
                                                        requests_seen: RequestLog) -> None:
     first, second = context.new_page(), context.new_page()

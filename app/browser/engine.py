@@ -39,6 +39,9 @@ from app.core.capture.scope import is_versioned
 from app.core.chain import Chain
 from app.core.errors import CoreError
 from app.core.formats.json_value import Json
+from app.core.formats.module_text import ModuleText
+from app.core.formats.tiling import index_stepwise
+from app.core.history.head_texts import INDEX_AT
 from app.core.history.version import Version
 from app.core.ports import StoreError, StoreFull
 
@@ -90,6 +93,8 @@ class Engine:
         self._intents: list[Intent] = []
         self._journaled: set[tuple[str, int]] = set()
         self.timings: dict[str, float] = {}
+        #: The keys whose baseline index was made from the browser's tiling of their text.
+        self.baseline_tiled: list[str] = []
         # The byte length of each head text the start found unchanged (see _index_head).
         self._head_sizes: dict[str, int] = {}
         self._indexing: asyncio.Future[None] | None = None
@@ -455,9 +460,17 @@ class Engine:
         keep = {entry.key for entry in await journal.after(chain.journal_seq, BATCH)}
         started = _now_ms()
         keys = [key for key in await self._kv.keys() if is_versioned(key) and key not in keep]
+        indexes: dict[str, ModuleText] = {}
         if baseline:
-            state = await self._kv.snapshot(keys)
+            # The browser's JSON finds where the elements of each large module are: Python then
+            # hashes them instead of reading them one by one (formats.tiling).
+            state, tilings = await self._kv.snapshot_tiled(keys, INDEX_AT)
             self.timings["baseline_read_ms"] = float(_now_ms() - started)
+            for key, tiling in tilings.items():
+                module = await index_stepwise(state[key], tiling)
+                if module is not None:
+                    indexes[key] = module
+            self.baseline_tiled = sorted(indexes)
         else:  # one key at a time, keeping only what changed: the hotel is not held twice
             reconcile_started = time.perf_counter()
             state = {}
@@ -486,6 +499,7 @@ class Engine:
         if baseline:
             version = await chain.record_state(
                 state, created_by=self._user, snapshot=True, live_reads=reads, keep=frozenset(keep),
+                indexes=indexes,
                 description=(f"Baseline: the {len(state)} keys of the store when Backstay "
                              f"{'started again after its storage was lost' if lost else 'first started'}"))
             self.timings["baseline_record_ms"] = float(_now_ms() - started) - self.timings[
@@ -648,6 +662,7 @@ class Engine:
             "timings": self.timings,
             "indexes": self._chain.index_counts if self._chain else {},
             "headTextsRead": self._chain.head_texts_read if self._chain else 0,
+            "baselineTiled": self.baseline_tiled,
         }
 
     def status(self) -> str:

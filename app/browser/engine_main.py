@@ -17,6 +17,7 @@ from pyscript.js_modules import (  # type: ignore[import-not-found]
     backstay_gzip,
     backstay_idb,
     backstay_keyring,
+    backstay_tiling,
     pako,
 )
 
@@ -48,7 +49,8 @@ async def _open_journal() -> Journal:
     return await Journal.open(backstay_idb)
 
 
-_engine = Engine(_open_chain, _open_journal, SparkKv(), Coordination(backstay_idb), Notices())
+_engine = Engine(_open_chain, _open_journal, SparkKv(tiling=backstay_tiling), Coordination(backstay_idb),
+                 Notices())
 # From the worker's start until its Python runs (the interpreter, packages and imports).
 _engine.timings["python_ms"] = float(js.performance.now())
 _api = Api(_engine, _compressor, Keyring(backstay_keyring))

@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+from array import array
 from typing import Any
 from urllib.parse import quote
 
 import js  # type: ignore[import-not-found]
 from pyodide.http import pyfetch  # type: ignore[import-not-found]
+
+from app.browser.ffi import py_bytes
+from app.core.formats.record_ids import RecordIds
+from app.core.formats.tiling import Tiling
 
 KV_PATH = "/_spark/kv"
 #: A request to the store that has not been answered by then is given up (and retried later),
@@ -24,8 +29,9 @@ class KvUnavailable(Exception):
 
 
 class SparkKv:
-    def __init__(self, origin: str | None = None) -> None:
+    def __init__(self, origin: str | None = None, tiling: Any = None) -> None:
         self._origin = origin or str(js.location.origin)
+        self._tiling = tiling  # static/backstay/tiling.mjs (None: read every module in Python)
 
     async def _get(self, path: str) -> Any:
         try:
@@ -95,6 +101,40 @@ class SparkKv:
         """The JSON text of each of ``keys`` that exists (read concurrently)."""
         texts = await asyncio.gather(*(self.get_text(key) for key in keys))
         return {key: text for key, text in zip(keys, texts, strict=True) if text is not None}
+
+    async def snapshot_tiled(
+        self, keys: list[str], min_count: int
+    ) -> tuple[dict[str, str], dict[str, Tiling]]:
+        """``snapshot``, with where the elements of each array module of at least ``min_count``
+        elements are, when the browser's JSON found its text made of its elements' canonical
+        texts (static/backstay/tiling.mjs); one key at a time (each is parsed there whole)."""
+        if self._tiling is None:
+            return await self.snapshot(keys), {}
+        texts: dict[str, str] = {}
+        tilings: dict[str, Tiling] = {}
+        for key in keys:
+            try:
+                found = await self._tiling.fetchTiled(
+                    f"{self._origin}{KV_PATH}/{quote(key, safe='')}", TIMEOUT_MS, min_count)
+            except Exception as error:  # network failure, or the answer cut off
+                raise KvUnavailable(f"the store at {self._origin} did not answer: {error}") from None
+            status = int(found.status)
+            if status == 404:
+                continue
+            if status < 200 or status > 299:
+                raise KvUnavailable(f"reading {key} failed with HTTP {status}")
+            texts[key] = decode(py_bytes(found.bytes))
+            tiling = found.tiling
+            if tiling is not None:
+                starts, lengths = array("i"), array("i")
+                starts.frombytes(py_bytes(tiling.starts))
+                lengths.frombytes(py_bytes(tiling.lengths))
+                count = len(starts)
+                ids = RecordIds.decode(count, py_bytes(tiling.idTable), py_bytes(tiling.idText))
+                if ids is not None:
+                    tilings[key] = Tiling(starts, lengths, ids, bool(tiling.records), int(tiling.length))
+            del found, tiling
+        return texts, tilings
 
     async def user(self) -> dict[str, Any]:
         response = await self._get("/_spark/user")

@@ -246,15 +246,17 @@ class Chain:
         live_reads: Mapping[str, tuple[int, int]] | None = None,
         drained_ends: Mapping[str, int] | None = None,
         drained_writes: Mapping[str, tuple[str, int]] | None = None,
+        indexes: Mapping[str, ModuleText] | None = None,
     ) -> Version | None:
         """Commit the writes (KV key -> new JSON text, None = deleted) as one version.
 
         Returns None when nothing changed (``journal_seq`` and ``live_reads`` - the read
         intervals of keys whose value was just read from the store - are still persisted).
+        ``indexes``: indexes already made of some of the new texts (formats.tiling).
         Raises ValueError for text that is not JSON, before anything is written.
         """
         modules, deltas = await diff_writes(self._heads, self._head.module_hashes, writes,
-                                            is_root=self._head.version_id is None)
+                                            is_root=self._head.version_id is None, indexes=indexes)
         head = replace(self._head, journal_seq=max(self._head.journal_seq, journal_seq or 0),
                        live_reads={**self._head.live_reads, **(live_reads or {})},
                        drained_ends={**self._head.drained_ends, **(drained_ends or {})},
@@ -298,6 +300,7 @@ class Chain:
         snapshot: bool = False,
         live_reads: Mapping[str, tuple[int, int]] | None = None,
         keep: frozenset[str] = frozenset(),
+        indexes: Mapping[str, ModuleText] | None = None,
     ) -> Version | None:
         """Record a full state (key -> JSON text): head keys missing from it are deletions,
         except those in ``keep`` (keys whose state is settled elsewhere)."""
@@ -307,7 +310,7 @@ class Chain:
                 writes.setdefault(key, None)
         return await self.record(
             writes, created_by=created_by, change_type=change_type, description=description,
-            journal_seq=journal_seq, snapshot=snapshot, live_reads=live_reads,
+            journal_seq=journal_seq, snapshot=snapshot, live_reads=live_reads, indexes=indexes,
         )
 
     async def _commit(

@@ -150,6 +150,15 @@ class ModuleText:
         module._rehash()
         return module
 
+    @classmethod
+    def tiled(cls, text: str, starts: array[int], lengths: array[int], digests: bytearray,
+              ids: RecordIds, records: bool) -> ModuleText:
+        """The index of an array text whose every element's text is its canonical text, from
+        its parts (see formats.tiling, which checks them)."""
+        module = cls(text, "", False, True, starts, lengths, digests, ids, 0, sum(lengths), records)
+        module._rehash()
+        return module
+
     def _rehash(self, text_length: int | None = None) -> None:
         assert self.digests is not None and self.lengths is not None
         self.module_hash = hashlib.sha256(b"[" + self.digests).hexdigest()

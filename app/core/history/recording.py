@@ -16,11 +16,13 @@ from app.core.history.head_texts import HeadTexts, parsed
 
 async def diff_writes(
     heads: HeadTexts, head_keys: Mapping[str, str], writes: Mapping[str, str | None],
-    *, is_root: bool,
+    *, is_root: bool, indexes: Mapping[str, ModuleText] | None = None,
 ) -> tuple[dict[str, ModuleText], list[KeyDelta]]:
     """The new index of every written key whose text changed, and the deltas of the keys whose
     value changed (a deleted key: None). ``head_keys``: the head's module hashes. The root
-    diffs nothing (its snapshot records every key whole). ValueError for text that is not JSON."""
+    diffs nothing (its snapshot records every key whole). ``indexes``: indexes already made of
+    some new texts (used for a key new to the head, when made of exactly its text). ValueError
+    for text that is not JSON."""
     modules: dict[str, ModuleText] = {}
     deltas: list[KeyDelta] = []
     for key, text in writes.items():
@@ -30,7 +32,9 @@ async def diff_writes(
             continue
         if await heads.unchanged(key, text):
             continue
-        module, delta = await _diff(heads, key, text, is_root or key not in head_keys, is_root)
+        known = (indexes or {}).get(key)
+        module, delta = await _diff(heads, key, text, is_root or key not in head_keys, is_root,
+                                    known if known is not None and known.text is text else None)
         modules[key] = module
         if delta is not None and (is_root or not delta.is_empty):
             deltas.append(delta)
@@ -38,13 +42,13 @@ async def diff_writes(
 
 
 async def _diff(
-    heads: HeadTexts, key: str, text: str, is_new: bool, is_root: bool,
+    heads: HeadTexts, key: str, text: str, is_new: bool, is_root: bool, known: ModuleText | None,
 ) -> tuple[ModuleText, KeyDelta | None]:
     """The index of a key's new text and the diff from its head value (None: the same value,
-    spelled otherwise)."""
+    spelled otherwise); ``known``: that text's index, if already made."""
     try:
         if is_new:
-            module = await ModuleText.build_stepwise(text)
+            module = known or await ModuleText.build_stepwise(text)
             if is_root:
                 return module, KeyDelta(key)  # recorded whole by its snapshot
             return module, diff_key(key, ABSENT, module.value())

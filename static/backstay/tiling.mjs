@@ -1,0 +1,106 @@
+// The first reading of a large module, done by the browser's own JSON (runs in the engine's
+// worker, called from Python: app/browser/spark_kv.py).
+//
+// A module the PMS wrote is an array whose text is, element by element, what JSON.stringify
+// writes for each element: Backstay's canonical text (docs/FORMAT.md, "Canonical text").
+// Checking that here - JSON.parse, then each element's JSON.stringify found at its place in the
+// text - costs a fraction of reading it element by element in Python, and tells Python where
+// each element is and what its record id is: Python then only hashes the elements
+// (app/core/formats/tiling.py), and checks a sample of them itself.
+
+function plainError(error) {
+  if (error instanceof Error && error.constructor === Error) return error;
+  const plain = new Error(`${(error && error.name) || "Error"}: ${(error && error.message) || error}`);
+  plain.name = (error && error.name) || "Error";
+  return plain;
+}
+
+// Code points in a string: its UTF-16 units less one per surrogate pair.
+function codePoints(text) {
+  let pairs = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) { pairs++; i++; }
+    }
+  }
+  return text.length - pairs;
+}
+
+const LONE_SURROGATE = /\p{Cs}/u;
+
+// Where the elements of `text` are, if it is an array of at least `minCount` elements whose text
+// is exactly each element's JSON.stringify, joined by commas between brackets; null otherwise.
+// Offsets count code points (as Python's str does). Ids are encoded as RecordIds.encode does.
+function tile(text, minCount) {
+  if (text.charCodeAt(0) !== 0x5b || text.charCodeAt(text.length - 1) !== 0x5d) return null;
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch (_) {
+    return null;
+  }
+  if (!Array.isArray(value) || value.length < minCount) return null;
+  const count = value.length;
+  const starts = new Int32Array(count);
+  const lengths = new Int32Array(count);
+  const ends = new Int32Array(count);
+  const absent = new Uint8Array(count);
+  const ids = [];
+  const seen = new Set();
+  let records = true;
+  let at = 1; // in UTF-16 units
+  let point = 1; // in code points
+  let idEnd = 0;
+  for (let i = 0; i < count; i++) {
+    const element = value[i];
+    const written = JSON.stringify(element);
+    if (written === undefined || !text.startsWith(written, at)) return null;
+    const length = codePoints(written);
+    starts[i] = point;
+    lengths[i] = length;
+    at += written.length;
+    point += length;
+    if (text.charCodeAt(at) !== (i === count - 1 ? 0x5d : 0x2c)) return null;
+    at += 1;
+    point += 1;
+    const id = element !== null && typeof element === "object" && !Array.isArray(element)
+      && Object.hasOwn(element, "id") && typeof element.id === "string" ? element.id : null;
+    if (id === null) {
+      absent[i] = 1;
+      records = false;
+    } else {
+      // A lone surrogate has no UTF-8 (TextEncoder would write U+FFFD): Python reads these.
+      if (LONE_SURROGATE.test(id)) return null;
+      ids.push(id);
+      idEnd += codePoints(id);
+      if (seen.has(id)) records = false;
+      seen.add(id);
+    }
+    ends[i] = idEnd;
+  }
+  if (at !== text.length) return null;
+  const table = new Uint8Array(5 * count);
+  table.set(new Uint8Array(ends.buffer), 0); // little-endian, as every browser that runs this
+  table.set(absent, 4 * count);
+  return {
+    starts, lengths, idTable: table, idText: new TextEncoder().encode(ids.join("")), records,
+    length: point,
+  };
+}
+
+// GET `url` (a key of the live store): {status, bytes, tiling}. `bytes` is the body as sent
+// (absent unless status is 200); `tiling` is tile()'s answer for it (null for a module smaller
+// than `minCount` elements or not tiled by its elements' JSON.stringify).
+async function fetchTiled_(url, timeoutMs, minCount) {
+  const response = await fetch(url, { cache: "no-store", signal: AbortSignal.timeout(timeoutMs) });
+  if (!response.ok) return { status: response.status, bytes: undefined, tiling: undefined };
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const tiling = bytes.byteLength >= minCount * 2 ? tile(new TextDecoder().decode(bytes), minCount) : null;
+  return { status: response.status, bytes, tiling: tiling || undefined };
+}
+
+export function fetchTiled(url, timeoutMs, minCount) {
+  return fetchTiled_(url, timeoutMs, minCount).catch((error) => { throw plainError(error); });
+}
