@@ -182,7 +182,7 @@ def test_a_baseline_of_large_modules_is_indexed_from_the_browsers_json(page: Any
     """The first start reads each large module with the browser's JSON (tiling.mjs): a module
     whose text is its elements' JSON.stringify - emoji (two UTF-16 units, one code point),
     escapes, U+2028 - is indexed from where the browser found its elements; one spelled
-    otherwise (spaces), or with a lone surrogate in an id, is read by Python. Either way the
+    otherwise (spaces), with a lone surrogate in an id, or nested deep, is read by Python. Either way the
     history verifies in full, and an edit of each records exactly its change."""
     people = [guest(f"g-{n}", "Ada 😀" if n % 7 == 0 else "Ada") for n in range(1500)]
     people[3]["notes"] = 'a "quote", a \\ backslash, a new\nline, \u0001 and \u2028'
@@ -192,6 +192,10 @@ def test_a_baseline_of_large_modules_is_indexed_from_the_browsers_json(page: Any
     server.kv_set_text("w3-hotel-reservations", json.dumps(stays))  # ", " and ": ": not canonical
     rooms = ",".join(f'{{"id":"{n}","floor":{n % 5}}}' for n in range(1100))
     server.kv_set_text("w3-hotel-rooms", '[{"id":"room-\\ud800","floor":0},' + rooms + "]")
+    # Nested deeper than the browser's reading is trusted with (Python reads it, as any other).
+    tasks = ",".join(f'{{"id":"t-{n}"}}' for n in range(1000))
+    deep = f'{{"id":"t-deep","x":{"[" * 150}{"]" * 150}}}'
+    server.kv_set_text("w3-hotel-housekeeping-tasks", f"[{tasks},{deep}]")
     open_app(page, server)
     wait_versions(page, 1)
     status = page.evaluate("async () => JSON.parse(JSON.stringify(await window.backstay.status()))")

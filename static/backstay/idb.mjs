@@ -115,7 +115,7 @@ async function liveMatchesHead_(db, url, key, timeoutMs) {
     const response = await fetch(url, { cache: "no-store", signal: AbortSignal.timeout(timeoutMs) });
     if (response.status === 404) return "absent";
     if (!response.ok) return `http ${response.status}`;
-    reader = response.body.getReader();
+    reader = response.body ? response.body.getReader() : null; // no body: an empty one
   } catch (error) {
     return unreachable(error);
   }
@@ -123,7 +123,7 @@ async function liveMatchesHead_(db, url, key, timeoutMs) {
   try {
     head = await stored;
   } catch (error) {
-    reader.cancel().catch(() => {});
+    if (reader) reader.cancel().catch(() => {});
     throw error;
   }
   const a = head === undefined ? new Uint8Array(0) : ArrayBuffer.isView(head)
@@ -131,7 +131,7 @@ async function liveMatchesHead_(db, url, key, timeoutMs) {
   let at = 0;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = reader ? await reader.read() : { done: true };
       if (done) break;
       if (head === undefined || at + value.byteLength > a.byteLength
           || !sameBytes(value, a.subarray(at, at + value.byteLength))) {

@@ -30,17 +30,46 @@ function codePoints(text) {
 
 const LONE_SURROGATE = /\p{Cs}/u;
 
+// Deeper than this, a module is left to Python, which reads (or refuses) it as it would any
+// other: the browser's JSON reads deeper values than Python's does.
+const MAX_DEPTH = 100;
+
+// Whether brackets outside strings nest deeper than `limit` anywhere in the text.
+function nestsDeeper(text, limit) {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (inString) {
+      if (unit === 0x5c) i++; // a backslash: the next unit is escaped
+      else if (unit === 0x22) inString = false;
+    } else if (unit === 0x22) {
+      inString = true;
+    } else if (unit === 0x5b || unit === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (unit === 0x5d || unit === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
+}
+
 // Where the elements of `text` are, if it is an array of at least `minCount` elements whose text
-// is exactly each element's JSON.stringify, joined by commas between brackets; null otherwise.
+// is exactly each element's JSON.stringify, joined by commas between brackets; null otherwise
+// (and for anything the browser's JSON cannot read or write back: Python then reads it).
 // Offsets count code points (as Python's str does). Ids are encoded as RecordIds.encode does.
 function tile(text, minCount) {
-  if (text.charCodeAt(0) !== 0x5b || text.charCodeAt(text.length - 1) !== 0x5d) return null;
-  let value;
   try {
-    value = JSON.parse(text);
+    return tileOrNull(text, minCount);
   } catch (_) {
     return null;
   }
+}
+
+function tileOrNull(text, minCount) {
+  if (text.charCodeAt(0) !== 0x5b || text.charCodeAt(text.length - 1) !== 0x5d) return null;
+  if (nestsDeeper(text, MAX_DEPTH)) return null;
+  const value = JSON.parse(text);
   if (!Array.isArray(value) || value.length < minCount) return null;
   const count = value.length;
   const starts = new Int32Array(count);

@@ -202,6 +202,12 @@ class ModuleText:
         })
         return header + b"\n" + offsets + bytes(self.digests) + id_table + id_text
 
+    @staticmethod
+    def is_current_index(data: bytes) -> bool:
+        """Whether a saved index is in the layout encode_index writes (its ids packed after the
+        digests), not an earlier one (which a writer replaces)."""
+        return b'"idBytes":' in data[:max(data.find(b"\n"), 0)]
+
     @classmethod
     def from_index(cls, text: str, data: bytes, module_hash: str) -> ModuleText | None:
         """The index saved by encode_index, if it is the index of exactly ``text`` with

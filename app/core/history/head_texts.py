@@ -216,7 +216,8 @@ class HeadTexts:
                 index, length = found
                 if length >= RELEASE_AT:
                     self._released[key] = (index, length, text_hash or "")
-                    self._saved[key] = head.module_hashes[key]
+                    if stored is not None and ModuleText.is_current_index(stored):  # else saved anew
+                        self._saved[key] = head.module_hashes[key]
                     self.counts["loaded"] += 1
                     return
         await self.module(key)
@@ -236,7 +237,7 @@ class HeadTexts:
         if stored is None:
             return None
         module = ModuleText.from_index(text, stored, expected)
-        if module is not None:
+        if module is not None and ModuleText.is_current_index(stored):  # else saved again
             self._saved[key] = expected
         return module
 

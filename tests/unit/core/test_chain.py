@@ -684,6 +684,36 @@ def test_a_text_read_back_for_a_write_stays_for_the_next_and_sends_the_other_lar
     asyncio.run(scenario())
 
 
+def test_an_index_saved_in_the_earlier_layout_is_used_and_saved_again_packed() -> None:
+    guests = [{"id": f"g{n}", "firstName": "Annabelle", "lastName": "Wickramasinghe", "n": n}
+              for n in range(5000)]
+
+    async def scenario() -> None:
+        chain, store, _ = build_chain(defer_heads=True)
+        await chain.open()
+        await chain.record({"w3-hotel-guests": canonical_text(guests)}, created_by="a")
+        await chain.flush_heads()
+        chain.release_texts()
+        assert await chain.save_indexes() == 1
+        saved = store.data["meta"]["index/w3-hotel-guests"]
+        split = saved.index(b"\n")
+        header = json.loads(saved[:split])
+        del header["idBytes"], header["records"]
+        header["ids"] = [guest["id"] for guest in guests]
+        body = saved[split + 1:split + 1 + 48 * 5000]  # offsets and digests; no packed ids
+        store.data["meta"]["index/w3-hotel-guests"] = (
+            json.dumps(header, separators=(",", ":")).encode() + b"\n" + body)
+        again, _, _ = build_chain(store=store, defer_heads=True)
+        await again.open()
+        await again.prepare("w3-hotel-guests")
+        assert again.index_counts == {"built": 0, "loaded": 1} and again.head_texts_read == 0
+        assert await again.save_indexes() == 1  # rewritten in the packed layout
+        assert store.data["meta"]["index/w3-hotel-guests"] == saved
+        assert await again.save_indexes() == 0
+
+    asyncio.run(scenario())
+
+
 def test_versions_name_the_device_that_recorded_them() -> None:
     async def scenario() -> None:
         store = MemoryStore()
