@@ -472,8 +472,7 @@ def test_a_large_head_text_the_store_holds_is_released_and_read_back_for_the_nex
     names that text, so a later start uses it instead of parsing."""
     from app.core.formats.module_text import ModuleText
 
-    guests = [{"id": f"g{n}", "firstName": "Annabelle", "lastName": "Wickramasinghe", "n": n}
-              for n in range(5000)]
+    guests = _wide_guests()
     text = canonical_text(guests)
     assert len(text) >= 256 * 1024
 
@@ -527,6 +526,25 @@ def test_a_large_head_text_the_store_holds_is_released_and_read_back_for_the_nex
     asyncio.run(scenario())
 
 
+def _wide_guests(count: int = 5000) -> list[dict[str, Any]]:
+    """Guests whose head text is past RELEASE_AT (256 KB) at 5,000, and past INDEX_AT."""
+    return [{"id": f"g{n}", "firstName": "Annabelle", "lastName": "Wickramasinghe", "n": n}
+            for n in range(count)]
+
+
+async def _indexed(guests: list[dict[str, Any]], *, release: bool) -> tuple[Chain, MemoryStore]:
+    """A chain whose head holds ``guests``, written to the store, with its index saved (after
+    releasing the text, or with it at hand)."""
+    chain, store, _ = build_chain(defer_heads=True)
+    await chain.open()
+    await chain.record({"w3-hotel-guests": canonical_text(guests)}, created_by="a")
+    await chain.flush_heads()
+    if release:
+        assert chain.release_texts() == 1
+    assert await chain.save_indexes() == 1
+    return chain, store
+
+
 @pytest.mark.parametrize("damage", ["none", "offsets", "text"])
 def test_a_start_gets_a_large_index_without_reading_its_text_and_a_damaged_one_is_not_trusted(
         monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
@@ -536,15 +554,10 @@ def test_a_start_gets_a_large_index_without_reading_its_text_and_a_damaged_one_i
     history's back, are caught when the text is attached: the write still records exactly."""
     import struct
 
-    guests = [{"id": f"g{n}", "firstName": "Annabelle", "lastName": "Wickramasinghe", "n": n}
-              for n in range(5000)]
+    guests = _wide_guests()
 
     async def scenario() -> None:
-        chain, store, _ = build_chain(defer_heads=True)
-        await chain.open()
-        await chain.record({"w3-hotel-guests": canonical_text(guests)}, created_by="a")
-        await chain.flush_heads()
-        assert await chain.save_indexes() == 1
+        _, store = await _indexed(guests, release=False)
         if damage == "offsets":  # the second element's start, moved by one
             saved = bytearray(store.data["meta"]["index/w3-hotel-guests"])
             body = saved.index(b"\n") + 1
@@ -590,16 +603,10 @@ def test_a_hash_learned_at_start_spares_the_store_hashing_the_text_and_a_wrong_o
     """The start's comparison learns what a stored head text hashes to; prepare() takes it
     instead of the store's digest. A wrong one does not pass for the saved index's text (the
     text is read and checked); without one, the store hashes the text."""
-    guests = [{"id": f"g{n}", "firstName": "Annabelle", "lastName": "Wickramasinghe", "n": n}
-              for n in range(5000)]
+    guests = _wide_guests()
 
     async def scenario() -> None:
-        chain, store, _ = build_chain(defer_heads=True)
-        await chain.open()
-        await chain.record({"w3-hotel-guests": canonical_text(guests)}, created_by="a")
-        await chain.flush_heads()
-        assert chain.release_texts() == 1
-        assert await chain.save_indexes() == 1  # saved while released: named by its text hash
+        _, store = await _indexed(guests, release=True)  # saved released: named by its text hash
         digests: list[str] = []
         reads: list[str] = []
         original_get = store.get
@@ -653,8 +660,7 @@ def test_a_text_read_back_for_a_write_stays_for_the_next_and_sends_the_other_lar
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Writes to one large key in a row read its text back once; a write to another large key
     releases the first (two large texts are never held where one can be)."""
-    guests = [{"id": f"g{n}", "firstName": "Annabelle", "lastName": "Wickramasinghe", "n": n}
-              for n in range(5000)]
+    guests = _wide_guests()
     stays = [{"id": f"r{n}", "guestId": f"g{n}", "room": "101", "nights": n % 9} for n in range(9000)]
 
     async def scenario() -> None:
@@ -685,16 +691,10 @@ def test_a_text_read_back_for_a_write_stays_for_the_next_and_sends_the_other_lar
 
 
 def test_an_index_saved_in_the_earlier_layout_is_used_and_saved_again_packed() -> None:
-    guests = [{"id": f"g{n}", "firstName": "Annabelle", "lastName": "Wickramasinghe", "n": n}
-              for n in range(5000)]
+    guests = _wide_guests()
 
     async def scenario() -> None:
-        chain, store, _ = build_chain(defer_heads=True)
-        await chain.open()
-        await chain.record({"w3-hotel-guests": canonical_text(guests)}, created_by="a")
-        await chain.flush_heads()
-        chain.release_texts()
-        assert await chain.save_indexes() == 1
+        _, store = await _indexed(guests, release=True)
         saved = store.data["meta"]["index/w3-hotel-guests"]
         split = saved.index(b"\n")
         header = json.loads(saved[:split])
