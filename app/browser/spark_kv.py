@@ -133,7 +133,6 @@ class SparkKv:
                 ids = RecordIds.decode(count, py_bytes(tiling.idTable), py_bytes(tiling.idText))
                 if ids is not None:
                     tilings[key] = Tiling(starts, lengths, ids, bool(tiling.records), int(tiling.length))
-            del found, tiling
         return texts, tilings
 
     async def user(self) -> dict[str, Any]:

@@ -8,12 +8,7 @@
 // each element is and what its record id is: Python then only hashes the elements
 // (app/core/formats/tiling.py), and checks a sample of them itself.
 
-function plainError(error) {
-  if (error instanceof Error && error.constructor === Error) return error;
-  const plain = new Error(`${(error && error.name) || "Error"}: ${(error && error.message) || error}`);
-  plain.name = (error && error.name) || "Error";
-  return plain;
-}
+import { plainError } from "./idb.mjs";
 
 // Code points in a string: its UTF-16 units less one per surrogate pair.
 function codePoints(text) {

@@ -8,6 +8,7 @@ found by comparing blocks of text, not by parsing.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Callable, Generator, Sequence
@@ -139,6 +140,16 @@ def finish(steps: Generator[None, None, Any]) -> Any:
             next(steps)
         except StopIteration as done:
             return done.value
+
+
+async def finish_stepwise(steps: Generator[None, None, Any]) -> Any:
+    """``finish``, letting other tasks run between steps."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+        await asyncio.sleep(0)
 
 
 def scan_steps(

@@ -13,7 +13,6 @@ its elements in order; for any other value, SHA-256 of its canonical text.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import sys
 from array import array
@@ -28,6 +27,7 @@ from app.core.formats.array_text import (
     common_prefix,
     common_suffix,
     finish,
+    finish_stepwise,
     parse_element,
     scan_array,
     scan_window,
@@ -113,14 +113,8 @@ class ModuleText:
     @classmethod
     async def build_stepwise(cls, text: str) -> ModuleText:
         """build, letting other tasks run between steps (a large module takes seconds)."""
-        steps = cls._build_steps(text)
-        while True:
-            try:
-                next(steps)
-            except StopIteration as done:
-                module: ModuleText = done.value
-                return module
-            await asyncio.sleep(0)
+        module: ModuleText = await finish_stepwise(cls._build_steps(text))
+        return module
 
     @classmethod
     def _build_steps(cls, text: str) -> Generator[None, None, ModuleText]:

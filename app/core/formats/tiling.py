@@ -11,13 +11,12 @@ that does not hold, so that the index is then built by parsing (``ModuleText.bui
 
 from __future__ import annotations
 
-import asyncio
 from array import array
 from collections.abc import Generator
 from dataclasses import dataclass
 from hashlib import sha256
 
-from app.core.formats.array_text import finish, parse_element
+from app.core.formats.array_text import finish, finish_stepwise, parse_element
 from app.core.formats.json_value import canonical_text
 from app.core.formats.module_text import ModuleText, record_id
 from app.core.formats.record_ids import RecordIds
@@ -47,14 +46,8 @@ def index(text: str, tiling: Tiling) -> ModuleText | None:
 
 async def index_stepwise(text: str, tiling: Tiling) -> ModuleText | None:
     """``index``, letting other tasks run between steps."""
-    steps = index_steps(text, tiling)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            module: ModuleText | None = done.value
-            return module
-        await asyncio.sleep(0)
+    module: ModuleText | None = await finish_stepwise(index_steps(text, tiling))
+    return module
 
 
 def index_steps(text: str, tiling: Tiling) -> Generator[None, None, ModuleText | None]:
