@@ -144,10 +144,12 @@ def test_while_no_page_was_open_a_same_length_edit_and_a_deleted_key_are_found(
 
 def test_an_unchanged_large_key_is_indexed_at_start_without_reading_its_text(page: Any,
                                                                              server: Server) -> None:
-    """A start that finds a large key unchanged (compared in JavaScript as the live value
-    streams in) loads its saved index with the hash learned by that comparison: its text is
-    not read back until a write needs it. An edit far into the text, of the same length, made
-    while no page was open, is still found; and the next write records exactly its change."""
+    """A start that finds a large key unchanged loads its saved index with the hash of its
+    stored text: its text is not read back until a write needs it. The head pointer names that
+    hash (headText, from the baseline), so the server, asked If-None-Match, sends nothing for
+    it. An edit far into the text, of the same length, made while no page was open, is still
+    found (the server sends the new value, compared as it streams in); and the next write
+    records exactly its change."""
     people = [guest(f"g-{n}", "Ada") for n in range(3000)]  # about 500 KB: a released text
     server.kv_set(GUESTS, people)
     open_app(page, server)
@@ -167,7 +169,10 @@ def test_an_unchanged_large_key_is_indexed_at_start_without_reading_its_text(pag
         if step == "unchanged":
             assert status["indexes"] == {"built": 0, "loaded": 1}, json.dumps(status)
             assert status["headTextsRead"] == 0, json.dumps(status)
+            assert status["startUnsent"] == 1, json.dumps(status)
             assert len(versions(page)) == 1
+        else:
+            assert status["startUnsent"] == 0, json.dumps(status)
     found = wait_versions(page, 2)
     detail = page.evaluate("id => window.backstay.getVersion(id)", found[0]["id"])
     assert [(c["action"], c["recordId"]) for c in detail["changes"]] == [("update", "g-2990")]

@@ -95,6 +95,9 @@ class Engine:
         self.timings: dict[str, float] = {}
         #: The keys whose baseline index was made from the browser's tiling of their text.
         self.baseline_tiled: list[str] = []
+        #: How many keys the live store, at this start, said still hold the head text the head
+        #: pointer names, sending none of it (headText, If-None-Match).
+        self.start_unsent = 0
         # The byte length of each head text the start found unchanged (see _index_head).
         self._head_sizes: dict[str, int] = {}
         self._indexing: asyncio.Future[None] | None = None
@@ -478,10 +481,12 @@ class Engine:
                 # An unchanged key (the usual case) is compared with the stored head text in
                 # JavaScript: neither is copied into Python's memory, which never shrinks.
                 if chain.head_is_stored(key) and isinstance(chain.store, IdbStore):
-                    verdict, text_hash, size = await self._kv.matches_head(chain.store, key)
-                    if verdict == "same":
+                    verdict, text_hash, size = await self._kv.matches_head(
+                        chain.store, key, chain.head_text_digest(key))
+                    if verdict in ("same", "unsent"):
+                        self.start_unsent += verdict == "unsent"
                         keep.add(key)
-                        chain.head_text_hashes_to(key, text_hash or "")
+                        chain.head_text_hashes_to(key, text_hash or "", size)
                         self._head_sizes[key] = size
                         continue
                     if verdict == "absent":
@@ -663,6 +668,7 @@ class Engine:
             "indexes": self._chain.index_counts if self._chain else {},
             "headTextsRead": self._chain.head_texts_read if self._chain else 0,
             "baselineTiled": self.baseline_tiled,
+            "startUnsent": self.start_unsent,
         }
 
     def status(self) -> str:

@@ -73,12 +73,17 @@ class IdbStore:
             raise translate(error, f"hashing {collection}/{key}") from None
         return None if found is None else str(found)
 
-    async def live_matches_head(self, url: str, key: str, timeout_ms: int) -> str:
+    async def live_matches_head(
+        self, url: str, key: str, timeout_ms: int, expect: tuple[str, int] | None = None
+    ) -> str:
         """Whether the live store's bytes at ``url`` are those of ``head/<key>`` ("same <their
-        SHA-256 hex> <their length>", "differs", "absent", "http <status>" or "unreachable: <why>"), compared
-        without copying either into Python."""
+        SHA-256 hex> <their length>", "differs", "absent", "http <status>" or "unreachable:
+        <why>"), compared without copying either into Python. ``expect``: (SHA-256 hex, length)
+        of ``head/<key>`` when known; a store that answers that it still holds those bytes
+        sends nothing ("same <hex> <length> not-modified")."""
+        wanted = None if expect is None else f"{expect[0]} {expect[1]}"
         try:
-            return str(await self._idb.liveMatchesHead(self._db, url, key, timeout_ms))
+            return str(await self._idb.liveMatchesHead(self._db, url, key, timeout_ms, wanted))
         except JsException as error:
             raise translate(error, f"reading head/{key}") from None
 

@@ -62,20 +62,24 @@ class SparkKv:
             raise KvUnavailable(f"reading {key} failed with HTTP {response.status}")
         return await _data(response)
 
-    async def matches_head(self, store: Any, key: str) -> tuple[str, str | None, int]:
+    async def matches_head(
+        self, store: Any, key: str, expect: tuple[str, int] | None = None
+    ) -> tuple[str, str | None, int]:
         """Whether the live value of ``key`` is byte for byte the head text ``store`` (an
         IdbStore) holds for it: ("same", the SHA-256 hex of that text, its length in bytes),
         ("differs", None, 0) or ("absent", None, 0) - compared in JavaScript, so an unchanged
-        module is never copied into Python."""
+        module is never copied into Python. ``expect``: (SHA-256 hex, length) of that head
+        text when known: a store that still holds those bytes then sends nothing ("unsent",
+        the hex, the length)."""
         verdict = await store.live_matches_head(  # StoreError: Backstay's own storage failed
-            f"{self._origin}{KV_PATH}/{quote(key, safe='')}", key, TIMEOUT_MS)
+            f"{self._origin}{KV_PATH}/{quote(key, safe='')}", key, TIMEOUT_MS, expect)
         if verdict.startswith("unreachable: "):
             raise KvUnavailable(f"the store at {self._origin} did not answer: {verdict[13:]}")
         if verdict.startswith("http "):
             raise KvUnavailable(f"reading {key} failed with HTTP {verdict[5:]}")
         if verdict.startswith("same "):
-            _, text_hash, length = verdict.split(" ")
-            return "same", text_hash, int(length)
+            _, text_hash, length, *unsent = verdict.split(" ")
+            return "unsent" if unsent else "same", text_hash, int(length)
         return verdict, None, 0
 
     async def set_text(self, key: str, text: str) -> None:

@@ -9,7 +9,7 @@ snapshot, stored as content-addressed blobs, so reconstructing any version is bo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import replace
 
 from app.core.diff.comparison import Comparison, compare_states
@@ -179,10 +179,25 @@ class Chain:
         left its stored text stale)?"""
         return key in self._head.module_hashes and key not in self._head.stale_heads
 
-    def head_text_hashes_to(self, key: str, text_hash: str) -> None:
+    def head_text_hashes_to(self, key: str, text_hash: str, length: int) -> None:
         """The stored head text of ``key`` was found to hash to ``text_hash`` (SHA-256 hex of
-        its UTF-8 bytes): indexing it (``prepare``) need not hash it again."""
-        self._heads.hashes_to(key, text_hash)
+        its ``length`` UTF-8 bytes): indexing it (``prepare``) need not hash it again, and the
+        head pointer's next write names it (``headText``)."""
+        self._heads.hashes_to(key, text_hash, length)
+
+    def head_text_digest(self, key: str) -> tuple[str, int] | None:
+        """(SHA-256 hex, length) of the bytes of ``head/<key>``, when the head pointer knows them."""
+        return self._head.head_texts.get(key) if self.head_is_stored(key) else None
+
+    def _named_texts(self, head: HeadPointer, changed: Iterable[str] = ()) -> HeadPointer:
+        """``head`` naming the digests of the stored head texts that are known (its own and those
+        learned since), but of the keys in ``changed`` (their head text is another now), of
+        keys it does not hold and of keys whose stored text is stale."""
+        changed = set(changed)
+        found = {**head.head_texts, **self._heads.learned}
+        return replace(head, head_texts={
+            key: digest for key, digest in sorted(found.items())
+            if key not in changed and key in head.module_hashes and key not in head.stale_heads})
 
     async def head_data(self, key: str) -> bytes | None:
         """The head text of ``key`` as UTF-8 bytes (not decoded, not kept)."""
@@ -213,8 +228,16 @@ class Chain:
         return self._heads.release()
 
     async def save_indexes(self) -> int:
-        """Save the indexes of large head modules for the next start (see HeadTexts)."""
-        return await self._heads.save_indexes()
+        """Save the indexes of large head modules for the next start (see HeadTexts), and the
+        digests of stored head texts learned since the head pointer was written."""
+        saved = await self._heads.save_indexes()
+        head = self._named_texts(self._head)
+        if head != self._head:
+            batch = Batch()
+            head.put(batch, self._head)
+            await self._store.apply(batch)
+            self._head = head
+        return saved
 
     @property
     def index_counts(self) -> dict[str, int]:
@@ -271,6 +294,7 @@ class Chain:
             if set(head.stale_heads) & set(modules):
                 head = replace(head, stale_heads=tuple(
                     key for key in head.stale_heads if key not in modules))
+        head = self._named_texts(head, modules)
         if not deltas and not snapshot:
             if batch or head != self._head:
                 head.put(batch, self._head)
@@ -389,6 +413,7 @@ class Chain:
             self._heads.forget(key)
         if gone & set(head.stale_heads):
             head = replace(head, stale_heads=tuple(k for k in head.stale_heads if k not in gone))
+        head = self._named_texts(head, new_modules or {})
         head.put(batch, previous)
         await self._store.apply(batch)
         if self._blob_keys is not None:

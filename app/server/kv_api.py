@@ -1,7 +1,10 @@
 """KvApi: the Spark KV HTTP protocol, mapped onto a SqliteKv.
 
   GET    /_spark/kv                  -> JSON array of the keys (of ?collection=, default namespace)
-  GET    /_spark/kv/<key>            -> the stored JSON text (application/json); 404 if missing
+  GET    /_spark/kv/<key>            -> the stored JSON text (application/json); 404 if missing.
+                                        With If-None-Match (Backstay's start, which knows the
+                                        SHA-256 of the text it last saw): 304 and no body when
+                                        the value's SHA-256 (its ETag, "<hex>") is one named.
   POST   /_spark/kv/<key>            -> store the body (JSON text); 400 if it is not JSON.
                                         With X-Spark-Initial: true (the client's get-or-set
                                         default) the value is stored only if the key is absent.
@@ -16,6 +19,7 @@ other requests are answered meanwhile.
 
 from __future__ import annotations
 
+import hashlib
 import mmap
 from typing import Any
 from urllib.parse import unquote
@@ -79,7 +83,14 @@ class KvApi:
             value = await run_in_threadpool(self._store.get, key, collection)
             if value is None:
                 return error(404, f"no value for key {key!r}{_in(collection)}")
-            return Response(value, media_type="application/json", headers=_NO_STORE)
+            wanted = request.headers.get("if-none-match")
+            if wanted is None:
+                return Response(value, media_type="application/json", headers=_NO_STORE)
+            tag = await run_in_threadpool(etag, value)
+            headers = {**_NO_STORE, "ETag": tag}
+            if _none_match(wanted, tag):
+                return Response(status_code=304, headers=headers)
+            return Response(value, media_type="application/json", headers=headers)
         if method == "POST":
             body = await _read_body(request, self._max_value_bytes)
             if body is None:
@@ -166,6 +177,21 @@ async def _read_body(request: Request, limit: int) -> Buffer | None:
             view[filled:end] = chunk
             filled = end
     return body if filled == size else memoryview(body)[:filled]
+
+
+def etag(value: bytes) -> str:
+    """A value's entity tag: the SHA-256 hex of its bytes, quoted (computed per request, from the
+    value read with it: no cache to fall out of step with a write)."""
+    return f'"{hashlib.sha256(value).hexdigest()}"'
+
+
+def _none_match(header: str, tag: str) -> bool:
+    """Does an If-None-Match header name ``tag`` (or "*")? Weak comparison (RFC 9110 13.1.2)."""
+    for listed in header.split(","):
+        listed = listed.strip()
+        if listed == "*" or listed.removeprefix("W/") == tag:
+            return True
+    return False
 
 
 def _collection(request: Request) -> str:

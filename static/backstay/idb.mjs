@@ -107,12 +107,25 @@ async function digest_(db, store, key) {
 // finds a large hotel unchanged copies none of it into Python's memory, holds no second copy of
 // it in this worker's, and learns its text's hash (which a saved index names) without reading
 // the stored text again.
-async function liveMatchesHead_(db, url, key, timeoutMs) {
-  const stored = get_(db, "head", key); // read while the store answers
-  stored.catch(() => {}); // awaited below, once the store has answered
+// expect: "<sha256 hex> <length>" of the stored head text when the head pointer names it
+// (headText), or undefined. The store is then asked for the value only if it is no longer those
+// bytes (If-None-Match): Backstay's server answers 304 and sends nothing when it is, and a store
+// that ignores the header sends the value, compared as above.
+async function liveMatchesHead_(db, url, key, timeoutMs, expect) {
+  let stored = null; // read while the store answers
+  const readStored = () => {
+    if (stored === null) {
+      stored = get_(db, "head", key);
+      stored.catch(() => {}); // awaited below, once the store has answered
+    }
+    return stored;
+  };
+  if (!expect) readStored();
   let reader;
   try { // the store's failures are answers ("unreachable: ..."); what is thrown is IndexedDB's
-    const response = await fetch(url, { cache: "no-store", signal: AbortSignal.timeout(timeoutMs) });
+    const headers = expect ? { "If-None-Match": `"${expect.split(" ")[0]}"` } : {};
+    const response = await fetch(url, { cache: "no-store", headers, signal: AbortSignal.timeout(timeoutMs) });
+    if (expect && response.status === 304) return `same ${expect} not-modified`;
     if (response.status === 404) return "absent";
     if (!response.ok) return `http ${response.status}`;
     reader = response.body ? response.body.getReader() : null; // no body: an empty one
@@ -121,7 +134,7 @@ async function liveMatchesHead_(db, url, key, timeoutMs) {
   }
   let head;
   try {
-    head = await stored;
+    head = await readStored();
   } catch (error) {
     if (reader) reader.cancel().catch(() => {});
     throw error;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from urllib.parse import quote
 
@@ -188,6 +189,44 @@ def test_kv_responses_are_not_cached(client: TestClient) -> None:
     post(client, "k", "1")
     assert client.get(url("k")).headers["cache-control"] == "no-store"
     assert client.get("/_spark/kv").headers["cache-control"] == "no-store"
+
+
+def tag_of(text: str) -> str:
+    return '"' + hashlib.sha256(text.encode()).hexdigest() + '"'
+
+
+def test_a_conditional_get_naming_the_values_sha256_is_304_without_a_body(client: TestClient) -> None:
+    text = '[{"id":"g1","name":"Zoë"}]'
+    post(client, "w3-hotel-guests", text)
+    response = client.get(url("w3-hotel-guests"), headers={"If-None-Match": tag_of(text)})
+    assert response.status_code == 304 and response.content == b""
+    assert response.headers["etag"] == tag_of(text)
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_a_conditional_get_naming_another_text_gets_the_value_and_its_tag(client: TestClient) -> None:
+    old, new = '[{"id":"g1"}]', '[{"id":"g1"}, {"id":"g2"}]'
+    post(client, "k", old)
+    post(client, "k", new)
+    response = client.get(url("k"), headers={"If-None-Match": tag_of(old)})
+    assert response.status_code == 200 and response.text == new
+    assert response.headers["etag"] == tag_of(new)
+
+
+@pytest.mark.parametrize("header", ['"0", {tag}', "W/{tag}", "*", ' {tag} '])
+def test_if_none_match_takes_lists_weak_tags_and_a_star(client: TestClient, header: str) -> None:
+    post(client, "k", "[1]")
+    response = client.get(url("k"), headers={"If-None-Match": header.format(tag=tag_of("[1]"))})
+    assert response.status_code == 304
+
+
+def test_a_conditional_get_of_a_missing_key_is_404(client: TestClient) -> None:
+    assert client.get(url("k"), headers={"If-None-Match": "*"}).status_code == 404
+
+
+def test_a_plain_get_computes_no_tag(client: TestClient) -> None:
+    post(client, "k", "[1]")
+    assert "etag" not in client.get(url("k")).headers
 
 
 def test_a_30_mb_value_round_trips(client: TestClient) -> None:

@@ -405,10 +405,18 @@ HASH_CHUNK = 1 << 20
 
 def hash_text(text: str) -> str:
     """SHA-256 of ``text``'s UTF-8, hex (what a saved index names its text by)."""
+    return text_digest(text)[0]
+
+
+def text_digest(text: str) -> tuple[str, int]:
+    """SHA-256 of ``text``'s UTF-8, hex, and the length of that UTF-8."""
     digest = _sha256()
+    length = 0
     for at in range(0, len(text), HASH_CHUNK):  # a slice never splits a code point
-        digest.update(text[at:at + HASH_CHUNK].encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()
+        chunk = text[at:at + HASH_CHUNK].encode("utf-8", "surrogatepass")
+        digest.update(chunk)
+        length += len(chunk)
+    return digest.hexdigest(), length
 
 
 def _int64(values: list[int]) -> array[int]:

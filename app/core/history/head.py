@@ -27,7 +27,8 @@ SPLIT_FORMAT = 3
 #: How often a head pointer that another writer moved while it was read is read again.
 LOAD_ATTEMPTS = 5
 
-KeyState = tuple["str | None", "tuple[int, int] | None", "int | None", "tuple[str, int] | None"]
+KeyState = tuple["str | None", "tuple[int, int] | None", "int | None", "tuple[str, int] | None",
+                 "tuple[str, int] | None"]
 
 
 @dataclass
@@ -65,6 +66,11 @@ class HeadPointer:
     #: How many versions were deleted from the history (a reader that cached the history reads
     #: it again when this moved).
     deletions: int = 0
+    #: Per KV key not in ``stale_heads``, when known: (SHA-256 hex, length) of the bytes of its
+    #: ``head/<key>``. A start asks the live store for the key's value only if it is no longer
+    #: those bytes (If-None-Match), instead of reading it to compare. Any change of the key's
+    #: head text drops it (``Chain.record``).
+    head_texts: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     @property
     def state_hash(self) -> str:
@@ -116,11 +122,11 @@ class HeadPointer:
 
     def key_state(self, key: str) -> KeyState:
         return (self.module_hashes.get(key), self.live_reads.get(key), self.drained_ends.get(key),
-                self.drained_writes.get(key))
+                self.drained_writes.get(key), self.head_texts.get(key))
 
     def key_dict(self, key: str) -> dict[str, Json] | None:
         """The ``meta/head/<key>`` record of ``key``; None when the pointer says nothing of it."""
-        module_hash, live_read, drained_end, drained_write = self.key_state(key)
+        module_hash, live_read, drained_end, drained_write, head_text = self.key_state(key)
         record: dict[str, Json] = {"formatVersion": self.format_version}
         if module_hash is not None:
             record["moduleHash"] = module_hash
@@ -130,6 +136,8 @@ class HeadPointer:
             record["drainedEnd"] = drained_end
         if drained_write is not None:
             record["drainedWrite"] = list(drained_write)
+        if head_text is not None and module_hash is not None and key not in self.stale_heads:
+            record["headText"] = list(head_text)
         return record if len(record) > 1 else None
 
     def put(self, batch: Batch, previous: HeadPointer | None) -> None:
@@ -195,8 +203,10 @@ class HeadPointer:
         try:
             format_version = cast(int, obj["formatVersion"])
             if format_version >= SPLIT_FORMAT:
-                module_hashes, live_reads, drained_ends, drained_writes = _split(records, format_version)
+                module_hashes, live_reads, drained_ends, drained_writes, head_texts = _split(
+                    records, format_version)
             else:
+                head_texts = {}
                 module_hashes = cast(dict[str, str], obj["moduleHashes"])
                 live_reads = _live_reads(obj.get("liveReads"))
                 drained_ends = _drained_ends(obj.get("drainedEnds"))
@@ -218,6 +228,8 @@ class HeadPointer:
                 stale_heads=_stale_heads(obj.get("staleHeads")),
                 deletions=cast(int, obj.get("deletions", 0)),
             )
+            head.head_texts = {key: found for key, found in head_texts.items()
+                               if key in head.module_hashes and key not in head.stale_heads}
         except KeyError as missing:
             raise CorruptData(f"head pointer lacks {missing}") from None
         ints = (head.seq, head.timestamp, head.journal_seq, head.deltas_since_checkpoint,
@@ -242,12 +254,14 @@ def _object(data: bytes, what: str) -> dict[str, Json]:
 
 
 def _split(records: Mapping[str, bytes], format_version: int) -> tuple[
-        dict[str, str], dict[str, tuple[int, int]], dict[str, int], dict[str, tuple[str, int]]]:
+        dict[str, str], dict[str, tuple[int, int]], dict[str, int], dict[str, tuple[str, int]],
+        dict[str, tuple[str, int]]]:
     """The per-key members of a format 3 pointer, from its ``meta/head/<key>`` records."""
     module_hashes: dict[str, str] = {}
     live_reads: dict[str, tuple[int, int]] = {}
     drained_ends: dict[str, int] = {}
     drained_writes: dict[str, tuple[str, int]] = {}
+    head_texts: dict[str, tuple[str, int]] = {}
     for key in sorted(records):
         what = f"head pointer record {KEY_PREFIX}{key}"
         obj = _object(records[key], what)
@@ -261,7 +275,19 @@ def _split(records: Mapping[str, bytes], format_version: int) -> tuple[
         live_reads.update(_live_reads({key: obj["liveRead"]} if "liveRead" in obj else None))
         drained_ends.update(_drained_ends({key: obj["drainedEnd"]} if "drainedEnd" in obj else None))
         drained_writes.update(_drained_writes({key: obj["drainedWrite"]} if "drainedWrite" in obj else None))
-    return module_hashes, live_reads, drained_ends, drained_writes
+        head_text = _head_text(obj.get("headText"))
+        if head_text is not None:
+            head_texts[key] = head_text
+    return module_hashes, live_reads, drained_ends, drained_writes, head_texts
+
+
+def _head_text(raw: Json) -> tuple[str, int] | None:
+    """The optional ``headText`` member ([SHA-256 hex, length]). Only a hint that spares reading
+    the live value: one of another shape is ignored (the value is then read and compared)."""
+    if (isinstance(raw, list) and len(raw) == 2 and isinstance(raw[0], str) and len(raw[0]) == 64
+            and all(c in "0123456789abcdef" for c in raw[0]) and type(raw[1]) is int and raw[1] >= 0):
+        return raw[0], raw[1]
+    return None
 
 
 def _live_reads(raw: Json) -> dict[str, tuple[int, int]]:

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from app.core.errors import CorruptData
 from app.core.formats.format import FORMAT_VERSION, hash_rules
 from app.core.formats.json_value import Json, canonical_text, parse_json
-from app.core.formats.module_text import ModuleText, hash_text
+from app.core.formats.module_text import ModuleText, hash_text, text_digest
 from app.core.history.head import HeadPointer
 from app.core.history.history import State
 from app.core.ports import Batch, VersionStore
@@ -53,6 +53,10 @@ class HeadTexts:
         # What the stored head text of a key hashes to, when something already hashed it
         # (``hashes_to``): forgotten as soon as the key's head text changes.
         self._stored_hashes: dict[str, str] = {}
+        #: (SHA-256 hex, length) of the stored head text of keys, as learned since the head
+        #: pointer was last written (the pointer's next write names them): forgotten as soon
+        #: as the key's head text changes.
+        self.learned: dict[str, tuple[str, int]] = {}
         #: How many head indexes were built by parsing, and how many read back saved.
         self.counts = {"built": 0, "loaded": 0}
         #: How many head texts were read back from the store.
@@ -65,6 +69,7 @@ class HeadTexts:
         self._released.clear()
         self._saved.clear()
         self._stored_hashes.clear()
+        self.learned.clear()
 
     def keep(self, modules: Mapping[str, ModuleText]) -> None:
         """The new head texts of the keys a commit wrote."""
@@ -73,6 +78,7 @@ class HeadTexts:
             self._texts.pop(key, None)
             self._released.pop(key, None)
             self._stored_hashes.pop(key, None)
+            self.learned.pop(key, None)
 
     def forget(self, key: str) -> None:
         """A key deleted from the head."""
@@ -81,13 +87,15 @@ class HeadTexts:
         self._released.pop(key, None)
         self._saved.pop(key, None)
         self._stored_hashes.pop(key, None)
+        self.learned.pop(key, None)
 
-    def hashes_to(self, key: str, text_hash: str) -> None:
-        """The stored text of head key ``key`` (``head/<key>``) hashes to ``text_hash``, as
-        something that read it found (the engine's start compares it with the live store's):
-        ``prepare`` takes that instead of having the store hash it again."""
+    def hashes_to(self, key: str, text_hash: str, length: int) -> None:
+        """The stored text of head key ``key`` (``head/<key>``) hashes to ``text_hash`` (its
+        ``length`` bytes), as something that read it found (the engine's start compares it with
+        the live store's): ``prepare`` takes that instead of having the store hash it again."""
         if key in self._head().module_hashes and key not in self._head().stale_heads:
             self._stored_hashes[key] = text_hash
+            self.learned[key] = (text_hash, length)
 
     def release(self, keep: str | None = None) -> int:
         """Drop from memory the large head texts the store holds (every key not in the head
@@ -98,7 +106,9 @@ class HeadTexts:
         released = 0
         for key, module in list(self._modules.items()):
             if key != keep and key not in stale and len(module.text) >= RELEASE_AT:
-                self._released[key] = (module.detached(), len(module.text), module.text_hash())
+                text_hash, length = text_digest(module.text)
+                self._released[key] = (module.detached(), len(module.text), text_hash)
+                self.learned[key] = (text_hash, length)
                 del self._modules[key]
                 released += 1
         for key, text in list(self._texts.items()):

@@ -8,6 +8,7 @@ every version's state hash and every inverse patch, and hashes the head values.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -210,6 +211,10 @@ async def _check_head_values(
             continue
         if hashed != head.module_hashes[key]:
             report.add("head-value-mismatch", f"head/{key}", "does not hash to the head pointer's")
+        named = head.head_texts.get(key)
+        if named is not None and named != (hashlib.sha256(stored or b"").hexdigest(), len(stored or b"")):
+            report.add("head-value-mismatch", f"head/{key}",
+                       "is not the bytes the head pointer's headText names")
 
 
 async def _payloads(

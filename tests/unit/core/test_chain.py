@@ -627,14 +627,14 @@ def test_a_hash_learned_at_start_spares_the_store_hashing_the_text_and_a_wrong_o
         assert text_hash is not None
         learned, _, _ = build_chain(store=store, defer_heads=True)
         await learned.open()
-        learned.head_text_hashes_to("w3-hotel-guests", text_hash)
+        learned.head_text_hashes_to("w3-hotel-guests", text_hash, 1)
         await learned.prepare("w3-hotel-guests")
         assert digests == [] and "head/w3-hotel-guests" not in reads
         assert learned.index_counts == {"built": 0, "loaded": 1}
 
         wrong, _, _ = build_chain(store=store, defer_heads=True)
         await wrong.open()
-        wrong.head_text_hashes_to("w3-hotel-guests", "0" * 64)
+        wrong.head_text_hashes_to("w3-hotel-guests", "0" * 64, 1)
         await wrong.prepare("w3-hotel-guests")  # not the index's text: it is read and checked
         assert digests == [] and "head/w3-hotel-guests" in reads
 
