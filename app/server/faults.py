@@ -11,10 +11,10 @@ it applied writes:
   DELETE /_backstay/faults/log       empty the applied log (n is not reused)
 
 A rule: {"method": "POST"|"DELETE"|"GET"|...|"*" (default "*"), "path": "/_spark/kv/w3-hotel-guests"
-(a prefix of the decoded or of the raw request path), "action": "refuse"|"delay"|"hang"|"drop",
-"status": 503, "ms": 1500, "count": 1}. Each request other than these routes takes the first rule
-that matches it and is not used up; a rule applies to its next `count` matching requests (0 or
-omitted: until the rules are cleared).
+(a prefix of the decoded or of the raw request path), "action": "refuse"|"delay"|"hang"|"drop"|"cut",
+"status": 503, "ms": 1500, "bytes": 4096, "count": 1}. Each request other than these routes takes
+the first rule that matches it and is not used up; a rule applies to its next `count` matching
+requests (0 or omitted: until the rules are cleared).
 
   refuse  read the body, answer `status` (default 503) with a JSON error; the store is untouched.
   delay   wait `ms` (default 1000) or until the rules are cleared, then handle the request
@@ -29,6 +29,10 @@ omitted: until the rules are cleared).
           Caution: Chromium re-sends a request once when a reused keep-alive connection closes
           before any response, so a "drop" rule with count 1 can be absorbed by that silent
           retry; use count >= 2 (or 0) to make the failure reach the page.
+  cut     handle the request, send the response's status and headers (its Content-Length
+          included) and its first `bytes` (default 4096) body bytes, then close the connection
+          (uvicorn only, as drop): a response cut off mid-body. The store is as the request
+          left it (a cut write was applied).
 
 Rules live in memory; the applied log is in the store's SQLite file and survives restarts.
 """
@@ -51,11 +55,11 @@ from app.server.kv_api import error
 from app.server.kv_store import SqliteKv
 
 FAULTS_PATH = "/_backstay/faults"
-ACTIONS = ("refuse", "delay", "hang", "drop")
+ACTIONS = ("refuse", "delay", "hang", "drop", "cut")
 METHODS = ("*", "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 _ALL_METHODS = [method for method in METHODS if method != "*"]
 _NO_STORE = {"Cache-Control": "no-store"}
-_FIELDS = {"method", "path", "action", "status", "ms", "count"}
+_FIELDS = {"method", "path", "action", "status", "ms", "bytes", "count"}
 
 
 class RuleError(ValueError):
@@ -74,6 +78,7 @@ class FaultRule:
     ms: int | None
     count: int
     hits: int = 0
+    bytes: int = 4096
 
     @classmethod
     def parse(cls, rule_id: int, data: object) -> FaultRule:
@@ -98,7 +103,8 @@ class FaultRule:
         ms: int | None = _whole(data, "ms", 0, minimum=0) if data.get("ms") is not None else None
         if ms is None and action == "delay":
             ms = 1000
-        return cls(rule_id, method.upper(), path, str(action), status, ms, count)
+        cut = _whole(data, "bytes", 4096, minimum=0)
+        return cls(rule_id, method.upper(), path, str(action), status, ms, count, bytes=cut)
 
     @property
     def used_up(self) -> bool:
@@ -112,7 +118,8 @@ class FaultRule:
 
     def to_json(self) -> dict[str, object]:
         return {"id": self.id, "method": self.method, "path": self.path, "action": self.action,
-                "status": self.status, "ms": self.ms, "count": self.count, "hits": self.hits}
+                "status": self.status, "ms": self.ms, "bytes": self.bytes, "count": self.count,
+                "hits": self.hits}
 
 
 class Faults:
@@ -204,6 +211,9 @@ class FaultInjection:
             await self._faults.hold(rule, None)
             await self.app(scope, receive, send)
             return
+        if rule.action == "cut":
+            await self.app(scope, receive, _cut_after(rule.bytes, receive, send))
+            return
         if not await _read_body(receive):
             return  # the client went away
         if rule.action == "drop":
@@ -253,6 +263,34 @@ async def _read_body(receive: Receive) -> bool:
 async def _disconnected(receive: Receive) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
+
+
+def _cut_after(limit: int, receive: Receive, send: Send) -> Send:
+    """A ``send`` that passes on the response start and the first ``limit`` body bytes, then
+    aborts the connection and drops whatever the app sends after (uvicorn only, as _drop)."""
+    sent = 0
+    cut = False
+
+    async def cutting(message: dict[str, Any]) -> None:
+        nonlocal sent, cut
+        if cut:
+            return
+        if message["type"] != "http.response.body":
+            await send(message)
+            return
+        body: bytes = message.get("body", b"")
+        if sent + len(body) < limit or (sent + len(body) == limit and message.get("more_body")):
+            sent += len(body)
+            await send(message)
+            return
+        await send({"type": "http.response.body", "body": body[:limit - sent], "more_body": True})
+        cut = True
+        transport = getattr(getattr(receive, "__self__", None), "transport", None)
+        if transport is None or not hasattr(transport, "abort"):
+            raise RuntimeError("the cut fault needs uvicorn: this server does not expose its connection")
+        transport.abort()
+
+    return cutting  # type: ignore[return-value]
 
 
 async def _drop(receive: Receive) -> None:
