@@ -289,6 +289,7 @@ def _cut_after(limit: int, receive: Receive, send: Send) -> Send:
         if transport is None or not hasattr(transport, "abort"):
             raise RuntimeError("the cut fault needs uvicorn: this server does not expose its connection")
         transport.abort()
+        await _disconnected(receive)  # uvicorn then takes what follows as sent to no one
 
     return cutting  # type: ignore[return-value]
 

@@ -104,7 +104,7 @@ def test_rules_are_listed_with_ids_and_cleared(make_client: AppFactory) -> None:
     first = client.post("/_backstay/faults", json={"method": "POST", "path": GUESTS_PATH, "action": "refuse"})
     assert first.status_code == 200
     assert first.json() == {"id": 1, "method": "POST", "path": GUESTS_PATH, "action": "refuse",
-                            "status": 503, "ms": None, "count": 0, "hits": 0}
+                            "status": 503, "ms": None, "bytes": 4096, "count": 0, "hits": 0}
     second = client.post("/_backstay/faults", json={"path": "/", "action": "delay", "count": 2}).json()
     assert (second["id"], second["method"], second["ms"]) == (2, "*", 1000)
     assert [rule["id"] for rule in client.get("/_backstay/faults").json()] == [1, 2]
@@ -229,6 +229,25 @@ def test_drop_closes_the_connection_without_an_answer(faulty: ServerProcess) -> 
         assert http.post(kv(url), content=guests("next")).status_code == 200  # count 1: used up
     assert bodies(url) == [guests("kept"), guests("next")]
     assert "ASGI callable" not in "".join(faulty.output)  # uvicorn did not answer 500 instead
+
+
+def test_cut_sends_part_of_the_body_then_closes_the_connection(faulty: ServerProcess) -> None:
+    url = faulty.url
+    value = guests(*(f"name {n}" for n in range(5000)))
+    httpx.post(kv(url), content=value)
+    add_fault(url, method="GET", path=GUESTS_PATH, action="cut", bytes=1000, count=2)
+    with httpx.Client(timeout=60) as http:
+        for _ in range(2):
+            received = bytearray()
+            with pytest.raises(httpx.RemoteProtocolError):
+                with http.stream("GET", kv(url)) as response:
+                    assert response.status_code == 200
+                    assert response.headers["content-length"] == str(len(value))
+                    for chunk in response.iter_raw():
+                        received += chunk
+            assert bytes(received) == value[:1000]
+        assert http.get(kv(url)).content == value  # count 2: used up
+    assert "ASGI callable" not in "".join(faulty.output)
 
 
 # --- the applied log -----------------------------------------------------------------------------
