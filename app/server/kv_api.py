@@ -4,7 +4,8 @@
   GET    /_spark/kv/<key>            -> the stored JSON text (application/json); 404 if missing.
                                         With If-None-Match (Backstay's start, which knows the
                                         SHA-256 of the text it last saw): 304 and no body when
-                                        the value's SHA-256 (its ETag, "<hex>") is one named.
+                                        the value's SHA-256 (its ETag, "<hex>") is one named
+                                        (SqliteKv.digest: hashed once per value).
   POST   /_spark/kv/<key>            -> store the body (JSON text); 400 if it is not JSON.
                                         With X-Spark-Initial: true (the client's get-or-set
                                         default) the value is stored only if the key is absent.
@@ -80,13 +81,17 @@ class KvApi:
         collection = _collection(request)
         method = request.method
         if method in ("GET", "HEAD"):
+            wanted = request.headers.get("if-none-match")
+            if wanted is not None:
+                digest = await run_in_threadpool(self._store.digest, key, collection)
+                if digest is not None and _none_match(wanted, f'"{digest}"'):
+                    return Response(status_code=304, headers={**_NO_STORE, "ETag": f'"{digest}"'})
             value = await run_in_threadpool(self._store.get, key, collection)
             if value is None:
                 return error(404, f"no value for key {key!r}{_in(collection)}")
-            wanted = request.headers.get("if-none-match")
             if wanted is None:
                 return Response(value, media_type="application/json", headers=_NO_STORE)
-            tag = await run_in_threadpool(etag, value)
+            tag = await run_in_threadpool(etag, value)  # of the value sent (written meanwhile?)
             headers = {**_NO_STORE, "ETag": tag}
             if _none_match(wanted, tag):
                 return Response(status_code=304, headers=headers)
@@ -180,8 +185,7 @@ async def _read_body(request: Request, limit: int) -> Buffer | None:
 
 
 def etag(value: bytes) -> str:
-    """A value's entity tag: the SHA-256 hex of its bytes, quoted (computed per request, from the
-    value read with it: no cache to fall out of step with a write)."""
+    """A value's entity tag: the SHA-256 hex of its bytes, quoted (SqliteKv.digest caches it)."""
     return f'"{hashlib.sha256(value).hexdigest()}"'
 
 

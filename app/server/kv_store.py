@@ -16,6 +16,11 @@ concurrent writers of a key leave exactly one of their values, never a mix. The 
 mode with synchronous=FULL: a committed write survives a crash or restart of the server. Reads use
 one connection per thread and run alongside writes.
 
+``digest`` answers a value's SHA-256 (the ETag of a conditional GET) from a cache, computed
+once per value: an entry holds until this store writes the key or another connection (another
+process) commits anything to the file (the writer connection's PRAGMA data_version, which only
+moves for other connections' commits).
+
 With log_applied (the test-only fault switch, see faults.py), every write that changed the store
 is also appended to the applied log (applied_log.py) in the same transaction, so the log's order
 is the order SQLite committed them.
@@ -23,6 +28,7 @@ is the order SQLite committed them.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import threading
 import time
@@ -92,6 +98,13 @@ class SqliteKv:
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._closed = False
+        # digest(): (collection, key) -> (its write generation, SHA-256 hex); the generations
+        # this store's writes moved; the data_version of other connections' commits the
+        # cache holds for.
+        self._digest_lock = threading.Lock()
+        self._digests: dict[tuple[str, str], tuple[int, str]] = {}
+        self._generations: dict[tuple[str, str], int] = {}
+        self._digests_foreign: int | None = None
 
     @classmethod
     def open(cls, path: Path, *, log_applied: bool = False) -> SqliteKv:
@@ -136,6 +149,30 @@ class SqliteKv:
         ).fetchone()
         return None if row is None else bytes(row[0])
 
+    def digest(self, key: str, collection: str = DEFAULT_COLLECTION) -> str | None:
+        """The SHA-256 hex of the value of `key` (None when the key does not exist): read and
+        hashed once, then answered from the cache until the key is written (see the module)."""
+        slot = (collection, key)
+        foreign = self._foreign_version()  # None: the writer is busy, the cache is not used
+        with self._digest_lock:
+            if foreign is not None and foreign != self._digests_foreign:
+                self._digests.clear()
+                self._digests_foreign = foreign
+            generation = self._generations.get(slot, 0)
+            cached = self._digests.get(slot) if foreign is not None else None
+            if cached is not None and cached[0] == generation:
+                return cached[1]
+        value = self.get(key, collection)
+        if value is None:
+            return None
+        found = hashlib.sha256(value).hexdigest()
+        with self._digest_lock:
+            # Kept only if nothing was written meanwhile (a write after the read moves either).
+            if (foreign is not None and foreign == self._digests_foreign
+                    and self._generations.get(slot, 0) == generation):
+                self._digests[slot] = (generation, found)
+        return found
+
     def items(self, collection: str = DEFAULT_COLLECTION) -> list[tuple[str, str]]:
         """Every (key, JSON text) pair of `collection`, sorted by key."""
         rows = self._reader().execute(
@@ -159,6 +196,7 @@ class SqliteKv:
                 (collection, key, now, view.nbytes),
             ).fetchall()
             self._fill(conn, rowid, view, collection, key, now)
+        self._written(collection, key)
 
     def set_if_absent(self, key: str, body: Buffer, collection: str = DEFAULT_COLLECTION) -> bool:
         """Store `body` under `key` only if the key does not exist; True if it was stored.
@@ -178,7 +216,8 @@ class SqliteKv:
             if not rows:
                 return False
             self._fill(conn, rows[0][0], view, collection, key, now)
-            return True
+        self._written(collection, key)
+        return True
 
     def delete(self, key: str, collection: str = DEFAULT_COLLECTION) -> bool:
         """Delete `key`; True if it existed. Deleting a missing key is not an error."""
@@ -187,7 +226,8 @@ class SqliteKv:
             existed = cursor.rowcount == 1
             if existed and self._log_applied:
                 applied_log.append_delete(conn, _now_ms(), collection, key)
-            return existed
+        self._written(collection, key)
+        return existed
 
     def applied(self, after: int = 0) -> list[AppliedWrite]:
         """The applied log after entry `after`, in commit order; [] unless opened with log_applied."""
@@ -228,6 +268,25 @@ class SqliteKv:
                 blob.write(view[start : start + _BLOB_CHUNK])
         if self._log_applied:
             applied_log.append_set(conn, now, collection, key, rowid)
+
+    def _written(self, collection: str, key: str) -> None:
+        """A write of `key` committed: its cached digest no longer holds."""
+        with self._digest_lock:
+            slot = (collection, key)
+            self._generations[slot] = self._generations.get(slot, 0) + 1
+            self._digests.pop(slot, None)
+
+    def _foreign_version(self) -> int | None:
+        """PRAGMA data_version of the writer connection (it moves when another connection
+        commits), or None when a write holds the connection."""
+        if not self._write_lock.acquire(blocking=False):
+            return None
+        try:
+            if self._closed:
+                raise StoreClosed(f"{self._path} is closed")
+            return int(self._writer.execute("PRAGMA data_version").fetchone()[0])
+        finally:
+            self._write_lock.release()
 
     def _reader(self) -> sqlite3.Connection:
         if self._closed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import threading
 from pathlib import Path
@@ -156,3 +157,82 @@ def test_closed_store_refuses_use_and_close_is_idempotent(path: Path) -> None:
         store.get("k")
     with pytest.raises(StoreClosed):
         store.set("k", b"1")
+
+
+def _sha(value: bytes) -> str:
+    return hashlib.sha256(value).hexdigest()
+
+
+class CountingReads(SqliteKv):
+    reads = 0
+
+    def get(self, key: str, collection: str = "") -> bytes | None:
+        self.reads += 1
+        return super().get(key, collection)
+
+
+def _counting(path: Path) -> CountingReads:
+    plain = SqliteKv.open(path)
+    plain.close()
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("PRAGMA journal_mode=WAL")
+    return CountingReads(path, writer)
+
+
+def test_a_digest_is_read_once_and_holds_until_the_key_is_written(path: Path) -> None:
+    store = _counting(path)
+    try:
+        assert store.digest("k") is None
+        store.set("k", b"[1]")
+        store.set("other", b"[2]")
+        assert store.digest("k") == _sha(b"[1]")
+        reads = store.reads
+        assert store.digest("k") == _sha(b"[1]") and store.reads == reads  # from the cache
+        store.set("other", b"[3]")  # another key: the cache holds
+        assert store.digest("k") == _sha(b"[1]") and store.reads == reads
+        store.set("k", b"[1, 2]")
+        assert store.digest("k") == _sha(b"[1, 2]") and store.reads == reads + 1
+        assert store.set_if_absent("k", b"[9]") is False
+        assert store.digest("k") == _sha(b"[1, 2]")
+        store.delete("k")
+        assert store.digest("k") is None
+        assert store.digest("k", collection="c") is None
+    finally:
+        store.close()
+
+
+def test_a_digest_does_not_outlive_a_write_by_another_process(path: Path) -> None:
+    store = _counting(path)
+    try:
+        store.set("k", b"[1]")
+        assert store.digest("k") == _sha(b"[1]")
+        other = sqlite3.connect(path, isolation_level=None)  # another process's connection
+        other.execute("UPDATE kv SET value = CAST(? AS BLOB) WHERE key = 'k'", (b"[2]",))
+        other.close()
+        assert store.digest("k") == _sha(b"[2]")
+    finally:
+        store.close()
+
+
+def test_a_digest_computed_across_a_write_is_not_kept(path: Path) -> None:
+    """A write committed while a digest was being computed: the digest answered is of the value
+    read, and the next one is of the new value, never the cached old one."""
+    store = _counting(path)
+    try:
+        store.set("k", b"[1]")
+        original = CountingReads.get
+
+        def racing(self: CountingReads, key: str, collection: str = "") -> bytes | None:
+            value = original(self, key, collection)
+            CountingReads.get = original  # type: ignore[method-assign]
+            self.set("k", b"[2]")  # lands after the read, before the digest is kept
+            return value
+
+        CountingReads.get = racing  # type: ignore[method-assign]
+        try:
+            assert store.digest("k") == _sha(b"[1]")
+        finally:
+            CountingReads.get = original  # type: ignore[method-assign]
+        assert store.digest("k") == _sha(b"[2]")
+    finally:
+        store.close()
