@@ -25,6 +25,7 @@ import mmap
 from typing import Any
 from urllib.parse import unquote
 
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URLPath
 from starlette.requests import Request
@@ -86,11 +87,16 @@ class KvApi:
                 digest = await run_in_threadpool(self._store.digest, key, collection)
                 if digest is not None and _none_match(wanted, f'"{digest}"'):
                     return Response(status_code=304, headers={**_NO_STORE, "ETag": f'"{digest}"'})
+            stamp, cached = await run_in_threadpool(self._store.cached_digest, key, collection)
             value = await run_in_threadpool(self._store.get, key, collection)
             if value is None:
                 return error(404, f"no value for key {key!r}{_in(collection)}")
             if wanted is None:
-                return Response(value, media_type="application/json", headers=_NO_STORE)
+                # Hashed once the answer is sent: the PMS's page load readies the ETags that
+                # Backstay's start asks for moments later.
+                later = None if cached is not None else BackgroundTask(
+                    run_in_threadpool, self._store.keep_digest, key, collection, stamp, value)
+                return Response(value, media_type="application/json", headers=_NO_STORE, background=later)
             tag = await run_in_threadpool(etag, value)  # of the value sent (written meanwhile?)
             headers = {**_NO_STORE, "ETag": tag}
             if _none_match(wanted, tag):

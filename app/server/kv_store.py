@@ -16,10 +16,10 @@ concurrent writers of a key leave exactly one of their values, never a mix. The 
 mode with synchronous=FULL: a committed write survives a crash or restart of the server. Reads use
 one connection per thread and run alongside writes.
 
-``digest`` answers a value's SHA-256 (the ETag of a conditional GET) from a cache, computed
-once per value: an entry holds until this store writes the key or another connection (another
-process) commits anything to the file (the writer connection's PRAGMA data_version, which only
-moves for other connections' commits).
+``digest`` answers a value's SHA-256 (the ETag of a conditional GET) from a cache, computed once
+per value (a plain GET has it computed after its answer is sent): an entry holds until this
+store writes the key or another connection (another process) commits anything to the file (the
+writer connection's PRAGMA data_version, which only moves for other connections' commits).
 
 With log_applied (the test-only fault switch, see faults.py), every write that changed the store
 is also appended to the applied log (applied_log.py) in the same transaction, so the log's order
@@ -34,6 +34,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from app.server import applied_log
@@ -84,6 +85,14 @@ def check_value(body: Buffer) -> None:
         validate_json(body)
     except InvalidJson as invalid:
         raise InvalidValue(str(invalid)) from None
+
+
+@dataclass(frozen=True)
+class DigestStamp:
+    """What the digest cache had seen when a value was about to be read (SqliteKv.cached_digest)."""
+
+    foreign: int | None
+    generation: int
 
 
 class SqliteKv:
@@ -152,6 +161,17 @@ class SqliteKv:
     def digest(self, key: str, collection: str = DEFAULT_COLLECTION) -> str | None:
         """The SHA-256 hex of the value of `key` (None when the key does not exist): read and
         hashed once, then answered from the cache until the key is written (see the module)."""
+        stamp, cached = self.cached_digest(key, collection)
+        if cached is not None:
+            return cached
+        value = self.get(key, collection)
+        if value is None:
+            return None
+        return self.keep_digest(key, collection, stamp, value)
+
+    def cached_digest(self, key: str, collection: str = DEFAULT_COLLECTION) -> tuple[DigestStamp, str | None]:
+        """The cached digest of `key` if any, and the stamp to hand ``keep_digest`` with a value
+        read after this call."""
         slot = (collection, key)
         foreign = self._foreign_version()  # None: the writer is busy, the cache is not used
         with self._digest_lock:
@@ -160,17 +180,18 @@ class SqliteKv:
                 self._digests_foreign = foreign
             generation = self._generations.get(slot, 0)
             cached = self._digests.get(slot) if foreign is not None else None
-            if cached is not None and cached[0] == generation:
-                return cached[1]
-        value = self.get(key, collection)
-        if value is None:
-            return None
+            stamp = DigestStamp(foreign, generation)
+            return stamp, (cached[1] if cached is not None and cached[0] == generation else None)
+
+    def keep_digest(self, key: str, collection: str, stamp: DigestStamp, value: Buffer) -> str:
+        """Hash `value` (of `key`, read after ``cached_digest`` gave `stamp`) and cache it unless
+        anything was written since the stamp (a write after the read moves it)."""
         found = hashlib.sha256(value).hexdigest()
+        slot = (collection, key)
         with self._digest_lock:
-            # Kept only if nothing was written meanwhile (a write after the read moves either).
-            if (foreign is not None and foreign == self._digests_foreign
-                    and self._generations.get(slot, 0) == generation):
-                self._digests[slot] = (generation, found)
+            if (stamp.foreign is not None and stamp.foreign == self._digests_foreign
+                    and self._generations.get(slot, 0) == stamp.generation):
+                self._digests[slot] = (stamp.generation, found)
         return found
 
     def items(self, collection: str = DEFAULT_COLLECTION) -> list[tuple[str, str]]:

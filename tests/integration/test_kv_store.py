@@ -236,3 +236,24 @@ def test_a_digest_computed_across_a_write_is_not_kept(path: Path) -> None:
         assert store.digest("k") == _sha(b"[2]")
     finally:
         store.close()
+
+
+def test_a_value_read_for_an_answer_is_hashed_for_the_cache_unless_written_since(path: Path) -> None:
+    store = _counting(path)
+    try:
+        store.set("k", b"[1]")
+        stamp, cached = store.cached_digest("k")
+        assert cached is None
+        value = store.get("k")
+        assert value is not None
+        store.set("k", b"[2]")  # written after the read: the old value's digest is not kept
+        assert store.keep_digest("k", "", stamp, value) == _sha(b"[1]")
+        assert store.cached_digest("k")[1] is None
+        stamp, _ = store.cached_digest("k")
+        value = store.get("k")
+        assert value is not None
+        store.keep_digest("k", "", stamp, value)
+        reads = store.reads
+        assert store.digest("k") == _sha(b"[2]") and store.reads == reads
+    finally:
+        store.close()
