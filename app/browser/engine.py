@@ -467,7 +467,7 @@ class Engine:
         if baseline:
             # The browser's JSON finds where the elements of each large module are: Python then
             # hashes them instead of reading them one by one (formats.tiling).
-            state, tilings = await self._kv.snapshot_tiled(keys, INDEX_AT)
+            state, tilings, digests = await self._kv.snapshot_tiled(keys, INDEX_AT)
             self.timings["baseline_read_ms"] = float(_now_ms() - started)
             for key, tiling in tilings.items():
                 module = await index_stepwise(state[key], tiling)
@@ -504,7 +504,7 @@ class Engine:
         if baseline:
             version = await chain.record_state(
                 state, created_by=self._user, snapshot=True, live_reads=reads, keep=frozenset(keep),
-                indexes=indexes,
+                indexes=indexes, text_digests=digests,
                 description=(f"Baseline: the {len(state)} keys of the store when Backstay "
                              f"{'started again after its storage was lost' if lost else 'first started'}"))
             self.timings["baseline_record_ms"] = float(_now_ms() - started) - self.timings[

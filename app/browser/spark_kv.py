@@ -108,14 +108,16 @@ class SparkKv:
 
     async def snapshot_tiled(
         self, keys: list[str], min_count: int
-    ) -> tuple[dict[str, str], dict[str, Tiling]]:
+    ) -> tuple[dict[str, str], dict[str, Tiling], dict[str, tuple[str, int]]]:
         """``snapshot``, with where the elements of each array module of at least ``min_count``
         elements are, when the browser's JSON found its text made of its elements' canonical
-        texts (static/backstay/tiling.mjs); one key at a time (each is parsed there whole)."""
+        texts (static/backstay/tiling.mjs), and (SHA-256 hex, length) of the UTF-8 of each text
+        that arrived as well-formed UTF-8; one key at a time (each is parsed there whole)."""
         if self._tiling is None:
-            return await self.snapshot(keys), {}
+            return await self.snapshot(keys), {}, {}
         texts: dict[str, str] = {}
         tilings: dict[str, Tiling] = {}
+        digests: dict[str, tuple[str, int]] = {}
         for key in keys:
             try:
                 found = await self._tiling.fetchTiled(
@@ -127,7 +129,10 @@ class SparkKv:
                 continue
             if status < 200 or status > 299:
                 raise KvUnavailable(f"reading {key} failed with HTTP {status}")
-            texts[key] = decode(py_bytes(found.bytes))
+            data = py_bytes(found.bytes)
+            texts[key] = decode(data)
+            if found.digest is not None:
+                digests[key] = (str(found.digest), len(data))
             tiling = found.tiling
             if tiling is not None:
                 starts, lengths = array("i"), array("i")
@@ -137,7 +142,7 @@ class SparkKv:
                 ids = RecordIds.decode(count, py_bytes(tiling.idTable), py_bytes(tiling.idText))
                 if ids is not None:
                     tilings[key] = Tiling(starts, lengths, ids, bool(tiling.records), int(tiling.length))
-        return texts, tilings
+        return texts, tilings, digests
 
     async def user(self) -> dict[str, Any]:
         response = await self._get("/_spark/user")

@@ -270,12 +270,15 @@ class Chain:
         drained_ends: Mapping[str, int] | None = None,
         drained_writes: Mapping[str, tuple[str, int]] | None = None,
         indexes: Mapping[str, ModuleText] | None = None,
+        text_digests: Mapping[str, tuple[str, int]] | None = None,
     ) -> Version | None:
         """Commit the writes (KV key -> new JSON text, None = deleted) as one version.
 
         Returns None when nothing changed (``journal_seq`` and ``live_reads`` - the read
         intervals of keys whose value was just read from the store - are still persisted).
-        ``indexes``: indexes already made of some of the new texts (formats.tiling).
+        ``indexes``: indexes already made of some of the new texts (formats.tiling);
+        ``text_digests``: (SHA-256 hex, length) of the UTF-8 of some of them, as their reader
+        hashed it (the head texts need not be hashed again to be named, see HeadTexts.release).
         Raises ValueError for text that is not JSON, before anything is written.
         """
         modules, deltas = await diff_writes(self._heads, self._head.module_hashes, writes,
@@ -300,7 +303,7 @@ class Chain:
                 head.put(batch, self._head)
                 await self._store.apply(batch)
                 self._head = head
-                self._heads.keep(modules)
+                self._heads.keep(modules, text_digests)
             return None
         hashes = {key: module.module_hash for key, module in modules.items()}
         version, head = await self._commit(
@@ -310,7 +313,7 @@ class Chain:
         for delta in deltas:
             if delta.key not in hashes:
                 self._heads.forget(delta.key)
-        self._heads.keep(modules)
+        self._heads.keep(modules, text_digests)
         return version
 
     async def record_state(
@@ -325,6 +328,7 @@ class Chain:
         live_reads: Mapping[str, tuple[int, int]] | None = None,
         keep: frozenset[str] = frozenset(),
         indexes: Mapping[str, ModuleText] | None = None,
+        text_digests: Mapping[str, tuple[str, int]] | None = None,
     ) -> Version | None:
         """Record a full state (key -> JSON text): head keys missing from it are deletions,
         except those in ``keep`` (keys whose state is settled elsewhere)."""
@@ -335,6 +339,7 @@ class Chain:
         return await self.record(
             writes, created_by=created_by, change_type=change_type, description=description,
             journal_seq=journal_seq, snapshot=snapshot, live_reads=live_reads, indexes=indexes,
+            text_digests=text_digests,
         )
 
     async def _commit(

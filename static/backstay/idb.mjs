@@ -164,7 +164,7 @@ function unreachable(error) {
   return `unreachable: ${(error && error.name) || "Error"}: ${(error && error.message) || error}`;
 }
 
-function hex(buffer) {
+export function hex(buffer) {
   return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 

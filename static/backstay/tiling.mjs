@@ -8,7 +8,7 @@
 // each element is and what its record id is: Python then only hashes the elements
 // (app/core/formats/tiling.py), and checks a sample of them itself.
 
-import { plainError } from "./idb.mjs";
+import { hex, plainError } from "./idb.mjs";
 
 // Code points in a string: its UTF-16 units less one per surrogate pair.
 function codePoints(text) {
@@ -114,15 +114,28 @@ function tileOrNull(text, minCount) {
   };
 }
 
-// GET `url` (a key of the live store): {status, bytes, tiling}. `bytes` is the body as sent
-// (absent unless status is 200); `tiling` is tile()'s answer for it (null for a module smaller
-// than `minCount` elements or not tiled by its elements' JSON.stringify).
+// GET `url` (a key of the live store): {status, bytes, tiling, digest}. `bytes` is the body as
+// sent (absent unless status is 200); `tiling` is tile()'s answer for it (null for a module
+// smaller than `minCount` elements or not tiled by its elements' JSON.stringify); `digest` is the
+// SHA-256 hex of `bytes` when they are well-formed UTF-8 (so that the text Python decodes from
+// them encodes back to them), hashed by WebCrypto while the text is tiled: Python need not hash
+// the text again to name it (headText).
 async function fetchTiled_(url, timeoutMs, minCount) {
   const response = await fetch(url, { cache: "no-store", signal: AbortSignal.timeout(timeoutMs) });
-  if (!response.ok) return { status: response.status, bytes: undefined, tiling: undefined };
+  if (!response.ok) return { status: response.status, bytes: undefined, tiling: undefined, digest: undefined };
   const bytes = new Uint8Array(await response.arrayBuffer());
-  const tiling = bytes.byteLength >= minCount * 2 ? tile(new TextDecoder().decode(bytes), minCount) : null;
-  return { status: response.status, bytes, tiling: tiling || undefined };
+  let text = null;
+  let hashing = null;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+    hashing = crypto.subtle.digest("SHA-256", bytes);
+  } catch (_) {
+    text = null; // not UTF-8: no digest; tiled as the browser decodes it
+  }
+  const large = bytes.byteLength >= minCount * 2;
+  const tiling = large ? tile(text === null ? new TextDecoder().decode(bytes) : text, minCount) : null;
+  const digest = hashing === null ? undefined : hex(await hashing);
+  return { status: response.status, bytes, tiling: tiling || undefined, digest };
 }
 
 export function fetchTiled(url, timeoutMs, minCount) {

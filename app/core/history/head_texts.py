@@ -57,6 +57,9 @@ class HeadTexts:
         #: pointer was last written (the pointer's next write names them): forgotten as soon
         #: as the key's head text changes.
         self.learned: dict[str, tuple[str, int]] = {}
+        # (SHA-256 hex, length) of the UTF-8 of the text of keys in _modules, as the reader of
+        # that text hashed it (``keep``): ``release`` names it without hashing it again.
+        self._digests: dict[str, tuple[str, int]] = {}
         #: How many head indexes were built by parsing, and how many read back saved.
         self.counts = {"built": 0, "loaded": 0}
         #: How many head texts were read back from the store.
@@ -70,15 +73,23 @@ class HeadTexts:
         self._saved.clear()
         self._stored_hashes.clear()
         self.learned.clear()
+        self._digests.clear()
 
-    def keep(self, modules: Mapping[str, ModuleText]) -> None:
-        """The new head texts of the keys a commit wrote."""
+    def keep(self, modules: Mapping[str, ModuleText],
+             digests: Mapping[str, tuple[str, int]] | None = None) -> None:
+        """The new head texts of the keys a commit wrote (``digests``: the SHA-256 hex and
+        length of the UTF-8 of some of them, as their reader found)."""
         for key, module in modules.items():
             self._modules[key] = module
             self._texts.pop(key, None)
             self._released.pop(key, None)
             self._stored_hashes.pop(key, None)
             self.learned.pop(key, None)
+            found = (digests or {}).get(key)
+            if found is None:
+                self._digests.pop(key, None)
+            else:
+                self._digests[key] = found
 
     def forget(self, key: str) -> None:
         """A key deleted from the head."""
@@ -88,6 +99,7 @@ class HeadTexts:
         self._saved.pop(key, None)
         self._stored_hashes.pop(key, None)
         self.learned.pop(key, None)
+        self._digests.pop(key, None)
 
     def hashes_to(self, key: str, text_hash: str, length: int) -> None:
         """The stored text of head key ``key`` (``head/<key>``) hashes to ``text_hash`` (its
@@ -106,7 +118,8 @@ class HeadTexts:
         released = 0
         for key, module in list(self._modules.items()):
             if key != keep and key not in stale and len(module.text) >= RELEASE_AT:
-                text_hash, length = text_digest(module.text)
+                known = self._digests.pop(key, None)
+                text_hash, length = known if known is not None else text_digest(module.text)
                 self._released[key] = (module.detached(), len(module.text), text_hash)
                 self.learned[key] = (text_hash, length)
                 del self._modules[key]
@@ -191,6 +204,7 @@ class HeadTexts:
                         and (not attached.is_array or attached.sample_holds())):
                     if generation == self._generation() and key not in self._modules:
                         self._modules[key] = attached
+                        self._digests.pop(key, None)
                         del self._released[key]
                     module = self._modules.get(key)
                     continue
@@ -205,6 +219,7 @@ class HeadTexts:
             module = self._modules.get(key)  # a commit while building: its index is newer
             if module is None and generation == self._generation():
                 module = self._modules[key] = built
+                self._digests.pop(key, None)
                 self._texts.pop(key, None)
         return module
 

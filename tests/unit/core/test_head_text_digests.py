@@ -187,3 +187,39 @@ def test_a_pointer_names_no_digest_for_a_key_it_lists_as_stale() -> None:
     head = HeadPointer(version_id="v", module_hashes={GUESTS: "0" * 64}, head_texts={GUESTS: ("a" * 64, 3)},
                        stale_heads=(GUESTS,))
     assert "headText" not in (head.key_dict(GUESTS) or {})
+
+
+def test_a_digest_the_reader_hashed_names_the_text_without_hashing_it_again_until_it_changes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.core.history.head_texts as head_texts
+
+    hashed: list[int] = []
+    original = head_texts.text_digest
+
+    def counting(text: str) -> tuple[str, int]:
+        hashed.append(len(text))
+        return original(text)
+
+    monkeypatch.setattr(head_texts, "text_digest", counting)
+
+    async def scenario() -> None:
+        guests = _guests()
+        text = canonical_text(guests)
+        chain, store, _ = build_chain(defer_heads=True)
+        await chain.open()
+        read = (hashlib.sha256(text.encode()).hexdigest(), len(text.encode()))
+        await chain.record_state({GUESTS: text}, created_by="a", snapshot=True, text_digests={GUESTS: read})
+        await chain.flush_heads()
+        assert chain.release_texts() == 1
+        await chain.save_indexes()
+        assert hashed == [] and _record(store, GUESTS)["headText"] == list(read)
+        guests[9] = {**guests[9], "firstName": "Eve"}
+        assert await chain.record({GUESTS: canonical_text(guests)}, created_by="b")
+        await chain.flush_heads()
+        assert chain.release_texts() == 1
+        await chain.save_indexes()
+        assert len(hashed) == 1  # the new text: no reader hashed it
+        assert _record(store, GUESTS)["headText"] == list(_digest(store, GUESTS))
+        assert _ok(await chain.verify(full=True))
+
+    asyncio.run(scenario())
