@@ -474,6 +474,8 @@ class Engine:
                 if module is not None:
                     indexes[key] = module
             self.baseline_tiled = sorted(indexes)
+            self.timings["baseline_index_ms"] = float(_now_ms() - started) - self.timings[
+                "baseline_read_ms"]
         else:  # one key at a time, keeping only what changed: the hotel is not held twice
             reconcile_started = time.perf_counter()
             state = {}
@@ -511,7 +513,9 @@ class Engine:
                 "baseline_read_ms"]
             # Its head texts, one key at a time, and the indexes it built: written before the
             # engine is ready, so that the next start need not rebuild or parse anything.
+            flushed = _now_ms()
             await self._flush_heads()
+            self.timings["baseline_flush_ms"] = float(_now_ms() - flushed)
             chain.release_texts()  # the whole hotel was in memory: none of it stays
             await self._save_indexes()
             self.timings["baseline_ms"] = float(_now_ms() - started)
