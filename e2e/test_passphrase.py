@@ -215,3 +215,61 @@ def test_the_same_words_typed_composed_or_decomposed_open_the_same_file(page: An
     assert json.loads(gzip.decompress(seal_open(envelope, composed)))["format"] == "backstay-backup"
     preview = _call(page, "previewImport", exported["data"], {"mode": "full", "passphrase": composed})
     assert "error" not in preview, preview
+
+
+DELETE_KEYRING_JS = """() => new Promise((resolve, reject) => {
+  const req = indexedDB.deleteDatabase('backstay-keyring');
+  req.onsuccess = () => resolve(true);
+  req.onerror = () => reject(req.error);
+  req.onblocked = () => reject(new Error('blocked'));
+})"""
+
+
+def test_a_keyring_deleted_mid_session_fails_closed_until_the_passphrase_is_given(
+        page: Any, server: Server) -> None:
+    """The browser's keyring database deleted while the page is open (site data cleared by hand,
+    a cleaner extension): an export is refused with what to do, never written unsealed; the
+    passphrase given once seals it and is kept again, so later exports need it no more."""
+    server.kv_set(GUESTS, GUEST_LIST)
+    page.goto(server.url + "/")
+    wait_ready(page)
+    wait_versions(page, 1)
+    page.evaluate("(p) => window.backstay.setPassphrase({passphrase: p})", PASSPHRASE)
+    assert page.evaluate(DELETE_KEYRING_JS) is True
+    assert page.evaluate("() => window.backstay.passphrase()")["usable"] is False
+    refused = error_of(page, "window.backstay.exportBackup({download: false})")
+    assert "no longer holds its key" in refused and "give the hotel's passphrase" in refused, refused
+    wrong = error_of(page, "window.backstay.exportBackup({download: false, passphrase: args[0]})",
+                     NEW_PASSPHRASE)
+    assert "not it" in wrong, wrong
+    sealed = page.evaluate(EXPORT_JS, {"passphrase": PASSPHRASE})
+    assert sealed["sealedWith"] == "hotel-passphrase", sealed
+    envelope = json.loads(base64.b64decode(sealed["data"]))
+    assert json.loads(gzip.decompress(seal_open(envelope, PASSPHRASE)))["formatVersion"] >= 1
+    assert page.evaluate("() => window.backstay.passphrase()")["usable"] is True
+    assert page.evaluate(EXPORT_JS, {})["sealedWith"] == "hotel-passphrase"
+
+
+def test_two_tabs_setting_the_passphrase_at_once_leave_exactly_one(context: Any, server: Server) -> None:
+    """Two admins in two tabs set a passphrase at the same moment: one is set, the other is told
+    that a passphrase is set now and it needs the current one; exports of both tabs are sealed
+    with the one set, and the keyring holds that key alone."""
+    server.kv_set(GUESTS, GUEST_LIST)
+    first, second = context.new_page(), context.new_page()
+    for page in (first, second):
+        page.goto(server.url + "/")
+        wait_ready(page)
+    wait_versions(first, 1)
+    start = """(p) => { window.__setting = window.backstay.setPassphrase({passphrase: p})
+        .then(() => 'set', (e) => e.message); }"""
+    first.evaluate(start, PASSPHRASE)  # not awaited: both calls are in flight at once
+    second.evaluate(start, NEW_PASSPHRASE)
+    answers = [first.evaluate("() => window.__setting"), second.evaluate("() => window.__setting")]
+    assert sorted(answer == "set" for answer in answers) == [False, True], answers
+    refused = next(answer for answer in answers if answer != "set")
+    assert "current" in refused.lower(), refused
+    winner = PASSPHRASE if answers[0] == "set" else NEW_PASSPHRASE
+    for page in (first, second):
+        envelope = json.loads(base64.b64decode(page.evaluate(EXPORT_JS, {})["data"]))
+        assert json.loads(gzip.decompress(seal_open(envelope, winner)))["formatVersion"] >= 1
+    assert first.evaluate(KEYRING_COUNT_JS) == 1
