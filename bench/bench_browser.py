@@ -31,7 +31,9 @@ prints one table per size, each figure next to the issue's target:
    that only signals it started, with the interpreter of pyscript.toml) right after each warm
    reload, on the same cache (A/B pairs: the browser's code cache warms up over the first loads);
    also that worker in the PMS page itself (Backstay stripped), where it competes with the PMS
-   loading the hotel as the engine does.
+   loading the hotel as the engine does. Each of these loads starts from a settled page, as a
+   user's reload does: the engine done with its start (its head indexed) and then
+   --reload-settle seconds without activity, on and off alike.
    Targets: warm ≤ bare + 1 s; first start ≤ 2 × warm.
 5. Storage per single-record version: navigator.storage.estimate() usage growth over the guest
    edits of (1), divided by the versions they made, next to the mean `size` of those versions
@@ -507,21 +509,37 @@ def measure(playwright: Playwright, server: Server, tmp: Path, on: bool, args: a
             body="<!doctype html><html><head><meta charset='utf-8'><title>blank</title></head></html>"))
         page = context.pages[0] if context.pages else context.new_page()
 
+        def settled() -> None:
+            """A reload starts from a settled page: the engine's start done (its head indexed),
+            then --reload-settle seconds without activity."""
+            if on and page.url.rstrip("/") == origin:
+                deadline = time.monotonic() + timeout_s
+                while not page.evaluate(
+                        "async () => 'index_ms' in (await window.backstay.status()).timings"):
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"the engine did not index its head in {timeout_s} s")
+                    page.wait_for_timeout(100)
+            page.wait_for_timeout(args.reload_settle * 1000)
+
         say("cold start")
         page.goto(origin + "/")
         result.cold_ms = _loaded(page, on, timeout_s)
         for n in range(args.starts):
             say(f"warm reload {n + 1}/{args.starts}")
+            settled()
             page.reload()
             result.warm_ms.append(_loaded(page, on, timeout_s))
             if on:  # bare workers' boots right after, on the same cache: A/B pairs
                 say(f"bare PyScript worker {n + 1}/{args.starts}")
+                settled()
                 page.goto(origin + BARE_PATH)
                 _wait(page, "() => window.__bareStarted !== null", timeout_s)
                 result.bare_ms.append(float(page.evaluate(BARE_JS)))
+                settled()
                 page.goto(origin + BARE_PMS_PATH)
                 _wait(page, "() => window.__bareStarted !== null", timeout_s)
                 result.bare_pms_ms.append(float(page.evaluate(BARE_JS)))
+                settled()
                 page.goto(origin + "/")
                 _loaded(page, on, timeout_s)
         page.wait_for_timeout(args.memory_settle * 1000)
@@ -838,6 +856,9 @@ def main() -> int:
                         help="warm reloads and bare worker boots for figure 4 (default 3)")
     parser.add_argument("--timeout", type=float, default=1800,
                         help="seconds to wait for a page (default 1800)")
+    parser.add_argument("--reload-settle", type=float, default=3,
+                        help="seconds a page stays idle (once the engine's start is done) before "
+                             "each reload or load of figure 4 (default 3)")
     parser.add_argument("--memory-settle", type=float, default=20,
                         help="seconds without activity before each memory reading, on and off alike: "
                              "the engine finishes its start and the browser collects its workers' "
