@@ -95,8 +95,9 @@ class Engine:
         self.timings: dict[str, float] = {}
         #: The keys whose baseline index was made from the browser's tiling of their text.
         self.baseline_tiled: list[str] = []
-        #: How many keys the live store, at this start, said still hold the head text the head
-        #: pointer names, sending none of it (headText, If-None-Match).
+        #: How many keys the live store, at the latest comparison with it (at start, and again
+        #: after a lost journal), said still hold the head text the head pointer names, sending
+        #: none of it (headText, If-None-Match).
         self.start_unsent = 0
         # The byte length of each head text the start found unchanged (see _index_head).
         self._head_sizes: dict[str, int] = {}
@@ -479,6 +480,7 @@ class Engine:
         else:  # one key at a time, keeping only what changed: the hotel is not held twice
             reconcile_started = time.perf_counter()
             state = {}
+            self.start_unsent = 0
             for key in keys:
                 # An unchanged key (the usual case) is compared with the stored head text in
                 # JavaScript: neither is copied into Python's memory, which never shrinks.

@@ -32,7 +32,8 @@ requests (0 or omitted: until the rules are cleared).
   cut     handle the request, send the response's status and headers (its Content-Length
           included) and its first `bytes` (default 4096) body bytes, then close the connection
           (uvicorn only, as drop): a response cut off mid-body. The store is as the request
-          left it (a cut write was applied).
+          left it (a cut write was applied). A body no longer than `bytes` is sent whole and
+          the connection kept (the rule still counts the hit).
 
 Rules live in memory; the applied log is in the store's SQLite file and survives restarts.
 """

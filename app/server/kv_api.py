@@ -20,7 +20,6 @@ other requests are answered meanwhile.
 
 from __future__ import annotations
 
-import hashlib
 import mmap
 from typing import Any
 from urllib.parse import unquote
@@ -82,12 +81,11 @@ class KvApi:
         collection = _collection(request)
         method = request.method
         if method in ("GET", "HEAD"):
-            wanted = request.headers.get("if-none-match")
-            if wanted is not None:
-                digest = await run_in_threadpool(self._store.digest, key, collection)
-                if digest is not None and _none_match(wanted, f'"{digest}"'):
-                    return Response(status_code=304, headers={**_NO_STORE, "ETag": f'"{digest}"'})
+            listed = request.headers.getlist("if-none-match")
+            wanted = ", ".join(listed) if listed else None
             stamp, cached = await run_in_threadpool(self._store.cached_digest, key, collection)
+            if wanted is not None and cached is not None and _none_match(wanted, f'"{cached}"'):
+                return Response(status_code=304, headers={**_NO_STORE, "ETag": f'"{cached}"'})
             value = await run_in_threadpool(self._store.get, key, collection)
             if value is None:
                 return error(404, f"no value for key {key!r}{_in(collection)}")
@@ -97,7 +95,8 @@ class KvApi:
                 later = None if cached is not None else BackgroundTask(
                     run_in_threadpool, self._store.keep_digest, key, collection, stamp, value)
                 return Response(value, media_type="application/json", headers=_NO_STORE, background=later)
-            tag = await run_in_threadpool(etag, value)  # of the value sent (written meanwhile?)
+            # The value read now, hashed once (and cached unless written since the stamp).
+            tag = f'"{await run_in_threadpool(self._store.keep_digest, key, collection, stamp, value)}"'
             headers = {**_NO_STORE, "ETag": tag}
             if _none_match(wanted, tag):
                 return Response(status_code=304, headers=headers)
@@ -188,11 +187,6 @@ async def _read_body(request: Request, limit: int) -> Buffer | None:
             view[filled:end] = chunk
             filled = end
     return body if filled == size else memoryview(body)[:filled]
-
-
-def etag(value: bytes) -> str:
-    """A value's entity tag: the SHA-256 hex of its bytes, quoted (SqliteKv.digest caches it)."""
-    return f'"{hashlib.sha256(value).hexdigest()}"'
 
 
 def _none_match(header: str, tag: str) -> bool:

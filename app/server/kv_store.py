@@ -208,7 +208,7 @@ class SqliteKv:
         """
         check_value(body)
         view = memoryview(body).cast("B")
-        with self._write() as conn:
+        with self._write((collection, key)) as conn:
             now = _now_ms()
             [(rowid,)] = conn.execute(
                 "INSERT INTO kv (collection, key, updated_at, value) VALUES (?, ?, ?, zeroblob(?)) "
@@ -217,7 +217,6 @@ class SqliteKv:
                 (collection, key, now, view.nbytes),
             ).fetchall()
             self._fill(conn, rowid, view, collection, key, now)
-        self._written(collection, key)
 
     def set_if_absent(self, key: str, body: Buffer, collection: str = DEFAULT_COLLECTION) -> bool:
         """Store `body` under `key` only if the key does not exist; True if it was stored.
@@ -227,7 +226,7 @@ class SqliteKv:
         """
         check_value(body)
         view = memoryview(body).cast("B")
-        with self._write() as conn:
+        with self._write((collection, key)) as conn:
             now = _now_ms()
             rows = conn.execute(
                 "INSERT INTO kv (collection, key, updated_at, value) VALUES (?, ?, ?, zeroblob(?)) "
@@ -237,18 +236,16 @@ class SqliteKv:
             if not rows:
                 return False
             self._fill(conn, rows[0][0], view, collection, key, now)
-        self._written(collection, key)
-        return True
+            return True
 
     def delete(self, key: str, collection: str = DEFAULT_COLLECTION) -> bool:
         """Delete `key`; True if it existed. Deleting a missing key is not an error."""
-        with self._write() as conn:
+        with self._write((collection, key)) as conn:
             cursor = conn.execute("DELETE FROM kv WHERE collection = ? AND key = ?", (collection, key))
             existed = cursor.rowcount == 1
             if existed and self._log_applied:
                 applied_log.append_delete(conn, _now_ms(), collection, key)
-        self._written(collection, key)
-        return existed
+            return existed
 
     def applied(self, after: int = 0) -> list[AppliedWrite]:
         """The applied log after entry `after`, in commit order; [] unless opened with log_applied."""
@@ -272,12 +269,19 @@ class SqliteKv:
             self._writer.close()
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self, slot: tuple[str, str] | None = None) -> Iterator[sqlite3.Connection]:
+        """One write transaction. ``slot``: the (collection, key) it writes, whose cached digest
+        goes once it has committed and before any other use of the writer (which ``digest``
+        takes as its sign that no write is under way)."""
         with self._write_lock:
             if self._closed:
                 raise StoreClosed(f"{self._path} is closed")
-            with _transaction(self._writer):
-                yield self._writer
+            try:
+                with _transaction(self._writer):
+                    yield self._writer
+            finally:
+                if slot is not None:
+                    self._written(*slot)
 
     def _fill(
         self, conn: sqlite3.Connection, rowid: int, view: memoryview, collection: str, key: str, now: int

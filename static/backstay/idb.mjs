@@ -123,9 +123,12 @@ async function liveMatchesHead_(db, url, key, timeoutMs, expect) {
   if (!expect) readStored();
   let reader;
   try { // the store's failures are answers ("unreachable: ..."); what is thrown is IndexedDB's
-    const headers = expect ? { "If-None-Match": `"${expect.split(" ")[0]}"` } : {};
+    const tag = expect ? `"${expect.split(" ")[0]}"` : null;
+    const headers = tag ? { "If-None-Match": tag } : {};
     const response = await fetch(url, { cache: "no-store", headers, signal: AbortSignal.timeout(timeoutMs) });
-    if (expect && response.status === 304) return `same ${expect} not-modified`;
+    if (response.status === 304) { // trusted only as the answer to the tag sent, naming it
+      return tag && response.headers.get("ETag") === tag ? `same ${expect} not-modified` : "differs";
+    }
     if (response.status === 404) return "absent";
     if (!response.ok) return `http ${response.status}`;
     reader = response.body ? response.body.getReader() : null; // no body: an empty one

@@ -220,6 +220,12 @@ def test_if_none_match_takes_lists_weak_tags_and_a_star(client: TestClient, head
     assert response.status_code == 304
 
 
+def test_if_none_match_sent_as_several_header_lines_is_read_whole(client: TestClient) -> None:
+    post(client, "k", "[1]")
+    response = client.get(url("k"), headers=[("If-None-Match", '"0"'), ("If-None-Match", tag_of("[1]"))])
+    assert response.status_code == 304
+
+
 def test_a_conditional_get_of_a_missing_key_is_404(client: TestClient) -> None:
     assert client.get(url("k"), headers={"If-None-Match": "*"}).status_code == 404
 

@@ -257,3 +257,30 @@ def test_a_value_read_for_an_answer_is_hashed_for_the_cache_unless_written_since
         assert store.digest("k") == _sha(b"[2]") and store.reads == reads
     finally:
         store.close()
+
+
+def test_a_digest_asked_for_right_after_a_commit_is_of_the_new_value(path: Path) -> None:
+    """Between a write's commit and the dropping of its key's cached digest, a digest asked
+    for by another thread is of the committed value, never the cached one of the old."""
+    seen: list[str | None] = []
+
+    class Probing(CountingReads):
+        def _written(self, collection: str, key: str) -> None:
+            asking = threading.Thread(target=lambda: seen.append(self.digest(key, collection)))
+            asking.start()
+            asking.join()
+            super()._written(collection, key)
+
+    plain = SqliteKv.open(path)
+    plain.close()
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    store = Probing(path, writer)
+    try:
+        store.set("k", b"[1]")
+        assert store.digest("k") == _sha(b"[1]")
+        seen.clear()
+        store.set("k", b"[2]")
+        assert seen == [_sha(b"[2]")]
+        assert store.digest("k") == _sha(b"[2]")
+    finally:
+        store.close()

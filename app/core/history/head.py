@@ -121,8 +121,12 @@ class HeadPointer:
                 | set(self.drained_writes))
 
     def key_state(self, key: str) -> KeyState:
-        return (self.module_hashes.get(key), self.live_reads.get(key), self.drained_ends.get(key),
-                self.drained_writes.get(key), self.head_texts.get(key))
+        """What ``meta/head/<key>`` holds of ``key`` (``headText`` only where it is written)."""
+        module_hash = self.module_hashes.get(key)
+        head_text = (self.head_texts.get(key)
+                     if module_hash is not None and key not in self.stale_heads else None)
+        return (module_hash, self.live_reads.get(key), self.drained_ends.get(key),
+                self.drained_writes.get(key), head_text)
 
     def key_dict(self, key: str) -> dict[str, Json] | None:
         """The ``meta/head/<key>`` record of ``key``; None when the pointer says nothing of it."""
@@ -136,7 +140,7 @@ class HeadPointer:
             record["drainedEnd"] = drained_end
         if drained_write is not None:
             record["drainedWrite"] = list(drained_write)
-        if head_text is not None and module_hash is not None and key not in self.stale_heads:
+        if head_text is not None:
             record["headText"] = list(head_text)
         return record if len(record) > 1 else None
 
