@@ -33,6 +33,16 @@ def server(tmp_path: Path) -> Iterator[Server]:
 
 
 @pytest.fixture
+def fault_server(tmp_path: Path) -> Iterator[Server]:
+    """The real server with its test-only fault switch on (app/server/faults.py)."""
+    srv = Server(data=tmp_path / "data", user={"BACKSTAY_FAULTS": "1"})
+    srv.data.mkdir()
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
 def disk_page(browser_type: Any, browser_type_launch_args: dict[str, Any], tmp_path: Path) -> Iterator[Any]:
     """A page of a fresh on-disk profile (IndexedDB on disk, real quota), like a user's browser."""
     context = browser_type.launch_persistent_context(str(tmp_path / "profile"), **browser_type_launch_args)

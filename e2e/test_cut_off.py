@@ -6,26 +6,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from faults import add_fault, clear_faults, list_faults
 from harness import Server, versions, wait_ready, wait_versions
 
 GUESTS = "w3-hotel-guests"
 ROOMS = "w3-hotel-rooms"
 STATUS_JS = "async () => JSON.parse(JSON.stringify(await window.backstay.status()))"
-
-
-@pytest.fixture
-def cut_server(tmp_path: Path) -> Iterator[Server]:
-    srv = Server(data=tmp_path / "data", user={"BACKSTAY_FAULTS": "1"})
-    srv.data.mkdir()
-    srv.start()
-    yield srv
-    srv.stop()
 
 
 def person(n: int, first: str = "Ada") -> dict[str, Any]:
@@ -55,21 +43,21 @@ def cut_hits(server: Server) -> int:
 
 
 def test_a_start_whose_read_of_a_changed_key_is_cut_off_says_so_and_records_the_change_later(
-        page: Any, cut_server: Server) -> None:
+        page: Any, fault_server: Server) -> None:
     people = [person(n) for n in range(3000)]  # about 500 KB
-    cut_server.kv_set(GUESTS, people)
-    page.goto(cut_server.url + "/")
+    fault_server.kv_set(GUESTS, people)
+    page.goto(fault_server.url + "/")
     wait_ready(page)
     wait_versions(page, 1)
     page.goto("about:blank")
     people[2990] = person(2990, "Bob")  # changed while no page was open
-    cut_server.kv_set(GUESTS, people)
-    add_fault(cut_server.url, method="GET", path=f"/_spark/kv/{GUESTS}", action="cut", bytes=200_000)
-    page.goto(cut_server.url + "/")
+    fault_server.kv_set(GUESTS, people)
+    add_fault(fault_server.url, method="GET", path=f"/_spark/kv/{GUESTS}", action="cut", bytes=200_000)
+    page.goto(fault_server.url + "/")
     seen = wait_status(page, lambda s: "did not answer" in s["lastError"], "the cut-off read reported")
-    assert cut_hits(cut_server) >= 1
+    assert cut_hits(fault_server) >= 1
     assert len(versions(page)) == 1, json.dumps(seen)  # nothing recorded from half a value
-    clear_faults(cut_server.url)
+    clear_faults(fault_server.url)
     found = wait_versions(page, 2, timeout_s=60)
     detail = page.evaluate("id => window.backstay.getVersion(id)", found[0]["id"])
     assert [(c["action"], c["recordId"]) for c in detail["changes"]] == [("update", "g-2990")]
@@ -80,15 +68,15 @@ def test_a_start_whose_read_of_a_changed_key_is_cut_off_says_so_and_records_the_
 
 
 def test_a_first_start_whose_reads_are_cut_off_records_no_half_baseline(page: Any,
-                                                                       cut_server: Server) -> None:
+                                                                       fault_server: Server) -> None:
     people = [person(n) for n in range(1500)]  # a module the browser's JSON reads (tiling):
-    cut_server.kv_set_text(GUESTS, json.dumps(people, separators=(",", ":")))  # as it writes it
-    cut_server.kv_set(ROOMS, [{"id": "r1", "floor": 1}])
-    add_fault(cut_server.url, method="GET", path=f"/_spark/kv/{GUESTS}", action="cut", bytes=50_000)
-    page.goto(cut_server.url + "/")
+    fault_server.kv_set_text(GUESTS, json.dumps(people, separators=(",", ":")))  # as it writes it
+    fault_server.kv_set(ROOMS, [{"id": "r1", "floor": 1}])
+    add_fault(fault_server.url, method="GET", path=f"/_spark/kv/{GUESTS}", action="cut", bytes=50_000)
+    page.goto(fault_server.url + "/")
     seen = wait_status(page, lambda s: "did not answer" in s["lastError"], "the cut-off baseline reported")
     assert seen["headVersionId"] is None, json.dumps(seen)
-    clear_faults(cut_server.url)
+    clear_faults(fault_server.url)
     wait_ready(page)
     found = wait_versions(page, 1, timeout_s=60)
     assert len(found) == 1

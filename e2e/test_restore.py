@@ -10,25 +10,15 @@ from __future__ import annotations
 
 import errno
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from faults import add_fault, clear_faults
 from harness import Server, versions, wait_ready, wait_versions
 
 RESERVATIONS = "w3-hotel-reservations"
 GUESTS = "w3-hotel-guests"
-
-
-@pytest.fixture
-def fault_server(tmp_path: Path) -> Iterator[Server]:
-    srv = Server(data=tmp_path / "data", user={"BACKSTAY_FAULTS": "1"})
-    srv.data.mkdir()
-    srv.start()
-    yield srv
-    srv.stop()
 
 
 def booking(n: int) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -171,92 +172,83 @@ class CountingReads(SqliteKv):
         return super().get(key, collection)
 
 
-def _counting(path: Path) -> CountingReads:
-    plain = SqliteKv.open(path)
-    plain.close()
+def _opened(path: Path, kind: type[CountingReads]) -> CountingReads:
+    """A store of class ``kind`` on the file at ``path`` (created as SqliteKv.open does)."""
+    SqliteKv.open(path).close()
     writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     writer.execute("PRAGMA journal_mode=WAL")
-    return CountingReads(path, writer)
+    return kind(path, writer)
 
 
-def test_a_digest_is_read_once_and_holds_until_the_key_is_written(path: Path) -> None:
-    store = _counting(path)
-    try:
-        assert store.digest("k") is None
-        store.set("k", b"[1]")
-        store.set("other", b"[2]")
-        assert store.digest("k") == _sha(b"[1]")
-        reads = store.reads
-        assert store.digest("k") == _sha(b"[1]") and store.reads == reads  # from the cache
-        store.set("other", b"[3]")  # another key: the cache holds
-        assert store.digest("k") == _sha(b"[1]") and store.reads == reads
-        store.set("k", b"[1, 2]")
-        assert store.digest("k") == _sha(b"[1, 2]") and store.reads == reads + 1
-        assert store.set_if_absent("k", b"[9]") is False
-        assert store.digest("k") == _sha(b"[1, 2]")
-        store.delete("k")
-        assert store.digest("k") is None
-        assert store.digest("k", collection="c") is None
-    finally:
-        store.close()
+@pytest.fixture
+def store(path: Path) -> Iterator[CountingReads]:
+    store = _opened(path, CountingReads)
+    yield store
+    store.close()
 
 
-def test_a_digest_does_not_outlive_a_write_by_another_process(path: Path) -> None:
-    store = _counting(path)
-    try:
-        store.set("k", b"[1]")
-        assert store.digest("k") == _sha(b"[1]")
-        other = sqlite3.connect(path, isolation_level=None)  # another process's connection
-        other.execute("UPDATE kv SET value = CAST(? AS BLOB) WHERE key = 'k'", (b"[2]",))
-        other.close()
-        assert store.digest("k") == _sha(b"[2]")
-    finally:
-        store.close()
+def test_a_digest_is_read_once_and_holds_until_the_key_is_written(store: CountingReads) -> None:
+    assert store.digest("k") is None
+    store.set("k", b"[1]")
+    store.set("other", b"[2]")
+    assert store.digest("k") == _sha(b"[1]")
+    reads = store.reads
+    assert store.digest("k") == _sha(b"[1]") and store.reads == reads  # from the cache
+    store.set("other", b"[3]")  # another key: the cache holds
+    assert store.digest("k") == _sha(b"[1]") and store.reads == reads
+    store.set("k", b"[1, 2]")
+    assert store.digest("k") == _sha(b"[1, 2]") and store.reads == reads + 1
+    assert store.set_if_absent("k", b"[9]") is False
+    assert store.digest("k") == _sha(b"[1, 2]")
+    store.delete("k")
+    assert store.digest("k") is None
+    assert store.digest("k", collection="c") is None
 
 
-def test_a_digest_computed_across_a_write_is_not_kept(path: Path) -> None:
+def test_a_digest_does_not_outlive_a_write_by_another_process(store: CountingReads, path: Path) -> None:
+    store.set("k", b"[1]")
+    assert store.digest("k") == _sha(b"[1]")
+    other = sqlite3.connect(path, isolation_level=None)  # another process's connection
+    other.execute("UPDATE kv SET value = CAST(? AS BLOB) WHERE key = 'k'", (b"[2]",))
+    other.close()
+    assert store.digest("k") == _sha(b"[2]")
+
+
+def test_a_digest_computed_across_a_write_is_not_kept(store: CountingReads) -> None:
     """A write committed while a digest was being computed: the digest answered is of the value
     read, and the next one is of the new value, never the cached old one."""
-    store = _counting(path)
+    store.set("k", b"[1]")
+    original = CountingReads.get
+
+    def racing(self: CountingReads, key: str, collection: str = "") -> bytes | None:
+        value = original(self, key, collection)
+        CountingReads.get = original  # type: ignore[method-assign]
+        self.set("k", b"[2]")  # lands after the read, before the digest is kept
+        return value
+
+    CountingReads.get = racing  # type: ignore[method-assign]
     try:
-        store.set("k", b"[1]")
-        original = CountingReads.get
-
-        def racing(self: CountingReads, key: str, collection: str = "") -> bytes | None:
-            value = original(self, key, collection)
-            CountingReads.get = original  # type: ignore[method-assign]
-            self.set("k", b"[2]")  # lands after the read, before the digest is kept
-            return value
-
-        CountingReads.get = racing  # type: ignore[method-assign]
-        try:
-            assert store.digest("k") == _sha(b"[1]")
-        finally:
-            CountingReads.get = original  # type: ignore[method-assign]
-        assert store.digest("k") == _sha(b"[2]")
+        assert store.digest("k") == _sha(b"[1]")
     finally:
-        store.close()
+        CountingReads.get = original  # type: ignore[method-assign]
+    assert store.digest("k") == _sha(b"[2]")
 
 
-def test_a_value_read_for_an_answer_is_hashed_for_the_cache_unless_written_since(path: Path) -> None:
-    store = _counting(path)
-    try:
-        store.set("k", b"[1]")
-        stamp, cached = store.cached_digest("k")
-        assert cached is None
-        value = store.get("k")
-        assert value is not None
-        store.set("k", b"[2]")  # written after the read: the old value's digest is not kept
-        assert store.keep_digest("k", "", stamp, value) == _sha(b"[1]")
-        assert store.cached_digest("k")[1] is None
-        stamp, _ = store.cached_digest("k")
-        value = store.get("k")
-        assert value is not None
-        store.keep_digest("k", "", stamp, value)
-        reads = store.reads
-        assert store.digest("k") == _sha(b"[2]") and store.reads == reads
-    finally:
-        store.close()
+def test_a_value_read_for_an_answer_is_cached_unless_written_since(store: CountingReads) -> None:
+    store.set("k", b"[1]")
+    stamp, cached = store.cached_digest("k")
+    assert cached is None
+    value = store.get("k")
+    assert value is not None
+    store.set("k", b"[2]")  # written after the read: the old value's digest is not kept
+    assert store.keep_digest("k", "", stamp, value) == _sha(b"[1]")
+    assert store.cached_digest("k")[1] is None
+    stamp, _ = store.cached_digest("k")
+    value = store.get("k")
+    assert value is not None
+    store.keep_digest("k", "", stamp, value)
+    reads = store.reads
+    assert store.digest("k") == _sha(b"[2]") and store.reads == reads
 
 
 def test_a_digest_asked_for_right_after_a_commit_is_of_the_new_value(path: Path) -> None:
@@ -271,10 +263,7 @@ def test_a_digest_asked_for_right_after_a_commit_is_of_the_new_value(path: Path)
             asking.join()
             super()._written(collection, key)
 
-    plain = SqliteKv.open(path)
-    plain.close()
-    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    store = Probing(path, writer)
+    store = _opened(path, Probing)
     try:
         store.set("k", b"[1]")
         assert store.digest("k") == _sha(b"[1]")
