@@ -196,7 +196,7 @@ class Chain:
         changed = set(changed)
         found = {**head.head_texts, **self._heads.learned}
         return replace(head, head_texts={
-            key: digest for key, digest in sorted(found.items())
+            key: digest for key, digest in found.items()
             if key not in changed and key in head.module_hashes and key not in head.stale_heads})
 
     async def head_data(self, key: str) -> bytes | None:

@@ -107,11 +107,11 @@ class SqliteKv:
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._closed = False
-        # digest(): (collection, key) -> (its write generation, SHA-256 hex); the generations
-        # this store's writes moved; the data_version of other connections' commits the
-        # cache holds for.
+        # digest(): (collection, key) -> SHA-256 hex (dropped by a write of the key); the
+        # generations this store's writes moved; the data_version of other connections'
+        # commits the cache holds for.
         self._digest_lock = threading.Lock()
-        self._digests: dict[tuple[str, str], tuple[int, str]] = {}
+        self._digests: dict[tuple[str, str], str] = {}
         self._generations: dict[tuple[str, str], int] = {}
         self._digests_foreign: int | None = None
 
@@ -181,7 +181,7 @@ class SqliteKv:
             generation = self._generations.get(slot, 0)
             cached = self._digests.get(slot) if foreign is not None else None
             stamp = DigestStamp(foreign, generation)
-            return stamp, (cached[1] if cached is not None and cached[0] == generation else None)
+            return stamp, cached
 
     def keep_digest(self, key: str, collection: str, stamp: DigestStamp, value: Buffer) -> str:
         """Hash `value` (of `key`, read after ``cached_digest`` gave `stamp`) and cache it unless
@@ -191,7 +191,7 @@ class SqliteKv:
         with self._digest_lock:
             if (stamp.foreign is not None and stamp.foreign == self._digests_foreign
                     and self._generations.get(slot, 0) == stamp.generation):
-                self._digests[slot] = (stamp.generation, found)
+                self._digests[slot] = found
         return found
 
     def items(self, collection: str = DEFAULT_COLLECTION) -> list[tuple[str, str]]:

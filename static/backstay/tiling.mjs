@@ -133,7 +133,8 @@ async function fetchTiled_(url, timeoutMs, minCount) {
     text = null; // not UTF-8: no digest; tiled as the browser decodes it
   }
   const large = bytes.byteLength >= minCount * 2;
-  const tiling = large ? tile(text === null ? new TextDecoder().decode(bytes) : text, minCount) : null;
+  const decoded = text === null ? new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes) : text;
+  const tiling = large ? tile(decoded, minCount) : null;
   const digest = hashing === null ? undefined : hex(await hashing);
   return { status: response.status, bytes, tiling: tiling || undefined, digest };
 }

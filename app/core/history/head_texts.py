@@ -50,12 +50,10 @@ class HeadTexts:
         self._released: dict[str, tuple[ModuleText, int, str]] = {}
         # The module hash of each key's index as saved under meta/index/<key>.
         self._saved: dict[str, str] = {}
-        # What the stored head text of a key hashes to, when something already hashed it
-        # (``hashes_to``): forgotten as soon as the key's head text changes.
-        self._stored_hashes: dict[str, str] = {}
-        #: (SHA-256 hex, length) of the stored head text of keys, as learned since the head
-        #: pointer was last written (the pointer's next write names them): forgotten as soon
-        #: as the key's head text changes.
+        #: (SHA-256 hex, length) of the stored head text of keys, when something already hashed
+        #: it (``hashes_to``, ``release``): ``prepare`` need not have the store hash it again,
+        #: and the head pointer's next write names it. Forgotten as soon as the key's head text
+        #: changes.
         self.learned: dict[str, tuple[str, int]] = {}
         # (SHA-256 hex, length) of the UTF-8 of the text of keys in _modules, as the reader of
         # that text hashed it (``keep``): ``release`` names it without hashing it again.
@@ -71,7 +69,6 @@ class HeadTexts:
         self._modules.clear()
         self._released.clear()
         self._saved.clear()
-        self._stored_hashes.clear()
         self.learned.clear()
         self._digests.clear()
 
@@ -83,7 +80,6 @@ class HeadTexts:
             self._modules[key] = module
             self._texts.pop(key, None)
             self._released.pop(key, None)
-            self._stored_hashes.pop(key, None)
             self.learned.pop(key, None)
             found = (digests or {}).get(key)
             if found is None:
@@ -97,7 +93,6 @@ class HeadTexts:
         self._texts.pop(key, None)
         self._released.pop(key, None)
         self._saved.pop(key, None)
-        self._stored_hashes.pop(key, None)
         self.learned.pop(key, None)
         self._digests.pop(key, None)
 
@@ -106,7 +101,6 @@ class HeadTexts:
         ``length`` bytes), as something that read it found (the engine's start compares it with
         the live store's): ``prepare`` takes that instead of having the store hash it again."""
         if key in self._head().module_hashes and key not in self._head().stale_heads:
-            self._stored_hashes[key] = text_hash
             self.learned[key] = (text_hash, length)
 
     def release(self, keep: str | None = None) -> int:
@@ -233,8 +227,10 @@ class HeadTexts:
         if key not in head.stale_heads and hash_rules(head.format_version) == hash_rules(FORMAT_VERSION):
             generation = self._generation()
             stored = await self._store.get("meta", INDEX_PREFIX + key)
-            text_hash = (None if stored is None else self._stored_hashes.get(key)
-                         or await self._store.digest("head", key))
+            learned = self.learned.get(key)
+            text_hash = None
+            if stored is not None:
+                text_hash = learned[0] if learned is not None else await self._store.digest("head", key)
             found = (ModuleText.from_index_detached(stored, head.module_hashes[key], text_hash)
                      if stored is not None and text_hash is not None else None)
             if found is not None and generation == self._generation() and key not in self._modules:
