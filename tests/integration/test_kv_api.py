@@ -226,6 +226,17 @@ def test_if_none_match_sent_as_several_header_lines_is_read_whole(client: TestCl
     assert response.status_code == 304
 
 
+def test_another_site_may_not_ask_conditionally(client: TestClient) -> None:
+    """If-None-Match is not a header a page may send to another origin without its leave: the
+    browser asks first (a preflight), and the server gives no leave, so another web site cannot
+    learn whether a value is a text it guesses."""
+    post(client, "k", "[1]")
+    preflight = client.options(url("k"), headers={
+        "Origin": "https://elsewhere.example", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "if-none-match"})
+    assert not any(name.lower().startswith("access-control-allow") for name in preflight.headers)
+
+
 def test_a_conditional_get_of_a_missing_key_is_404(client: TestClient) -> None:
     assert client.get(url("k"), headers={"If-None-Match": "*"}).status_code == 404
 
