@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from typing import Any
+
+import js  # type: ignore[import-not-found]
 
 from app.browser.spark_kv import KvUnavailable, SparkKv
 from app.core.ports import Batch, VersionStore
@@ -81,7 +82,7 @@ class HistoryMarker:
                     return local
             except ValueError:
                 pass
-        local = {"id": str(uuid.uuid4()), "created": now}
+        local = {"id": str(js.crypto.randomUUID()), "created": now}
         batch = Batch()
         batch.put("meta", LOCAL_KEY, json.dumps(local).encode("utf-8"))
         await store.apply(batch)

@@ -19,7 +19,7 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.browser.coordination import Coordination
 from app.browser.notices import Notices
@@ -32,9 +32,10 @@ from app.core.formats.json_value import Json
 from app.core.history.version import Version
 from app.core.ports import Batch
 from app.core.restore.pending import PENDING_KEY, PendingRestore, plan_recovery, text_hash
-from app.core.restore.plan import RestorePlan
 from app.core.restore.request import RequestError, RestoreRequest
-from app.core.restore.sides import describe_restore
+
+if TYPE_CHECKING:
+    from app.core.restore.plan import RestorePlan
 
 
 class RestoreFailed(Exception):
@@ -63,11 +64,15 @@ class Restorer:
     async def apply(
         self, chain: Chain, request: RestoreRequest, user: str,
         planner: Callable[[], Awaitable[RestorePlan]], *, action: str = "restore",
-        describe: Callable[[RestorePlan], str] = describe_restore,
+        describe: Callable[[RestorePlan], str] | None = None,
         extra: dict[str, Json] | None = None,
     ) -> dict[str, Any]:
         """Plan (``planner``, against the head) and apply a restore - or an import (``action``
-        "import": its version's changeType and its audit entries' action); as ``restore``."""
+        "import": its version's changeType and its audit entries' action); as ``restore``.
+        ``describe``: the version's description of the plan (app.core.restore.sides
+        ``describe_restore`` when None; imported here, so the engine's start spares it)."""
+        if describe is None:
+            from app.core.restore.sides import describe_restore as describe
         plan = await self._against_the_store(chain, planner, await planner())
         unresolved = plan.unresolved
         if unresolved and request.require_resolutions:

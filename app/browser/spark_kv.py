@@ -9,19 +9,21 @@ import asyncio
 import json
 from array import array
 from typing import Any
-from urllib.parse import quote
 
 import js  # type: ignore[import-not-found]
-from pyodide.http import pyfetch  # type: ignore[import-not-found]
 
-from app.browser.ffi import py_bytes
+from app.browser.ffi import js_value, py_bytes
+from app.browser.kv_path import KV_PATH, key_path
 from app.core.formats.record_ids import RecordIds
 from app.core.formats.tiling import Tiling
 
-KV_PATH = "/_spark/kv"
 #: A request to the store that has not been answered by then is given up (and retried later),
 #: so a hung server never stalls the engine for good.
 TIMEOUT_MS = 90_000
+
+async def _fetch(url: str, options: dict[str, Any]) -> Any:
+    """The browser's fetch (a JS Response); a network failure raises JsException."""
+    return await js.fetch(url, js_value(options))
 
 
 class KvUnavailable(Exception):
@@ -35,9 +37,9 @@ class SparkKv:
 
     async def _get(self, path: str) -> Any:
         try:
-            response = await pyfetch(self._origin + path, cache="no-store",
-                                     signal=js.AbortSignal.timeout(TIMEOUT_MS))
-        except Exception as error:  # network failure: pyfetch raises OSError/JsException
+            response = await _fetch(self._origin + path, {
+                "cache": "no-store", "signal": js.AbortSignal.timeout(TIMEOUT_MS)})
+        except Exception as error:  # network failure: JsException
             raise KvUnavailable(f"the store at {self._origin} did not answer: {error}") from None
         return response
 
@@ -55,7 +57,7 @@ class SparkKv:
     async def get_data(self, key: str) -> bytes | None:
         """The JSON text of ``key`` as the UTF-8 bytes the store sent, or None when the key does
         not exist."""
-        response = await self._get(f"{KV_PATH}/{quote(key, safe='')}")
+        response = await self._get(key_path(key))
         if response.status == 404:
             return None
         if not response.ok:
@@ -72,7 +74,7 @@ class SparkKv:
         text when known: a store that still holds those bytes then sends nothing ("unsent",
         the hex, the length)."""
         verdict = await store.live_matches_head(  # StoreError: Backstay's own storage failed
-            f"{self._origin}{KV_PATH}/{quote(key, safe='')}", key, TIMEOUT_MS, expect)
+            self._origin + key_path(key), key, TIMEOUT_MS, expect)
         if verdict.startswith("unreachable: "):
             raise KvUnavailable(f"the store at {self._origin} did not answer: {verdict[13:]}")
         if verdict.startswith("http "):
@@ -95,8 +97,8 @@ class SparkKv:
         if text is not None:
             options.update(body=text, headers={"Content-Type": "text/plain"})
         try:
-            response = await pyfetch(f"{self._origin}{KV_PATH}/{quote(key, safe='')}", **options)
-        except Exception as error:  # network failure: pyfetch raises OSError/JsException
+            response = await _fetch(self._origin + key_path(key), options)
+        except Exception as error:  # network failure: JsException
             raise KvUnavailable(f"the store at {self._origin} did not answer: {error}") from None
         if not response.ok and not (method == "DELETE" and response.status == 404):
             raise KvUnavailable(f"{doing} failed with HTTP {response.status}")
@@ -121,7 +123,7 @@ class SparkKv:
         for key in keys:
             try:
                 found = await self._tiling.fetchTiled(
-                    f"{self._origin}{KV_PATH}/{quote(key, safe='')}", TIMEOUT_MS, min_count)
+                    self._origin + key_path(key), TIMEOUT_MS, min_count)
             except Exception as error:  # network failure, or the answer cut off
                 raise KvUnavailable(f"the store at {self._origin} did not answer: {error}") from None
             status = int(found.status)
@@ -158,7 +160,7 @@ async def _text(response: Any) -> str:
 
 async def _data(response: Any) -> bytes:
     try:
-        return bytes(await response.bytes())
+        return py_bytes(await response.arrayBuffer())
     except Exception as error:  # the connection broke or timed out while reading
         raise KvUnavailable(f"the store's answer was cut off: {error}") from None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from app.core.diff.comparison import Comparison, compare_states
 from app.core.diff.diff import KeyDelta
@@ -26,15 +27,14 @@ from app.core.history.history import History, State
 from app.core.history.payload import Payload
 from app.core.history.recording import diff_writes
 from app.core.history.snapshot import encode_blob
-from app.core.history.verify import VerifyReport, verify_store
 from app.core.history.version import Version, VersionDetail
 from app.core.history.version_id import make_version_id, random_suffix
 from app.core.ports import AsyncCompressor, Batch, Clock, Compressor, VersionStore
-from app.core.restore.backup_import import plan_import
-from app.core.restore.plan import RestorePlan
-from app.core.restore.request import RestoreRequest
-from app.core.restore.sides import describe_restore, plan_from_history
-from app.core.retention.deletion import plan_deletion
+
+if TYPE_CHECKING:
+    from app.core.history.verify import VerifyReport
+    from app.core.restore.plan import RestorePlan
+    from app.core.restore.request import RestoreRequest
 
 #: A checkpoint is also made when the deltas since the last one store this many bytes.
 CHECKPOINT_BYTES = 4 * 1024 * 1024
@@ -485,13 +485,20 @@ class Chain:
         return compare_states(a_id, b_id, await history.state_at(a_id),
                               await history.state_at(b_id))
 
+    # Verifying, restoring and deleting import their modules when first used: an engine's start
+    # (in Pyodide, where each import is compiled from source) spares them.
+
     async def verify(self, full: bool = False) -> VerifyReport:
+        from app.core.history.verify import verify_store
+
         return await verify_store(self._store, self._compressor, full=full)
 
     # ---- restoring --------------------------------------------------------------------------
 
     async def plan_restore(self, request: RestoreRequest) -> RestorePlan:
         """What ``request`` would write, against the head (nothing is written)."""
+        from app.core.restore.sides import plan_from_history
+
         return await plan_from_history(await self.history(), self._head.version_id,
                                        dict(self._head.module_hashes), request, self._head_values)
 
@@ -504,6 +511,8 @@ class Chain:
                           label: str) -> RestorePlan:
         """What importing a backup's ``modules`` would write, against the head (nothing is
         written); ``label`` names the backup (app.core.restore.backup_import)."""
+        from app.core.restore.backup_import import plan_import
+
         return await plan_import(request, modules, label, self._head.version_id, self._head_values)
 
     async def record_restore(
@@ -513,6 +522,8 @@ class Chain:
     ) -> Version | None:
         """Record a restore (or an import: changeType import) the shell applied to the store as
         one version; None when the data already was what the plan writes."""
+        from app.core.restore.sides import describe_restore
+
         return await self.record(plan.texts(), created_by=created_by, change_type=change_type,
                                  description=description or describe_restore(plan),
                                  live_reads=live_reads)
@@ -526,6 +537,8 @@ class Chain:
         version remains), and the child becomes a checkpoint if the deleted version was one or
         was the oldest. Raises VersionNotFound, and CannotDeleteHead for the head version.
         """
+        from app.core.retention.deletion import plan_deletion
+
         history = await self.history()
         if self._blob_keys is None:
             self._blob_keys = set(await self._store.keys("blobs"))

@@ -8,8 +8,6 @@ journal; other tabs ask it), so the chain never forks.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import secrets
 from dataclasses import dataclass, replace
@@ -181,6 +179,9 @@ async def verify_audit(store: VersionStore) -> list[tuple[str, str]]:
 def to_csv(rows: list[dict[str, str]], columns: tuple[str, ...]) -> str:
     """RFC 4180 CSV (header row first) of ``rows``; cells a spreadsheet would run as a formula
     start with ' instead."""
+    import csv  # here, not at the top: the engine's start spares its import
+    import io
+
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore")
     writer.writeheader()

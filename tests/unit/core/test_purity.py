@@ -42,11 +42,17 @@ def test_core_imports_only_stdlib_and_itself() -> None:
 
 
 def test_core_does_nothing_at_import_time() -> None:
-    """Module bodies hold only imports, definitions, constants and docstrings."""
+    """Module bodies hold only imports (an ``if TYPE_CHECKING:`` block of imports too),
+    definitions, constants and docstrings."""
     allowed = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
                ast.Assign, ast.AnnAssign, ast.Expr)
     for path in sorted(CORE.rglob("*.py")):
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+                assert not node.orelse and all(
+                    isinstance(inner, ast.Import | ast.ImportFrom) for inner in node.body
+                ), f"{path.name}:{node.lineno} runs code at import"
+                continue
             assert isinstance(node, allowed), f"{path.name}:{node.lineno} runs code at import"
             if isinstance(node, ast.Expr):
                 assert isinstance(node.value, ast.Constant), f"{path.name}:{node.lineno} calls"
