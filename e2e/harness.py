@@ -139,6 +139,28 @@ def diagnostics(page: Any) -> str:
     return f"engine status: {status}; capture: {capture}; journal: {journal}"
 
 
+STATUS_JS = "async () => JSON.parse(JSON.stringify(await window.backstay.status()))"
+
+
+def status(page: Any) -> dict[str, Any]:
+    return dict(page.evaluate(STATUS_JS))
+
+
+def wait_status(page: Any, check: Any, what: str, timeout_s: float = 60) -> dict[str, Any]:
+    """Poll the engine's status until ``check`` holds; fail saying ``what`` was not seen."""
+    deadline = time.monotonic() + timeout_s
+    found: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        try:
+            found = status(page)
+        except Exception:  # the facade not there yet
+            found = {}
+        if found and check(found):
+            return found
+        page.wait_for_timeout(200)
+    raise AssertionError(f"{what}: not seen in {timeout_s} s; status {json.dumps(found)}")
+
+
 def wait_versions(page: Any, count: int, timeout_s: float = 30) -> list[dict[str, Any]]:
     """Wait until the engine lists at least ``count`` versions; return them (newest first).
 

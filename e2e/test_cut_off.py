@@ -5,37 +5,17 @@ store answers whole. Real Chromium, real server (its test-only "cut" fault), rea
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from faults import add_fault, clear_faults, list_faults
-from harness import Server, versions, wait_ready, wait_versions
+from harness import Server, status, versions, wait_ready, wait_status, wait_versions
 
 GUESTS = "w3-hotel-guests"
 ROOMS = "w3-hotel-rooms"
-STATUS_JS = "async () => JSON.parse(JSON.stringify(await window.backstay.status()))"
 
 
 def person(n: int, first: str = "Ada") -> dict[str, Any]:
     return {"id": f"g-{n}", "firstName": first, "lastName": "Okafor", "notes": "x" * 120}
-
-
-def status(page: Any) -> dict[str, Any]:
-    return dict(page.evaluate(STATUS_JS))
-
-
-def wait_status(page: Any, check: Any, what: str, timeout_s: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    found: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        try:
-            found = status(page)
-        except Exception:  # the facade not there yet
-            found = {}
-        if found and check(found):
-            return found
-        page.wait_for_timeout(200)
-    raise AssertionError(f"{what}: not seen in {timeout_s} s; status {json.dumps(found)}")
 
 
 def cut_hits(server: Server) -> int:

@@ -1,182 +1,110 @@
-"""Composition root of the engine worker (the `<script type="py" worker name="engine">`).
+"""The engine worker's script (`<script type="py" worker name="engine">`).
 
-Wires the core's Chain to IndexedDB, pako (CompressionStream for checkpoints) and the live store,
-starts the engine, and exports the functions that static/backstay/facade.js exposes as
-window.backstay. Every exported function answers JSON text: the result, or
-``{"error": message}`` - never a Python traceback.
+Puts back the compiled modules an earlier start kept (app.browser.bytecode_cache, from the
+browser's Cache Storage), imports the engine's composition root (app.browser.engine_root, which
+starts the engine) and exports its functions: static/backstay/facade.js calls them as
+window.backstay. The exports are defined at once and wait for the import; once the engine is
+ready and has been idle a while, the modules are compiled and kept for the next start if any
+had no fitting .pyc.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import js  # type: ignore[import-not-found]
-from pyscript.js_modules import (  # type: ignore[import-not-found]
-    backstay_gzip,
-    backstay_idb,
-    backstay_keyring,
-    backstay_tiling,
-    pako,
-)
 
-from app.browser.api import Api, answer
-from app.browser.coordination import Coordination
-from app.browser.device import device_of
-from app.browser.engine import Engine
-from app.browser.idb_store import IdbStore
-from app.browser.journal import Journal
-from app.browser.keyring import Keyring
-from app.browser.native_gzip import NativeGzip
-from app.browser.notices import Notices
-from app.browser.pako_codec import PakoCompressor
-from app.browser.spark_kv import SparkKv
-from app.core.chain import Chain
-from app.core.clock import SystemClock
+import app
+from app.browser import bytecode_cache
+from app.browser.ffi import js_bytes, py_bytes
 
-_compressor = PakoCompressor(pako)
+EXPORTS = ("ready", "list_versions", "get_version", "state_at", "compare_versions",
+           "preview_restore", "restore_version", "export_backup", "preview_import",
+           "import_backup", "delete_version", "cleanup", "settings", "set_settings",
+           "passphrase", "set_passphrase",
+           "audit_log", "audit_trail", "export_audit_trail",
+           "verify", "open_panel", "permissions", "set_permission", "acknowledge_notices", "status")
+CACHE_NAME = "backstay-bytecode"
+#: The Cache Storage entry's key: the path of a URL of this origin that is never requested.
+CACHE_PATH = "/_backstay/bytecode-pack"
+#: A new pack is made this long after the engine is ready (its start's work is done by then).
+KEEP_AFTER_S = 15.0
+
+ROOT = Path(app.__file__).parent
 
 
-async def _open_chain() -> Chain:
-    store = await IdbStore.open(backstay_idb)
-    device = await device_of(store, str(js.navigator.userAgent))
-    return Chain(store, SystemClock(), _compressor, blob_compressor=NativeGzip(backstay_gzip),
-                 defer_heads=True, device=device)
+async def _cache() -> Any:
+    """The Cache Storage cache of the pack, or None where the browser offers none (a page not
+    in a secure context)."""
+    if not hasattr(js, "caches") or not js.caches:
+        return None
+    return await js.caches.open(CACHE_NAME)
 
 
-async def _open_journal() -> Journal:
-    return await Journal.open(backstay_idb)
+def _cache_url() -> str:
+    return str(js.location.origin) + CACHE_PATH
 
 
-_engine = Engine(_open_chain, _open_journal, SparkKv(tiling=backstay_tiling), Coordination(backstay_idb),
-                 Notices())
-# From the worker's start until its Python runs (the interpreter, packages and imports).
-_engine.timings["python_ms"] = float(js.performance.now())
-_api = Api(_engine, _compressor, Keyring(backstay_keyring))
+async def _read_pack() -> bytes | None:
+    try:
+        cache = await _cache()
+        response = await cache.match(_cache_url()) if cache is not None else None
+        return py_bytes(await response.arrayBuffer()) if response else None
+    except Exception:  # the pack is a shortcut: any failure means compiling from source
+        return None
 
 
-async def _answer(work: Callable[[], Awaitable[str]]) -> str:
-    return await answer(work())
+async def _load() -> ModuleType:
+    started = time.perf_counter()
+    try:
+        written = bytecode_cache.restore(ROOT, await _read_pack())
+    except Exception:  # e.g. the file system refused a write: start from source
+        bytecode_cache.forget(ROOT)
+        written = 0
+    put_back_ms = (time.perf_counter() - started) * 1000
+    root = bytecode_cache.import_root(ROOT, "app.browser.engine_root")
+    root.timings().update(bytecode_ms=put_back_ms, bytecode_written=float(written))
+    return root
 
 
-async def ready() -> str:
-    await _engine.ready()
-    return json.dumps(True)
+_loading = asyncio.ensure_future(_load())
 
 
-async def list_versions() -> str:
-    return await _answer(_api.list_versions)
+async def _keep() -> None:
+    """Make and keep a new pack when some modules have no fitting .pyc (none was kept, or a
+    new release changed them)."""
+    root = await _loading
+    await root.ready()
+    await asyncio.sleep(KEEP_AFTER_S)
+    try:
+        stale = bytecode_cache.missing(ROOT)
+        root.timings()["bytecode_missing"] = float(stale)
+        if not stale:
+            return
+        data = await bytecode_cache.collect(ROOT)
+        cache = await _cache()
+        if cache is not None:
+            await cache.put(_cache_url(), js.Response.new(js_bytes(data)))
+    except Exception as error:  # a full disk or a closed cache costs only the next start's time
+        js.console.warn(f"Backstay kept no compiled modules for the next start: {error}")
 
 
-async def get_version(version_id: str) -> str:
-    return await _answer(lambda: _api.get_version(str(version_id)))
+def _export(name: str) -> Callable[..., Awaitable[str]]:
+    async def call(*args: Any) -> str:
+        root = await _loading
+        return str(await getattr(root, name)(*args))
+
+    call.__name__ = name
+    return call
 
 
-async def state_at(version_id: str) -> str:
-    return await _answer(lambda: _api.state_at(str(version_id)))
+for _name in EXPORTS:
+    globals()[_name] = _export(_name)
+_keeping = asyncio.ensure_future(_keep())
 
-
-async def compare_versions(a: str, b: str) -> str:
-    """``a`` and ``b``: JSON text of a version id, {at: ms} or "today"."""
-    return await _answer(lambda: _api.compare_versions(str(a), str(b)))
-
-
-async def preview_restore(target: str, options: str) -> str:
-    """``target`` and ``options``: JSON text (see README, "Calling Backstay")."""
-    return await _answer(lambda: _api.preview_restore(str(target), str(options)))
-
-
-async def restore_version(target: str, options: str) -> str:
-    return await _answer(lambda: _api.restore_version(str(target), str(options)))
-
-
-async def export_backup(options: str) -> str:
-    """``options``: JSON text {version?, modules?, passphrase?, compress?}."""
-    return await _answer(lambda: _api.backups.export(str(options)))
-
-
-async def preview_import(data: str, options: str) -> str:
-    """``data``: the file's bytes, base64; ``options``: JSON text (see import_backup)."""
-    return await _answer(lambda: _api.backups.preview_import(str(data), str(options)))
-
-
-async def import_backup(data: str, options: str) -> str:
-    """``options``: JSON text {mode?, modules?, records?, resolutions?, requireResolutions?,
-    expectHead?, passphrase?}."""
-    return await _answer(lambda: _api.backups.import_backup(str(data), str(options)))
-
-
-async def delete_version(version_id: str) -> str:
-    return await _answer(lambda: _api.cleanup.delete_version(str(version_id)))
-
-
-async def cleanup(options: str) -> str:
-    """``options``: JSON text {retention?, dryRun?}."""
-    return await _answer(lambda: _api.cleanup.cleanup(str(options)))
-
-
-async def settings() -> str:
-    return await _answer(_api.cleanup.settings)
-
-
-async def set_settings(settings_text: str) -> str:
-    return await _answer(lambda: _api.cleanup.set_settings(str(settings_text)))
-
-
-async def passphrase() -> str:
-    return await _answer(lambda: _api.passphrase.status())
-
-
-async def set_passphrase(options: str) -> str:
-    """``options``: JSON text {passphrase (null removes it), current?}."""
-    return await _answer(lambda: _api.passphrase.set(str(options)))
-
-
-async def audit_log() -> str:
-    return await _answer(_api.audit_log)
-
-
-async def audit_trail(keep: str) -> str:
-    return await _answer(lambda: _api.audit_trail(str(keep)))
-
-
-async def export_audit_trail(file_format: str, keep: str) -> str:
-    return await _answer(lambda: _api.export_audit_trail(str(file_format), str(keep)))
-
-
-async def verify(options: str) -> str:
-    return await _answer(lambda: _api.verify(str(options)))
-
-
-async def open_panel() -> str:
-    return await _answer(_api.open_panel)
-
-
-async def permissions() -> str:
-    return await _answer(_api.permissions)
-
-
-async def set_permission(permission: str, roles: str) -> str:
-    return await _answer(lambda: _api.set_permission(str(permission), str(roles)))
-
-
-async def acknowledge_notices() -> str:
-    async def work() -> str:
-        await _engine.acknowledge_notices()
-        return json.dumps(True)
-    return await _answer(work)
-
-
-async def status() -> str:
-    return _engine.status()
-
-
-_task = asyncio.ensure_future(_engine.run())
-
-__export__ = ["ready", "list_versions", "get_version", "state_at", "compare_versions",
-              "preview_restore", "restore_version", "export_backup", "preview_import",
-              "import_backup", "delete_version", "cleanup", "settings", "set_settings",
-              "passphrase", "set_passphrase",
-              "audit_log", "audit_trail", "export_audit_trail",
-              "verify", "open_panel", "permissions", "set_permission", "acknowledge_notices", "status"]
+__export__ = list(EXPORTS)

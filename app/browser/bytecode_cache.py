@@ -1,0 +1,146 @@
+"""BytecodeCache: the engine's compiled Python modules, kept from one page load to the next.
+
+Pyodide compiles every module of app/ from its source at each start: about 0.15 s of every
+warm reload (no .pyc can be shipped with the source: the server's CPython is not Pyodide's).
+Once a start is done, the engine compiles its modules into "checked-hash" .pyc files (PEP 552:
+each names a hash of its source, and Python uses one only for exactly that source, compiling
+the source otherwise) and the worker keeps them, as one pack, in the browser's Cache Storage;
+the next start writes them back into __pycache__ before it imports the engine.
+
+The pack is a shortcut and nothing else: a missing, unreadable or damaged one (its digest does
+not check out), one made by another Python, and the .pyc of a module whose source changed since
+are not used, and the modules are compiled from source as before. Should an import fail with
+the .pyc files in place all the same, they are removed and the import is made again from source.
+
+No ``js`` here: the worker's script (engine_main) reads and writes the Cache Storage entry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import importlib
+import importlib.util
+import os
+import struct
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from types import ModuleType
+
+#: A pack: this, the interpreter's .pyc magic number, then per module (in path order) the length
+#: of its path (u16), the path (UTF-8, relative to the package, "/"-separated), the length of its
+#: .pyc (u32) and the .pyc; then the SHA-256 of everything before.
+PACK_MAGIC = b"backstay-bytecode 1\n"
+_CHECKED_HASH = 0b11  # a hash-based .pyc that Python checks against its source
+
+
+def pack(files: Mapping[str, bytes]) -> bytes:
+    parts = [PACK_MAGIC, importlib.util.MAGIC_NUMBER]
+    for path in sorted(files):
+        name = path.encode("utf-8")
+        parts += [struct.pack("<H", len(name)), name, struct.pack("<I", len(files[path])), files[path]]
+    body = b"".join(parts)
+    return body + hashlib.sha256(body).digest()
+
+
+def unpack(data: bytes) -> dict[str, bytes] | None:
+    """The .pyc files of a pack, or None for one that is damaged, cut short or made by
+    another Python."""
+    head = len(PACK_MAGIC) + 4
+    body = data[:-32]
+    if (len(data) < head + 32 or not data.startswith(PACK_MAGIC)
+            or data[len(PACK_MAGIC):head] != importlib.util.MAGIC_NUMBER
+            or hashlib.sha256(body).digest() != data[-32:]):
+        return None
+    files: dict[str, bytes] = {}
+    at = head
+    try:
+        while at < len(body):
+            (length,) = struct.unpack_from("<H", body, at)
+            path = body[at + 2:at + 2 + length].decode("utf-8")
+            at += 2 + length
+            (size,) = struct.unpack_from("<I", body, at)
+            files[path] = body[at + 4:at + 4 + size]
+            at += 4 + size
+    except (struct.error, UnicodeDecodeError):
+        return None
+    return files if at == len(body) else None
+
+
+def sources(root: Path) -> dict[str, Path]:
+    """Every module source under the package directory ``root``, by its path in a pack."""
+    return {path.relative_to(root).as_posix(): path for path in sorted(root.rglob("*.py"))
+            if "__pycache__" not in path.parts}
+
+
+def _fits(pyc: bytes, source: bytes) -> bool:
+    return (pyc[:4] == importlib.util.MAGIC_NUMBER
+            and int.from_bytes(pyc[4:8], "little") == _CHECKED_HASH
+            and pyc[8:16] == importlib.util.source_hash(source))
+
+
+def restore(root: Path, data: bytes | None) -> int:
+    """Write each .pyc of the pack ``data`` where Python looks for its module's; how many.
+    Their sources are not read here: Python checks each .pyc against its source as it imports
+    it (and compiles the source of one that does not fit), and ``missing`` tells later whether
+    a new pack is due."""
+    files = unpack(data) if data else None
+    folders: set[str] = set()
+    for name, pyc in (files or {}).items():  # os, not pathlib: this is on every start's path
+        target = importlib.util.cache_from_source(os.path.join(root, name))
+        folder = os.path.dirname(target)
+        if folder not in folders:
+            os.makedirs(folder, exist_ok=True)
+            folders.add(folder)
+        with open(target, "wb") as out:
+            out.write(pyc)
+    return len(files or {})
+
+
+def missing(root: Path) -> int:
+    """How many modules under ``root`` have no .pyc of exactly their source."""
+    count = 0
+    for path in sources(root).values():
+        target = Path(importlib.util.cache_from_source(str(path)))
+        if not target.exists() or not _fits(target.read_bytes(), path.read_bytes()):
+            count += 1
+    return count
+
+
+async def collect(root: Path) -> bytes:
+    """A pack of every module under ``root``, compiled (or its fitting .pyc reused), letting
+    other tasks run between modules."""
+    import py_compile  # only when a pack is made
+
+    files: dict[str, bytes] = {}
+    for name, path in sources(root).items():
+        target = Path(importlib.util.cache_from_source(str(path)))
+        pyc = target.read_bytes() if target.exists() else b""
+        if not _fits(pyc, path.read_bytes()):
+            py_compile.compile(str(path), cfile=str(target), doraise=True,
+                               invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
+            pyc = target.read_bytes()
+        files[name] = pyc
+        await asyncio.sleep(0)
+    return pack(files)
+
+
+def forget(root: Path) -> None:
+    """Remove every .pyc under ``root``."""
+    for pyc in root.rglob("__pycache__/*.pyc"):
+        pyc.unlink(missing_ok=True)
+
+
+def import_root(root: Path, name: str) -> ModuleType:
+    """Import module ``name`` of the package at ``root``; should that fail, import it again
+    with every .pyc under ``root`` removed (the error of that import, if it fails too)."""
+    try:
+        return importlib.import_module(name)
+    except Exception:
+        forget(root)
+        package = root.name
+        for loaded in [key for key in sys.modules if key == package or key.startswith(package + ".")]:
+            del sys.modules[loaded]
+        importlib.invalidate_caches()
+        return importlib.import_module(name)

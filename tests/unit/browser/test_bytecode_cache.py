@@ -1,0 +1,130 @@
+"""The engine's compiled modules kept between starts: a pack is used only for exactly the
+sources it was made from, a damaged one never, and an import that fails with .pyc files in
+place is made again from source."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import importlib.util
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.browser import bytecode_cache
+from app.browser.bytecode_cache import collect, forget, import_root, missing, pack, restore, unpack
+
+
+@pytest.fixture
+def package(tmp_path: Path) -> Iterator[Path]:
+    """A package ``bcpkg`` (two modules, one in a subpackage) importable from tmp_path."""
+    root = tmp_path / "bcpkg"
+    (root / "sub").mkdir(parents=True)
+    (root / "__init__.py").write_text("")
+    (root / "sub" / "__init__.py").write_text("")
+    (root / "one.py").write_text("VALUE = 1\n")
+    (root / "sub" / "two.py").write_text("from bcpkg.one import VALUE\nDOUBLE = VALUE * 2\n")
+    sys.path.insert(0, str(tmp_path))
+    yield root
+    sys.path.remove(str(tmp_path))
+    for name in [key for key in sys.modules if key == "bcpkg" or key.startswith("bcpkg.")]:
+        del sys.modules[name]
+
+
+def _pycs(root: Path) -> list[Path]:
+    return sorted(root.rglob("__pycache__/*.pyc"))
+
+
+def _run(root: Path, code: str) -> str:
+    """``code`` run by a new Python that imports from ``root``'s parent (-v lists which
+    modules it read from a .pyc: "code object from")."""
+    done = subprocess.run([sys.executable, "-v", "-c", code], cwd=root.parent, capture_output=True,
+                          text=True, check=True, env={"PYTHONDONTWRITEBYTECODE": "1"})
+    return done.stdout + "\n" + done.stderr
+
+
+def test_a_pack_round_trips_and_a_damaged_or_foreign_one_is_refused() -> None:
+    files = {"a.py": b"\x00pyc", "sub/b.py": b"", "c\u00e9.py": bytes(range(256))}
+    data = pack(files)
+    assert unpack(data) == files
+    assert unpack(pack({})) == {}
+    for damaged in (data[:-1], data[:40], b"", data[:30] + bytes([data[30] ^ 1]) + data[31:],
+                    data.replace(importlib.util.MAGIC_NUMBER, b"\x00\x00\r\n", 1)):
+        assert unpack(damaged) is None
+
+
+def test_a_pack_made_after_a_start_puts_back_a_pyc_python_uses(package: Path) -> None:
+    assert restore(package, None) == 0
+    assert not _pycs(package) and missing(package) == 4
+    data = asyncio.run(collect(package))
+    assert len(_pycs(package)) == 4 and missing(package) == 0
+    forget(package)
+    assert not _pycs(package)
+    assert restore(package, data) == 4
+    assert len(_pycs(package)) == 4 and missing(package) == 0
+    out = _run(package, "import bcpkg.sub.two as m; print('double', m.DOUBLE)")
+    assert "double 2" in out
+    assert "code object from" in out and "bcpkg/sub/__pycache__/two." in out
+
+
+def test_a_module_whose_source_changed_is_compiled_from_its_source(package: Path) -> None:
+    data = asyncio.run(collect(package))
+    forget(package)
+    (package / "one.py").write_text("VALUE = 21\n")
+    assert restore(package, data) == 4
+    assert missing(package) == 1
+    out = _run(package, "import bcpkg.sub.two as m; print('double', m.DOUBLE)")
+    assert "double 42" in out
+    used = [line for line in out.splitlines() if "code object from" in line and "bcpkg" in line]
+    assert any(line.endswith("bcpkg/one.py") for line in used), used  # compiled from its source
+    assert any("bcpkg/sub/__pycache__/two." in line for line in used), used  # the .pyc that fits
+    # the next pack has the module as it is now
+    fresh = asyncio.run(collect(package))
+    forget(package)
+    assert restore(package, fresh) == 4 and missing(package) == 0
+
+
+def test_a_damaged_pack_puts_nothing_back(package: Path) -> None:
+    data = bytearray(asyncio.run(collect(package)))
+    forget(package)
+    data[len(data) // 2] ^= 0xFF
+    assert restore(package, bytes(data)) == 0
+    assert not _pycs(package)
+
+
+def test_an_import_that_fails_with_pyc_files_in_place_is_made_again_from_source(package: Path) -> None:
+    data = asyncio.run(collect(package))
+    forget(package)
+    files = unpack(data)
+    assert files is not None
+    # a .pyc whose header fits its source but whose code cannot be read
+    files["sub/two.py"] = files["sub/two.py"][:16] + b"\xff\xff garbage"
+    assert restore(package, pack(files)) == 4
+    with pytest.raises(subprocess.CalledProcessError):  # what a plain import of it does
+        _run(package, "import bcpkg.sub.two")
+    module = import_root(package, "bcpkg.sub.two")
+    assert module.DOUBLE == 2
+    assert not _pycs(package)
+
+
+def test_an_import_that_fails_from_source_too_says_why(package: Path) -> None:
+    (package / "sub" / "two.py").write_text("raise RuntimeError('broken module')\n")
+    with pytest.raises(RuntimeError, match="broken module"):
+        import_root(package, "bcpkg.sub.two")
+
+
+def test_the_worker_script_exports_every_function_of_the_composition_root() -> None:
+    import ast
+
+    browser = Path(bytecode_cache.__file__).parent
+    main = ast.parse((browser / "engine_main.py").read_text())
+    exports = next(node.value for node in main.body if isinstance(node, ast.Assign)
+                   and getattr(node.targets[0], "id", "") == "EXPORTS")
+    names = ast.literal_eval(exports)
+    root = ast.parse((browser / "engine_root.py").read_text())
+    defined = {node.name for node in root.body if isinstance(node, ast.AsyncFunctionDef)}
+    assert names and set(names) <= defined
+    assert {"ready", "status", "list_versions", "restore_version"} <= set(names)
