@@ -29,7 +29,7 @@ def guest(n: int, first: str = "Ada") -> dict[str, Any]:
 
 
 def wait_pack(page: Any, timeout_s: float = 60) -> list[int]:
-    """The pack's bytes, once the engine has kept one (15 s after it was ready)."""
+    """The pack's bytes, once the engine has kept one (after its start's work)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         found = page.evaluate(PACK_JS)

@@ -32,8 +32,11 @@ EXPORTS = ("ready", "list_versions", "get_version", "state_at", "compare_version
 CACHE_NAME = "backstay-bytecode"
 #: The Cache Storage entry's key: the path of a URL of this origin that is never requested.
 CACHE_PATH = "/_backstay/bytecode-pack"
-#: A new pack is made this long after the engine is ready (its start's work is done by then).
-KEEP_AFTER_S = 15.0
+#: A new pack is made this long after the start's indexing of the head is done (or, should that
+#: not end, KEEP_WAIT_S after the engine is ready): compiling takes the worker about 0.4 s, in
+#: steps of one module, so the start's own work goes first.
+KEEP_AFTER_S = 1.0
+KEEP_WAIT_S = 60.0
 
 ROOT = Path(app.__file__).parent
 
@@ -80,6 +83,10 @@ async def _keep() -> None:
     new release changed them)."""
     root = await _loading
     await root.ready()
+    waited = 0.0
+    while "index_ms" not in root.timings() and waited < KEEP_WAIT_S:
+        await asyncio.sleep(0.25)
+        waited += 0.25
     await asyncio.sleep(KEEP_AFTER_S)
     try:
         stale = bytecode_cache.missing(ROOT)
