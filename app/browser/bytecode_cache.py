@@ -28,15 +28,29 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 
-#: A pack: this, the interpreter's .pyc magic number, then per module (in path order) the length
-#: of its path (u16), the path (UTF-8, relative to the package, "/"-separated), the length of its
-#: .pyc (u32) and the .pyc; then the SHA-256 of everything before.
-PACK_MAGIC = b"backstay-bytecode 1\n"
+#: A pack: this, the .pyc magic number and ``sys.version`` of the Python that made it (the
+#: length of the latter as u16 first), then per module (in path order) the length of its path
+#: (u16), the path (UTF-8, relative to the package, "/"-separated), the length of its .pyc
+#: (u32) and the .pyc; then the SHA-256 of everything before (docs/FORMAT.md, "Compiled modules").
+PACK_MAGIC = b"backstay-bytecode 2\n"
 _CHECKED_HASH = 0b11  # a hash-based .pyc that Python checks against its source
 
 
+def _interpreter() -> bytes:
+    """Which Python a pack is for: its .pyc magic number and its version text."""
+    version = sys.version.encode("utf-8")
+    return importlib.util.MAGIC_NUMBER + struct.pack("<H", len(version)) + version
+
+
+def _safe(path: str) -> bool:
+    """A module's path in a pack names a file under the package, and nothing else."""
+    parts = path.split("/")
+    return path.endswith(".py") and "\\" not in path and all(
+        part not in ("", ".", "..") for part in parts)
+
+
 def pack(files: Mapping[str, bytes]) -> bytes:
-    parts = [PACK_MAGIC, importlib.util.MAGIC_NUMBER]
+    parts = [PACK_MAGIC, _interpreter()]
     for path in sorted(files):
         name = path.encode("utf-8")
         parts += [struct.pack("<H", len(name)), name, struct.pack("<I", len(files[path])), files[path]]
@@ -45,12 +59,12 @@ def pack(files: Mapping[str, bytes]) -> bytes:
 
 
 def unpack(data: bytes) -> dict[str, bytes] | None:
-    """The .pyc files of a pack, or None for one that is damaged, cut short or made by
-    another Python."""
-    head = len(PACK_MAGIC) + 4
+    """The .pyc files of a pack, or None for one that is damaged, cut short, made by another
+    Python, or naming a file outside the package."""
+    head = len(PACK_MAGIC) + len(_interpreter())
     body = data[:-32]
     if (len(data) < head + 32 or not data.startswith(PACK_MAGIC)
-            or data[len(PACK_MAGIC):head] != importlib.util.MAGIC_NUMBER
+            or data[len(PACK_MAGIC):head] != _interpreter()
             or hashlib.sha256(body).digest() != data[-32:]):
         return None
     files: dict[str, bytes] = {}
@@ -65,7 +79,7 @@ def unpack(data: bytes) -> dict[str, bytes] | None:
             at += 4 + size
     except (struct.error, UnicodeDecodeError):
         return None
-    return files if at == len(body) else None
+    return files if at == len(body) and all(_safe(path) for path in files) else None
 
 
 def sources(root: Path) -> dict[str, Path]:
@@ -81,21 +95,26 @@ def _fits(pyc: bytes, source: bytes) -> bool:
 
 
 def restore(root: Path, data: bytes | None) -> int:
-    """Write each .pyc of the pack ``data`` where Python looks for its module's; how many.
-    Their sources are not read here: Python checks each .pyc against its source as it imports
-    it (and compiles the source of one that does not fit), and ``missing`` tells later whether
-    a new pack is due."""
+    """Write the .pyc of each module of the pack ``data`` whose source is under ``root``
+    where Python looks for it; how many. The sources are not read here: Python checks each
+    .pyc against its source as it imports it (and compiles the source of one that does not
+    fit), and ``missing`` tells later whether a new pack is due."""
     files = unpack(data) if data else None
     folders: set[str] = set()
+    written = 0
     for name, pyc in (files or {}).items():  # os, not pathlib: this is on every start's path
-        target = importlib.util.cache_from_source(os.path.join(root, name))
+        source = os.path.join(root, name)
+        if not os.path.isfile(source):  # a module a later release removed
+            continue
+        target = importlib.util.cache_from_source(source)
         folder = os.path.dirname(target)
         if folder not in folders:
             os.makedirs(folder, exist_ok=True)
             folders.add(folder)
         with open(target, "wb") as out:
             out.write(pyc)
-    return len(files or {})
+        written += 1
+    return written
 
 
 def missing(root: Path) -> int:
@@ -132,15 +151,18 @@ def forget(root: Path) -> None:
         pyc.unlink(missing_ok=True)
 
 
-def import_root(root: Path, name: str) -> ModuleType:
-    """Import module ``name`` of the package at ``root``; should that fail, import it again
-    with every .pyc under ``root`` removed (the error of that import, if it fails too)."""
+def import_root(root: Path, name: str, restored: bool) -> tuple[ModuleType, bool]:
+    """Import module ``name`` of the package at ``root``, and whether that took a second try:
+    should the import fail while ``restored`` .pyc files are in place, it is made again with
+    every .pyc under ``root`` removed (the error of that import, if it fails too)."""
     try:
-        return importlib.import_module(name)
+        return importlib.import_module(name), False
     except Exception:
+        if not restored:
+            raise
         forget(root)
         package = root.name
         for loaded in [key for key in sys.modules if key == package or key.startswith(package + ".")]:
             del sys.modules[loaded]
         importlib.invalidate_caches()
-        return importlib.import_module(name)
+        return importlib.import_module(name), True

@@ -11,6 +11,9 @@ had no fitting .pyc.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -37,8 +40,11 @@ CACHE_PATH = "/_backstay/bytecode-pack"
 #: steps of one module, so the start's own work goes first.
 KEEP_AFTER_S = 1.0
 KEEP_WAIT_S = 60.0
+#: Reading the pack back is given this long; a start does not wait longer for a shortcut.
+READ_TIMEOUT_S = 3.0
 
 ROOT = Path(app.__file__).parent
+sys.dont_write_bytecode = True  # .pyc files come from the pack only (Pyodide's default too)
 
 
 async def _cache() -> Any:
@@ -54,25 +60,31 @@ def _cache_url() -> str:
 
 
 async def _read_pack() -> bytes | None:
-    try:
+    async def read() -> bytes | None:
         cache = await _cache()
         response = await cache.match(_cache_url()) if cache is not None else None
         return py_bytes(await response.arrayBuffer()) if response else None
-    except Exception:  # the pack is a shortcut: any failure means compiling from source
+
+    try:
+        return await asyncio.wait_for(read(), READ_TIMEOUT_S)
+    except Exception:  # the pack is a shortcut: any failure (or a hang) means compiling from source
         return None
 
 
-async def _load() -> ModuleType:
+async def _load() -> tuple[ModuleType, bool]:
+    """The composition root, imported (which starts the engine), and whether the import took a
+    second try without the .pyc files."""
     started = time.perf_counter()
     try:
         written = bytecode_cache.restore(ROOT, await _read_pack())
     except Exception:  # e.g. the file system refused a write: start from source
-        bytecode_cache.forget(ROOT)
+        with contextlib.suppress(Exception):
+            bytecode_cache.forget(ROOT)
         written = 0
     put_back_ms = (time.perf_counter() - started) * 1000
-    root = bytecode_cache.import_root(ROOT, "app.browser.engine_root")
+    root, retried = bytecode_cache.import_root(ROOT, "app.browser.engine_root", written > 0)
     root.timings().update(bytecode_ms=put_back_ms, bytecode_written=float(written))
-    return root
+    return root, retried
 
 
 _loading = asyncio.ensure_future(_load())
@@ -80,22 +92,25 @@ _loading = asyncio.ensure_future(_load())
 
 async def _keep() -> None:
     """Make and keep a new pack when some modules have no fitting .pyc (none was kept, or a
-    new release changed them)."""
-    root = await _loading
-    await root.ready()
-    waited = 0.0
-    while "index_ms" not in root.timings() and waited < KEEP_WAIT_S:
-        await asyncio.sleep(0.25)
-        waited += 0.25
-    await asyncio.sleep(KEEP_AFTER_S)
+    new release changed them); delete the pack when an import failed with its .pyc files."""
     try:
+        root, retried = await _loading
+        cache = await _cache()
+        if cache is None:
+            return
+        if retried:
+            await cache.delete(_cache_url())
+            return
+        await root.ready()
+        waited = 0.0
+        while "index_ms" not in root.timings() and waited < KEEP_WAIT_S:
+            await asyncio.sleep(0.25)
+            waited += 0.25
+        await asyncio.sleep(KEEP_AFTER_S)
         stale = bytecode_cache.missing(ROOT)
         root.timings()["bytecode_missing"] = float(stale)
-        if not stale:
-            return
-        data = await bytecode_cache.collect(ROOT)
-        cache = await _cache()
-        if cache is not None:
+        if stale:
+            data = await bytecode_cache.collect(ROOT)
             await cache.put(_cache_url(), js.Response.new(js_bytes(data)))
     except Exception as error:  # a full disk or a closed cache costs only the next start's time
         js.console.warn(f"Backstay kept no compiled modules for the next start: {error}")
@@ -103,7 +118,12 @@ async def _keep() -> None:
 
 def _export(name: str) -> Callable[..., Awaitable[str]]:
     async def call(*args: Any) -> str:
-        root = await _loading
+        try:
+            root, _ = await _loading
+        except Exception as error:  # noqa: BLE001 - said to the caller as every error is
+            return json.dumps({"error": f"Backstay's engine could not be loaded ({type(error).__name__}: "
+                                        f"{error}). Reload the page; if this persists, Backstay "
+                                        "records nothing in this browser until it is updated."})
         return str(await getattr(root, name)(*args))
 
     call.__name__ = name

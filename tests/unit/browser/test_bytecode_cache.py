@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import importlib.util
+import struct
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -46,7 +47,7 @@ def _run(root: Path, code: str) -> str:
     return done.stdout + "\n" + done.stderr
 
 
-def test_a_pack_round_trips_and_a_damaged_or_foreign_one_is_refused() -> None:
+def test_a_pack_round_trips_and_a_damaged_one_is_refused() -> None:
     files = {"a.py": b"\x00pyc", "sub/b.py": b"", "c\u00e9.py": bytes(range(256))}
     data = pack(files)
     assert unpack(data) == files
@@ -54,6 +55,29 @@ def test_a_pack_round_trips_and_a_damaged_or_foreign_one_is_refused() -> None:
     for damaged in (data[:-1], data[:40], b"", data[:30] + bytes([data[30] ^ 1]) + data[31:],
                     data.replace(importlib.util.MAGIC_NUMBER, b"\x00\x00\r\n", 1)):
         assert unpack(damaged) is None
+
+
+OTHER_BUILD = (sys.version[:-1] + ("x" if sys.version[-1] != "x" else "y")).encode()
+
+
+@pytest.mark.parametrize(("magic", "version"), [
+    (b"\x00\x00\r\n", sys.version.encode()),  # another bytecode format
+    (importlib.util.MAGIC_NUMBER, OTHER_BUILD),  # the same magic number, another build
+])
+def test_a_pack_made_by_another_python_is_refused(monkeypatch: pytest.MonkeyPatch, magic: bytes,
+                                                   version: bytes) -> None:
+    interpreter = magic + struct.pack("<H", len(version)) + version
+    with monkeypatch.context() as patched:
+        patched.setattr(bytecode_cache, "_interpreter", lambda: interpreter)
+        data = pack({"a.py": b"pyc"})  # its SHA-256 checks out
+    assert unpack(data) is None
+    assert unpack(pack({"a.py": b"pyc"})) == {"a.py": b"pyc"}
+
+
+@pytest.mark.parametrize("path", ["../evil.py", "/etc/evil.py", "a/../../evil.py", "a//b.py", "./a.py",
+                                  "a\\b.py", "a.txt", ""])
+def test_a_pack_naming_a_file_outside_the_package_is_refused(path: str) -> None:
+    assert unpack(pack({"ok.py": b"pyc", path: b"pyc"})) is None
 
 
 def test_a_pack_made_after_a_start_puts_back_a_pyc_python_uses(package: Path) -> None:
@@ -87,6 +111,28 @@ def test_a_module_whose_source_changed_is_compiled_from_its_source(package: Path
     assert restore(package, fresh) == 4 and missing(package) == 0
 
 
+def test_a_module_a_later_release_removed_gets_no_pyc_and_no_folder(package: Path) -> None:
+    files = unpack(asyncio.run(collect(package)))
+    assert files is not None
+    forget(package)
+    files["gone/old.py"] = files["one.py"]
+    assert restore(package, pack(files)) == 4
+    assert not (package / "gone").exists()
+
+
+def test_a_pyc_that_is_not_checked_against_its_source_does_not_count(package: Path) -> None:
+    asyncio.run(collect(package))
+    assert missing(package) == 0
+    pyc = Path(importlib.util.cache_from_source(str(package / "one.py")))
+    data = pyc.read_bytes()
+    pyc.write_bytes(data[:4] + (0b01).to_bytes(4, "little") + data[8:])  # unchecked hash
+    assert missing(package) == 1
+    pyc.write_bytes(b"\x00\x00\r\n" + data[4:])  # another magic number
+    assert missing(package) == 1
+    pyc.write_bytes(data)
+    assert missing(package) == 0
+
+
 def test_a_damaged_pack_puts_nothing_back(package: Path) -> None:
     data = bytearray(asyncio.run(collect(package)))
     forget(package)
@@ -105,15 +151,28 @@ def test_an_import_that_fails_with_pyc_files_in_place_is_made_again_from_source(
     assert restore(package, pack(files)) == 4
     with pytest.raises(subprocess.CalledProcessError):  # what a plain import of it does
         _run(package, "import bcpkg.sub.two")
-    module = import_root(package, "bcpkg.sub.two")
-    assert module.DOUBLE == 2
+    module, retried = import_root(package, "bcpkg.sub.two", restored=True)
+    assert module.DOUBLE == 2 and retried
     assert not _pycs(package)
+
+
+def test_an_import_without_restored_pyc_files_is_not_tried_twice(package: Path) -> None:
+    tries = package.parent / "tries"
+    (package / "sub" / "two.py").write_text(
+        f"open({str(tries)!r}, 'a').write('x')\nraise RuntimeError('broken module')\n")
+    with pytest.raises(RuntimeError, match="broken module"):
+        import_root(package, "bcpkg.sub.two", restored=False)
+    assert tries.read_text() == "x"
+    with pytest.raises(RuntimeError, match="broken module"):
+        import_root(package, "bcpkg.sub.two", restored=True)
+    assert tries.read_text() == "xxx"  # with .pyc files restored: tried again from source
 
 
 def test_an_import_that_fails_from_source_too_says_why(package: Path) -> None:
     (package / "sub" / "two.py").write_text("raise RuntimeError('broken module')\n")
+    asyncio.run(collect(package))
     with pytest.raises(RuntimeError, match="broken module"):
-        import_root(package, "bcpkg.sub.two")
+        import_root(package, "bcpkg.sub.two", restored=True)
 
 
 def test_the_worker_script_exports_every_function_of_the_composition_root() -> None:
