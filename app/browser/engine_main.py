@@ -122,8 +122,9 @@ def _export(name: str) -> Callable[..., Awaitable[str]]:
             root, _ = await _loading
         except Exception as error:  # noqa: BLE001 - said to the caller as every error is
             return json.dumps({"error": f"Backstay's engine could not be loaded ({type(error).__name__}: "
-                                        f"{error}). Reload the page; if this persists, Backstay "
-                                        "records nothing in this browser until it is updated."})
+                                        f"{error}). The PMS's writes are still kept in this "
+                                        "browser's journal and are recorded once it loads: reload "
+                                        "the page, and tell your administrator if this persists."})
         return str(await getattr(root, name)(*args))
 
     call.__name__ = name
