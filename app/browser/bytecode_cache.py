@@ -45,7 +45,7 @@ def _interpreter() -> bytes:
 def _safe(path: str) -> bool:
     """A module's path in a pack names a file under the package, and nothing else."""
     parts = path.split("/")
-    return path.endswith(".py") and "\\" not in path and all(
+    return path.endswith(".py") and "\\" not in path and "\0" not in path and all(
         part not in ("", ".", "..") for part in parts)
 
 
@@ -60,7 +60,8 @@ def pack(files: Mapping[str, bytes]) -> bytes:
 
 def unpack(data: bytes) -> dict[str, bytes] | None:
     """The .pyc files of a pack, or None for one that is damaged, cut short, made by another
-    Python, or naming a file outside the package."""
+    Python, naming a file outside the package, or holding a .pyc that Python would not check
+    against its source."""
     head = len(PACK_MAGIC) + len(_interpreter())
     body = data[:-32]
     if (len(data) < head + 32 or not data.startswith(PACK_MAGIC)
@@ -79,7 +80,9 @@ def unpack(data: bytes) -> dict[str, bytes] | None:
             at += 4 + size
     except (struct.error, UnicodeDecodeError):
         return None
-    return files if at == len(body) and all(_safe(path) for path in files) else None
+    if at != len(body) or not all(_safe(path) and _checked(pyc) for path, pyc in files.items()):
+        return None
+    return files
 
 
 def sources(root: Path) -> dict[str, Path]:
@@ -88,10 +91,14 @@ def sources(root: Path) -> dict[str, Path]:
             if "__pycache__" not in path.parts}
 
 
+def _checked(pyc: bytes) -> bool:
+    """A .pyc of this Python that Python checks against its source before using it."""
+    return (len(pyc) >= 16 and pyc[:4] == importlib.util.MAGIC_NUMBER
+            and int.from_bytes(pyc[4:8], "little") == _CHECKED_HASH)
+
+
 def _fits(pyc: bytes, source: bytes) -> bool:
-    return (pyc[:4] == importlib.util.MAGIC_NUMBER
-            and int.from_bytes(pyc[4:8], "little") == _CHECKED_HASH
-            and pyc[8:16] == importlib.util.source_hash(source))
+    return _checked(pyc) and pyc[8:16] == importlib.util.source_hash(source)
 
 
 def restore(root: Path, data: bytes | None) -> int:

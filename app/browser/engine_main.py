@@ -82,8 +82,17 @@ async def _load() -> tuple[ModuleType, bool]:
             bytecode_cache.forget(ROOT)
         written = 0
     put_back_ms = (time.perf_counter() - started) * 1000
-    root, retried = bytecode_cache.import_root(ROOT, "app.browser.engine_root", written > 0)
-    root.timings().update(bytecode_ms=put_back_ms, bytecode_written=float(written))
+    try:
+        root, retried = bytecode_cache.import_root(ROOT, "app.browser.engine_root", written > 0)
+    except Exception:
+        if written:  # not from the pack's modules either: no later start tries them again
+            with contextlib.suppress(Exception):
+                cache = await _cache()
+                if cache is not None:
+                    await cache.delete(_cache_url())
+        raise
+    with contextlib.suppress(Exception):
+        root.timings().update(bytecode_ms=put_back_ms, bytecode_written=float(written))
     return root, retried
 
 
@@ -95,6 +104,10 @@ async def _keep() -> None:
     new release changed them); delete the pack when an import failed with its .pyc files."""
     try:
         root, retried = await _loading
+    except Exception as error:  # said to every caller too (_export)
+        js.console.error(f"Backstay's engine could not be loaded: {error}")
+        return
+    try:
         cache = await _cache()
         if cache is None:
             return

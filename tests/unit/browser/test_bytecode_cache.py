@@ -5,6 +5,7 @@ place is made again from source."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import importlib
 import importlib.util
 import struct
@@ -47,8 +48,17 @@ def _run(root: Path, code: str) -> str:
     return done.stdout + "\n" + done.stderr
 
 
+def _sealed(body: bytes) -> bytes:
+    """``body`` after a pack's header, with a SHA-256 that checks out."""
+    whole = bytecode_cache.PACK_MAGIC + bytecode_cache._interpreter() + body
+    return whole + hashlib.sha256(whole).digest()
+
+
+PYC = importlib.util.MAGIC_NUMBER + (0b11).to_bytes(4, "little") + bytes(8) + b"code"
+
+
 def test_a_pack_round_trips_and_a_damaged_one_is_refused() -> None:
-    files = {"a.py": b"\x00pyc", "sub/b.py": b"", "c\u00e9.py": bytes(range(256))}
+    files = {"a.py": PYC, "sub/b.py": PYC + bytes(range(256)), "c\u00e9.py": PYC[:16]}
     data = pack(files)
     assert unpack(data) == files
     assert unpack(pack({})) == {}
@@ -69,15 +79,36 @@ def test_a_pack_made_by_another_python_is_refused(monkeypatch: pytest.MonkeyPatc
     interpreter = magic + struct.pack("<H", len(version)) + version
     with monkeypatch.context() as patched:
         patched.setattr(bytecode_cache, "_interpreter", lambda: interpreter)
-        data = pack({"a.py": b"pyc"})  # its SHA-256 checks out
+        data = pack({"a.py": PYC})  # its SHA-256 checks out
     assert unpack(data) is None
-    assert unpack(pack({"a.py": b"pyc"})) == {"a.py": b"pyc"}
+    assert unpack(pack({"a.py": PYC})) == {"a.py": PYC}
 
 
-@pytest.mark.parametrize("path", ["../evil.py", "/etc/evil.py", "a/../../evil.py", "a//b.py", "./a.py",
-                                  "a\\b.py", "a.txt", ""])
+@pytest.mark.parametrize("body", [
+    struct.pack("<H", 40) + b"a.py",  # a path longer than what follows
+    struct.pack("<H", 4) + b"a.py" + struct.pack("<I", 1000) + PYC,  # a .pyc longer than what follows
+    struct.pack("<H", 4) + b"a\xffpy",  # a path that is not UTF-8
+    struct.pack("<H", 4) + b"a.py" + struct.pack("<I", len(PYC)) + PYC + b"\x01",  # a record cut short
+])
+def test_a_sealed_pack_whose_records_do_not_add_up_is_refused(body: bytes) -> None:
+    whole = struct.pack("<H", 4) + b"b.py" + struct.pack("<I", len(PYC)) + PYC
+    assert unpack(_sealed(whole)) == {"b.py": PYC}
+    assert unpack(_sealed(body)) is None
+
+
+@pytest.mark.parametrize("flags", [0b00, 0b01])  # by time stamp; by hash, not checked
+def test_a_pack_holding_a_pyc_python_would_not_check_against_its_source_is_refused(flags: int) -> None:
+    unchecked = PYC[:4] + flags.to_bytes(4, "little") + PYC[8:]
+    assert unpack(pack({"a.py": PYC})) == {"a.py": PYC}
+    assert unpack(pack({"a.py": PYC, "b.py": unchecked})) is None
+    assert unpack(pack({"a.py": PYC[:12]})) is None  # no room for a header
+
+
+@pytest.mark.parametrize("path", ["../evil.py", "a\0.py", "/etc/evil.py", "a/../../evil.py", "a//b.py",
+                                  "./a.py", "a\\b.py", "a.txt", ""])
 def test_a_pack_naming_a_file_outside_the_package_is_refused(path: str) -> None:
-    assert unpack(pack({"ok.py": b"pyc", path: b"pyc"})) is None
+    assert unpack(pack({"ok.py": PYC})) == {"ok.py": PYC}
+    assert unpack(pack({"ok.py": PYC, path: PYC})) is None
 
 
 def test_a_pack_made_after_a_start_puts_back_a_pyc_python_uses(package: Path) -> None:
@@ -170,7 +201,6 @@ def test_an_import_without_restored_pyc_files_is_not_tried_twice(package: Path) 
 
 def test_an_import_that_fails_from_source_too_says_why(package: Path) -> None:
     (package / "sub" / "two.py").write_text("raise RuntimeError('broken module')\n")
-    asyncio.run(collect(package))
     with pytest.raises(RuntimeError, match="broken module"):
         import_root(package, "bcpkg.sub.two", restored=True)
 
