@@ -62,10 +62,11 @@ def unpack(data: bytes) -> dict[str, bytes] | None:
     """The .pyc files of a pack, or None for one that is damaged, cut short, made by another
     Python, naming a file outside the package, or holding a .pyc that Python would not check
     against its source."""
-    head = len(PACK_MAGIC) + len(_interpreter())
+    interpreter = _interpreter()
+    head = len(PACK_MAGIC) + len(interpreter)
     body = data[:-32]
     if (len(data) < head + 32 or not data.startswith(PACK_MAGIC)
-            or data[len(PACK_MAGIC):head] != _interpreter()
+            or data[len(PACK_MAGIC):head] != interpreter
             or hashlib.sha256(body).digest() != data[-32:]):
         return None
     files: dict[str, bytes] = {}

@@ -59,6 +59,12 @@ def _cache_url() -> str:
     return str(js.location.origin) + CACHE_PATH
 
 
+async def _drop_pack() -> None:
+    cache = await _cache()
+    if cache is not None:
+        await cache.delete(_cache_url())
+
+
 async def _read_pack() -> bytes | None:
     async def read() -> bytes | None:
         cache = await _cache()
@@ -87,9 +93,7 @@ async def _load() -> tuple[ModuleType, bool]:
     except Exception:
         if written:  # not from the pack's modules either: no later start tries them again
             with contextlib.suppress(Exception):
-                cache = await _cache()
-                if cache is not None:
-                    await cache.delete(_cache_url())
+                await _drop_pack()
         raise
     with contextlib.suppress(Exception):
         root.timings().update(bytecode_ms=put_back_ms, bytecode_written=float(written))
@@ -108,11 +112,11 @@ async def _keep() -> None:
         js.console.error(f"Backstay's engine could not be loaded: {error}")
         return
     try:
+        if retried:
+            await _drop_pack()
+            return
         cache = await _cache()
         if cache is None:
-            return
-        if retried:
-            await cache.delete(_cache_url())
             return
         await root.ready()
         waited = 0.0

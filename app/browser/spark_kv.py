@@ -21,10 +21,6 @@ from app.core.formats.tiling import Tiling
 #: so a hung server never stalls the engine for good.
 TIMEOUT_MS = 90_000
 
-async def _fetch(url: str, options: dict[str, Any]) -> Any:
-    """The browser's fetch (a JS Response); a network failure raises JsException."""
-    return await js.fetch(url, js_value(options))
-
 
 class KvUnavailable(Exception):
     """The Spark KV server could not be reached or answered with an error."""
@@ -35,13 +31,19 @@ class SparkKv:
         self._origin = origin or str(js.location.origin)
         self._tiling = tiling  # static/backstay/tiling.mjs (None: read every module in Python)
 
-    async def _get(self, path: str) -> Any:
+    def _unreachable(self, error: object) -> KvUnavailable:
+        return KvUnavailable(f"the store at {self._origin} did not answer: {error}")
+
+    async def _request(self, path: str, options: dict[str, Any]) -> Any:
+        """The browser's fetch of ``path`` (a JS Response), given up after TIMEOUT_MS."""
         try:
-            response = await _fetch(self._origin + path, {
-                "cache": "no-store", "signal": js.AbortSignal.timeout(TIMEOUT_MS)})
-        except Exception as error:  # network failure: JsException
-            raise KvUnavailable(f"the store at {self._origin} did not answer: {error}") from None
-        return response
+            return await js.fetch(self._origin + path, js_value(
+                {**options, "signal": js.AbortSignal.timeout(TIMEOUT_MS)}))
+        except Exception as error:  # network failure or time-out: JsException
+            raise self._unreachable(error) from None
+
+    async def _get(self, path: str) -> Any:
+        return await self._request(path, {"cache": "no-store"})
 
     async def keys(self) -> list[str]:
         response = await self._get(KV_PATH)
@@ -76,7 +78,7 @@ class SparkKv:
         verdict = await store.live_matches_head(  # StoreError: Backstay's own storage failed
             self._origin + key_path(key), key, TIMEOUT_MS, expect)
         if verdict.startswith("unreachable: "):
-            raise KvUnavailable(f"the store at {self._origin} did not answer: {verdict[13:]}")
+            raise self._unreachable(verdict[13:])
         if verdict.startswith("http "):
             raise KvUnavailable(f"reading {key} failed with HTTP {verdict[5:]}")
         if verdict.startswith("same "):
@@ -93,13 +95,10 @@ class SparkKv:
         await self._send("DELETE", key, None, f"deleting {key}")
 
     async def _send(self, method: str, key: str, text: str | None, doing: str) -> None:
-        options: dict[str, Any] = {"method": method, "signal": js.AbortSignal.timeout(TIMEOUT_MS)}
+        options: dict[str, Any] = {"method": method}
         if text is not None:
             options.update(body=text, headers={"Content-Type": "text/plain"})
-        try:
-            response = await _fetch(self._origin + key_path(key), options)
-        except Exception as error:  # network failure: JsException
-            raise KvUnavailable(f"the store at {self._origin} did not answer: {error}") from None
+        response = await self._request(key_path(key), options)
         if not response.ok and not (method == "DELETE" and response.status == 404):
             raise KvUnavailable(f"{doing} failed with HTTP {response.status}")
 
@@ -125,7 +124,7 @@ class SparkKv:
                 found = await self._tiling.fetchTiled(
                     self._origin + key_path(key), TIMEOUT_MS, min_count)
             except Exception as error:  # network failure, or the answer cut off
-                raise KvUnavailable(f"the store at {self._origin} did not answer: {error}") from None
+                raise self._unreachable(error) from None
             status = int(found.status)
             if status == 404:
                 continue

@@ -5,7 +5,7 @@
                                         With If-None-Match (Backstay's start, which knows the
                                         SHA-256 of the text it last saw): 304 and no body when
                                         the value's SHA-256 (its ETag, "<hex>") is one named
-                                        (SqliteKv.digest: hashed once per value).
+                                        (SqliteKv.cached_digest and keep_digest: hashed once per value).
   POST   /_spark/kv/<key>            -> store the body (JSON text); 400 if it is not JSON.
                                         With X-Spark-Initial: true (the client's get-or-set
                                         default) the value is stored only if the key is absent.

@@ -56,7 +56,8 @@ class HeadTexts:
         #: changes.
         self.learned: dict[str, tuple[str, int]] = {}
         # (SHA-256 hex, length) of the UTF-8 of the text of keys in _modules, as the reader of
-        # that text hashed it (``keep``): ``release`` names it without hashing it again.
+        # that text hashed it (``keep``): ``release`` names it without hashing it again. Only
+        # ever for keys in _modules: whatever drops a key from there drops it here too.
         self._digests: dict[str, tuple[str, int]] = {}
         #: How many head indexes were built by parsing, and how many read back saved.
         self.counts = {"built": 0, "loaded": 0}
@@ -198,7 +199,6 @@ class HeadTexts:
                         and (not attached.is_array or attached.sample_holds())):
                     if generation == self._generation() and key not in self._modules:
                         self._modules[key] = attached
-                        self._digests.pop(key, None)
                         del self._released[key]
                     module = self._modules.get(key)
                     continue
@@ -213,7 +213,6 @@ class HeadTexts:
             module = self._modules.get(key)  # a commit while building: its index is newer
             if module is None and generation == self._generation():
                 module = self._modules[key] = built
-                self._digests.pop(key, None)
                 self._texts.pop(key, None)
         return module
 
