@@ -506,11 +506,14 @@ class Engine:
         reads = {key: (started, _now_ms()) for key in keys}
         lost = await self._notices.text("storage-lost") or await self._notices.text("history-missing")
         if baseline:
-            version = await chain.record_state(
-                state, created_by=self._user, snapshot=True, live_reads=reads, keep=frozenset(keep),
-                indexes=indexes, text_digests=digests,
-                description=(f"Baseline: the {len(state)} keys of the store when Backstay "
-                             f"{'started again after its storage was lost' if lost else 'first started'}"))
+            why = "started again after its storage was lost" if lost else "first started"
+            try:
+                version = await chain.record_state(
+                    state, created_by=self._user, snapshot=True, live_reads=reads,
+                    keep=frozenset(keep), indexes=indexes, text_digests=digests,
+                    description=f"Baseline: the {len(state)} keys of the store when Backstay {why}")
+            finally:
+                self.timings["baseline_gzipped_ahead"] = float(self._kv.release_snapshot())
             self.timings["baseline_record_ms"] = float(_now_ms() - started) - self.timings[
                 "baseline_read_ms"]
             # Its head texts, one key at a time, and the indexes it built: written before the

@@ -113,37 +113,53 @@ class SparkKv:
         """``snapshot``, with where the elements of each array module of at least ``min_count``
         elements are, when the browser's JSON found its text made of its elements' canonical
         texts (static/backstay/tiling.mjs), and (SHA-256 hex, length) of the UTF-8 of each text
-        that arrived as well-formed UTF-8; one key at a time (each is parsed there whole)."""
+        that arrived as well-formed UTF-8; one key at a time (each is parsed there whole), the
+        next one fetched while one is parsed. Large bodies are compressed on another thread as
+        they arrive, for the checkpoint that records them: ``release_snapshot`` once it is
+        written."""
         if self._tiling is None:
             return await self.snapshot(keys), {}, {}
         texts: dict[str, str] = {}
         tilings: dict[str, Tiling] = {}
         digests: dict[str, tuple[str, int]] = {}
-        for key in keys:
-            try:
-                found = await self._tiling.fetchTiled(
-                    self._origin + key_path(key), TIMEOUT_MS, min_count)
-            except Exception as error:  # network failure, or the answer cut off
-                raise self._unreachable(error) from None
-            status = int(found.status)
-            if status == 404:
-                continue
-            if status < 200 or status > 299:
-                raise KvUnavailable(f"reading {key} failed with HTTP {status}")
-            data = py_bytes(found.bytes)
-            texts[key] = decode(data)
-            if found.digest is not None:
-                digests[key] = (str(found.digest), len(data))
-            tiling = found.tiling
-            if tiling is not None:
-                starts, lengths = array("i"), array("i")
-                starts.frombytes(py_bytes(tiling.starts))
-                lengths.frombytes(py_bytes(tiling.lengths))
-                count = len(starts)
-                ids = RecordIds.decode(count, py_bytes(tiling.idTable), py_bytes(tiling.idText))
-                if ids is not None:
-                    tilings[key] = Tiling(starts, lengths, ids, bool(tiling.records), int(tiling.length))
+        reader = self._tiling.snapshotReader(
+            js_value([self._origin + key_path(key) for key in keys]), TIMEOUT_MS, min_count)
+        try:
+            for at, key in enumerate(keys):
+                try:
+                    found = await reader.read(at)
+                except Exception as error:  # network failure, or the answer cut off
+                    raise self._unreachable(error) from None
+                status = int(found.status)
+                if status == 404:
+                    continue
+                if status < 200 or status > 299:
+                    raise KvUnavailable(f"reading {key} failed with HTTP {status}")
+                data = py_bytes(found.bytes)
+                texts[key] = decode(data)
+                if found.digest is not None:
+                    digests[key] = (str(found.digest), len(data))
+                tiling = found.tiling
+                if tiling is not None:
+                    starts, lengths = array("i"), array("i")
+                    starts.frombytes(py_bytes(tiling.starts))
+                    lengths.frombytes(py_bytes(tiling.lengths))
+                    count = len(starts)
+                    ids = RecordIds.decode(count, py_bytes(tiling.idTable), py_bytes(tiling.idText))
+                    if ids is not None:
+                        tilings[key] = Tiling(starts, lengths, ids, bool(tiling.records),
+                                              int(tiling.length))
+        except BaseException:
+            self.release_snapshot()  # no checkpoint will take what was compressed ahead
+            raise
+        finally:
+            reader.close()
         return texts, tilings, digests
+
+    def release_snapshot(self) -> int:
+        """Drop what ``snapshot_tiled`` had compressed ahead that was not used; return how many
+        blobs were compressed ahead and used."""
+        return 0 if self._tiling is None else int(self._tiling.releaseSnapshot())
 
     async def user(self) -> dict[str, Any]:
         response = await self._get("/_spark/user")

@@ -173,7 +173,7 @@ export function hex(buffer) {
 
 // Two Uint8Arrays of the same length hold the same bytes (compared a word at a time where both
 // can be read as words from the same offset).
-function sameBytes(x, y) {
+export function sameBytes(x, y) {
   let i = 0;
   const n = x.byteLength;
   if ((x.byteOffset - y.byteOffset) % 4 === 0) {
