@@ -464,56 +464,11 @@ class Engine:
         keep = {entry.key for entry in await journal.after(chain.journal_seq, BATCH)}
         started = _now_ms()
         keys = [key for key in await self._kv.keys() if is_versioned(key) and key not in keep]
-        indexes: dict[str, ModuleText] = {}
         if baseline:
-            # The browser's JSON finds where the elements of each large module are: Python then
-            # hashes them instead of reading them one by one (formats.tiling).
-            state, tilings, digests = await self._kv.snapshot_tiled(keys, INDEX_AT)
-            self.timings["baseline_read_ms"] = float(_now_ms() - started)
-            for key, tiling in tilings.items():
-                module = await index_stepwise(state[key], tiling)
-                if module is not None:
-                    indexes[key] = module
-            self.baseline_tiled = sorted(indexes)
-            self.timings["baseline_index_ms"] = float(_now_ms() - started) - self.timings[
-                "baseline_read_ms"]
-        else:  # one key at a time, keeping only what changed: the hotel is not held twice
-            reconcile_started = time.perf_counter()
-            state = {}
-            self.start_unsent = 0
-            for key in keys:
-                # An unchanged key (the usual case) is compared with the stored head text in
-                # JavaScript: neither is copied into Python's memory, which never shrinks.
-                if chain.head_is_stored(key) and isinstance(chain.store, IdbStore):
-                    verdict, text_hash, size = await self._kv.matches_head(
-                        chain.store, key, chain.head_text_digest(key))
-                    if verdict in ("same", "unsent"):
-                        self.start_unsent += verdict == "unsent"
-                        keep.add(key)
-                        chain.head_text_hashes_to(key, text_hash or "", size)
-                        self._head_sizes[key] = size
-                        continue
-                    if verdict == "absent":
-                        continue
-                data, head = await asyncio.gather(self._kv.get_data(key), chain.head_data(key))
-                if data is None:
-                    continue
-                if data == head:
-                    keep.add(key)  # unchanged: kept as it is
-                else:
-                    state[key] = decode(data)
-            self.timings["reconcile_read_ms"] = (time.perf_counter() - reconcile_started) * 1000
-        reads = {key: (started, _now_ms()) for key in keys}
-        lost = await self._notices.text("storage-lost") or await self._notices.text("history-missing")
-        if baseline:
-            why = "started again after its storage was lost" if lost else "first started"
             try:
-                version = await chain.record_state(
-                    state, created_by=self._user, snapshot=True, live_reads=reads,
-                    keep=frozenset(keep), indexes=indexes, text_digests=digests,
-                    description=f"Baseline: the {len(state)} keys of the store when Backstay {why}")
+                version = await self._record_baseline(chain, keys, keep, started)
             finally:
-                self.timings["baseline_gzipped_ahead"] = float(self._kv.release_snapshot())
+                self._release_snapshot()
             self.timings["baseline_record_ms"] = float(_now_ms() - started) - self.timings[
                 "baseline_read_ms"]
             # Its head texts, one key at a time, and the indexes it built: written before the
@@ -524,11 +479,70 @@ class Engine:
             chain.release_texts()  # the whole hotel was in memory: none of it stays
             await self._save_indexes()
             self.timings["baseline_ms"] = float(_now_ms() - started)
-        else:
-            version = await chain.record_state(
-                state, created_by="unknown", live_reads=reads, keep=frozenset(keep),
-                description="Changes found in the store that were made while Backstay was not running")
+            self._announce(version)
+            return
+        # One key at a time, keeping only what changed: the hotel is not held twice.
+        reconcile_started = time.perf_counter()
+        state = {}
+        self.start_unsent = 0
+        for key in keys:
+            # An unchanged key (the usual case) is compared with the stored head text in
+            # JavaScript: neither is copied into Python's memory, which never shrinks.
+            if chain.head_is_stored(key) and isinstance(chain.store, IdbStore):
+                verdict, text_hash, size = await self._kv.matches_head(
+                    chain.store, key, chain.head_text_digest(key))
+                if verdict in ("same", "unsent"):
+                    self.start_unsent += verdict == "unsent"
+                    keep.add(key)
+                    chain.head_text_hashes_to(key, text_hash or "", size)
+                    self._head_sizes[key] = size
+                    continue
+                if verdict == "absent":
+                    continue
+            data, head = await asyncio.gather(self._kv.get_data(key), chain.head_data(key))
+            if data is None:
+                continue
+            if data == head:
+                keep.add(key)  # unchanged: kept as it is
+            else:
+                state[key] = decode(data)
+        self.timings["reconcile_read_ms"] = (time.perf_counter() - reconcile_started) * 1000
+        version = await chain.record_state(
+            state, created_by="unknown", live_reads={key: (started, _now_ms()) for key in keys},
+            keep=frozenset(keep),
+            description="Changes found in the store that were made while Backstay was not running")
         self._announce(version)
+
+    async def _record_baseline(self, chain: Chain, keys: list[str], keep: set[str],
+                               started: int) -> Version | None:
+        """Read ``keys`` and record them as the first version (a checkpoint). The browser finds
+        where the elements of each large module are: Python then hashes them instead of
+        reading them one by one (formats.tiling)."""
+        state, tilings, digests = await self._kv.snapshot_tiled(keys, INDEX_AT)
+        self.timings["baseline_read_ms"] = float(_now_ms() - started)
+        indexes: dict[str, ModuleText] = {}
+        for key, tiling in tilings.items():
+            module = await index_stepwise(state[key], tiling)
+            if module is not None:
+                indexes[key] = module
+        self.baseline_tiled = sorted(indexes)
+        self.timings["baseline_index_ms"] = float(_now_ms() - started) - self.timings[
+            "baseline_read_ms"]
+        lost = await self._notices.text("storage-lost") or await self._notices.text("history-missing")
+        why = "started again after its storage was lost" if lost else "first started"
+        return await chain.record_state(
+            state, created_by=self._user, snapshot=True,
+            live_reads={key: (started, _now_ms()) for key in keys}, keep=frozenset(keep),
+            indexes=indexes, text_digests=digests,
+            description=f"Baseline: the {len(state)} keys of the store when Backstay {why}")
+
+    def _release_snapshot(self) -> None:
+        """Drop what the baseline's reading had compressed ahead and did not use (it holds
+        bodies of the whole hotel); a failure here must not hide the baseline's own."""
+        try:
+            self.timings["baseline_gzipped_ahead"] = float(self._kv.release_snapshot())
+        except Exception:  # noqa: BLE001 - the baseline's outcome is what is reported
+            pass
 
     async def _storage_lost(self) -> None:
         """Backstay's database (or its journal) was deleted while the page was open: open

@@ -6,6 +6,7 @@ The worker's fetch is not wrapped by the page's capture shim, so these reads are
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from array import array
 from typing import Any
@@ -150,7 +151,8 @@ class SparkKv:
                         tilings[key] = Tiling(starts, lengths, ids, bool(tiling.records),
                                               int(tiling.length))
         except BaseException:
-            self.release_snapshot()  # no checkpoint will take what was compressed ahead
+            with contextlib.suppress(Exception):  # the reading's own error is the one to report
+                self.release_snapshot()  # no checkpoint will take what was compressed ahead
             raise
         finally:
             reader.close()

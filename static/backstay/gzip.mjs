@@ -22,6 +22,10 @@ export async function gzipHere(bytes) {
 // spares.
 export const PRECOMPRESS_AT = 1 << 20;
 
+// A helper's answer not given by then (it compresses 50 MB in about a second) is not waited
+// for: the bytes are compressed here.
+export const ANSWER_WITHIN_MS = 60_000;
+
 let helper = null;
 let asked = 0;
 const answers = new Map(); // request number -> {resolve, reject}
@@ -58,10 +62,16 @@ export function precompress(bytes) {
     const gzipped = new Promise((resolve, reject) => answers.set(id, { resolve, reject }));
     gzipped.catch(() => {}); // a failure is seen (and compressed here instead) by `gzip`
     const copy = bytes.slice(); // the helper's own: the caller still reads these
-    helper.postMessage({ id, bytes: copy }, [copy.buffer]);
+    try {
+      helper.postMessage({ id, bytes: copy }, [copy.buffer]);
+    } catch (error) {
+      answers.delete(id);
+      throw error;
+    }
     precompressed.push({ bytes, gzipped });
   } catch (_) {
-    // No worker here (a browser or policy without module workers): compressed when asked.
+    // No worker here (a browser or policy without module workers), or the hand-over failed:
+    // compressed when asked.
   }
 }
 
@@ -83,12 +93,18 @@ export async function gzip(bytes) {
     && sameBytes(kept.bytes, bytes));
   if (at >= 0) {
     const [kept] = precompressed.splice(at, 1);
+    let timer;
+    const late = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error("the compressing worker did not answer")), ANSWER_WITHIN_MS);
+    });
     try {
-      const gzipped = await kept.gzipped;
+      const gzipped = await Promise.race([kept.gzipped, late]);
       taken++;
       return gzipped;
     } catch (_) {
       // the helper failed: compressed here
+    } finally {
+      clearTimeout(timer);
     }
   }
   return gzipHere(bytes);

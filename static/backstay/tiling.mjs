@@ -20,7 +20,7 @@ const LONE_SURROGATE = /\p{Cs}/u;
 // Offsets count code points (as Python's str does). Ids are encoded as RecordIds.encode does.
 export function tile(text, minCount) {
   const found = scanElements(text);
-  if (found === null || found.starts.length < minCount) return null;
+  if (found === null || found.starts.length < minCount || found.starts.length === 0) return null;
   const count = found.starts.length;
   const ends = new Int32Array(count);
   const absent = new Uint8Array(count);
@@ -67,12 +67,15 @@ function codePoints(text) {
 
 // GET `url` (a key of the live store): {status, bytes}, `bytes` the body as sent (absent unless
 // the status is 2xx). A body large enough is handed at once to gzip.mjs's helper thread, which
-// compresses it for the baseline's checkpoint while this thread tiles it and Python indexes it.
-async function fetchBody(url, timeoutMs) {
-  const response = await fetch(url, { cache: "no-store", signal: AbortSignal.timeout(timeoutMs) });
+// compresses it for the baseline's checkpoint while this thread tiles it and Python indexes it;
+// not once `signal` is aborted (the reader was closed: no checkpoint will ask for it).
+async function fetchBody(url, timeoutMs, signal) {
+  const response = await fetch(url, {
+    cache: "no-store", signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+  });
   if (!response.ok) return { status: response.status, bytes: undefined };
   const bytes = new Uint8Array(await response.arrayBuffer());
-  precompress(bytes);
+  if (!signal.aborted) precompress(bytes);
   return { status: response.status, bytes };
 }
 
@@ -93,7 +96,12 @@ async function tileBody({ status, bytes }, minCount) {
   }
   const large = bytes.byteLength >= minCount * 2;
   const decoded = text === null ? new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes) : text;
-  const tiling = large ? tile(decoded, minCount) : null;
+  let tiling = null;
+  try {
+    tiling = large ? tile(decoded, minCount) : null;
+  } catch (_) {
+    tiling = null; // anything unforeseen (out of memory): Python reads the module
+  }
   const digest = hashing === null ? undefined : hex(await hashing);
   return { status, bytes, tiling: tiling || undefined, digest };
 }
@@ -104,13 +112,14 @@ const AHEAD = 1;
 
 // The reader of the first start's snapshot of `urls` (the keys of the live store): `read(i)` is
 // fetchBody then tileBody of urls[i], read in order; each read fetches the next one ahead. A
-// failed fetch rejects its read (with a plain Error) and no other. `close()` drops what was read
-// ahead and not asked for.
+// failed fetch rejects its read (with a plain Error) and no other. `close()` stops and drops
+// what was read ahead and not asked for.
 export function snapshotReader(urls, timeoutMs, minCount) {
   const bodies = new Map();
+  const closing = new AbortController();
   const fetchAt = (i) => {
-    if (i < urls.length && !bodies.has(i)) {
-      const body = fetchBody(urls[i], timeoutMs);
+    if (i < urls.length && !bodies.has(i) && !closing.signal.aborted) {
+      const body = fetchBody(urls[i], timeoutMs, closing.signal);
       body.catch(() => {}); // seen by its read
       bodies.set(i, body);
     }
@@ -127,6 +136,7 @@ export function snapshotReader(urls, timeoutMs, minCount) {
       }
     },
     close() {
+      closing.abort();
       bodies.clear();
     },
   };
