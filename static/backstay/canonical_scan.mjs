@@ -1,9 +1,10 @@
 // Where the elements of a module's text are, found by reading the text once, without building
 // its values (tiling.mjs): an array whose text is, element by element, exactly what
 // JSON.stringify writes for the element JSON.parse reads there. It answers what JSON.parse and a
-// JSON.stringify of each element would (tiling.mjs, `tileByJson`, is the reference; a test in
-// tests/unit/browser compares the two on random and on broken texts), at a fraction of the cost
-// on a large hotel: no value is built, and so nothing is collected afterwards.
+// JSON.stringify of each element would (tests/unit/browser/js/tile_by_json.mjs, the tiler it
+// replaced, is the reference that tests/unit/browser/test_canonical_scan.py compares it with on
+// random and on broken texts), at a fraction of the cost on a large hotel: no value is built,
+// and so nothing is collected afterwards.
 //
 // What JSON.stringify writes, and so what is accepted here (anything else: null):
 // - no space outside strings;
@@ -14,8 +15,8 @@
 // - objects without a repeated key, whose keys that are array indexes ("0" to "4294967294")
 //   come first, in ascending order (JSON.parse puts them there).
 
-// Past this depth (counting the module's own brackets), null: tiling.mjs leaves such a module
-// to Python, which reads deeper values than the browser's JSON does not.
+// Past this depth (counting the module's own brackets), null: such a module is left to Python,
+// which reads it (or refuses it) as it reads any other.
 export const MAX_DEPTH = 100;
 
 const QUOTE = 0x22;
@@ -170,7 +171,7 @@ class Scanner {
     // The keys seen, as their tokens: a value has one canonical spelling, so two keys are the
     // same exactly when their tokens are. A hash of each token spares comparing most of them.
     const hashes = [];
-    const tokens = []; // start of each token (its end: the next start of `ends`)
+    const tokens = []; // where each token starts (and, at the same place in `ends`, ends)
     const ends = [];
     let seen = null; // a large object's tokens, as strings
     let named = false; // a key that is not an array index was seen
