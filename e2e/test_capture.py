@@ -183,8 +183,8 @@ def test_an_unchanged_large_key_is_indexed_at_start_without_reading_its_text(pag
     assert [(c["action"], c["recordId"]) for c in detail["changes"]] == [("update", "g-5")]
 
 
-def test_a_baseline_of_large_modules_is_indexed_from_the_browsers_json(page: Any, server: Server) -> None:
-    """The first start reads each large module with the browser's JSON (tiling.mjs): a module
+def test_a_baseline_of_large_modules_is_indexed_from_the_browsers_tiling(page: Any, server: Server) -> None:
+    """The first start tiles each large module in the browser (tiling.mjs): a module
     whose text is its elements' JSON.stringify - emoji (two UTF-16 units, one code point),
     escapes, U+2028 - is indexed from where the browser found its elements; one spelled
     otherwise (spaces), with a lone surrogate in an id, or nested deep, is read by Python. Either way the

@@ -49,7 +49,7 @@ def test_a_start_whose_read_of_a_changed_key_is_cut_off_says_so_and_records_the_
 
 def test_a_first_start_whose_reads_are_cut_off_records_no_half_baseline(page: Any,
                                                                        fault_server: Server) -> None:
-    people = [person(n) for n in range(1500)]  # a module the browser's JSON reads (tiling):
+    people = [person(n) for n in range(1500)]  # a module the browser tiles (tiling.mjs):
     fault_server.kv_set_text(GUESTS, json.dumps(people, separators=(",", ":")))  # as it writes it
     fault_server.kv_set(ROOMS, [{"id": "r1", "floor": 1}])
     add_fault(fault_server.url, method="GET", path=f"/_spark/kv/{GUESTS}", action="cut", bytes=50_000)

@@ -112,10 +112,10 @@ class SparkKv:
         self, keys: list[str], min_count: int
     ) -> tuple[dict[str, str], dict[str, Tiling], dict[str, tuple[str, int]]]:
         """``snapshot``, with where the elements of each array module of at least ``min_count``
-        elements are, when the browser's JSON found its text made of its elements' canonical
-        texts (static/backstay/tiling.mjs), and (SHA-256 hex, length) of the UTF-8 of each text
-        that arrived as well-formed UTF-8; one key at a time (each is parsed there whole), the
-        next one fetched while one is parsed. Large bodies are compressed on another thread as
+        elements are, when the browser found its text made of its elements' canonical texts
+        (static/backstay/tiling.mjs), and (SHA-256 hex, length) of the UTF-8 of each text that
+        arrived as well-formed UTF-8; one key at a time (each is scanned there whole), the next
+        one fetched while one is scanned. Large bodies are compressed on another thread as
         they arrive, for the checkpoint that records them: ``release_snapshot`` once it is
         written."""
         if self._tiling is None:

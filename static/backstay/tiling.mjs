@@ -16,7 +16,7 @@ const LONE_SURROGATE = /\p{Cs}/u;
 
 // Where the elements of `text` are, if it is an array of at least `minCount` elements whose text
 // is exactly each element's JSON.stringify, joined by commas between brackets; null otherwise
-// (and for anything the browser's JSON cannot read or write back: Python then reads it).
+// (and for anything JSON.parse cannot read or JSON.stringify write back: Python then reads it).
 // Offsets count code points (as Python's str does). Ids are encoded as RecordIds.encode does.
 export function tile(text, minCount) {
   const found = scanElements(text);
