@@ -32,14 +32,17 @@ const answers = new Map(); // request number -> {resolve, reject}
 const precompressed = []; // {bytes, gzipped: Promise<Uint8Array>}, oldest first
 let taken = 0; // how many `gzip` calls took the helper's answer
 
+// Reject every answer still awaited and stop `worker` (the current helper, or one that failed).
+function stopHelper(worker, why) {
+  for (const { reject } of answers.values()) reject(new Error(why));
+  answers.clear();
+  if (helper === worker) helper = null;
+  worker.terminate();
+}
+
 function startHelper() {
   const worker = new Worker(new URL("./gzip_worker.mjs", import.meta.url), { type: "module" });
-  const failAll = (why) => {
-    for (const { reject } of answers.values()) reject(new Error(why));
-    answers.clear();
-    if (helper === worker) helper = null;
-    worker.terminate();
-  };
+  const failAll = (why) => stopHelper(worker, why);
   worker.onmessage = ({ data }) => {
     const answer = answers.get(data.id);
     answers.delete(data.id);
@@ -81,10 +84,7 @@ export function forgetPrecompressed() {
   const used = taken;
   taken = 0;
   precompressed.length = 0;
-  for (const { reject } of answers.values()) reject(new Error("no longer needed"));
-  answers.clear();
-  if (helper) helper.terminate();
-  helper = null;
+  if (helper) stopHelper(helper, "no longer needed"); // no answer is awaited without a helper
   return used;
 }
 
