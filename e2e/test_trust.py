@@ -3,6 +3,7 @@ Real Chromium, real server, real IndexedDB."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Callable
@@ -300,4 +301,34 @@ def test_a_reload_before_the_head_texts_are_written_loses_nothing(page: Any, ser
         ("update", "g-1", ["/firstName"])]
     wait_for(page, lambda: settled(page, server, GUESTS), "the head to hold the store")
     wait_for(page, lambda: page.evaluate(STALE_HEADS_JS) == [], "the head texts to be written")
+    assert not [p for p in status(page)["problems"] if p["area"] != "notice"]
+
+
+def test_a_page_closed_before_the_baselines_head_texts_are_written_loses_nothing(
+        context: Any, server: Server) -> None:
+    """The first start is ready once its baseline is committed; the baseline's head texts are
+    written right after. A page closed before then leaves every key stale: the next start reads
+    the keys from the baseline's checkpoint, records the next write exactly and writes the texts."""
+    keys = [GUESTS, "w3-hotel-reservations", "w3-hotel-invoices", "w3-hotel-housekeeping"]
+    for n, key in enumerate(keys):
+        rows = [{"id": f"{key[9:12]}-{i}", "note": f"row {i} " * 12, "n": n} for i in range(6000)]
+        server.kv_set(key, rows)
+    first = context.new_page()
+    first.goto(server.url + "/")
+    first.wait_for_function("() => window.backstay !== undefined", timeout=60_000)
+    stale = first.evaluate(f"async () => {{ await window.backstay.ready; return ({STALE_HEADS_JS})(); }}")
+    assert stale, "the head texts were written before the engine said it was ready"
+    first.close()
+    page = context.new_page()
+    open_app(page, server)
+    assert len(versions(page)) == 1
+    guests = server.kv_get(GUESTS)
+    guests[17] = {**guests[17], "note": "moved to 204"}
+    page.evaluate("(body) => fetch('/_spark/kv/w3-hotel-guests', {method: 'POST', body})", json.dumps(guests))
+    newest = wait_versions(page, 2)[0]
+    changes = page.evaluate("id => window.backstay.getVersion(id)", newest["id"])["changes"]
+    assert [(c["action"], c["recordId"], c["fields"]) for c in changes] == [("update", "gue-17", ["/note"])]
+    wait_for(page, lambda: page.evaluate(STALE_HEADS_JS) == [], "the head texts to be written")
+    assert page.evaluate("() => window.backstay.verify({full: true})")["ok"] is True
+    assert head_state(page) == {key: server.kv_get(key) for key in keys}
     assert not [p for p in status(page)["problems"] if p["area"] != "notice"]

@@ -102,6 +102,8 @@ class Engine:
         # The byte length of each head text the start found unchanged (see _index_head).
         self._head_sizes: dict[str, int] = {}
         self._indexing: asyncio.Future[None] | None = None
+        # A baseline was recorded whose head texts and indexes are not yet written.
+        self._baseline_unflushed = False
         self._last_version_ms = 0
         self._last_heard_ms = 0
         # Held by each round of work and by a restore: a restore never interleaves with a drain.
@@ -198,9 +200,25 @@ class Engine:
         else:
             self._wake.set()
 
+    async def _finish_baseline(self) -> None:
+        """Write the baseline's head texts (one key at a time) and the indexes it built, right
+        after the engine said it is ready: until then the whole hotel is in memory. The
+        baseline itself is committed; should the page close first, the next start finds its
+        keys in ``staleHeads`` and reads them from the baseline's checkpoint."""
+        async with self._work:
+            flushed = _now_ms()
+            await self._flush_heads()
+            self.timings["baseline_flush_ms"] = float(_now_ms() - flushed)
+            if self._chain is not None:
+                self._chain.release_texts()  # the whole hotel was in memory: none of it stays
+            await self._save_indexes()
+
     async def _index_head(self) -> None:
         """Index every head key once the engine is ready, largest work first when idle, so
         that a key's first write after a start is recorded at the cost of its change too."""
+        if self._baseline_unflushed:
+            self._baseline_unflushed = False
+            await self._finish_baseline()
         started = time.perf_counter()
         chain = self._chain
         if chain is None:
@@ -471,14 +489,11 @@ class Engine:
                 self._release_snapshot()
             self.timings["baseline_record_ms"] = float(_now_ms() - started) - self.timings[
                 "baseline_read_ms"]
-            # Its head texts, one key at a time, and the indexes it built: written before the
-            # engine is ready, so that the next start need not rebuild or parse anything.
-            flushed = _now_ms()
-            await self._flush_heads()
-            self.timings["baseline_flush_ms"] = float(_now_ms() - flushed)
-            chain.release_texts()  # the whole hotel was in memory: none of it stays
-            await self._save_indexes()
             self.timings["baseline_ms"] = float(_now_ms() - started)
+            # Its head texts and the indexes it built are written once the engine is ready
+            # (_finish_baseline): the baseline is committed, and they only spare the next start
+            # rebuilding or parsing anything.
+            self._baseline_unflushed = True
             self._announce(version)
             return
         # One key at a time, keeping only what changed: the hotel is not held twice.
