@@ -7,8 +7,9 @@ For each size, the sample hotel (app/sample/hotel.py) is written over HTTP into 
 then the demo PMS (index.html) is measured twice, each time in a fresh ON-DISK Chromium profile
 (launch_persistent_context on a temporary directory): "Backstay on" (the page as served) and
 "Backstay off" (the same page with the capture shim, PyScript's core.js/core.css, the facade,
-the panel's <py-config> and the engine's <script type="py" worker> stripped by page.route). It
-prints one table per size, each figure next to the issue's target:
+the panel's <py-config> and the engine's <script type="py" worker> stripped: bench.site, served
+by the real server, as every page of the bench, so that the browser's HTTP cache works as a user's
+does). It prints one table per size, each figure next to the issue's target:
 
 1. Engine share of edit → version: from the PMS's write being answered (the awaited
    window.spark.kv.set resolved) to the version being announced (backstay.onVersion), p50/p90 of
@@ -57,7 +58,6 @@ import statistics
 import sys
 import tempfile
 import time
-import tomllib
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -66,21 +66,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from playwright.sync_api import BrowserContext, Page, Playwright, Route, sync_playwright
+from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
-from harness import CHROMIUM, CHROMIUM_ARGS, ROOT, Server  # noqa: E402
+from harness import CHROMIUM, CHROMIUM_ARGS, Server  # noqa: E402
 
 from app.core.formats.json_value import canonical_text  # noqa: E402
 from app.sample import hotel  # noqa: E402
+from bench import site  # noqa: E402
+from bench.site import BARE_PATH, BARE_PMS_PATH, BLANK_PATH, OFF_PATH  # noqa: E402
 
 GUESTS = hotel.GUESTS_KEY
 RESERVATIONS = hotel.RESERVATIONS_KEY
 BURST_WRITES = 5
 SETTLE_MS = 1500
-BARE_PATH = "/bench-bare.html"
-BLANK_PATH = "/bench-blank.html"
-BARE_PMS_PATH = "/bench-pms-bare.html"
 #: What the issue asks for.
 TARGET_ENGINE_SHARE = 0.25
 TARGET_LONG_TASKS = 1.05
@@ -216,64 +215,6 @@ STORAGE_JS = """async () => {
 }"""
 
 BARE_JS = "() => window.__bareStarted"
-
-
-# ---- the pages --------------------------------------------------------------------------------
-
-def strip_backstay(html: str) -> str:
-    """index.html without Backstay: no capture shim, no PyScript (core.js, core.css), no facade,
-    no panel css, no <py-config>, no engine worker. Fails if one of them is not found."""
-    patterns = {
-        "capture shim": r'<script src="/static/capture\.js"></script>',
-        "pyscript css": r'<link rel="stylesheet" href="/static/vendor/pyscript-[^"]*/core\.css">',
-        "panel css": r'<link rel="stylesheet" href="/static/backstay/panel\.css">',
-        "pyscript core": r'<script type="module" src="/static/vendor/pyscript-[^"]*/core\.js"></script>',
-        "facade": r'<script type="module" src="/static/backstay/facade\.js"></script>',
-        "py-config": r"<py-config[^>]*>\s*</py-config>",
-        "engine worker": r'<script type="py" worker[^>]*>\s*</script>',
-    }
-    for name, pattern in patterns.items():
-        html, count = re.subn(pattern, "", html)
-        if count != 1:
-            raise RuntimeError(f"index.html changed: the {name} ({pattern}) was found {count} times")
-    if "capture.js" in html or 'type="py"' in html or "py-config" in html or "facade.js" in html:
-        raise RuntimeError("index.html still refers to Backstay after stripping it")
-    return html
-
-
-def bare_page(origin: str) -> str:
-    """A PyScript worker doing nothing but saying it started; the same PyScript and Pyodide as the
-    page and its engine (index.html's core.js, pyscript.toml's interpreter)."""
-    core = re.search(r'src="(/static/vendor/pyscript-[^"]*/core\.js)"', (ROOT / "index.html").read_text())
-    if core is None:
-        raise RuntimeError("index.html loads no PyScript core.js")
-    interpreter = tomllib.loads((ROOT / "pyscript.toml").read_text())["interpreter"]
-    config = json.dumps({"interpreter": origin + "/" + interpreter.removeprefix("./")})
-    return f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>bare PyScript worker</title>
-<script>
-window.__bareStarted = null;
-new BroadcastChannel('bench-bare').onmessage = () => {{ window.__bareStarted = performance.now(); }};
-</script>
-<script type="module" src="{core.group(1)}"></script>
-</head><body>
-<script type="py" worker config='{config}'>
-from js import BroadcastChannel
-BroadcastChannel.new("bench-bare").postMessage("started")
-</script>
-</body></html>"""
-
-
-def pms_with_bare_worker(html: str, origin: str) -> str:
-    """The PMS page without Backstay (strip_backstay), with the bare worker of bare_page in its
-    place: the same page, loading the same hotel, with an engine that does nothing."""
-    bare = bare_page(origin)
-    head = bare[bare.index("<script>"):bare.index("</head>")]
-    worker = bare[bare.index('<script type="py" worker'):bare.index("</body>")]
-    page = strip_backstay(html)
-    if page.count("</head>") != 1 or page.count("</body>") != 1:
-        raise RuntimeError("index.html has no single </head> and </body>")
-    return page.replace("</head>", head + "</head>").replace("</body>", worker + "</body>")
 
 
 # ---- memory and disk --------------------------------------------------------------------------
@@ -497,21 +438,8 @@ def measure(playwright: Playwright, server: Server, tmp: Path, on: bool, args: a
             parsed = urlparse(url)
             return parsed.netloc == urlparse(origin).netloc and parsed.path in ("/", "/index.html")
 
-        def serve_without_backstay(route: Route) -> None:
-            response = route.fetch()
-            route.fulfill(response=response, body=strip_backstay(response.text()))
-
-        if not on:
-            context.route(is_index, serve_without_backstay)
-        context.route(origin + BARE_PATH, lambda route: route.fulfill(
-            status=200, content_type="text/html; charset=utf-8", body=bare_page(origin)))
-        index_html = (ROOT / "index.html").read_text()
-        context.route(origin + BARE_PMS_PATH, lambda route: route.fulfill(
-            status=200, content_type="text/html; charset=utf-8",
-            body=pms_with_bare_worker(index_html, origin)))
-        context.route(origin + BLANK_PATH, lambda route: route.fulfill(
-            status=200, content_type="text/html; charset=utf-8",
-            body="<!doctype html><html><head><meta charset='utf-8'><title>blank</title></head></html>"))
+        # The PMS page as served, or the same page without Backstay (bench.site).
+        home = origin + ("/" if on else OFF_PATH)
         page = context.pages[0] if context.pages else context.new_page()
 
         def settled() -> None:
@@ -527,7 +455,7 @@ def measure(playwright: Playwright, server: Server, tmp: Path, on: bool, args: a
             page.wait_for_timeout(args.reload_settle * 1000)
 
         say("cold start")
-        page.goto(origin + "/")
+        page.goto(home)
         result.cold_ms = _loaded(page, on, timeout_s)
         if on:
             result.cold_timings = dict(page.evaluate("async () => (await window.backstay.status()).timings"))
@@ -553,7 +481,7 @@ def measure(playwright: Playwright, server: Server, tmp: Path, on: bool, args: a
                 _wait(page, "() => window.__bareStarted !== null", timeout_s)
                 result.bare_pms_ms.append(float(page.evaluate(BARE_JS)))
                 settled()
-                page.goto(origin + "/")
+                page.goto(home)
                 _loaded(page, on, timeout_s)
         page.wait_for_timeout(args.memory_settle * 1000)
         result.memory_load, result.memory_kind, result.processes, result.memory_types_load = \
@@ -846,7 +774,8 @@ def hotel_server(size: str, say: Callable[[str], None]) -> Iterator[tuple[Server
     """A fresh server in a temporary directory holding the sample hotel of ``size``."""
     with tempfile.TemporaryDirectory(prefix=f"backstay-bench-{size}-") as tmp_name:
         tmp = Path(tmp_name)
-        server = Server(data=tmp / "data")
+        server = Server(data=tmp / "data", module="bench.site_server")
+        server.env = {"BENCH_SITE": str(site.build(tmp / "site", server.url))}
         server.data.mkdir()
         server.start()
         try:

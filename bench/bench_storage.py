@@ -35,6 +35,7 @@ from typing import Any
 from playwright.sync_api import sync_playwright
 
 from bench import bench_browser as bb
+from bench.site import BLANK_PATH
 
 BLOCK = 32768
 #: The size of the journal body of the floor's writes (a small hotel's guests key is larger).
@@ -312,10 +313,7 @@ def main() -> int:
             own = ("backstay/versions: records", "backstay/payloads: records")
             record_bytes = max(1, round((sum(live(after_dir)[name] for name in own) - sum(
                 live(before_dir)[name] for name in own)) / max(versions, 1)))
-            context.route(server.url + bb.BLANK_PATH, lambda route: route.fulfill(
-                status=200, content_type="text/html; charset=utf-8",
-                body="<!doctype html><html><head><meta charset='utf-8'><title>blank</title></head></html>"))
-            page.goto(server.url + bb.BLANK_PATH)
+            page.goto(server.url + BLANK_PATH)
             floor = page.evaluate(FLOOR_JS, [max(versions, 1), record_bytes, BODY_BYTES])
         before, before_logs = attribute(before_dir)
         after, after_logs = attribute(after_dir)

@@ -38,15 +38,19 @@ class Server:
     user: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=_free_port)
     process: subprocess.Popen[bytes] | None = None
+    #: The module run as the server (the bench runs one serving its own copy of the site).
+    module: str = "app.server"
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        env = {**os.environ, "BACKSTAY_PORT": str(self.port), "BACKSTAY_DATA": str(self.data), **self.user}
+        env = {**os.environ, "BACKSTAY_PORT": str(self.port), "BACKSTAY_DATA": str(self.data), **self.user,
+               **self.env}
         log = open(self.data / "server.log", "ab")  # noqa: SIM115 - closed with the process
-        self.process = subprocess.Popen([sys.executable, "-m", "app.server"], cwd=ROOT, env=env,
+        self.process = subprocess.Popen([sys.executable, "-m", self.module], cwd=ROOT, env=env,
                                         stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

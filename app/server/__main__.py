@@ -35,15 +35,21 @@ class _AnnouncingServer(uvicorn.Server):
 
 
 def main() -> int:
-    # A thread that waits for the GIL asks for it after this long (default 5 ms). While a large
-    # value is checked in the thread pool, a small request needs the GIL several times over;
-    # 1 ms keeps it answered in a few ms rather than tens.
-    sys.setswitchinterval(0.001)
     try:
         config = Config.from_env(os.environ)
     except ConfigError as problem:
         print(f"backstay: {problem}", file=sys.stderr)
         return 2
+    return serve(config)
+
+
+def serve(config: Config) -> int:
+    """Run the server of ``config`` until it is stopped; 0 once it has served, 1 if it never
+    started (the port taken, say)."""
+    # A thread that waits for the GIL asks for it after this long (default 5 ms). While a large
+    # value is checked in the thread pool, a small request needs the GIL several times over;
+    # 1 ms keeps it answered in a few ms rather than tens.
+    sys.setswitchinterval(0.001)
     config.data_dir.mkdir(parents=True, exist_ok=True)
     print(f"Backstay data: {config.database_path.resolve()}", flush=True)
     app = create_app(config)
