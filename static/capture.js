@@ -19,6 +19,8 @@
   const IDLE_TIMEOUT_MS = 1000;
   // A string body longer than this goes to the journal worker in parts of this many characters.
   const PART_CHARS = 1024 * 1024;
+  // An idle period is given one more part while it has this many ms left.
+  const PART_ROOM_MS = 5;
   // The journal worker is given up (the page writes the journal itself) when it has not said it
   // started by then, or has not answered a write by then.
   const WORKER_START_MS = 10_000;
@@ -41,6 +43,9 @@
   // when no worker can be started. Self-contained: the worker gets its source as text.
   function makeWriter() {
     const DB_NAME = "backstay-journal";
+    // A string body longer than this is kept as a Blob (the browser keeps values over 64 KiB
+    // apart from its database anyway).
+    const STRING_BODY_CHARS = 64 * 1024;
     const DB_VERSION = 2;
     let dbPromise = null;
     function openJournal() {
@@ -106,9 +111,13 @@
     function add(entry, body) {
       const added = chain.then(() => {
         if (entry.op !== "set" || body === null || body === undefined) return addEntry(entry).then((seq) => ({ seq, withoutBody: false }));
-        // A string is kept as it is (encoding it would cost more than the rest of the work);
-        // bytes as a Blob.
-        const kept = typeof body === "string" || body instanceof Blob ? body : new Blob([body]);
+        // A short string is kept as it is (encoding it would cost more than the rest of the
+        // work); a long one, and bytes, as a Blob. The browser keeps a Blob in a file of its own,
+        // so the entry stays small: a 15 MB string in it would be read back whole by every
+        // reader of the entry, not only by the reader of its body. A Blob of a string holds its
+        // UTF-8 bytes, what sending the string sends.
+        const kept = body instanceof Blob || (typeof body === "string" && body.length <= STRING_BODY_CHARS)
+          ? body : new Blob([body]);
         const withBody = { ...entry, hasBody: true, body: kept };
         return addEntry(withBody).then((seq) => ({ seq, withoutBody: false }), (error) => {
           // Most likely the storage is full: keep the write without its body, so that the
@@ -306,20 +315,29 @@
   }
 
   // Copying a 15 MB string to the worker takes the page some 30 ms: a big body goes in parts of
-  // PART_CHARS (a few ms each), one per idle callback, so that no task or frame of the page
-  // grows long from it (slicing a string does not copy it).
+  // PART_CHARS (a few ms each) in idle periods, as many as each has room for, so that no task or
+  // frame of the page grows long from it (slicing a string does not copy it). One part per idle
+  // period would leave a 15 MB body 0.8 s behind its write: Chromium starts a new idle period
+  // only every 50 ms.
   function postInParts(id, text) {
     return new Promise((resolve) => {
       let at = 0;
-      const post = () => {
-        if (!worker) { resolve(); return; }
-        worker.postMessage({ type: "part", id, text: text.slice(at, at + PART_CHARS) });
-        at += PART_CHARS;
+      const post = (deadline) => {
+        do {
+          if (!worker) { resolve(); return; }
+          worker.postMessage({ type: "part", id, text: text.slice(at, at + PART_CHARS) });
+          at += PART_CHARS;
+        } while (at < text.length && (hurrying || roomFor(deadline)));
         if (at < text.length) whenIdle(post);
         else resolve();
       };
       whenIdle(post);
     });
+  }
+
+  // Whether an idle period (a requestIdleCallback deadline) has room for one more part.
+  function roomFor(deadline) {
+    return Boolean(deadline) && !deadline.didTimeout && deadline.timeRemaining() > PART_ROOM_MS;
   }
 
   worker = startWorker();
@@ -377,7 +395,7 @@
   const waitingForIdle = new Set();
   function whenIdle(work) {
     if (hurrying) { work(); return; }
-    const run = () => { if (waitingForIdle.delete(run)) work(); };
+    const run = (deadline) => { if (waitingForIdle.delete(run)) work(deadline); };
     waitingForIdle.add(run);
     if (typeof requestIdleCallback === "function") requestIdleCallback(run, { timeout: IDLE_TIMEOUT_MS });
     else setTimeout(run, 0);
