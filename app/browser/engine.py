@@ -383,7 +383,9 @@ class Engine:
             self._waiting = len(entries)
             if not entries:
                 return
-            live_tabs = await journal.live_tabs()
+            # Which tabs are open matters only for a write still unanswered (drain_plan.settled_at).
+            live_tabs = (await journal.live_tabs() if any(entry.status == "pending" for entry in entries)
+                         else set())
             self._journaled.update((entry.tab, entry.start) for entry in entries)
             for index in range(len(entries)):
                 step = plan_next(entries[index:], live_reads=chain.live_reads,
