@@ -104,5 +104,8 @@ def build(folder: Path, origin: str) -> Path:
         BLANK_PATH: "<!doctype html><html><head><meta charset='utf-8'><title>blank</title></head></html>",
     }
     for path, text in pages.items():
-        (folder / path.removeprefix("/")).write_text(text)
+        page = folder / path.removeprefix("/")
+        if page.exists():  # a link to the checkout: writing would overwrite a file of it
+            raise RuntimeError(f"the checkout has a page named like a bench page: {page.name}")
+        page.write_text(text)
     return folder

@@ -19,8 +19,9 @@
   const IDLE_TIMEOUT_MS = 1000;
   // A string body longer than this goes to the journal worker in parts of this many characters.
   const PART_CHARS = 1024 * 1024;
-  // An idle period is given one more part while it has this many ms left.
-  const PART_ROOM_MS = 5;
+  // An idle period (at most 50 ms) is given one more part while it has this many ms left: the
+  // parts take at most about half of it, and the task posting them never grows long.
+  const PART_ROOM_MS = 25;
   // The journal worker is given up (the page writes the journal itself) when it has not said it
   // started by then, or has not answered a write by then.
   const WORKER_START_MS = 10_000;
@@ -43,8 +44,8 @@
   // when no worker can be started. Self-contained: the worker gets its source as text.
   function makeWriter() {
     const DB_NAME = "backstay-journal";
-    // A string body longer than this is kept as a Blob (the browser keeps values over 64 KiB
-    // apart from its database anyway).
+    // A string body of more characters than this is kept as a Blob (the browser keeps a value
+    // of over 64 KiB apart from its database anyway).
     const STRING_BODY_CHARS = 64 * 1024;
     const DB_VERSION = 2;
     let dbPromise = null;

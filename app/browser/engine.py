@@ -176,6 +176,10 @@ class Engine:
                     continue
             self._wake.clear()
             await self._step_safely()
+            if self._baseline_unflushed and self._indexing is not None and self._indexing.done():
+                # A baseline recorded after the start (its first round failed, or the storage
+                # was lost): its head texts and indexes are written as the first start's are.
+                self._indexing = asyncio.ensure_future(self._index_head())
             # Under the work lock: a restore (an API call) commits versions too, and a head
             # pointer written by a flush must never be one a commit has moved past.
             if not self._waiting and _now_ms() - self._last_version_ms >= HEAD_FLUSH_IDLE_MS:
