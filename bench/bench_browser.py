@@ -35,6 +35,8 @@ does). It prints one table per size, each figure next to the issue's target:
    loading the hotel as the engine does. Each of these loads starts from a settled page, as a
    user's reload does: the engine done with its start (its head indexed) and then
    --reload-settle seconds without activity, on and off alike.
+   Also, as the first start's floor, the PMS page with that bare worker in a fresh profile of its
+   own (Python and the page loaded without any cache).
    Targets: warm ≤ bare + 1 s; first start ≤ 2 × warm.
 5. Storage per single-record version: navigator.storage.estimate() usage growth over the guest
    edits of (1), divided by the versions they made, next to the mean `size` of those versions
@@ -375,6 +377,9 @@ class Variant:
     warm_timings: list[dict[str, float]] = field(default_factory=list)
     #: The engine's timings of its first start (its steps, the baseline's among them).
     cold_timings: dict[str, float] = field(default_factory=dict)
+    #: The PMS page with a bare PyScript worker in Backstay's place, in a fresh profile of its own:
+    #: the first start's floor (the page and Python loaded without any cache).
+    cold_bare_pms_ms: float = math.nan
     memory_load: float = math.nan
     memory_burst: float = math.nan
     #: A page with only a bare PyScript worker, and a blank page, in the same profile.
@@ -430,6 +435,13 @@ def measure(playwright: Playwright, server: Server, tmp: Path, on: bool, args: a
             counts: dict[str, int], say: Callable[[str], None]) -> Variant:
     result = Variant(on=on)
     timeout_s = args.timeout
+    if on:
+        say("the PMS with a bare PyScript worker, cold (a fresh profile of its own)")
+        with fresh_profile(playwright, tmp, "profile-bare-cold") as (context, _):
+            page = context.pages[0] if context.pages else context.new_page()
+            page.goto(server.url + BARE_PMS_PATH)
+            _wait(page, "() => window.__bareStarted !== null", timeout_s)
+            result.cold_bare_pms_ms = float(page.evaluate(BARE_JS))
     with fresh_profile(playwright, tmp, "profile-on" if on else "profile-off") as (context, profile):
         context.add_init_script(INIT_JS)
         origin = server.url
@@ -670,6 +682,10 @@ def table(size: str, counts: dict[str, int], on: Variant, off: Variant, origin: 
     warm, bare = statistics.median(on.warm_ms), statistics.median(on.bare_ms)
     row("4. cold start → backstay.ready (fresh profile, incl. baseline)", _ms(on.cold_ms),
         f"≤ 2 × warm = {_ms(TARGET_FIRST_OVER_WARM * warm)}", on.cold_ms <= TARGET_FIRST_OVER_WARM * warm)
+    row("   the PMS with a bare PyScript worker, fresh profile (no cache: the first start's floor)",
+        _ms(on.cold_bare_pms_ms))
+    row("   cold start − that (the baseline and the engine's own start)",
+        _ms(on.cold_ms - on.cold_bare_pms_ms))
     steps = on.cold_timings
     if steps:
         row("   its steps: Python loaded; baseline: read, hashed, recorded (hashing included), "
