@@ -35,6 +35,7 @@ from app.browser.spark_kv import KvUnavailable, SparkKv, decode
 from app.core.audit.entry import AuditEntry, Result
 from app.core.audit.log import append, new_entry_id, prune
 from app.core.capture.drain_plan import CLOSED_TAB_GRACE_MS, Action, Intent, Step, plan_next, plan_orphans
+from app.core.capture.journal_entry import JournalEntry
 from app.core.capture.scope import is_versioned
 from app.core.chain import Chain
 from app.core.errors import CoreError
@@ -219,7 +220,10 @@ class Engine:
 
     async def _index_head(self) -> None:
         """Index every head key once the engine is ready, largest work first when idle, so
-        that a key's first write after a start is recorded at the cost of its change too."""
+        that a key's first write after a start is recorded at the cost of its change too. A large
+        key whose saved index names its stored text keeps that index in the store until its
+        first write reads it (a fraction of a second): the indexes of modules nobody edits take
+        no memory (on the large hotel, 30 MiB of the engine's)."""
         if self._baseline_unflushed:
             self._baseline_unflushed = False
             await self._finish_baseline()
@@ -233,7 +237,7 @@ class Engine:
             keys = sorted(await chain.head_keys(), key=lambda key: -self._head_sizes.get(key, 0))
             for key in keys:
                 await asyncio.sleep(0.05)  # journal work that arrived meanwhile goes first
-                await chain.prepare(key)
+                await chain.prepare(key, defer=True)
                 chain.release_texts()  # one large text in memory at a time, and none after
         except Exception:  # noqa: BLE001 - only a head start: a write indexes its key itself
             return
@@ -339,7 +343,9 @@ class Engine:
     async def _catch_up(self) -> None:
         chain, journal = self._require()
         await chain.open()
-        await self._check_journal(chain, journal)
+        read_after = chain.journal_seq
+        epoch, entries = await journal.read(read_after, BATCH)
+        await self._check_journal(chain, epoch)
         if chain.head_version_id is not None:
             await self.restorer.recover(chain)  # before anything reads the store as found
         if chain.head_version_id is None:
@@ -348,7 +354,10 @@ class Engine:
                 await self._notices.add("history-missing", lost)
             await self._record_live_state(baseline=True)
             self._needs_reconcile = False
-        await self._drain(chain, journal)
+            read_after = -1
+        # The entries read with the epoch serve the first step unless the history moved since
+        # (a journal counted anew, a baseline, a restore settled): then they are read again.
+        await self._drain(chain, journal, entries if chain.journal_seq == read_after else None)
         await self._settle_orphans(chain, journal)
         if self._needs_reconcile:
             await self._record_live_state(baseline=False)
@@ -362,11 +371,10 @@ class Engine:
             raise StoreError("storage is not open")
         return self._chain, self._journal
 
-    async def _check_journal(self, chain: Chain, journal: Journal) -> None:
+    async def _check_journal(self, chain: Chain, epoch: str) -> None:
         """The history counts journal seqs of one journal (its epoch). A journal created anew
         (deleted by the browser or by hand) starts again at seq 1: say so, count in the new
         one, and compare the store with the head, since writes may have been lost with it."""
-        epoch = await journal.epoch()
         if chain.journal_epoch == epoch:
             return
         if chain.journal_epoch and chain.head_version_id is not None:
@@ -380,10 +388,13 @@ class Engine:
         else:
             await chain.start_journal(epoch, seq=chain.journal_seq)
 
-    async def _drain(self, chain: Chain, journal: Journal) -> None:
+    async def _drain(self, chain: Chain, journal: Journal, first: list[JournalEntry] | None) -> None:
+        """Record the journal's entries after the history's journal seq (``first``: those
+        entries, when just read)."""
         self._retry_at = 0
         while True:
-            entries = await journal.after(chain.journal_seq, BATCH)
+            entries = first if first is not None else await journal.after(chain.journal_seq, BATCH)
+            first = None
             self._waiting = len(entries)
             if not entries:
                 return
@@ -710,6 +721,7 @@ class Engine:
             "problems": problems,
             "timings": self.timings,
             "indexes": self._chain.index_counts if self._chain else {},
+            "indexesDeferred": self._chain.indexes_deferred if self._chain else 0,
             "headTextsRead": self._chain.head_texts_read if self._chain else 0,
             "baselineTiled": self.baseline_tiled,
             "startUnsent": self.start_unsent,

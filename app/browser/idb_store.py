@@ -66,6 +66,20 @@ class IdbStore:
             raise translate(error, f"listing {collection}") from None
         return sorted(str(key) for key in found)
 
+    async def prefixed(self, collection: Collection, prefix: str) -> dict[str, bytes]:
+        try:
+            found = await self._idb.prefixed(self._db, collection, prefix)
+        except JsException as error:
+            raise translate(error, f"reading {collection}/{prefix}*") from None
+        return {str(pair[0]): py_bytes(pair[1]) for pair in found}
+
+    async def first_line(self, collection: Collection, key: str, limit: int) -> bytes | None:
+        try:
+            value = await self._idb.firstLine(self._db, collection, key, limit)
+        except JsException as error:
+            raise translate(error, f"reading {collection}/{key}") from None
+        return None if value is None else py_bytes(value)
+
     async def digest(self, collection: Collection, key: str) -> str | None:
         try:
             found = await self._idb.digest(self._db, collection, key)

@@ -41,12 +41,14 @@ class Journal:
         """Close the connection (a new Journal.open makes another)."""
         self._db.close()
 
-    async def epoch(self) -> str:
-        """The random id made when the journal database was created."""
+    async def read(self, seq: int, limit: int = 1000) -> tuple[str, list[JournalEntry]]:
+        """The journal's epoch (the random id made when its database was created) and the
+        entries ``after`` gives, read together (one transaction)."""
         try:
-            return str(await self._idb.journalEpoch(self._db))
+            epoch, raw = await self._idb.journalRead(self._db, seq, limit)
         except JsException as error:
-            raise _translate(error, "read the epoch of") from None
+            raise _translate(error, "read") from None
+        return str(epoch), [JournalEntry.from_dict(item) for item in py_value(raw)]
 
     async def after(self, seq: int, limit: int = 1000) -> list[JournalEntry]:
         """Entries with a sequence number greater than ``seq``, oldest first, without bodies."""

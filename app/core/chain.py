@@ -250,10 +250,17 @@ class Chain:
         compared or hashed where they are stored)."""
         return self._heads.texts_read
 
-    async def prepare(self, key: str) -> None:
-        """Index a head key now (so that its next write is recorded at the cost of its change)."""
+    @property
+    def indexes_deferred(self) -> int:
+        """How many saved indexes ``prepare(defer=True)`` left unread until a write needs them."""
+        return self._heads.deferred
+
+    async def prepare(self, key: str, *, defer: bool = False) -> None:
+        """Index a head key now (so that its next write is recorded at the cost of its change).
+        ``defer``: a large key's saved index that names its stored text is checked by its header
+        only, and read by the key's first write (memory is spent on the modules being edited)."""
         if key in self._head.module_hashes:
-            await self._heads.prepare(key)
+            await self._heads.prepare(key, defer=defer)
 
     # ---- recording --------------------------------------------------------------------------
 

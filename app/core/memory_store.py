@@ -29,6 +29,13 @@ class MemoryStore:
     async def keys(self, collection: Collection, prefix: str = "") -> list[str]:
         return sorted(key for key in self._collection(collection) if key.startswith(prefix))
 
+    async def prefixed(self, collection: Collection, prefix: str) -> dict[str, bytes]:
+        return {key: value for key, value in self._collection(collection).items() if key.startswith(prefix)}
+
+    async def first_line(self, collection: Collection, key: str, limit: int) -> bytes | None:
+        value = self._collection(collection).get(key)
+        return None if value is None else value[:limit].split(b"\n", 1)[0]
+
     async def digest(self, collection: Collection, key: str) -> str | None:
         value = self._collection(collection).get(key)
         return None if value is None else hashlib.sha256(value).hexdigest()

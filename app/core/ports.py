@@ -68,6 +68,16 @@ class VersionStore(Protocol):
         by code point. Raises StoreError."""
         ...
 
+    async def prefixed(self, collection: Collection, prefix: str) -> dict[str, bytes]:
+        """Every value whose key starts with ``prefix``, read at once (one consistent read: no
+        batch is seen half-applied). Raises StoreError."""
+        ...
+
+    async def first_line(self, collection: Collection, key: str, limit: int) -> bytes | None:
+        """The bytes of the value under ``key`` before its first newline (b"\\n"), at most
+        ``limit`` of them, without handing the rest over; None when absent. Raises StoreError."""
+        ...
+
     async def digest(self, collection: Collection, key: str) -> str | None:
         """The lowercase hex SHA-256 of the value under ``key`` (None when absent), without
         handing the value over: a large value is checked without being copied. Raises

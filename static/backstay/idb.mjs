@@ -91,6 +91,32 @@ async function keys_(db, store, prefix) {
   return end < 0 ? found : found.slice(0, end);
 }
 
+// Every [key, value] whose key starts with `prefix`, in one transaction (a consistent read).
+// The range ends before the prefix with its last code unit raised by one: exactly the keys
+// that start with it (a prefix ending in U+FFFF is read from the prefix on and cut).
+async function prefixed_(db, store, prefix) {
+  const tx = db.transaction(store, "readonly");
+  const os = tx.objectStore(store);
+  const last = prefix.charCodeAt(prefix.length - 1);
+  const range = prefix && last < 0xffff
+    ? IDBKeyRange.bound(prefix, prefix.slice(0, -1) + String.fromCharCode(last + 1), false, true)
+    : IDBKeyRange.lowerBound(prefix);
+  const [keys, values] = await Promise.all([promised(os.getAllKeys(range)), promised(os.getAll(range))]);
+  const found = [];
+  keys.forEach((key, i) => { if (String(key).startsWith(prefix)) found.push([key, values[i]]); });
+  return found;
+}
+
+// The bytes of a stored value before its first newline (at most `limit`), or undefined when
+// absent: a large value's header is read without copying the value into Python.
+async function firstLine_(db, store, key, limit) {
+  const value = await get_(db, store, key);
+  if (value === undefined) return undefined;
+  const head = value.subarray(0, limit);
+  const end = head.indexOf(10);
+  return head.slice(0, end < 0 ? head.length : end);
+}
+
 // The lowercase hex SHA-256 of a stored value (undefined when absent), hashed here: a large
 // value is checked without being copied into Python.
 async function digest_(db, store, key) {
@@ -229,17 +255,22 @@ function openJournal_() {
   });
 }
 
-// The journal's epoch: a random id made when the journal database was created.
-async function journalEpoch_(db) {
-  const tx = db.transaction("meta", "readonly");
-  const meta = await promised(tx.objectStore("meta").get("epoch"));
-  return meta ? String(meta.epoch) : "";
-}
-
 // Entries with seq greater than `after`, oldest first, at most `limit`, each with its outcome
 // applied and without its body (hasBody says whether one is kept; journalBody reads it).
-async function journalAfter_(db, after, limit) {
-  const tx = db.transaction(["entries", "outcomes"], "readonly");
+function journalAfter_(db, after, limit) {
+  return readJournal(db.transaction(["entries", "outcomes"], "readonly"), after, limit);
+}
+
+// The journal's epoch (a random id made when the journal database was created, "" if none)
+// and journalAfter's entries, in one transaction: [epoch, entries].
+async function journalRead_(db, after, limit) {
+  const tx = db.transaction(["entries", "outcomes", "meta"], "readonly");
+  const [meta, entries] = await Promise.all([promised(tx.objectStore("meta").get("epoch")),
+    readJournal(tx, after, limit)]);
+  return [meta ? String(meta.epoch) : "", entries];
+}
+
+async function readJournal(tx, after, limit) {
   const range = IDBKeyRange.lowerBound(after, true);
   const [entries, outcomes] = await Promise.all([
     promised(tx.objectStore("entries").getAll(range, limit)),
@@ -288,9 +319,11 @@ export const getMany = plain(getMany_);
 export const keys = plain(keys_);
 export const liveMatchesHead = plain(liveMatchesHead_);
 export const digest = plain(digest_);
+export const prefixed = plain(prefixed_);
+export const firstLine = plain(firstLine_);
 export const apply = plain(apply_);
 export const openJournal = plain(openJournal_);
-export const journalEpoch = plain(journalEpoch_);
+export const journalRead = plain(journalRead_);
 export const journalAfter = plain(journalAfter_);
 export const journalBody = plain(journalBody_);
 export const journalDropThrough = plain(journalDropThrough_);

@@ -202,6 +202,24 @@ class ModuleText:
         digests), not an earlier one (which a writer replaces)."""
         return b'"idBytes":' in data[:max(data.find(b"\n"), 0)]
 
+    @staticmethod
+    def header_names(line: bytes, module_hash: str, text_hash: str) -> int | None:
+        """The text length a saved index's header line (its bytes before the first newline)
+        names, if it is a header of the current layout naming ``module_hash`` and ``text_hash``,
+        with its offsets' hash; None otherwise. The rest of the index is checked when it is read
+        (``from_index_detached``)."""
+        try:
+            header = parse_json(line)
+        except ValueError:
+            return None
+        if (not isinstance(header, dict) or header.get("formatVersion") not in INDEX_FORMATS
+                or header.get("moduleHash") != module_hash or header.get("textHash") != text_hash
+                or type(header.get("idBytes")) is not int or type(header.get("count")) is not int
+                or not isinstance(header.get("offsetsHash"), str)):
+            return None
+        length = header.get("textLength")
+        return length if type(length) is int and length >= 0 else None
+
     @classmethod
     def from_index(cls, text: str, data: bytes, module_hash: str) -> ModuleText | None:
         """The index saved by encode_index, if it is the index of exactly ``text`` with

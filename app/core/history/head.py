@@ -168,20 +168,21 @@ class HeadPointer:
     async def load(cls, store: VersionStore) -> HeadPointer | None:
         """The stored pointer (None when there is none). Raises CorruptData, UnknownFormatVersion.
 
-        ``meta/head`` and its records are read by separate calls (each its own transaction in
-        the browser), so another tab's commit may land between them: a read that does not check
-        out (its stateHash) is read again, and only one that never does is corruption."""
+        ``meta/head`` and its per-key records are read at once (``prefixed``: one consistent
+        read, one transaction in the browser), so another tab's commit cannot land between them.
+        A read that does not check out (its stateHash) is still read again while ``meta/head``
+        moves (a store that reads them apart); only one that never does is corruption."""
         for attempt in range(LOAD_ATTEMPTS):
-            stored = await store.get("meta", HEAD_KEY)
+            values = await store.prefixed("meta", HEAD_KEY)
+            stored = values.get(HEAD_KEY)
             if stored is None:
                 return None
             obj = _object(stored, "head pointer")
             check_format_version(obj, "head pointer")
             if cast(int, obj["formatVersion"]) < SPLIT_FORMAT:
                 return cls.from_dict(obj, {})
-            names = await store.keys("meta", KEY_PREFIX)
-            records = {name[len(KEY_PREFIX):]: data
-                       for name, data in (await store.get_many("meta", names)).items()}
+            records = {name[len(KEY_PREFIX):]: data for name, data in values.items()
+                       if name.startswith(KEY_PREFIX)}
             try:
                 return cls.from_dict(obj, records)
             except CorruptData:

@@ -4,7 +4,9 @@ A key's text is read from the store (``head/<key>``) on first use; a key whose t
 left stale (its head pointer lists it in staleHeads, see Chain's ``defer_heads``) is rebuilt from
 the head version's state instead. A key's index (ModuleText) is built on its first write, or
 read back from ``meta/index/<key>`` when it is exactly that text's. Parsed values are never
-kept: they cost ten times the text.
+kept: they cost ten times the text. A saved index whose header names the stored text can also be
+left where it is until the key's first write (``prepare(defer=True)``): the indexes of a large
+hotel's modules that nobody edits take no memory.
 
 The owner (Chain) moves the head pointer; ``generation`` tells this cache that it did, so that
 work begun before a commit never overwrites what the commit left.
@@ -26,6 +28,8 @@ from app.core.ports import Batch, VersionStore
 #: INDEX_AT elements.
 INDEX_PREFIX = "index/"
 INDEX_AT = 1000
+#: At most this many bytes of a saved index are read to check its header (``prepare(defer=True)``).
+HEADER_LIMIT = 4096
 #: A head text at least this long is not kept in memory once the store holds it (``release``):
 #: only its index is, and the next write reads it back.
 RELEASE_AT = 256 * 1024
@@ -48,6 +52,9 @@ class HeadTexts:
         # Indexes whose text was released (the store holds it): key -> (index, text length,
         # text hash).
         self._released: dict[str, tuple[ModuleText, int, str]] = {}
+        # Saved indexes checked by their header to be those of the stored head text, read on
+        # the key's first use: key -> (text length, text hash).
+        self._deferred: dict[str, tuple[int, str]] = {}
         # The module hash of each key's index as saved under meta/index/<key>.
         self._saved: dict[str, str] = {}
         #: (SHA-256 hex, length) of the stored head text of keys, when something already hashed
@@ -63,12 +70,15 @@ class HeadTexts:
         self.counts = {"built": 0, "loaded": 0}
         #: How many head texts were read back from the store.
         self.texts_read = 0
+        #: How many saved indexes a start left unread until their key's first write.
+        self.deferred = 0
 
     def clear(self) -> None:
         """Forget everything (another writer moved the head)."""
         self._texts.clear()
         self._modules.clear()
         self._released.clear()
+        self._deferred.clear()
         self._saved.clear()
         self.learned.clear()
         self._digests.clear()
@@ -81,6 +91,7 @@ class HeadTexts:
             self._modules[key] = module
             self._texts.pop(key, None)
             self._released.pop(key, None)
+            self._deferred.pop(key, None)
             self.learned.pop(key, None)
             found = (digests or {}).get(key)
             if found is None:
@@ -93,6 +104,7 @@ class HeadTexts:
         self._modules.pop(key, None)
         self._texts.pop(key, None)
         self._released.pop(key, None)
+        self._deferred.pop(key, None)
         self._saved.pop(key, None)
         self.learned.pop(key, None)
         self._digests.pop(key, None)
@@ -150,16 +162,17 @@ class HeadTexts:
                 raise CorruptData(f"head value of {key!r} is missing")
             self.texts_read += 1
             text = stored.decode("utf-8")
-            if key not in self._released:  # a released text is read again, not kept
+            if key not in self._released and key not in self._deferred:  # read again, not kept
                 self._texts[key] = text
         return text
 
     async def unchanged(self, key: str, text: str) -> bool:
         """Is ``text`` the head text of ``key``? A released text is compared by length and hash,
         without reading it back."""
-        released = self._released.get(key)
-        if released is not None and key not in self._modules and key not in self._head().stale_heads:
-            return len(text) == released[1] and hash_text(text) == released[2]
+        known = self._released.get(key)
+        named = (known[1], known[2]) if known is not None else self._deferred.get(key)
+        if named is not None and key not in self._modules and key not in self._head().stale_heads:
+            return len(text) == named[0] and hash_text(text) == named[1]
         return text == await self.text(key)
 
     async def data(self, key: str) -> bytes | None:
@@ -179,10 +192,12 @@ class HeadTexts:
     async def module(self, key: str) -> ModuleText:
         """The index of a head key's text (built on its first write: the cost of a parse)."""
         module = self._modules.get(key)
-        if module is None and key in self._released:
+        if module is None and (key in self._released or key in self._deferred):
             # A released text is read back: the other large texts the store holds leave first,
             # so that two are never held where one can be.
             self.release(keep=key)
+        if module is None and key in self._deferred:
+            await self._load_deferred(key)
         while module is None:
             generation = self._generation()
             text = await self.text(key)
@@ -216,14 +231,19 @@ class HeadTexts:
                 self._texts.pop(key, None)
         return module
 
-    async def prepare(self, key: str) -> None:
+    async def prepare(self, key: str, *, defer: bool = False) -> None:
         """Have the index of a head key at hand for its next write. A large key whose stored
         text the store hashes to what its saved index names gets that index without its text
-        ever entering memory (released, see ``release``); any other is indexed by ``module``."""
+        ever entering memory (released, see ``release``); any other is indexed by ``module``.
+        ``defer``: such a saved index is only checked by its header, and read on the key's
+        first use (``module``)."""
         head = self._head()
-        if key in self._modules or key in self._released or key not in head.module_hashes:
+        if (key in self._modules or key in self._released or key in self._deferred
+                or key not in head.module_hashes):
             return
         if key not in head.stale_heads and hash_rules(head.format_version) == hash_rules(FORMAT_VERSION):
+            if defer and await self._defer(key):
+                return
             generation = self._generation()
             stored = await self._store.get("meta", INDEX_PREFIX + key)
             learned = self.learned.get(key)
@@ -241,6 +261,45 @@ class HeadTexts:
                     self.counts["loaded"] += 1
                     return
         await self.module(key)
+
+    async def _defer(self, key: str) -> bool:
+        """Leave the saved index of ``key`` unread until its first use, if its header names the
+        head's module hash and the stored head text (by hash), and that text is large."""
+        generation = self._generation()
+        line = await self._store.first_line("meta", INDEX_PREFIX + key, HEADER_LIMIT)
+        if line is None:
+            return False
+        learned = self.learned.get(key)
+        text_hash = learned[0] if learned is not None else await self._store.digest("head", key)
+        module_hash = self._head().module_hashes.get(key)
+        length = (ModuleText.header_names(line, module_hash, text_hash)
+                  if module_hash is not None and text_hash is not None else None)
+        if length is None or length < RELEASE_AT or generation != self._generation():
+            return False
+        self._deferred[key] = (length, text_hash or "")
+        self._saved[key] = module_hash or ""
+        self.deferred += 1
+        return True
+
+    async def _load_deferred(self, key: str) -> None:
+        """Read the saved index left unread by ``prepare(defer=True)`` (as released: its text is
+        read and checked against it by ``module``). An index that no longer checks out is
+        dropped: the key is indexed from its text."""
+        length, text_hash = self._deferred[key]
+        generation = self._generation()
+        stored = await self._store.get("meta", INDEX_PREFIX + key)
+        module_hash = self._head().module_hashes.get(key)
+        found = (ModuleText.from_index_detached(stored, module_hash, text_hash)
+                 if stored is not None and module_hash is not None else None)
+        del stored
+        if generation != self._generation() or self._deferred.get(key) != (length, text_hash):
+            return  # the head moved meanwhile: whatever it left stands
+        del self._deferred[key]
+        if found is not None and found[1] == length and key not in self._modules:
+            self._released[key] = (found[0], length, text_hash)
+            self.counts["loaded"] += 1
+        else:
+            self._saved.pop(key, None)
 
     async def value(self, key: str) -> Json:
         """A head value, parsed (the head holds only JSON: anything else is corruption)."""

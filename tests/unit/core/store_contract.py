@@ -92,6 +92,35 @@ async def check_digest(make_store: StoreFactory) -> None:
     _expect(await store.digest("blobs", "k") is None, "digest looks in another collection")
 
 
+async def check_prefixed(make_store: StoreFactory) -> None:
+    store = await make_store()
+    batch = Batch()
+    inside = {"head": b"1", "head/a": b"2", "head/\uffff": b"3", "headz": b"4", "head/\U0001f600": b"5"}
+    for key, value in {**inside, "hea": b"x", "heae": b"y", "index/a": b"z", "h": b"w"}.items():
+        batch.put("meta", key, value)
+    batch.put("head", "head/b", b"other collection")
+    await store.apply(batch)
+    _expect(await store.prefixed("meta", "head") == inside, "values with a prefix")
+    _expect(await store.prefixed("meta", "head/\uffff") == {"head/\uffff": b"3"},
+            "values with a prefix ending in U+FFFF")
+    _expect(await store.prefixed("meta", "none") == {}, "values with a prefix nothing has")
+    _expect(len(await store.prefixed("meta", "")) == 9, "values without a prefix")
+
+
+async def check_first_line(make_store: StoreFactory) -> None:
+    store = await make_store()
+    batch = Batch()
+    batch.put("meta", "index/a", b'{"count":3}\n' + bytes(range(256)) * 100)
+    batch.put("meta", "index/b", b"no newline at all")
+    batch.put("meta", "index/c", b"\nfirst byte")
+    await store.apply(batch)
+    _expect(await store.first_line("meta", "index/a", 4096) == b'{"count":3}', "first line")
+    _expect(await store.first_line("meta", "index/a", 5) == b'{"cou', "first line cut at the limit")
+    _expect(await store.first_line("meta", "index/b", 4096) == b"no newline at all", "no newline")
+    _expect(await store.first_line("meta", "index/c", 4096) == b"", "an empty first line")
+    _expect(await store.first_line("meta", "absent", 4096) is None, "first line of an absent key")
+
+
 async def check_overwrite_and_delete(make_store: StoreFactory) -> None:
     store = await make_store()
     first = Batch()
@@ -169,6 +198,8 @@ STORE_CHECKS: list[Callable[[StoreFactory], Awaitable[None]]] = [
     check_keys_sorted_by_code_point,
     check_keys_by_prefix,
     check_digest,
+    check_prefixed,
+    check_first_line,
     check_overwrite_and_delete,
     check_deletes_apply_before_puts,
     check_apply_is_idempotent,

@@ -598,6 +598,77 @@ def test_a_start_gets_a_large_index_without_reading_its_text_and_a_damaged_one_i
     asyncio.run(scenario())
 
 
+@pytest.mark.parametrize("damage", ["none", "offsets", "text", "header"])
+def test_a_deferred_index_is_read_by_the_first_write_and_a_damaged_one_is_not_trusted(
+        monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
+    """prepare(defer=True) checks a large key's saved index by its header only (its first line):
+    neither the index nor the text enters memory. The key's first write reads the index, checks
+    it and records exactly. Offsets damaged behind a good header, or a stored text changed
+    behind the history's back, are caught then and the key is indexed from its text; a header
+    that names another module is not deferred (the index is checked whole at once)."""
+    import struct
+
+    guests = _wide_guests()
+
+    async def scenario() -> None:
+        _, store = await _indexed(guests, release=False)
+        saved = bytearray(store.data["meta"]["index/w3-hotel-guests"])
+        body = saved.index(b"\n") + 1
+        if damage == "offsets":  # the second element's start, moved by one
+            (start,) = struct.unpack_from("<q", saved, body + 8 * 2500)
+            struct.pack_into("<q", saved, body + 8 * 2500, start + 1)
+        if damage == "header":  # names another module hash
+            saved = bytearray(bytes(saved).replace(b'"moduleHash":"', b'"moduleHash":"0', 1))
+        store.data["meta"]["index/w3-hotel-guests"] = bytes(saved)
+        reads: list[str] = []
+        original_get, original_line = store.get, store.first_line
+
+        async def get(collection: str, key: str) -> bytes | None:
+            reads.append(f"{collection}/{key}")
+            return await original_get(collection, key)  # type: ignore[arg-type]
+
+        async def first_line(collection: str, key: str, limit: int) -> bytes | None:
+            reads.append(f"line {collection}/{key}")
+            return await original_line(collection, key, limit)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(store, "get", get)
+        monkeypatch.setattr(store, "first_line", first_line)
+        fresh, _, _ = build_chain(store=store, defer_heads=True)
+        await fresh.open()
+        reads.clear()
+        await fresh.prepare("w3-hotel-guests", defer=True)
+        if damage == "header":
+            assert fresh.indexes_deferred == 0 and fresh.index_counts == {"built": 1, "loaded": 0}
+        else:
+            assert reads == ["line meta/index/w3-hotel-guests"]
+            assert fresh.indexes_deferred == 1 and fresh.index_counts == {"built": 0, "loaded": 0}
+        if damage == "text":  # same length, other bytes: not the text the index was saved for
+            text = store.data["head"]["w3-hotel-guests"]
+            store.data["head"]["w3-hotel-guests"] = text.replace(b"g10\"", b"g1X\"", 1)
+        reads.clear()
+        guests[2500] = {**guests[2500], "firstName": "Bo"}
+        version = await fresh.record({"w3-hotel-guests": canonical_text(guests)}, created_by="b")
+        assert version is not None
+        changes = sorted((c.action, c.record_id) for c in (await fresh.get_version(version.id)).changes)
+        expected = {"none": {"built": 0, "loaded": 1}, "offsets": {"built": 1, "loaded": 0},
+                    "text": {"built": 1, "loaded": 1}, "header": {"built": 1, "loaded": 0}}[damage]
+        assert fresh.index_counts == expected
+        if damage == "text":  # the stored text is not the one the index was saved for: re-indexed
+            assert ("update", "g2500") in changes
+        else:
+            assert changes == [("update", "g2500")]
+        if damage != "header":
+            assert "meta/index/w3-hotel-guests" in reads and "head/w3-hotel-guests" in reads
+        assert await fresh.head_text("w3-hotel-guests") == canonical_text(guests)
+        monkeypatch.setattr(store, "get", original_get)
+        await fresh.flush_heads()
+        # (The text changed behind the history's back leaves a head its history cannot explain.)
+        assert (await fresh.verify(full=True)).ok is (damage != "text")
+
+    asyncio.run(scenario())
+
+
+
 def test_a_hash_learned_at_start_spares_the_store_hashing_the_text_and_a_wrong_one_is_not_trusted(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The start's comparison learns what a stored head text hashes to; prepare() takes it

@@ -193,23 +193,28 @@ def test_a_pointer_moved_by_another_writer_while_it_is_read_is_read_again() -> N
         await chain.record({"k": "[1]"}, created_by="a", snapshot=True)
         other, _, _ = build_chain(store=store)
         await other.open()
-        keys = store.keys
+        prefixed = store.prefixed
         moved = False
 
-        async def racing_keys(collection: Any, prefix: str = "") -> list[str]:
+        async def racing_prefixed(collection: Any, prefix: str) -> dict[str, bytes]:
+            # A store that reads meta/head and the per-key records apart: the other tab commits
+            # between the two.
             nonlocal moved
-            found = await keys(collection, prefix)
-            if not moved:  # the other tab commits between the reader's meta/head and its records
+            pointer = await store.get(collection, "head")
+            if not moved:
                 moved = True
                 await other.record({"k": "[2]"}, created_by="b")
+            found = await prefixed(collection, prefix)
+            if pointer is not None:
+                found["head"] = pointer
             return found
 
-        store.keys = racing_keys  # type: ignore[method-assign]
+        store.prefixed = racing_prefixed  # type: ignore[method-assign]
         reader, _, _ = build_chain(store=store)
         await reader.open()
         assert moved and await reader.head_text("k") == "[2]"
         # A pointer that does not check out and does not move is corruption.
-        store.keys = keys  # type: ignore[method-assign]
+        store.prefixed = prefixed  # type: ignore[method-assign]
         record = store.data["meta"][KEY_PREFIX + "k"]
         store.data["meta"][KEY_PREFIX + "k"] = record.replace(b'"moduleHash":"', b'"moduleHash":"0')
         broken, _, _ = build_chain(store=store)
