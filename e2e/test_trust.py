@@ -243,6 +243,33 @@ def test_fetch_bodies_of_every_kind_are_captured_exactly(page: Any, server: Serv
     assert all(v["createdBy"] == "admin" and "not running" not in v["description"] for v in found[:4])
 
 
+def test_raw_string_bodies_with_a_lone_surrogate_are_recorded_as_sent_small_and_large(
+        page: Any, server: Server) -> None:
+    """A client that is not JSON.stringify sends a raw lone surrogate in a string body: fetch
+    sends it as U+FFFD, and so does the journal, whether the body is kept as a string (small) or
+    as a Blob of its UTF-8 (over 64 Ki characters): each version is what the store holds, taken
+    from the body (not read back), and the history verifies in full."""
+    open_app(page, server)
+    wait_versions(page, 1)
+    page.evaluate("""async () => {
+        const url = '/_spark/kv/w3-hotel-guests';
+        const lone = String.fromCharCode(0xD800);  // raw, not escaped as JSON.stringify would
+        const body = (name, pad) =>
+            '[{"id":"g-1","firstName":"' + name + lone + '","pad":"' + 'x'.repeat(pad) + '"}]';
+        await fetch(url, {method: 'POST', body: body('Small ', 10)});
+        await fetch(url, {method: 'POST', body: body('Large ', 70000)});
+    }""")
+    found = wait_versions(page, 3)
+    live = server.kv_get(GUESTS)
+    assert live[0]["firstName"] == "Large \ufffd" and len(live[0]["pad"]) == 70000
+    states = [page.evaluate("id => window.backstay.stateAt(id)", v["id"])[GUESTS][0]["firstName"]
+              for v in reversed(found[:2])]
+    assert states == ["Small \ufffd", "Large \ufffd"]
+    assert all("not running" not in v["description"] and "store kept" not in v["description"]
+               for v in found[:2])
+    assert page.evaluate("() => window.backstay.verify({full: true})")["ok"] is True
+
+
 def test_writes_of_a_tab_closed_mid_burst_keep_their_author(context: Any, server: Server) -> None:
     keeper = context.new_page()
     open_app(keeper, server)

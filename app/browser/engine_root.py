@@ -25,6 +25,7 @@ from app.browser.api import Api, answer
 from app.browser.coordination import Coordination
 from app.browser.device import device_of
 from app.browser.engine import Engine
+from app.browser.heap import heap_mib
 from app.browser.idb_store import IdbStore
 from app.browser.journal import Journal
 from app.browser.keyring import Keyring
@@ -50,7 +51,7 @@ async def _open_journal() -> Journal:
 
 
 _engine = Engine(_open_chain, _open_journal, SparkKv(tiling=backstay_tiling), Coordination(backstay_idb),
-                 Notices())
+                 Notices(), heap_mib)
 # From the worker's start until its Python runs (the interpreter, packages and imports).
 _engine.timings["python_ms"] = float(js.performance.now())
 _api = Api(_engine, _compressor, Keyring(backstay_keyring))

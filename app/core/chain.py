@@ -250,6 +250,10 @@ class Chain:
         compared or hashed where they are stored)."""
         return self._heads.texts_read
 
+    def all_heads_written(self) -> bool:
+        """Whether every head text is written (no key in the head pointer's staleHeads)."""
+        return not self._head.stale_heads
+
     @property
     def indexes_deferred(self) -> int:
         """How many saved indexes ``prepare(defer=True)`` left unread until a write needs them."""
