@@ -171,6 +171,7 @@ def test_an_unchanged_large_key_is_indexed_at_start_without_reading_its_text(pag
             # Its saved index is checked by its header and left in the store until a write.
             assert status["indexes"] == {"built": 0, "loaded": 0}, json.dumps(status)
             assert status["indexesDeferred"] == 1, json.dumps(status)
+            assert 16 < status["heapMiB"] < 1024, json.dumps(status)  # the worker's WebAssembly memory
             assert status["headTextsRead"] == 0, json.dumps(status)
             assert status["startUnsent"] == 1, json.dumps(status)
             assert len(versions(page)) == 1
@@ -423,56 +424,3 @@ def test_every_write_of_a_burst_is_journaled_once_whoever_writes_the_journal(
         "burst-0", "burst-1", "burst-2", "burst-3", GUESTS]
     assert page.evaluate("() => window.__backstayCapture.stats.failed") == 0
     assert page.evaluate("id => window.backstay.stateAt(id)", found[0]["id"])[GUESTS] == server.kv_get(GUESTS)
-
-
-def test_a_worker_that_read_a_large_baseline_is_replaced_and_no_write_is_lost(page: Any,
-                                                                              server: Server) -> None:
-    """The worker that read a large hotel for its baseline keeps that memory (WebAssembly never
-    shrinks): once it has written everything, the page replaces it with a new worker, which
-    starts from the history with a bare interpreter's heap. Writes made before, during and after
-    the swap are each recorded exactly, and the history verifies in full."""
-    people = [{**guest(f"g-{n}", "Ada"), "notes": "n" * 400} for n in range(40_000)]  # about 22 MB
-    server.kv_set(GUESTS, people)
-    page.goto(server.url + "/")
-    page.wait_for_function("() => window.backstay.ready", timeout=120_000)
-    page.evaluate("() => window.backstay.ready")
-    wait_versions(page, 1, timeout_s=60)
-    status_js = "async () => JSON.parse(JSON.stringify(await window.backstay.status()))"
-    first = page.evaluate(status_js)
-    assert "baseline_ms" in first["timings"] and first["heapMiB"] >= 64, json.dumps(first)
-    page.evaluate("""async () => {
-        window.__people = await window.spark.kv.get('w3-hotel-guests');
-        window.__edit = (n) => {
-            const people = window.__people;
-            people[n * 97] = {...people[n * 97], firstName: `Edit ${n}`};
-            return window.spark.kv.set('w3-hotel-guests', people);
-        };
-        // A write made the moment the old worker is stopped: no engine is running then.
-        const terminate = Worker.prototype.terminate;
-        Worker.prototype.terminate = function () {
-            window.__swapEdit = window.__edit(2);
-            return terminate.call(this);
-        };
-    }""")
-    page.evaluate("() => window.__edit(0)")
-    page.evaluate("() => window.__edit(1)")
-    renewed: dict[str, Any] | None = None
-    deadline = time.monotonic() + 120
-    while renewed is None and time.monotonic() < deadline:
-        page.wait_for_timeout(500)
-        status = page.evaluate(status_js)  # during the swap, answered by the new worker
-        if "baseline_ms" not in status["timings"]:
-            renewed = status
-    assert renewed is not None, "the worker that read the baseline was not replaced"
-    # (The new worker may already be recording the write made at the swap: less, not a figure.)
-    assert renewed["heapMiB"] < first["heapMiB"] and renewed["renew"] is False, json.dumps(renewed)
-    assert page.evaluate("async () => { await window.__swapEdit; return true; }")
-    page.evaluate("() => window.__edit(3)")
-    written = [f"g-{n * 97}" for n in range(4)]
-    found = wait_versions(page, 1 + len(written), timeout_s=90)
-    changes = []
-    for version in reversed(found[:len(written)]):
-        detail = page.evaluate("id => window.backstay.getVersion(id)", version["id"])
-        changes.append([(c["action"], c["recordId"]) for c in detail["changes"]])
-    assert changes == [[("update", rid)] for rid in written]
-    assert page.evaluate("() => window.backstay.verify({full: true})")["ok"] is True

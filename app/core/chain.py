@@ -250,13 +250,10 @@ class Chain:
         compared or hashed where they are stored)."""
         return self._heads.texts_read
 
-    def all_heads_written(self) -> bool:
-        """Whether every head text is written (no key in the head pointer's staleHeads)."""
-        return not self._head.stale_heads
-
     @property
     def indexes_deferred(self) -> int:
-        """How many saved indexes ``prepare(defer=True)`` left unread until a write needs them."""
+        """How many saved indexes ``prepare(defer=True)`` has left unread until a write needs
+        them, in all (a running count, like ``index_counts``)."""
         return self._heads.deferred
 
     async def prepare(self, key: str, *, defer: bool = False) -> None:

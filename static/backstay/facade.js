@@ -16,19 +16,7 @@ function engineElement() {
   });
 }
 
-// The current engine worker: `link` resolves to its functions (`sync`) and `gone`, a promise
-// that rejects once this worker is replaced (renewEngine), so that no call waits on it forever.
-function connect() {
-  let fail = null;
-  const gone = new Promise((_, reject) => { fail = reject; });
-  gone.catch(() => {});
-  const link = engineElement().then((el) => el.xworker.ready).then((xworker) => ({ sync: xworker.sync, gone }));
-  return { link, fail };
-}
-
-let engine = connect();
-// Calls sent to the current worker and not answered yet.
-let inFlight = 0;
+const api = engineElement().then((el) => el.xworker.ready).then((xworker) => xworker.sync);
 let isReady = false;
 // How long the engine may take to start (a large hotel's first baseline included) before the
 // page says so; `ready` itself keeps waiting.
@@ -36,15 +24,8 @@ const SLOW_START_MS = 120_000;
 
 // Every engine function answers JSON text: the result, or {"error": message}.
 async function call(name, ...args) {
-  const { sync, gone } = await engine.link;
-  inFlight += 1;
-  let text;
-  try {
-    text = await Promise.race([sync[name](...args), gone]);
-  } finally {
-    inFlight -= 1;
-  }
-  const answer = JSON.parse(text);
+  const sync = await api;
+  const answer = JSON.parse(await sync[name](...args));
   if (answer && typeof answer === "object" && !Array.isArray(answer) && typeof answer.error === "string") {
     throw new Error(answer.error);
   }
@@ -95,40 +76,9 @@ function renderBanner() {
   banner.replaceChildren(title, ...items);
 }
 
-// A worker that recorded a large hotel's baseline holds the memory of reading it for as long as
-// the page is open (WebAssembly memory never shrinks): once it has written everything, it says
-// `renew`, and is replaced by a new worker when no call is waiting on it. The new one starts
-// from the history; the PMS's writes made meanwhile wait in the journal, as before any start,
-// and calls made meanwhile wait for it.
-const RENEW_WAIT_MS = 10_000;
-let renewing = null;
-function renewEngine() {
-  if (renewing) return renewing;
-  renewing = (async () => {
-    const old = document.querySelector(ENGINE_SELECTOR);
-    if (!old || !old.xworker) return;
-    for (let waited = 0; inFlight > 0; waited += 50) {
-      if (waited >= RENEW_WAIT_MS) return; // busy: asked again at the next status
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const fresh = document.createElement("script");
-    for (const { name, value } of Array.from(old.attributes)) fresh.setAttribute(name, value);
-    const previous = engine;
-    old.xworker.terminate();
-    old.remove();
-    engine = connect();
-    previous.fail(new Error("Backstay's engine was restarted to free memory; try again"));
-    document.body.append(fresh);
-    await engine.link;
-  })().catch((error) => console.error("Backstay could not restart its engine", error))
-    .finally(() => { renewing = null; });
-  return renewing;
-}
-
 async function refreshStatus() {
   try {
     const status = await call("status");
-    if (status.renew) renewEngine();
     if (!latest || !latest.drainer || status.drainer) latest = status;
     else latest = { ...latest, isAdmin: status.isAdmin };
   } catch (error) {

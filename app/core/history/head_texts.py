@@ -198,6 +198,7 @@ class HeadTexts:
             self.release(keep=key)
         if module is None and key in self._deferred:
             await self._load_deferred(key)
+            module = self._modules.get(key)  # a commit while it was read wrote a newer one
         while module is None:
             generation = self._generation()
             text = await self.text(key)
@@ -286,15 +287,18 @@ class HeadTexts:
         read and checked against it by ``module``). An index that no longer checks out is
         dropped: the key is indexed from its text."""
         length, text_hash = self._deferred[key]
-        generation = self._generation()
-        stored = await self._store.get("meta", INDEX_PREFIX + key)
         module_hash = self._head().module_hashes.get(key)
+        stored = await self._store.get("meta", INDEX_PREFIX + key)
         found = (ModuleText.from_index_detached(stored, module_hash, text_hash)
                  if stored is not None and module_hash is not None else None)
         del stored
-        if generation != self._generation() or self._deferred.get(key) != (length, text_hash):
-            return  # the head moved meanwhile: whatever it left stands
+        if self._deferred.get(key) != (length, text_hash):
+            return  # a commit meanwhile dropped it (keep, forget, clear): what it left stands
         del self._deferred[key]
+        head = self._head()
+        if head.module_hashes.get(key) != module_hash or key in head.stale_heads:
+            self._saved.pop(key, None)  # the key changed meanwhile: it is indexed afresh
+            return
         if found is not None and found[1] == length and key not in self._modules:
             self._released[key] = (found[0], length, text_hash)
             self.counts["loaded"] += 1

@@ -668,7 +668,6 @@ def test_a_deferred_index_is_read_by_the_first_write_and_a_damaged_one_is_not_tr
     asyncio.run(scenario())
 
 
-
 def test_a_hash_learned_at_start_spares_the_store_hashing_the_text_and_a_wrong_one_is_not_trusted(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The start's comparison learns what a stored head text hashes to; prepare() takes it
