@@ -356,7 +356,7 @@ class Engine:
                 await self._notices.add("history-missing", lost)
             await self._record_live_state(baseline=True)
             self._needs_reconcile = False
-            read_after = -1
+            entries = None  # read again: the baseline moved the history
         # The entries read with the epoch serve the first step unless the history moved since
         # (a journal counted anew, a baseline, a restore settled): then they are read again.
         await self._drain(chain, journal, entries if chain.journal_seq == read_after else None)

@@ -247,10 +247,7 @@ class HeadTexts:
                 return
             generation = self._generation()
             stored = await self._store.get("meta", INDEX_PREFIX + key)
-            learned = self.learned.get(key)
-            text_hash = None
-            if stored is not None:
-                text_hash = learned[0] if learned is not None else await self._store.digest("head", key)
+            text_hash = None if stored is None else await self._stored_text_hash(key)
             found = (ModuleText.from_index_detached(stored, head.module_hashes[key], text_hash)
                      if stored is not None and text_hash is not None else None)
             if found is not None and generation == self._generation() and key not in self._modules:
@@ -270,8 +267,7 @@ class HeadTexts:
         line = await self._store.first_line("meta", INDEX_PREFIX + key, HEADER_LIMIT)
         if line is None:
             return False
-        learned = self.learned.get(key)
-        text_hash = learned[0] if learned is not None else await self._store.digest("head", key)
+        text_hash = await self._stored_text_hash(key)
         module_hash = self._head().module_hashes.get(key)
         length = (ModuleText.header_names(line, module_hash, text_hash)
                   if module_hash is not None and text_hash is not None else None)
@@ -281,6 +277,11 @@ class HeadTexts:
         self._saved[key] = module_hash or ""
         self.deferred += 1
         return True
+
+    async def _stored_text_hash(self, key: str) -> str | None:
+        """SHA-256 hex of the stored head text of ``key``: as learned, else hashed by the store."""
+        learned = self.learned.get(key)
+        return learned[0] if learned is not None else await self._store.digest("head", key)
 
     async def _load_deferred(self, key: str) -> None:
         """Read the saved index left unread by ``prepare(defer=True)`` (as released: its text is
