@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import pytest
+from faults import add_fault, list_faults
 from harness import RequestLog, Server, versions, wait_ready, wait_versions
 
 GUESTS = "w3-hotel-guests"
@@ -255,6 +256,25 @@ def test_a_large_baseline_is_compressed_on_another_thread(page: Any, server: Ser
     found = wait_versions(page, 2)
     detail = page.evaluate("id => window.backstay.getVersion(id)", found[0]["id"])
     assert [(c["action"], c["recordId"]) for c in detail["changes"]] == [("update", "g-3")]
+
+
+def test_a_large_baseline_is_compressed_here_when_the_compressing_worker_cannot_start(
+        page: Any, fault_server: Server) -> None:
+    """The browser refuses the compressing worker (its script does not load): the first start
+    compresses the baseline's checkpoint in the engine's own worker instead, and the history is
+    the same."""
+    people = [guest(f"g-{n}", "Ada", "Okafor " * 8) for n in range(12000)]
+    fault_server.kv_set_text(GUESTS, json.dumps(people, separators=(",", ":"), ensure_ascii=False))
+    assert len(fault_server.kv_get_text(GUESTS).encode()) > 1 << 20  # handed over when it can be
+    add_fault(fault_server.url, method="GET", path="/static/backstay/gzip_worker.mjs", action="refuse",
+              status=404)
+    open_app(page, fault_server)
+    wait_versions(page, 1)
+    assert sum(rule["hits"] for rule in list_faults(fault_server.url)) >= 1
+    status = page.evaluate("async () => JSON.parse(JSON.stringify(await window.backstay.status()))")
+    assert status["timings"]["baseline_gzipped_ahead"] == 0 and status["lastError"] == "", json.dumps(status)
+    assert page.evaluate("() => window.backstay.verify({full: true})")["ok"] is True
+    assert page.evaluate("id => window.backstay.stateAt(id)", versions(page)[0]["id"])[GUESTS] == people
 
 
 def test_two_tabs_writing_give_each_write_exactly_once(context: Any, server: Server,

@@ -4,13 +4,14 @@ Real Chromium, real server, real IndexedDB."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness import Server, versions, wait_ready, wait_versions
+from harness import Server, versions, wait_ready, wait_status, wait_versions
 
 GUESTS = "w3-hotel-guests"
 
@@ -116,6 +117,45 @@ def test_storage_full_is_reported_and_the_writes_recorded_once_there_is_room(
         for key in keys:
             assert head[key] == server.kv_get(key)
         banner.wait_for(state="detached", timeout=15_000)
+    finally:
+        context.close()
+
+
+def test_a_first_start_on_a_full_disk_records_no_half_baseline_and_records_it_once_there_is_room(
+        browser_type: Any, browser_type_launch_args: dict[str, Any], small_disk: Path,
+        server: Server) -> None:
+    """The disk fills before the first start: the baseline (a 6 MB hotel that compresses to
+    about half) cannot be written. The user is told, no version is half-written, and once room is
+    made the baseline is recorded whole and the next write exactly."""
+    guests = [{"id": f"g-{n}", "firstName": f"Guest {n}", "note": os.urandom(100).hex()}
+              for n in range(30000)]
+    server.kv_set(GUESTS, guests)
+    server.kv_set("w3-hotel-rooms", [{"id": "r1", "floor": 1}])
+    context = browser_type.launch_persistent_context(str(small_disk / "profile"), **browser_type_launch_args)
+    try:
+        page = context.pages[0]
+        page.goto(server.url + "/_spark/user")  # the profile exists; Backstay has not started
+        filler = small_disk / "filler"
+        filler.write_bytes(b"\0" * (shutil.disk_usage(small_disk).free - 1024 * 1024))
+        page.goto(server.url + "/")
+        wait_ready(page)
+        full = wait_status(page, lambda s: "Storage full" in s["lastError"], "storage full reported")
+        assert full["headVersionId"] is None, json.dumps(full)
+        banner = page.get_by_test_id("backstay-banner")
+        banner.wait_for(timeout=15_000)
+        assert "Storage full" in banner.inner_text()
+        filler.unlink()  # room again
+        wait_status(page, lambda s: s["lastError"] == "" and s["headVersionId"] is not None,
+                    "the baseline recorded once there is room", timeout_s=90)
+        found = versions(page)
+        assert len(found) == 1 and sorted(found[0]["modules"]) == [GUESTS, "w3-hotel-rooms"]
+        assert page.evaluate("() => window.backstay.verify({full: true})")["ok"] is True
+        assert page.evaluate("id => window.backstay.stateAt(id)", found[0]["id"])[GUESTS] == guests
+        guests[5] = {**guests[5], "firstName": "Changed"}
+        page.evaluate("([key, value]) => window.spark.kv.set(key, value)", [GUESTS, guests])
+        found = wait_versions(page, 2, timeout_s=60)
+        detail = page.evaluate("id => window.backstay.getVersion(id)", found[0]["id"])
+        assert [(c["action"], c["recordId"]) for c in detail["changes"]] == [("update", "g-5")]
     finally:
         context.close()
 

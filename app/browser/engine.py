@@ -53,6 +53,11 @@ BATCH = 1000
 INDEX_SAVE_IDLE_MS = 30_000
 #: After this long without a new version, the head texts the versions left stale are written.
 HEAD_FLUSH_IDLE_MS = 2_000
+#: A worker that recorded a baseline and holds at least this much WebAssembly memory asks the
+#: page to replace it (``renew`` in the status): its heap keeps the high-water mark of reading
+#: the whole hotel (280 MiB on the large sample hotel) for as long as the page stays open, and a
+#: new worker starts from the history at a bare Pyodide's 30 MiB.
+RENEW_AT_MIB = 64.0
 
 
 def _now_ms() -> int:
@@ -71,6 +76,8 @@ class Engine:
     ) -> None:
         self._open_chain = open_chain
         self._heap_mib = heap_mib
+        # This worker recorded a baseline and wrote everything it left to write.
+        self._baseline_finished = False
         self._open_journal = open_journal
         self._chain: Chain | None = None
         self._journal: Journal | None = None
@@ -219,6 +226,7 @@ class Engine:
             if self._chain is not None:
                 self._chain.release_texts()  # the whole hotel was in memory: none of it stays
             await self._save_indexes()
+            self._baseline_finished = True
 
     async def _index_head(self) -> None:
         """Index every head key once the engine is ready, largest work first when idle, so
@@ -729,7 +737,22 @@ class Engine:
             "startUnsent": self.start_unsent,
             # The worker's WebAssembly memory: it only ever grows (a diagnostic).
             "heapMiB": round(self._heap_mib(), 1),
+            "renew": self.wants_renewal(),
         }
+
+    def wants_renewal(self) -> bool:
+        """Whether the page should replace this worker with a new one: it recorded a baseline,
+        wrote what that left to write (head texts, indexes, the kept compiled modules; so the new
+        worker reads no text and builds no index at its start), is
+        healthy and idle (no write waiting, no write of a closed tab awaited, no round or
+        restore running), and holds at least RENEW_AT_MIB of memory it will never give back."""
+        chain = self._chain
+        return (self._baseline_finished and self._drainer and not self._waiting
+                and not self._intents and not self._retry_at and not self._work.locked()
+                and not self._problems.items()
+                and "index_ms" in self.timings and "modules_kept" in self.timings
+                and chain is not None and chain.all_heads_written() and not chain.unsaved_indexes
+                and self._heap_mib() >= RENEW_AT_MIB)
 
     def status(self) -> str:
         return json.dumps(self.status_dict())

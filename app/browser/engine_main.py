@@ -131,6 +131,9 @@ async def _keep() -> None:
             await cache.put(_cache_url(), js.Response.new(js_bytes(data)))
     except Exception as error:  # a full disk or a closed cache costs only the next start's time
         js.console.warn(f"Backstay kept no compiled modules for the next start: {error}")
+    finally:
+        with contextlib.suppress(Exception):
+            root.timings()["modules_kept"] = 1.0  # done with, kept or not (Engine.wants_renewal)
 
 
 def _export(name: str) -> Callable[..., Awaitable[str]]:

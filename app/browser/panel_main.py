@@ -14,7 +14,6 @@ from typing import Any
 
 import js  # type: ignore[import-not-found]
 from pyodide.ffi import create_proxy  # type: ignore[import-not-found]
-from pyscript import workers  # type: ignore[import-not-found]
 
 from app.browser.audit_pane import AuditPane
 from app.browser.audit_view import trail_form
@@ -295,12 +294,28 @@ class PanelError(Exception):
 _current: Panel | None = None
 
 
+class EngineLink:
+    """The engine worker's functions (each answers JSON text), called through the page's facade
+    (static/backstay/facade.js, ``__backstayEngine``): it follows the engine when the page
+    replaces its worker after a large first start, and a call made meanwhile waits for the new
+    one."""
+
+    def __getattr__(self, name: str) -> Any:
+        async def call(*args: Any) -> str:
+            return str(await _engine_calls().call(name, *args))
+        return call
+
+
+def _engine_calls() -> Any:
+    return js.window.__backstayEngine  # (outside a class: no name mangling)
+
+
 async def open_panel(container: Any) -> None:
     global _current
     if _current is not None:
         _current.unmount()
         _current = None
-    engine = await workers["engine"]
+    engine = EngineLink()
     await engine.ready()
     allowed = json.loads(await engine.open_panel())  # a refusal is audited by the engine
     if "error" in allowed:

@@ -179,6 +179,10 @@ class Chain:
         left its stored text stale)?"""
         return key in self._head.module_hashes and key not in self._head.stale_heads
 
+    def all_heads_written(self) -> bool:
+        """Whether every head text is written (no key in the head pointer's staleHeads)."""
+        return not self._head.stale_heads
+
     def head_text_hashes_to(self, key: str, text_hash: str, length: int) -> None:
         """The stored head text of ``key`` was found to hash to ``text_hash`` (SHA-256 hex of
         its ``length`` UTF-8 bytes): indexing it (``prepare``) need not hash it again, and the
@@ -238,6 +242,11 @@ class Chain:
             await self._store.apply(batch)
             self._head = head
         return saved
+
+    @property
+    def unsaved_indexes(self) -> int:
+        """How many indexes of large head modules ``save_indexes`` would save now."""
+        return self._heads.unsaved_indexes
 
     @property
     def index_counts(self) -> dict[str, int]:

@@ -16,20 +16,131 @@ function engineElement() {
   });
 }
 
-const api = engineElement().then((el) => el.xworker.ready).then((xworker) => xworker.sync);
+// The engine worker that calls go to: {element, sync (a promise of its functions), calls (how
+// many are running there)}. It is replaced once, after a large first start (renewEngine); a call
+// made meanwhile waits for the new one.
+function linkTo(element) {
+  const sync = Promise.resolve(element).then((el) => el.xworker.ready).then((xworker) => xworker.sync);
+  sync.catch(() => {});
+  return { element, sync, calls: 0 };
+}
+let link = linkTo(engineElement());
 let isReady = false;
 // How long the engine may take to start (a large hotel's first baseline included) before the
 // page says so; `ready` itself keeps waiting.
 const SLOW_START_MS = 120_000;
 
-// Every engine function answers JSON text: the result, or {"error": message}.
+// An engine function's answer: JSON text, the result or {"error": message}.
+async function callText(name, ...args) {
+  for (;;) {
+    const current = link;
+    const sync = await current.sync;
+    if (current !== link) continue; // replaced while waiting: the new worker answers
+    current.calls += 1;
+    try {
+      return await sync[name](...args);
+    } finally {
+      current.calls -= 1;
+    }
+  }
+}
+
 async function call(name, ...args) {
-  const sync = await api;
-  const answer = JSON.parse(await sync[name](...args));
+  const answer = JSON.parse(await callText(name, ...args));
   if (answer && typeof answer === "object" && !Array.isArray(answer) && typeof answer.error === "string") {
     throw new Error(answer.error);
   }
   return answer;
+}
+
+// The backup panel (app/browser/panel_main.py) calls the engine through here, so that it follows
+// the engine when its worker is replaced.
+Object.defineProperty(window, "__backstayEngine", { value: Object.freeze({ call: callText }) });
+
+// ---- replacing the worker that read a large baseline ------------------------------------------
+// WebAssembly memory never shrinks: the worker that recorded a large hotel's first baseline keeps
+// the memory of reading the whole hotel (280 MiB on the large sample hotel) for as long as the
+// page is open. Once it has written everything and is idle, its status says `renew`. A new worker
+// is then started beside it: it opens the history and waits for the engine lock, as a second
+// tab's engine does. When it is ready, calls go to it, the old worker is stopped once its
+// running calls have ended (a round cut off there is done again, as after a closed tab), and the
+// new one takes the lock and records from the journal. Writes made meanwhile wait in the journal.
+const RENEW_WAIT_MS = 10_000; // for the old worker's running calls; else it is tried later
+const RENEW_LOCK_MS = 5_000; // for the new worker to take the lock (another tab's may take it)
+const RENEW_START_MS = 120_000; // for the new worker to start
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const RENEW_ATTEMPTS = 3; // each starts an interpreter: a worker that cannot be replaced stays
+let renewing = false;
+let renewed = false;
+let attempts = 0;
+
+async function statusOf(sync) {
+  return JSON.parse(await sync.status());
+}
+
+function within(promise, ms, what) {
+  return Promise.race([promise, sleep(ms).then(() => { throw new Error(`${what} took over ${ms} ms`); })]);
+}
+
+async function renewEngine() {
+  if (renewing || renewed || attempts >= RENEW_ATTEMPTS) return;
+  renewing = true;
+  attempts += 1;
+  const previous = link;
+  let fresh = null;
+  let resolveWaiting = null; // while calls wait for the new worker
+  const keepOld = async () => {
+    if (resolveWaiting) {
+      link = previous;
+      resolveWaiting(await previous.sync);
+      resolveWaiting = null;
+    }
+    if (fresh) {
+      if (fresh.xworker) fresh.xworker.terminate();
+      fresh.remove();
+    }
+  };
+  try {
+    const old = await previous.element;
+    fresh = document.createElement("script");
+    for (const { name, value } of Array.from(old.attributes)) {
+      if (name !== "name") fresh.setAttribute(name, value); // the name stays the first worker's
+    }
+    fresh.dataset.backstayEngine = "renewed";
+    document.body.append(fresh);
+    const created = fresh;
+    const next = linkTo(new Promise((resolve) => {
+      const poll = () => (created.xworker ? resolve(created) : setTimeout(poll, 25));
+      poll();
+    }));
+    const sync = await within(next.sync, RENEW_START_MS, "starting a new engine worker");
+    // Ready as an engine that does not drain: the old one holds the lock.
+    await within(sync.ready(), RENEW_START_MS, "starting a new engine worker");
+    // From here on calls wait for the new worker; those running on the old one end first.
+    link = { element: next.element, sync: new Promise((resolve) => { resolveWaiting = resolve; }), calls: 0 };
+    for (let waited = 0; previous.calls > 0 && waited < RENEW_WAIT_MS; waited += 50) await sleep(50);
+    if (previous.calls > 0 || !(await statusOf(await previous.sync)).renew) {
+      await keepOld(); // busy again: replaced at a later status
+      return;
+    }
+    old.xworker.terminate();
+    old.remove();
+    renewed = true;
+    try {
+      for (let waited = 0; waited < RENEW_LOCK_MS && !(await statusOf(sync)).drainer; waited += 100) {
+        await sleep(100);
+      }
+    } finally {
+      link = next;
+      resolveWaiting(sync);
+      resolveWaiting = null;
+    }
+  } catch (error) {
+    console.error("Backstay could not replace its engine worker; it keeps the first one", error);
+    if (!renewed) await keepOld();
+  } finally {
+    renewing = false;
+  }
 }
 
 const ready = call("ready").then(() => { isReady = true; return true; });
@@ -79,6 +190,7 @@ function renderBanner() {
 async function refreshStatus() {
   try {
     const status = await call("status");
+    if (status.renew) renewEngine();
     if (!latest || !latest.drainer || status.drainer) latest = status;
     else latest = { ...latest, isAdmin: status.isAdmin };
   } catch (error) {

@@ -14,7 +14,7 @@ work begun before a commit never overwrites what the commit left.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 
 from app.core.errors import CorruptData
 from app.core.formats.format import FORMAT_VERSION, hash_rules
@@ -329,24 +329,34 @@ class HeadTexts:
         """Save the index of every large head module whose saved index is out of date (a cache
         for the next start: reading it back costs little, building it a parse of the module).
         Returns how many were saved."""
-        hashes = self._head().module_hashes
         batch = Batch()
         saved: dict[str, str] = {}
+        for key, module, module_hash, text_hash, length in self._unsaved():
+            batch.put("meta", INDEX_PREFIX + key, module.encode_index(text_hash, length))
+            saved[key] = module_hash
+        if batch:
+            await self._store.apply(batch)
+            self._saved.update(saved)
+        return len(saved)
+
+    @property
+    def unsaved_indexes(self) -> int:
+        """How many indexes ``save_indexes`` would save now."""
+        return sum(1 for _ in self._unsaved())
+
+    def _unsaved(self) -> Iterator[tuple[str, ModuleText, str, str | None, int | None]]:
+        """(key, index, module hash, text hash, text length) of each large head module whose
+        saved index is out of date."""
+        hashes = self._head().module_hashes
         indexes: list[tuple[str, ModuleText, str | None, int | None]] = [
             (key, module, None, None) for key, module in self._modules.items()]
         indexes += [(key, index, text_hash, length)
                     for key, (index, length, text_hash) in self._released.items()]
         for key, module, text_hash, length in indexes:
             module_hash = hashes.get(key)
-            if (module.is_array and len(module.starts or ()) >= INDEX_AT
+            if (module_hash is not None and module.is_array and len(module.starts or ()) >= INDEX_AT
                     and module.module_hash == module_hash and self._saved.get(key) != module_hash):
-                batch.put("meta", INDEX_PREFIX + key, module.encode_index(text_hash, length))
-                saved[key] = module_hash
-        if batch:
-            await self._store.apply(batch)
-            self._saved.update(saved)
-        return len(saved)
-
+                yield key, module, module_hash, text_hash, length
 
 def parsed(key: str, text: str) -> Json:
     """A head text, parsed (the head holds only JSON: anything else is corruption)."""

@@ -437,8 +437,10 @@ def test_a_saved_index_spares_the_next_start_a_parse_and_stays_exact(
         chain, store, _ = build_chain()
         await chain.open()
         await chain.record({"w3-hotel-guests": canonical_text(guests)}, created_by="a")
+        assert chain.unsaved_indexes == 1  # what the engine checks before its worker is replaced
         assert await chain.save_indexes() == 1
         assert await chain.save_indexes() == 0  # up to date
+        assert chain.unsaved_indexes == 0
         builds: list[int] = []
         original = ModuleText.build_stepwise
 
@@ -481,8 +483,11 @@ def test_a_large_head_text_the_store_holds_is_released_and_read_back_for_the_nex
         await chain.open()
         await chain.record({"w3-hotel-guests": text}, created_by="a")
         assert chain.release_texts() == 0  # not written to the store yet: kept
+        assert not chain.all_heads_written()
         await chain.flush_heads()
+        assert chain.all_heads_written()
         assert chain.release_texts() == 1
+        assert chain.unsaved_indexes == 1  # released, still to be saved
         reads: list[str] = []
         original_get = store.get
 
