@@ -36,6 +36,9 @@ class Coordination:
         self._channels: list[Any] = []
         self._asked: dict[str, tuple[asyncio.Event, asyncio.Future[str]]] = {}
         self._asking = False
+        #: Other tabs' requests this engine has taken up and not yet answered.
+        self.serving = 0
+        self._serving_stopped = False
 
     async def become_drainer(self) -> None:
         """Wait until this tab's engine holds the engine lock; it keeps it until the tab closes."""
@@ -81,13 +84,14 @@ class Coordination:
         user)`` answers JSON text, which goes back to the asking tab; ``user`` is who is signed
         in there (/_spark/user), for whom it is done."""
         def heard(message: Any) -> None:
-            if not (isinstance(message, dict) and message.get("type") == "request"):
+            if self._serving_stopped or not (isinstance(message, dict) and message.get("type") == "request"):
                 return
             request_id = str(message.get("id"))
             sent = message.get("sent")
             if not isinstance(sent, int | float) or time.time() * 1000 - sent > ACCEPT_SECONDS * 1000:
                 return  # the asking tab has given up on it (or it is not ours): never run it late
             self._idb.broadcast(REQUESTS_CHANNEL, js_value({"type": "accepted", "id": request_id}))
+            self.serving += 1
 
             async def run() -> None:
                 try:
@@ -96,10 +100,17 @@ class Coordination:
                                           user if isinstance(user, dict) else None)
                 except Exception as error:  # noqa: BLE001 - the asking tab must always hear back
                     answer = json.dumps({"error": f"Backstay could not do it: {error}"})
+                finally:
+                    self.serving -= 1
                 self._idb.broadcast(REQUESTS_CHANNEL, js_value(
                     {"type": "answer", "id": request_id, "answer": answer}))
             asyncio.ensure_future(run())
         self.listen(REQUESTS_CHANNEL, heard)
+
+    def stop_serving(self) -> None:
+        """Take up no more requests of other tabs (this engine's worker is about to be stopped:
+        the engine that drains next takes them up)."""
+        self._serving_stopped = True
 
     async def ask(self, kind: str, args: list[Any], user: dict[str, Any]) -> str:
         """Have the draining engine carry out ``kind(*args)`` for ``user``; its JSON text

@@ -78,6 +78,8 @@ class Engine:
         self._heap_mib = heap_mib
         # This worker recorded a baseline and wrote everything it left to write.
         self._baseline_finished = False
+        # This worker holds the work lock for good: it is about to be stopped (retire).
+        self._retired = False
         self._open_journal = open_journal
         self._chain: Chain | None = None
         self._journal: Journal | None = None
@@ -164,14 +166,16 @@ class Engine:
             self._drainer = True
             if self._serve is not None:
                 self._coordination.serve(self._serve)
+        if not self._listening:
+            # Before the first round: a write announced meanwhile by a tab that then closes is
+            # not missed (the first round may be a baseline, or follow a replaced worker's).
+            self._coordination.on_journal(self._wake, self._heard)
+            self._listening = True
         await self._step_safely()
         self.timings["start_ms"] = (time.perf_counter() - started) * 1000
         self._ready.set()
         if self._indexing is None:
             self._indexing = asyncio.ensure_future(self._index_head())
-        if not self._listening:
-            self._coordination.on_journal(self._wake, self._heard)
-            self._listening = True
         while True:
             timeout = POLL_SECONDS
             if self._retry_at:
@@ -747,12 +751,25 @@ class Engine:
         healthy and idle (no write waiting, no write of a closed tab awaited, no round or
         restore running), and holds at least RENEW_AT_MIB of memory it will never give back."""
         chain = self._chain
-        return (self._baseline_finished and self._drainer and not self._waiting
+        return (self._baseline_finished and self._drainer and not self._retired and not self._waiting
                 and not self._intents and not self._retry_at and not self._work.locked()
+                and not self._coordination.serving
                 and not self._problems.items()
                 and "index_ms" in self.timings and "modules_kept" in self.timings
                 and chain is not None and chain.all_heads_written() and not chain.unsaved_indexes
                 and self._heap_mib() >= RENEW_AT_MIB)
+
+    async def retire(self) -> dict[str, Any]:
+        """Make this worker ready to be stopped, if it still wants to be replaced: it takes the
+        work lock for good (no round, flush or restore starts any more) and no more requests of
+        other tabs, in one step (nothing runs in between). The page stops it next, and the new
+        worker drains. Returns {retired, headVersionId}."""
+        if not self.wants_renewal():
+            return {"retired": False, "headVersionId": None}
+        await self._work.acquire()  # free (wants_renewal): taken without waiting
+        self._retired = True
+        self._coordination.stop_serving()
+        return {"retired": True, "headVersionId": self._chain.head_version_id if self._chain else None}
 
     def status(self) -> str:
         return json.dumps(self.status_dict())

@@ -31,7 +31,8 @@ EXPORTS = ("ready", "list_versions", "get_version", "state_at", "compare_version
            "import_backup", "delete_version", "cleanup", "settings", "set_settings",
            "passphrase", "set_passphrase",
            "audit_log", "audit_trail", "export_audit_trail",
-           "verify", "open_panel", "permissions", "set_permission", "acknowledge_notices", "status")
+           "verify", "open_panel", "permissions", "set_permission", "acknowledge_notices", "status",
+           "retire")
 CACHE_NAME = "backstay-bytecode"
 #: The Cache Storage entry's key: the path of a URL of this origin that is never requested.
 CACHE_PATH = "/_backstay/bytecode-pack"

@@ -173,6 +173,12 @@ async def status() -> str:
     return _engine.status()
 
 
+async def retire() -> str:
+    """Make this worker ready to be stopped (Engine.retire); the page's facade asks, once the
+    worker's status says ``renew`` and a new worker is ready to take over."""
+    return json.dumps(await _engine.retire())
+
+
 def timings() -> dict[str, float]:
     """The engine's status timings (engine_main adds how its start went)."""
     return _engine.timings

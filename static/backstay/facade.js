@@ -60,86 +60,136 @@ Object.defineProperty(window, "__backstayEngine", { value: Object.freeze({ call:
 // ---- replacing the worker that read a large baseline ------------------------------------------
 // WebAssembly memory never shrinks: the worker that recorded a large hotel's first baseline keeps
 // the memory of reading the whole hotel (280 MiB on the large sample hotel) for as long as the
-// page is open. Once it has written everything and is idle, its status says `renew`. A new worker
-// is then started beside it: it opens the history and waits for the engine lock, as a second
-// tab's engine does. When it is ready, calls go to it, the old worker is stopped once its
-// running calls have ended (a round cut off there is done again, as after a closed tab), and the
-// new one takes the lock and records from the journal. Writes made meanwhile wait in the journal.
+// page is open. Once it has written everything and is idle, its status says `renew`:
+// 1. A spare worker is started beside it. It opens the history and waits for the engine lock, as
+//    a second tab's engine does, and answers as an engine that does not drain.
+// 2. Calls made from then on wait; those running on the old worker end first.
+// 3. The old worker retires (engine `retire`): in one step it checks that it is still idle and
+//    takes its work lock for good, so that no round, restore or other tab's request starts there.
+// 4. It is stopped, and the spare takes the lock, records what the journal holds, and answers
+//    the waiting calls. Writes made meanwhile wait in the journal, as before any start.
+// While another tab's engine waits for the lock, nothing is replaced: that engine would take the
+// lock over, and this tab's restores would have to be asked of it. A spare that could not take
+// over (the old worker busy again, another tab waiting) is kept for a later status.
+const ENGINE_LOCK = "backstay-engine"; // app/browser/coordination.py
 const RENEW_WAIT_MS = 10_000; // for the old worker's running calls; else it is tried later
-const RENEW_LOCK_MS = 5_000; // for the new worker to take the lock (another tab's may take it)
-const RENEW_START_MS = 120_000; // for the new worker to start
+const RENEW_LOCK_MS = 5_000; // for the new worker to take the lock
+const RENEW_START_MS = 120_000; // for the spare to start
+const RENEW_ANSWER_MS = 5_000; // for a worker's answer during the swap
+const RENEW_ATTEMPTS = 3; // spares started at most: each is an interpreter's start
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const RENEW_ATTEMPTS = 3; // each starts an interpreter: a worker that cannot be replaced stays
 let renewing = false;
 let renewed = false;
-let attempts = 0;
-
-async function statusOf(sync) {
-  return JSON.parse(await sync.status());
-}
+let spares = 0;
+let spare = null; // {next (its link), sync, stop}
 
 function within(promise, ms, what) {
-  return Promise.race([promise, sleep(ms).then(() => { throw new Error(`${what} took over ${ms} ms`); })]);
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+async function statusOf(sync) {
+  return JSON.parse(await within(sync.status(), RENEW_ANSWER_MS, "a worker's status"));
+}
+
+// How many requests for the engine lock wait (this origin: every tab's and worker's).
+async function enginesWaiting() {
+  if (!navigator.locks || !navigator.locks.query) return 0;
+  const { pending = [] } = await navigator.locks.query();
+  return pending.filter((request) => request.name === ENGINE_LOCK).length;
+}
+
+async function startSpare(old) {
+  const element = document.createElement("script");
+  for (const { name, value } of Array.from(old.attributes)) {
+    if (name !== "name" && name !== "id") element.setAttribute(name, value); // the old one's own
+  }
+  element.dataset.backstayEngine = "renewed";
+  let cancelled = false;
+  const stop = () => {
+    cancelled = true;
+    element.remove();
+    // PyScript may attach its worker a moment later: stopped then too.
+    const until = Date.now() + 10_000;
+    const poll = () => {
+      if (element.xworker) element.xworker.terminate();
+      else if (Date.now() < until) setTimeout(poll, 100);
+    };
+    poll();
+  };
+  const next = linkTo(new Promise((resolve) => {
+    const poll = () => {
+      if (cancelled) return;
+      if (element.xworker) resolve(element);
+      else setTimeout(poll, 25);
+    };
+    poll();
+  }));
+  document.body.append(element);
+  try {
+    const sync = await within(next.sync, RENEW_START_MS, "starting a new engine worker");
+    await within(sync.ready(), RENEW_START_MS, "starting a new engine worker");
+    const status = await statusOf(sync);
+    if (status.problems && status.problems.length) throw new Error(`the new engine worker reports: ${status.lastError}`);
+    return { next, sync, stop };
+  } catch (error) {
+    stop();
+    throw error;
+  }
 }
 
 async function renewEngine() {
-  if (renewing || renewed || attempts >= RENEW_ATTEMPTS) return;
+  if (renewing || renewed) return;
   renewing = true;
-  attempts += 1;
-  const previous = link;
-  let fresh = null;
-  let resolveWaiting = null; // while calls wait for the new worker
-  const keepOld = async () => {
-    if (resolveWaiting) {
-      link = previous;
-      resolveWaiting(await previous.sync);
-      resolveWaiting = null;
-    }
-    if (fresh) {
-      if (fresh.xworker) fresh.xworker.terminate();
-      fresh.remove();
-    }
-  };
   try {
-    const old = await previous.element;
-    fresh = document.createElement("script");
-    for (const { name, value } of Array.from(old.attributes)) {
-      if (name !== "name") fresh.setAttribute(name, value); // the name stays the first worker's
+    if (!spare) {
+      if (spares >= RENEW_ATTEMPTS || await enginesWaiting() > 0) return;
+      spares += 1;
+      spare = await startSpare(await link.element);
     }
-    fresh.dataset.backstayEngine = "renewed";
-    document.body.append(fresh);
-    const created = fresh;
-    const next = linkTo(new Promise((resolve) => {
-      const poll = () => (created.xworker ? resolve(created) : setTimeout(poll, 25));
-      poll();
-    }));
-    const sync = await within(next.sync, RENEW_START_MS, "starting a new engine worker");
-    // Ready as an engine that does not drain: the old one holds the lock.
-    await within(sync.ready(), RENEW_START_MS, "starting a new engine worker");
-    // From here on calls wait for the new worker; those running on the old one end first.
-    link = { element: next.element, sync: new Promise((resolve) => { resolveWaiting = resolve; }), calls: 0 };
-    for (let waited = 0; previous.calls > 0 && waited < RENEW_WAIT_MS; waited += 50) await sleep(50);
-    if (previous.calls > 0 || !(await statusOf(await previous.sync)).renew) {
-      await keepOld(); // busy again: replaced at a later status
-      return;
-    }
-    old.xworker.terminate();
-    old.remove();
-    renewed = true;
-    try {
-      for (let waited = 0; waited < RENEW_LOCK_MS && !(await statusOf(sync)).drainer; waited += 100) {
-        await sleep(100);
-      }
-    } finally {
-      link = next;
-      resolveWaiting(sync);
-      resolveWaiting = null;
-    }
+    await swapTo(spare);
   } catch (error) {
     console.error("Backstay could not replace its engine worker; it keeps the first one", error);
-    if (!renewed) await keepOld();
+    if (spare && !renewed) spare.stop();
+    spare = null;
   } finally {
     renewing = false;
+  }
+}
+
+async function swapTo(taking) {
+  const previous = link;
+  let resolveWaiting;
+  link = { element: taking.next.element, sync: new Promise((resolve) => { resolveWaiting = resolve; }), calls: 0 };
+  let swapped = false;
+  try {
+    for (let waited = 0; previous.calls > 0 && waited < RENEW_WAIT_MS; waited += 50) await sleep(50);
+    if (previous.calls > 0 || await enginesWaiting() > 1) return; // busy, or another tab waits too
+    const oldSync = await previous.sync;
+    let retired;
+    try {
+      retired = JSON.parse(await within(oldSync.retire(), RENEW_ANSWER_MS, "retiring the old worker"));
+    } catch (_) {
+      retired = { retired: true }; // it does not answer: stuck, and the spare is ready to take over
+    }
+    if (!retired.retired) return; // busy again: a later status tries again
+    const old = await previous.element;
+    old.xworker.terminate();
+    old.remove();
+    swapped = renewed = true;
+    spare = null;
+    for (let waited = 0; waited < RENEW_LOCK_MS; waited += 100) {
+      try {
+        if ((await statusOf(taking.sync)).drainer) break;
+      } catch (_) { /* asked again */ }
+      await sleep(100);
+    }
+  } finally {
+    link = swapped ? taking.next : previous;
+    resolveWaiting(swapped ? taking.sync : await previous.sync);
   }
 }
 
