@@ -769,6 +769,13 @@ def table(size: str, counts: dict[str, int], on: Variant, off: Variant, origin: 
     parts = (disk_growth, blob_growth, disk_growth - blob_growth)
     row("   IndexedDB files on disk, growth / version: all; blob files; LevelDB",
         "; ".join(f"{value / made / 1024:,.1f}" for value in parts) + " KB" if made else "—")
+    blobs_before = {path: size for path, size in on.disk_before.items() if ".blob" in path}
+    blobs_after = {path: size for path, size in on.disk_after.items() if ".blob" in path}
+    new_blobs = sorted((size for path, size in blobs_after.items() if path not in blobs_before), reverse=True)
+    row("   blob files (large values, Blob bodies) before → after: count; MB; the largest new ones",
+        f"{len(blobs_before)} → {len(blobs_after)}; {sum(blobs_before.values()) / 2**20:,.1f} → "
+        f"{sum(blobs_after.values()) / 2**20:,.1f} MB; "
+        + (", ".join(f"{size / 2**20:,.1f}" for size in new_blobs[:3]) + " MB" if new_blobs else "none"))
     summary.update(bytes_per_version=per_version, mean_size=_mean(sizes), disk_per_version=disk_per_version)
 
     width = max(len(r[0]) for r in rows) + 2

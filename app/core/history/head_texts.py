@@ -358,6 +358,7 @@ class HeadTexts:
                     and module.module_hash == module_hash and self._saved.get(key) != module_hash):
                 yield key, module, module_hash, text_hash, length
 
+
 def parsed(key: str, text: str) -> Json:
     """A head text, parsed (the head holds only JSON: anything else is corruption)."""
     try:
