@@ -176,6 +176,9 @@ class Engine:
         self._ready.set()
         if self._indexing is None:
             self._indexing = asyncio.ensure_future(self._index_head())
+            # Let it take the work lock first: the baseline's texts are written (and leave
+            # memory) before a round that a write heard meanwhile asks for.
+            await asyncio.sleep(0)
         while True:
             timeout = POLL_SECONDS
             if self._retry_at:
@@ -747,13 +750,17 @@ class Engine:
     def wants_renewal(self) -> bool:
         """Whether the page should replace this worker with a new one: it recorded a baseline,
         wrote what that left to write (head texts, indexes, the kept compiled modules; so the new
-        worker reads no text and builds no index at its start), is
-        healthy and idle (no write waiting, no write of a closed tab awaited, no round or
-        restore running), and holds at least RENEW_AT_MIB of memory it will never give back."""
+        worker reads no text and builds no index at its start), is healthy and idle (no write
+        waiting, no write of a closed tab awaited, no round or restore running, no other tab's
+        request being carried out), and holds at least RENEW_AT_MIB of memory it will never give
+        back."""
+        return not self._work.locked() and self._idle_and_heavy()
+
+    def _idle_and_heavy(self) -> bool:
+        """wants_renewal but for the work lock (retire checks it again holding the lock)."""
         chain = self._chain
         return (self._baseline_finished and self._drainer and not self._retired and not self._waiting
-                and not self._intents and not self._retry_at and not self._work.locked()
-                and not self._coordination.serving
+                and not self._intents and not self._retry_at and not self._coordination.serving
                 and not self._problems.items()
                 and "index_ms" in self.timings and "modules_kept" in self.timings
                 and chain is not None and chain.all_heads_written() and not chain.unsaved_indexes
@@ -761,12 +768,16 @@ class Engine:
 
     async def retire(self) -> dict[str, Any]:
         """Make this worker ready to be stopped, if it still wants to be replaced: it takes the
-        work lock for good (no round, flush or restore starts any more) and no more requests of
-        other tabs, in one step (nothing runs in between). The page stops it next, and the new
-        worker drains. Returns {retired, headVersionId}."""
+        work lock for good (no round, flush or restore starts any more) and takes up no more
+        requests of other tabs. The page stops it next, and the new worker drains. Returns
+        {retired, headVersionId}."""
         if not self.wants_renewal():
             return {"retired": False, "headVersionId": None}
-        await self._work.acquire()  # free (wants_renewal): taken without waiting
+        # Free, but a task woken for it may go first: then what it did is checked again.
+        await self._work.acquire()
+        if not self._idle_and_heavy():
+            self._work.release()
+            return {"retired": False, "headVersionId": None}
         self._retired = True
         self._coordination.stop_serving()
         return {"retired": True, "headVersionId": self._chain.head_version_id if self._chain else None}

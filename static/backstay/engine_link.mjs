@@ -55,8 +55,9 @@ export async function call(name, ...args) {
 // 1. A spare worker is started beside it. It opens the history and waits for the engine lock, as
 //    a second tab's engine does, and answers as an engine that does not drain.
 // 2. Calls made from then on wait; those running on the old worker end first.
-// 3. The old worker retires (engine `retire`): in one step it checks that it is still idle and
-//    takes its work lock for good, so that no round, restore or other tab's request starts there.
+// 3. The old worker retires (engine `retire`): it checks that it is still idle and takes its
+//    work lock for good (checking again once it holds it), so that no round, restore or other
+//    tab's request starts there. One that cannot retire is kept, and asked again later.
 // 4. It is stopped, and the spare takes the lock, records what the journal holds, and answers
 //    the waiting calls. Writes made meanwhile wait in the journal, as before any start.
 // While another tab's engine waits for the lock, nothing is replaced: that engine would take the
@@ -136,11 +137,16 @@ export async function renewEngine() {
   if (renewing || renewed) return;
   renewing = true;
   try {
+    if (spare && !(await stillSpare(spare))) {
+      spare.stop();
+      spare = null;
+    }
     if (!spare) {
       if (spares >= RENEW_ATTEMPTS || await enginesWaiting() > 0) return;
       spares += 1;
       spare = await startSpare(await link.element);
     }
+    if (await enginesWaiting() > 1) return; // another tab's engine waits too: kept for later
     await swapTo(spare);
   } catch (error) {
     console.error("Backstay could not replace its engine worker; it keeps the first one", error);
@@ -151,20 +157,32 @@ export async function renewEngine() {
   }
 }
 
+// A kept spare still answers, waits for the lock and reports no problem.
+async function stillSpare(kept) {
+  try {
+    const status = await statusOf(kept.sync);
+    return !status.drainer && !(status.problems && status.problems.length);
+  } catch (_) {
+    return false;
+  }
+}
+
 async function swapTo(taking) {
   const previous = link;
   let resolveWaiting;
   link = { element: taking.next.element, sync: new Promise((resolve) => { resolveWaiting = resolve; }), calls: 0 };
   let swapped = false;
   try {
-    for (let waited = 0; previous.calls > 0 && waited < RENEW_WAIT_MS; waited += 50) await sleep(50);
-    if (previous.calls > 0 || await enginesWaiting() > 1) return; // busy, or another tab waits too
-    const oldSync = await previous.sync;
-    let retired;
+    const callsEnd = Date.now() + RENEW_WAIT_MS;
+    while (previous.calls > 0 && Date.now() < callsEnd) await sleep(50);
+    if (previous.calls > 0) return; // busy: a later status tries again
+    // No deadline here: a retire answered late would leave the old worker holding its work
+    // lock for good. A worker that never answers would not have answered the calls either.
+    let retired = { retired: false };
     try {
-      retired = JSON.parse(await within(oldSync.retire(), RENEW_ANSWER_MS, "retiring the old worker"));
-    } catch (_) {
-      retired = { retired: true }; // it does not answer: stuck, and the spare is ready to take over
+      retired = JSON.parse(await (await previous.sync).retire());
+    } catch (error) {
+      console.warn("Backstay's engine worker could not retire; it is kept", error);
     }
     if (!retired.retired) return; // busy again: a later status tries again
     const old = await previous.element;
@@ -172,7 +190,8 @@ async function swapTo(taking) {
     old.remove();
     swapped = renewed = true;
     spare = null;
-    for (let waited = 0; waited < RENEW_LOCK_MS; waited += 100) {
+    const lockTaken = Date.now() + RENEW_LOCK_MS;
+    while (Date.now() < lockTaken) {
       try {
         if ((await statusOf(taking.sync)).drainer) break;
       } catch (_) { /* asked again */ }
