@@ -770,17 +770,17 @@ class Engine:
         """Make this worker ready to be stopped, if it still wants to be replaced: it takes the
         work lock for good (no round, flush or restore starts any more) and takes up no more
         requests of other tabs. The page stops it next, and the new worker drains. Returns
-        {retired, headVersionId}."""
+        {retired}."""
         if not self.wants_renewal():
-            return {"retired": False, "headVersionId": None}
+            return {"retired": False}
         # Free, but a task woken for it may go first: then what it did is checked again.
         await self._work.acquire()
         if not self._idle_and_heavy():
             self._work.release()
-            return {"retired": False, "headVersionId": None}
+            return {"retired": False}
         self._retired = True
         self._coordination.stop_serving()
-        return {"retired": True, "headVersionId": self._chain.head_version_id if self._chain else None}
+        return {"retired": True}
 
     def status(self) -> str:
         return json.dumps(self.status_dict())

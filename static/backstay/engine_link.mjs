@@ -47,7 +47,6 @@ export async function call(name, ...args) {
   return answer;
 }
 
-
 // ---- replacing the worker that read a large baseline ------------------------------------------
 // WebAssembly memory never shrinks: the worker that recorded a large hotel's first baseline keeps
 // the memory of reading the whole hotel (280 MiB on the large sample hotel) for as long as the
@@ -82,6 +81,8 @@ function within(promise, ms, what) {
   });
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
+
+const healthy = (status) => !(status.problems && status.problems.length);
 
 async function statusOf(sync) {
   return JSON.parse(await within(sync.status(), RENEW_ANSWER_MS, "a worker's status"));
@@ -125,7 +126,7 @@ async function startSpare(old) {
     const sync = await within(next.sync, RENEW_START_MS, "starting a new engine worker");
     await within(sync.ready(), RENEW_START_MS, "starting a new engine worker");
     const status = await statusOf(sync);
-    if (status.problems && status.problems.length) throw new Error(`the new engine worker reports: ${status.lastError}`);
+    if (!healthy(status)) throw new Error(`the new engine worker reports: ${status.lastError}`);
     return { next, sync, stop };
   } catch (error) {
     stop();
@@ -161,7 +162,7 @@ export async function renewEngine() {
 async function stillSpare(kept) {
   try {
     const status = await statusOf(kept.sync);
-    return !status.drainer && !(status.problems && status.problems.length);
+    return !status.drainer && healthy(status);
   } catch (_) {
     return false;
   }
