@@ -326,6 +326,43 @@ def test_writes_of_a_tab_closed_mid_burst_keep_their_author(context: Any, server
     assert all(version["createdBy"] == "admin" for version in versions(keeper))
 
 
+def test_a_write_announced_before_the_draining_tab_closed_is_read_back_by_the_engine_that_takes_over(
+        context: Any, server: Server) -> None:
+    """A tab announces a write (its intent) and never journals it: it closes first. The engine
+    that heard it and drains goes away before it reads the key back (its tab closed too), and
+    the write reaches the store after the next engine's first round compared the store with the
+    head. The next engine heard the intent while it waited for the lock: it reads the key back
+    once the writing tab is gone, instead of leaving the write to the next start."""
+    first = context.new_page()
+    open_app(first, server)
+    wait_versions(first, 1)
+    second = context.new_page()
+    open_app(second, server)
+    assert status(second)["drainer"] is False
+    # The writing tab: alive (it holds its tab lock) until its write has reached the store.
+    writer = context.new_page()
+    writer.goto(server.url + "/static/backstay/panel.css")
+    writer.evaluate("""() => new Promise((held) => navigator.locks.request('backstay-tab-writer',
+        () => { held(); return new Promise(() => {}); }))""")
+    writer.evaluate("""() => { const channel = new BroadcastChannel('backstay-journal');
+        channel.postMessage({type: 'intent', key: 'w3-hotel-guests', collection: '', tab: 'writer',
+                             start: Date.now()});
+        channel.close(); }""")
+    first.wait_for_timeout(500)
+    first.close()
+    wait_for(second, lambda: "start_ms" in status(second)["timings"], "the second tab to take over")
+    assert status(second)["drainer"] is True
+    before = len(versions(second))
+    server.kv_set(GUESTS, [{"id": "late", "firstName": "Late"}])
+    writer.close()
+    found = wait_for(second, lambda: len(versions(second)) > before and versions(second),
+                     "the announced write to be read back", timeout_s=40)
+    assert found[0]["description"] == (
+        f"Writes to {GUESTS} from a tab that closed before it could journal them")
+    assert found[0]["createdBy"] == "admin"
+    assert head_state(second)[GUESTS] == [{"id": "late", "firstName": "Late"}]
+
+
 def test_an_unknown_version_is_a_clear_error(page: Any, server: Server) -> None:
     open_app(page, server)
     message = page.evaluate("""async () => {

@@ -34,7 +34,15 @@ from app.browser.restorer import Restorer
 from app.browser.spark_kv import KvUnavailable, SparkKv, decode
 from app.core.audit.entry import AuditEntry, Result
 from app.core.audit.log import append, new_entry_id, prune
-from app.core.capture.drain_plan import CLOSED_TAB_GRACE_MS, Action, Intent, Step, plan_next, plan_orphans
+from app.core.capture.drain_plan import (
+    CLOSED_TAB_GRACE_MS,
+    Action,
+    Intent,
+    Step,
+    forget_heard,
+    plan_next,
+    plan_orphans,
+)
 from app.core.capture.journal_entry import JournalEntry
 from app.core.capture.scope import is_versioned
 from app.core.chain import Chain
@@ -159,6 +167,12 @@ class Engine:
         if not await self._open_safely():
             self._ready.set()
         self.timings["open_ms"] = (time.perf_counter() - started) * 1000
+        if not self._listening:
+            # Before the lock and before the first round: a write announced by a tab that then
+            # closes before journaling it is read back even when the engine that heard it too
+            # went away first (its tab closed, or it was a worker replaced by this one).
+            self._coordination.on_journal(self._wake, self._heard)
+            self._listening = True
         if not self._drainer:
             reader_ready = asyncio.ensure_future(self._mark_ready_if_not_drainer())
             await self._coordination.become_drainer()
@@ -166,11 +180,6 @@ class Engine:
             self._drainer = True
             if self._serve is not None:
                 self._coordination.serve(self._serve)
-        if not self._listening:
-            # Before the first round: a write announced meanwhile by a tab that then closes is
-            # not missed (the first round may be a baseline, or follow a replaced worker's).
-            self._coordination.on_journal(self._wake, self._heard)
-            self._listening = True
         await self._step_safely()
         self.timings["start_ms"] = (time.perf_counter() - started) * 1000
         self._ready.set()
@@ -218,8 +227,12 @@ class Engine:
         self._last_heard_ms = _now_ms()
         if message.get("type") == "intent":
             self._intents.append(Intent.from_dict(message))
-        else:
+        elif self._drainer:
             self._wake.set()
+        if not self._drainer:
+            # Waiting for the lock, this engine keeps only the writes that may still need it:
+            # announced, not yet said to be journaled, and recent.
+            self._intents = forget_heard(self._intents, message, now_ms=_now_ms())
 
     async def _finish_baseline(self) -> None:
         """Write the baseline's head texts (one key at a time) and the indexes it built, right

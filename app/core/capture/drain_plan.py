@@ -35,6 +35,11 @@ PENDING_LIMIT_MS = 60_000
 #: this long from its start it is taken to have reached it or never to.
 CLOSED_TAB_GRACE_MS = 10_000
 
+#: An engine that does not drain (it waits for the lock) keeps a write announced to it this long
+#: at most, and at most MAX_HEARD_INTENTS of them: by then the engine that drains has settled it.
+HEARD_INTENT_MS = 10 * 60_000
+MAX_HEARD_INTENTS = 1_000
+
 #: A key's last live read: (start, end) in ms since the epoch.
 LiveRead = tuple[int, int]
 
@@ -206,3 +211,19 @@ def plan_orphans(
         else:
             orphans.add(intent.key)
     return orphans, waiting
+
+
+def forget_heard(intents: Sequence[Intent], message: Mapping[str, object], *,
+                 now_ms: int) -> list[Intent]:
+    """The intents an engine that does not drain still keeps once it heard ``message`` on the
+    journal channel. It keeps them for when it takes over: the engine that drains may go away
+    (its tab closes, or it is a worker being replaced) before it reads back the write of a tab
+    that closed without journaling it. A journal message naming the write's tab and start says
+    its entry is stored (the draining engine records it); old intents and the oldest beyond
+    MAX_HEARD_INTENTS are dropped."""
+    journaled = (str(message.get("tab") or ""), int(str(message.get("start") or 0)))
+    if message.get("type") != "journal" or not journaled[0]:
+        journaled = ("", -1)
+    kept = [intent for intent in intents
+            if (intent.tab, intent.start) != journaled and intent.start >= now_ms - HEARD_INTENT_MS]
+    return kept[-MAX_HEARD_INTENTS:]

@@ -11,9 +11,12 @@ from hypothesis import strategies as st
 
 from app.core.capture.drain_plan import (
     CLOSED_TAB_GRACE_MS,
+    HEARD_INTENT_MS,
+    MAX_HEARD_INTENTS,
     PENDING_LIMIT_MS,
     Action,
     Intent,
+    forget_heard,
     plan_next,
     plan_orphans,
 )
@@ -244,6 +247,25 @@ def test_a_write_announced_by_a_closed_tab_but_never_journaled_is_read_back() ->
     unversioned = Intent(key="backstay:history", collection="", tab="gone", start=0)
     assert plan_orphans([unversioned], journaled=set(), busy_keys=set(), now_ms=NOW,
                         live_tabs=()) == (set(), [])
+
+
+def test_an_engine_waiting_for_the_lock_keeps_the_announced_writes_not_yet_journaled() -> None:
+    a = Intent(key=KEY, collection="", tab="a", start=NOW - 5)
+    b = Intent(key=KEY, collection="", tab="b", start=NOW - 5)
+    # Another intent, a version or a journal message without a tab: nothing is forgotten.
+    for message in ({"type": "intent", "tab": "a", "start": a.start}, {"type": "journal", "seq": 3},
+                    {"type": "version"}):
+        assert forget_heard([a, b], message, now_ms=NOW) == [a, b]
+    # A journal message names the write whose entry is stored: only that intent goes.
+    assert forget_heard([a, b], {"type": "journal", "seq": 3, "pending": True, "tab": "a",
+                                 "start": a.start}, now_ms=NOW) == [b]
+    assert forget_heard([a, b], {"type": "journal", "tab": "a", "start": a.start + 1},
+                        now_ms=NOW) == [a, b]
+    # Old intents go, and only the newest MAX_HEARD_INTENTS are kept.
+    old = Intent(key=KEY, collection="", tab="c", start=NOW - HEARD_INTENT_MS - 1)
+    assert forget_heard([old, a], {"type": "intent"}, now_ms=NOW) == [a]
+    many = [Intent(key=KEY, collection="", tab="d", start=NOW - i) for i in range(MAX_HEARD_INTENTS + 5)]
+    assert forget_heard(many, {"type": "intent"}, now_ms=NOW) == many[5:]
 
 
 def test_a_write_that_reached_the_journal_after_one_it_overlapped_was_recorded_is_read_back() -> None:
