@@ -47,7 +47,7 @@ from tests.conftest import build_chain
 GUESTS = "w3-hotel-guests"
 SETTINGS = "w3-hotel-settings"
 EPOCH = "6c1f7a52-2d8e-4b0a-9f31-8e5d2c7b4a10"
-#: What app.browser.engine.Engine._record_live_state writes as the baseline's description.
+#: What app.browser.live_state.LiveState.record writes as the baseline's description.
 BASELINE_DESCRIPTION = "Baseline: the {count} keys of the store when Backstay first started"
 #: The baseline's reads of the live store (the head pointer's liveReads).
 LIVE_READS = {GUESTS: (1_699_999_999_400, 1_699_999_999_431),
