@@ -5,6 +5,8 @@ in the store next to the versions) and commits one Version - payload, metadata, 
 and head pointer - in one atomic store batch. Every ``checkpoint_every``-th version (and every
 manual or scheduled backup, and the oldest version) is a checkpoint: it also references a full
 snapshot, stored as content-addressed blobs, so reconstructing any version is bounded work.
+What a version's batch holds is history.commit's; the head texts and their indexes are
+history.head_texts'.
 """
 
 from __future__ import annotations
@@ -15,29 +17,22 @@ from typing import TYPE_CHECKING
 
 from app.core.diff.comparison import Comparison, compare_states
 from app.core.diff.diff import KeyDelta
-from app.core.diff.summary import describe
 from app.core.formats.format import FORMAT_VERSION, hash_rules
-from app.core.formats.framing import pack_async
-from app.core.formats.integrity import content_hash, link, state_hash
 from app.core.formats.json_value import Json
 from app.core.formats.module_text import ModuleText
+from app.core.history.commit import CHECKPOINT_BYTES, Committer
 from app.core.history.head import HeadPointer
-from app.core.history.head_texts import INDEX_PREFIX, HeadTexts
+from app.core.history.head_texts import HeadTexts
 from app.core.history.history import History, State
-from app.core.history.payload import Payload
-from app.core.history.recording import diff_writes
-from app.core.history.snapshot import encode_blob
+from app.core.history.recording import diff_writes, put_head_texts, with_progress
 from app.core.history.version import Version, VersionDetail
-from app.core.history.version_id import make_version_id, random_suffix
+from app.core.history.version_id import random_suffix
 from app.core.ports import AsyncCompressor, Batch, Clock, Compressor, VersionStore
 
 if TYPE_CHECKING:
     from app.core.history.verify import VerifyReport
     from app.core.restore.plan import RestorePlan
     from app.core.restore.request import RestoreRequest
-
-#: A checkpoint is also made when the deltas since the last one store this many bytes.
-CHECKPOINT_BYTES = 4 * 1024 * 1024
 
 
 class Chain:
@@ -60,18 +55,14 @@ class Chain:
         if checkpoint_every < 1:
             raise ValueError("checkpoint_every must be at least 1")
         self._store = store
-        self._clock = clock
         self._compressor = compressor
-        self._blob_compressor = blob_compressor
         self._defer_heads = defer_heads
-        self._device = device  # recorded in each version this chain commits
-        self._checkpoint_every = checkpoint_every
-        self._checkpoint_bytes = checkpoint_bytes
-        self._new_suffix = new_id or random_suffix
+        # ``device`` is recorded in each version this chain commits.
+        self._committer = Committer(clock, compressor, new_id or random_suffix, checkpoint_every,
+                                    checkpoint_bytes, blob_compressor, device)
         self._head = HeadPointer()
         self._history: History | None = None
         self._blob_keys: set[str] | None = None
-        self._pending_blobs: set[str] = set()
         # Bumped by every change of the store made here, so that a history loaded while a
         # commit interleaved with the load is never kept (it would miss that commit).
         self._generation = 0
@@ -153,7 +144,7 @@ class Chain:
     @property
     def device(self) -> str:
         """The browser this chain records from, as versions name it ("" when not known)."""
-        return self._device
+        return self._committer.device
 
     async def start_journal(self, epoch: str, seq: int = 0) -> None:
         """Count journal seqs in the journal ``epoch`` from now on, from ``seq`` (0 when the
@@ -300,20 +291,10 @@ class Chain:
         """
         modules, deltas = await diff_writes(self._heads, self._head.module_hashes, writes,
                                             is_root=self._head.version_id is None, indexes=indexes)
-        head = replace(self._head, journal_seq=max(self._head.journal_seq, journal_seq or 0),
-                       live_reads={**self._head.live_reads, **(live_reads or {})},
-                       drained_ends={**self._head.drained_ends, **(drained_ends or {})},
-                       drained_writes={**{key: write for key, write in self._head.drained_writes.items()
-                                          if key not in (drained_ends or {})}, **(drained_writes or {})})
+        head = with_progress(self._head, journal_seq=journal_seq, live_reads=live_reads,
+                             drained_ends=drained_ends, drained_writes=drained_writes)
         batch = Batch()
-        if self._defer_heads:
-            head = replace(head, stale_heads=tuple(sorted(set(head.stale_heads) | set(modules))))
-        else:
-            for key, module in modules.items():
-                batch.put("head", key, module.text.encode("utf-8"))
-            if set(head.stale_heads) & set(modules):
-                head = replace(head, stale_heads=tuple(
-                    key for key in head.stale_heads if key not in modules))
+        head = put_head_texts(batch, head, modules, defer=self._defer_heads)
         head = self._named_texts(head, modules)
         if not deltas and not snapshot:
             if batch or head != self._head:
@@ -373,100 +354,32 @@ class Chain:
         new_modules: Mapping[str, ModuleText] | None = None,
     ) -> tuple[Version, HeadPointer]:
         """Commit one version: ``deltas`` of the keys it changed, ``hashes`` the new module
-        hashes of those still present (the others were deleted)."""
+        hashes of those still present (the others were deleted). Its batch is history.commit's;
+        the head pointer that names it goes last, then the head moves to it."""
         previous = self._head
-        timestamp = max(self._clock.now_ms(), previous.timestamp)
-        seq = previous.seq + 1
-        version_id = make_version_id(timestamp, seq, self._new_suffix())
-        module_hashes = dict(previous.module_hashes)
-        for delta in deltas:
-            if delta.key in hashes:
-                module_hashes[delta.key] = hashes[delta.key]
-            else:
-                module_hashes.pop(delta.key, None)
-        if head.format_version != previous.format_version:  # the upgrade: every key rehashed
-            module_hashes = dict(hashes)
-        is_root = previous.version_id is None
-        # The root (the baseline) is a checkpoint: its snapshot holds every record, so its
-        # ChangeLog would only repeat the whole store as creates. It has none.
-        changes = [] if is_root else [change for delta in deltas for change in delta.changes]
-        payload = Payload(
-            changes,
-            None if is_root else [op for delta in deltas for op in delta.forward],
-            None if is_root else [op for delta in reversed(deltas) for op in delta.inverse],
+        commit = await self._committer.put(
+            batch, previous, head, deltas, hashes, created_by=created_by, change_type=change_type,
+            description=description, snapshot=snapshot, new_modules=new_modules or {},
+            stored_blobs=self._stored_blobs, head_module=self._heads.module,
         )
-        encoded = payload.encode(self._compressor)
-        checkpoint = (
-            snapshot
-            or is_root
-            or previous.deltas_since_checkpoint + 1 >= self._checkpoint_every
-            or previous.bytes_since_checkpoint + len(encoded) >= self._checkpoint_bytes
-        )
-        size = len(encoded)
-        self._pending_blobs = set()
-        if checkpoint:
-            size += await self._put_blobs(batch, module_hashes, new_modules or {})
-        new_state_hash = state_hash(module_hashes)
-        version = Version(
-            id=version_id, seq=seq, parent_id=previous.version_id, timestamp=timestamp,
-            created_by=created_by, change_type=change_type,
-            description=description or describe(changes),
-            modules=[delta.key for delta in deltas], size=size,
-            change_count=len(payload.changes), kind="checkpoint" if checkpoint else "delta",
-            state_hash=new_state_hash,
-            link=link(previous.version_id, None if is_root else previous.state_hash, version_id,
-                      new_state_hash),
-            payload_hash=content_hash(encoded),
-            snapshot=dict(module_hashes) if checkpoint else None, device=self._device,
-        )
-        head = replace(
-            head, version_id=version_id, seq=seq, timestamp=timestamp, module_hashes=module_hashes,
-            checkpoint_id=version_id if checkpoint else previous.checkpoint_id,
-            deltas_since_checkpoint=0 if checkpoint else previous.deltas_since_checkpoint + 1,
-            bytes_since_checkpoint=0 if checkpoint else previous.bytes_since_checkpoint + size,
-        )
-        # Logical write order (FORMAT.md): payload, blobs, metadata, head values, head pointer.
-        batch.put("payloads", version_id, encoded)
-        batch.put("versions", version_id, version.encode())
-        gone = {delta.key for delta in deltas if delta.key not in module_hashes}
-        for key in sorted(gone):
-            batch.delete("head", key)
-            batch.delete("meta", INDEX_PREFIX + key)
+        for key in commit.gone:
             self._heads.forget(key)
-        if gone & set(head.stale_heads):
-            head = replace(head, stale_heads=tuple(k for k in head.stale_heads if k not in gone))
-        head = self._named_texts(head, new_modules or {})
+        head = self._named_texts(commit.head, new_modules or {})
         head.put(batch, previous)
         await self._store.apply(batch)
         if self._blob_keys is not None:
-            self._blob_keys |= self._pending_blobs
+            self._blob_keys |= commit.blobs
         self._head = head
         self._generation += 1
         if self._history is not None:
-            self._history.put(version)
-        return version, head
+            self._history.put(commit.version)
+        return commit.version, head
 
-    async def _put_blobs(
-        self, batch: Batch, module_hashes: Mapping[str, str], modules: Mapping[str, ModuleText]
-    ) -> int:
-        """Add to ``batch`` the blobs of ``module_hashes`` not stored yet; return their bytes."""
+    async def _stored_blobs(self) -> set[str]:
+        """The keys of the blobs the store holds (listed on first use, then kept by commits)."""
         if self._blob_keys is None:
             self._blob_keys = set(await self._store.keys("blobs"))
-        written = 0
-        pending: set[str] = set()
-        for key, module_hash in module_hashes.items():
-            if module_hash in self._blob_keys or module_hash in pending:
-                continue
-            module = modules.get(key) or await self._heads.module(key)
-            if self._blob_compressor is not None:
-                blob = await pack_async(module.canonical_bytes(), self._blob_compressor.compress)
-            else:
-                blob = encode_blob(module.canonical_bytes(), self._compressor)
-            batch.put("blobs", module_hash, blob)
-            pending.add(module_hash)
-            written += len(blob)
-        self._pending_blobs |= pending  # known to exist only once the batch is applied
-        return written
+        return self._blob_keys
 
     # ---- reading ----------------------------------------------------------------------------
 
@@ -557,10 +470,8 @@ class Chain:
         from app.core.retention.deletion import plan_deletion
 
         history = await self.history()
-        if self._blob_keys is None:
-            self._blob_keys = set(await self._store.keys("blobs"))
-        plan = await plan_deletion(history, self._head, version_id, self._compressor,
-                                   self._blob_keys)
+        blob_keys = await self._stored_blobs()
+        plan = await plan_deletion(history, self._head, version_id, self._compressor, blob_keys)
         await self._store.apply(plan.batch)
         self._generation += 1
         history.remove(version_id)

@@ -3,10 +3,10 @@
 A key's text is read from the store (``head/<key>``) on first use; a key whose text a version
 left stale (its head pointer lists it in staleHeads, see Chain's ``defer_heads``) is rebuilt from
 the head version's state instead. A key's index (ModuleText) is built on its first write, or
-read back from ``meta/index/<key>`` when it is exactly that text's. Parsed values are never
-kept: they cost ten times the text. A saved index whose header names the stored text can also be
-left where it is until the key's first write (``prepare(defer=True)``): the indexes of a large
-hotel's modules that nobody edits take no memory.
+read back from ``meta/index/<key>`` when it is exactly that text's (see SavedIndexes). Parsed
+values are never kept: they cost ten times the text. A saved index whose header names the stored
+text can also be left where it is until the key's first write (``prepare(defer=True)``): the
+indexes of a large hotel's modules that nobody edits take no memory.
 
 The owner (Chain) moves the head pointer; ``generation`` tells this cache that it did, so that
 work begun before a commit never overwrites what the commit left.
@@ -22,14 +22,11 @@ from app.core.formats.json_value import Json, canonical_text, parse_json
 from app.core.formats.module_text import ModuleText, hash_text, text_digest
 from app.core.history.head import HeadPointer
 from app.core.history.history import State
-from app.core.ports import Batch, VersionStore
+from app.core.history.saved_index import INDEX_AT as INDEX_AT
+from app.core.history.saved_index import INDEX_PREFIX as INDEX_PREFIX
+from app.core.history.saved_index import SavedIndexes, Unsaved
+from app.core.ports import VersionStore
 
-#: Where the index of a head module is saved (meta/index/<key>), for modules of at least
-#: INDEX_AT elements.
-INDEX_PREFIX = "index/"
-INDEX_AT = 1000
-#: At most this many bytes of a saved index are read to check its header (``prepare(defer=True)``).
-HEADER_LIMIT = 4096
 #: A head text at least this long is not kept in memory once the store holds it (``release``):
 #: only its index is, and the next write reads it back.
 RELEASE_AT = 256 * 1024
@@ -52,11 +49,8 @@ class HeadTexts:
         # Indexes whose text was released (the store holds it): key -> (index, text length,
         # text hash).
         self._released: dict[str, tuple[ModuleText, int, str]] = {}
-        # Saved indexes checked by their header to be those of the stored head text, read on
-        # the key's first use: key -> (text length, text hash).
-        self._deferred: dict[str, tuple[int, str]] = {}
-        # The module hash of each key's index as saved under meta/index/<key>.
-        self._saved: dict[str, str] = {}
+        # The saved indexes: which are the head modules', which are left unread (``deferred``).
+        self._indexes = SavedIndexes(store, head, generation)
         #: (SHA-256 hex, length) of the stored head text of keys, when something already hashed
         #: it (``hashes_to``, ``release``): ``prepare`` need not have the store hash it again,
         #: and the head pointer's next write names it. Forgotten as soon as the key's head text
@@ -78,8 +72,7 @@ class HeadTexts:
         self._texts.clear()
         self._modules.clear()
         self._released.clear()
-        self._deferred.clear()
-        self._saved.clear()
+        self._indexes.clear()
         self.learned.clear()
         self._digests.clear()
 
@@ -91,7 +84,7 @@ class HeadTexts:
             self._modules[key] = module
             self._texts.pop(key, None)
             self._released.pop(key, None)
-            self._deferred.pop(key, None)
+            self._indexes.deferred.pop(key, None)
             self.learned.pop(key, None)
             found = (digests or {}).get(key)
             if found is None:
@@ -104,8 +97,7 @@ class HeadTexts:
         self._modules.pop(key, None)
         self._texts.pop(key, None)
         self._released.pop(key, None)
-        self._deferred.pop(key, None)
-        self._saved.pop(key, None)
+        self._indexes.forget(key)
         self.learned.pop(key, None)
         self._digests.pop(key, None)
 
@@ -162,7 +154,7 @@ class HeadTexts:
                 raise CorruptData(f"head value of {key!r} is missing")
             self.texts_read += 1
             text = stored.decode("utf-8")
-            if key not in self._released and key not in self._deferred:  # read again, not kept
+            if key not in self._released and key not in self._indexes.deferred:  # read again, not kept
                 self._texts[key] = text
         return text
 
@@ -170,7 +162,7 @@ class HeadTexts:
         """Is ``text`` the head text of ``key``? A released text is compared by length and hash,
         without reading it back."""
         known = self._released.get(key)
-        named = (known[1], known[2]) if known is not None else self._deferred.get(key)
+        named = (known[1], known[2]) if known is not None else self._indexes.deferred.get(key)
         if named is not None and key not in self._modules and key not in self._head().stale_heads:
             return len(text) == named[0] and hash_text(text) == named[1]
         return text == await self.text(key)
@@ -192,11 +184,11 @@ class HeadTexts:
     async def module(self, key: str) -> ModuleText:
         """The index of a head key's text (built on its first write: the cost of a parse)."""
         module = self._modules.get(key)
-        if module is None and (key in self._released or key in self._deferred):
+        if module is None and (key in self._released or key in self._indexes.deferred):
             # A released text is read back: the other large texts the store holds leave first,
             # so that two are never held where one can be.
             self.release(keep=key)
-        if module is None and key in self._deferred:
+        if module is None and key in self._indexes.deferred:
             await self._load_deferred(key)
             module = self._modules.get(key)  # a commit while it was read wrote a newer one
         while module is None:
@@ -239,14 +231,15 @@ class HeadTexts:
         ``defer``: such a saved index is only checked by its header, and read on the key's
         first use (``module``)."""
         head = self._head()
-        if (key in self._modules or key in self._released or key in self._deferred
+        if (key in self._modules or key in self._released or key in self._indexes.deferred
                 or key not in head.module_hashes):
             return
         if key not in head.stale_heads and hash_rules(head.format_version) == hash_rules(FORMAT_VERSION):
-            if defer and await self._defer(key):
+            if defer and await self._indexes.defer(key, self._stored_text_hash, RELEASE_AT):
+                self.deferred += 1
                 return
             generation = self._generation()
-            stored = await self._store.get("meta", INDEX_PREFIX + key)
+            stored = await self._indexes.read(key)
             text_hash = None if stored is None else await self._stored_text_hash(key)
             found = (ModuleText.from_index_detached(stored, head.module_hashes[key], text_hash)
                      if stored is not None and text_hash is not None else None)
@@ -255,28 +248,10 @@ class HeadTexts:
                 if length >= RELEASE_AT:
                     self._released[key] = (index, length, text_hash or "")
                     if stored is not None and ModuleText.is_current_index(stored):  # else saved anew
-                        self._saved[key] = head.module_hashes[key]
+                        self._indexes.mark(key, head.module_hashes[key])
                     self.counts["loaded"] += 1
                     return
         await self.module(key)
-
-    async def _defer(self, key: str) -> bool:
-        """Leave the saved index of ``key`` unread until its first use, if its header names the
-        head's module hash and the stored head text (by hash), and that text is large."""
-        generation = self._generation()
-        line = await self._store.first_line("meta", INDEX_PREFIX + key, HEADER_LIMIT)
-        if line is None:
-            return False
-        text_hash = await self._stored_text_hash(key)
-        module_hash = self._head().module_hashes.get(key)
-        length = (ModuleText.header_names(line, module_hash, text_hash)
-                  if module_hash is not None and text_hash is not None else None)
-        if length is None or length < RELEASE_AT or generation != self._generation():
-            return False
-        self._deferred[key] = (length, text_hash or "")
-        self._saved[key] = module_hash or ""
-        self.deferred += 1
-        return True
 
     async def _stored_text_hash(self, key: str) -> str | None:
         """SHA-256 hex of the stored head text of ``key``: as learned, else hashed by the store."""
@@ -287,24 +262,12 @@ class HeadTexts:
         """Read the saved index left unread by ``prepare(defer=True)`` (as released: its text is
         read and checked against it by ``module``). An index that no longer checks out is
         dropped: the key is indexed from its text."""
-        length, text_hash = self._deferred[key]
-        module_hash = self._head().module_hashes.get(key)
-        stored = await self._store.get("meta", INDEX_PREFIX + key)
-        found = (ModuleText.from_index_detached(stored, module_hash, text_hash)
-                 if stored is not None and module_hash is not None else None)
-        del stored
-        if self._deferred.get(key) != (length, text_hash):
-            return  # a commit meanwhile dropped it (keep, forget, clear): what it left stands
-        del self._deferred[key]
-        head = self._head()
-        if head.module_hashes.get(key) != module_hash or key in head.stale_heads:
-            self._saved.pop(key, None)  # the key changed meanwhile: it is indexed afresh
-            return
-        if found is not None and found[1] == length and key not in self._modules:
-            self._released[key] = (found[0], length, text_hash)
+        found = await self._indexes.read_deferred(key)
+        if found is not None and key not in self._modules:
+            self._released[key] = found
             self.counts["loaded"] += 1
-        else:
-            self._saved.pop(key, None)
+        elif found is not None:
+            self._indexes.unmark(key)
 
     async def value(self, key: str) -> Json:
         """A head value, parsed (the head holds only JSON: anything else is corruption)."""
@@ -317,46 +280,27 @@ class HeadTexts:
         expected = head.module_hashes.get(key)
         if hash_rules(head.format_version) != hash_rules(FORMAT_VERSION) or expected is None:
             return None
-        stored = await self._store.get("meta", INDEX_PREFIX + key)
-        if stored is None:
-            return None
-        module = ModuleText.from_index(text, stored, expected)
-        if module is not None and ModuleText.is_current_index(stored):  # else saved again
-            self._saved[key] = expected
-        return module
+        return await self._indexes.index_of(key, text, expected)
 
     async def save_indexes(self) -> int:
         """Save the index of every large head module whose saved index is out of date (a cache
         for the next start: reading it back costs little, building it a parse of the module).
         Returns how many were saved."""
-        batch = Batch()
-        saved: dict[str, str] = {}
-        for key, module, module_hash, text_hash, length in self._unsaved():
-            batch.put("meta", INDEX_PREFIX + key, module.encode_index(text_hash, length))
-            saved[key] = module_hash
-        if batch:
-            await self._store.apply(batch)
-            self._saved.update(saved)
-        return len(saved)
+        return await self._indexes.save(self._unsaved())
 
     @property
     def unsaved_indexes(self) -> int:
         """How many indexes ``save_indexes`` would save now."""
         return sum(1 for _ in self._unsaved())
 
-    def _unsaved(self) -> Iterator[tuple[str, ModuleText, str, str | None, int | None]]:
+    def _unsaved(self) -> Iterator[Unsaved]:
         """(key, index, module hash, text hash, text length) of each large head module whose
         saved index is out of date."""
-        hashes = self._head().module_hashes
         indexes: list[tuple[str, ModuleText, str | None, int | None]] = [
             (key, module, None, None) for key, module in self._modules.items()]
         indexes += [(key, index, text_hash, length)
                     for key, (index, length, text_hash) in self._released.items()]
-        for key, module, text_hash, length in indexes:
-            module_hash = hashes.get(key)
-            if (module_hash is not None and module.is_array and len(module.starts or ()) >= INDEX_AT
-                    and module.module_hash == module_hash and self._saved.get(key) != module_hash):
-                yield key, module, module_hash, text_hash, length
+        return self._indexes.unsaved(self._head().module_hashes, indexes)
 
 
 def parsed(key: str, text: str) -> Json:

@@ -1,4 +1,5 @@
-"""What a set of writes changes: each written key's new index and its diff from the head.
+"""What a set of writes changes: each written key's new index and its diff from the head, and
+the head pointer's capture progress and head texts.
 
 A write costs what its change costs: the new text of an indexed array is spliced into the head
 text's index (only the elements between the common prefix and suffix are read), and only that
@@ -8,10 +9,13 @@ window is diffed when both are arrays of records.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from app.core.diff.diff import ABSENT, KeyDelta, diff_key, diff_window
 from app.core.formats.module_text import ModuleText
+from app.core.history.head import HeadPointer
 from app.core.history.head_texts import HeadTexts, parsed
+from app.core.ports import Batch
 
 
 async def diff_writes(
@@ -68,3 +72,36 @@ async def _diff(
         if delta is not None:
             return module, delta
     return module, diff_key(key, parsed(key, old.text), module.value())
+
+
+def with_progress(
+    head: HeadPointer, *, journal_seq: int | None,
+    live_reads: Mapping[str, tuple[int, int]] | None,
+    drained_ends: Mapping[str, int] | None,
+    drained_writes: Mapping[str, tuple[str, int]] | None,
+) -> HeadPointer:
+    """``head`` with the capture progress a recording persists: the journal seq it reached, the
+    read intervals of keys whose value was just read from the store (``live_reads``), and when
+    (and which: ``drained_writes``) the latest write of keys drained from the journal ended
+    (``drained_ends``)."""
+    return replace(head, journal_seq=max(head.journal_seq, journal_seq or 0),
+                   live_reads={**head.live_reads, **(live_reads or {})},
+                   drained_ends={**head.drained_ends, **(drained_ends or {})},
+                   drained_writes={**{key: write for key, write in head.drained_writes.items()
+                                      if key not in (drained_ends or {})}, **(drained_writes or {})})
+
+
+def put_head_texts(
+    batch: Batch, head: HeadPointer, modules: Mapping[str, ModuleText], *, defer: bool,
+) -> HeadPointer:
+    """Add to ``batch`` the new head texts of ``modules`` (their keys leave staleHeads) or, with
+    ``defer``, list their keys in staleHeads instead (see Chain's ``defer_heads``); ``head`` as
+    that leaves it."""
+    if defer:
+        return replace(head, stale_heads=tuple(sorted(set(head.stale_heads) | set(modules))))
+    for key, module in modules.items():
+        batch.put("head", key, module.text.encode("utf-8"))
+    if set(head.stale_heads) & set(modules):
+        head = replace(head, stale_heads=tuple(
+            key for key in head.stale_heads if key not in modules))
+    return head
