@@ -1,6 +1,7 @@
 """Where the bytes of a version go: Chromium's IndexedDB LevelDB log, attributed record by record.
 
   python -m bench.bench_storage [--size small|large] [--edits 100]
+  python -m bench.bench_storage [--size small|large] --long 1500 [--edits 100]   (the long run)
 
 Loads the demo PMS on the sample hotel in a fresh on-disk profile, lets Backstay record its
 baseline and settle, then makes N single-guest edits (each awaited until its version), and
@@ -29,6 +30,7 @@ import struct
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -266,11 +268,61 @@ FLOOR_JS = """async ([count, recordBytes, bodyBytes]) => {
 }"""
 
 
+def _disk(profile: Path) -> tuple[int, int, int]:
+    """The origin's IndexedDB on disk: LevelDB log bytes, LevelDB table bytes, blob file bytes."""
+    found = list(profile.glob("Default/IndexedDB/*.indexeddb.leveldb"))
+    if len(found) != 1:
+        raise RuntimeError(f"expected one IndexedDB LevelDB directory, found {found}")
+    blobs = sum(path.stat().st_size for path in profile.glob("Default/IndexedDB/*.indexeddb.blob/**/*")
+                if path.is_file())
+    return (sum(path.stat().st_size for path in found[0].glob("*.log")),
+            sum(path.stat().st_size for path in found[0].glob("*.ldb")), blobs)
+
+
+def long_run(page: Any, profile: Path, counts: dict[str, int], edits: int, chunk: int,
+             say: Callable[[str], None]) -> None:
+    """``--long N``: N single-guest edits in chunks, each chunk as fast as the PMS saves them. After
+    each chunk: storage.estimate() and the files on disk, per version so far. LevelDB moves its
+    log into sorted tables every few MB, dropping what was overwritten or deleted: the LevelDB
+    bytes right after such a move are what the history costs in the long run. The blob files are
+    journal bodies that Chromium deletes once no Blob handle refers to them any more."""
+    usage_before = page.evaluate(bb.STORAGE_JS)["usage"]
+    versions_before = len(page.evaluate("() => window.backstay.listVersions()"))
+    log_before, tables_before, _ = _disk(profile)
+    print(f"Storage over {edits} single-guest edits in chunks of {chunk}, fresh on-disk profile "
+          f"(per version so far; LevelDB = log + tables)")
+    after_moves: list[float] = []
+    previous_log = log_before
+    for done in range(0, edits, chunk):
+        count = min(chunk, edits - done)
+        say(f"edits {done + 1}-{done + count}")
+        page.evaluate(bb.EDITS_JS, [bb.GUESTS, bb._indexes(count, counts[bb.GUESTS], done), True])
+        page.wait_for_timeout(bb.SETTLE_MS * 2)
+        usage = page.evaluate(bb.STORAGE_JS)["usage"] - usage_before
+        versions = max(1, len(page.evaluate("() => window.backstay.listVersions()")) - versions_before)
+        log, tables, blobs = _disk(profile)
+        leveldb = (log + tables - log_before - tables_before) / versions
+        moved = log < previous_log  # the log shrank: it was moved into tables
+        if moved:
+            after_moves.append(leveldb)
+        previous_log = log
+        print(f"  {versions:6,} versions: storage.estimate() {usage / versions:8,.0f} B; LevelDB "
+              f"{leveldb:7,.0f} B (log {log / 1e6:4.1f} MB, tables {tables / 1e6:4.1f} MB"
+              f"{', log just moved into tables' if moved else ''}); blob files {blobs / 1e6:5.1f} MB")
+    if after_moves:
+        print(f"  LevelDB per version right after its log was moved into tables: "
+              f"{', '.join(f'{value:,.0f} B' for value in after_moves)}")
+    else:
+        print("  LevelDB did not move its log into tables in this run: use more --long edits.")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", choices=("small", "large"), default="small")
     parser.add_argument("--edits", type=int, default=100)
+    parser.add_argument("--long", type=int, default=0, metavar="N",
+                        help="instead: N edits in chunks of --edits, storage after each chunk")
     args = parser.parse_args()
     say = bb.reporter(args.size)
     with sync_playwright() as playwright, bb.hotel_server(args.size, say) as (server, tmp, counts), \
@@ -287,6 +339,11 @@ def main() -> int:
             page.wait_for_timeout(bb.SETTLE_MS * 3)
             return page
 
+        if args.long:
+            with browser() as (context, profile):
+                page = opened(context)
+                long_run(page, profile, counts, args.long, args.edits, say)
+            return 0
         say("first start (the baseline), then a reload")
         with browser() as (context, profile):
             page = opened(context)

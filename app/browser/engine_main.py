@@ -45,6 +45,9 @@ KEEP_WAIT_S = 60.0
 READ_TIMEOUT_S = 3.0
 
 ROOT = Path(app.__file__).parent
+# When this script started, in the worker's clock (whose origin is the worker's creation): the
+# interpreter's own boot ends here (a diagnostic, as the bench reports a start's steps).
+_SCRIPT_STARTED_MS = float(js.performance.now())
 sys.dont_write_bytecode = True  # .pyc files come from the pack only (Pyodide's default too)
 
 
@@ -97,7 +100,9 @@ async def _load() -> tuple[ModuleType, bool]:
                 await _drop_pack()
         raise
     with contextlib.suppress(Exception):
-        root.timings().update(bytecode_ms=put_back_ms, bytecode_written=float(written))
+        root.timings().update(bytecode_ms=put_back_ms, bytecode_written=float(written),
+                              worker_origin_ms=float(js.performance.timeOrigin),
+                              script_ms=_SCRIPT_STARTED_MS, imported_ms=float(js.performance.now()))
     return root, retried
 
 

@@ -121,8 +121,8 @@ async function startSpare(old) {
     };
     poll();
   }));
-  document.body.append(element);
   try {
+    document.body.append(element);
     const sync = await within(next.sync, RENEW_START_MS, "starting a new engine worker");
     await within(sync.ready(), RENEW_START_MS, "starting a new engine worker");
     const status = await statusOf(sync);
