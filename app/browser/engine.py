@@ -53,6 +53,10 @@ from app.core.ports import StoreError, StoreFull
 #: the whole hotel (280 MiB on the large sample hotel) for as long as the page stays open, and a
 #: new worker starts from the history at a bare Pyodide's 30 MiB.
 RENEW_AT_MIB = 64.0
+#: A round reads the body of the journal's first entry with the entries (one call less for the
+#: usual round, a single write) when it is at most this many bytes: a larger one, read for
+#: nothing should that entry not be recorded from its body, would cost more than the call.
+READ_BODY_AT_MOST = 4 * 1024 * 1024
 
 
 class Engine:
@@ -248,7 +252,7 @@ class Engine:
         chain, journal = self._require()
         await chain.open()
         read_after = chain.journal_seq
-        epoch, entries = await journal.read(read_after, BATCH)
+        epoch, entries, first_body = await journal.read(read_after, BATCH, READ_BODY_AT_MOST)
         if await self._drain.check_epoch(chain, epoch):
             self._needs_reconcile = True
         if chain.head_version_id is not None:
@@ -263,7 +267,8 @@ class Engine:
             entries = None  # read again: the baseline moved the history
         # The entries read with the epoch serve the first step unless the history moved since
         # (a journal counted anew, a baseline, a restore settled): then they are read again.
-        await self._drain.drain(chain, journal, entries if chain.journal_seq == read_after else None)
+        await self._drain.drain(chain, journal, entries if chain.journal_seq == read_after else None,
+                                first_body)
         await self._drain.settle_orphans(chain, journal)
         if self._needs_reconcile:
             await self._live.record(chain, journal, baseline=False)

@@ -41,14 +41,20 @@ class Journal:
         """Close the connection (a new Journal.open makes another)."""
         self._db.close()
 
-    async def read(self, seq: int, limit: int = 1000) -> tuple[str, list[JournalEntry]]:
+    async def read(self, seq: int, limit: int = 1000,
+                   body_limit: int = 0) -> tuple[str, list[JournalEntry], str | None]:
         """The journal's epoch (the random id made when its database was created) and the
-        entries ``after`` gives, read together (one transaction)."""
+        entries ``after`` gives, read together (one transaction); and the body of the first
+        entry (as ``body`` gives it) when that entry is a write answered "ok" whose body is at
+        most ``body_limit`` bytes, else None."""
         try:
-            epoch, raw = await self._idb.journalRead(self._db, seq, limit)
+            epoch, raw, body = await self._idb.journalRead(self._db, seq, limit, body_limit)
         except JsException as error:
             raise _translate(error, "read") from None
-        return str(epoch), [JournalEntry.from_dict(item) for item in py_value(raw)]
+        # A JavaScript null in an array arrives as a falsy JsNull, not None (an empty body too is
+        # falsy here: the drain then reads it on its own).
+        text = py_bytes(body).decode("utf-8", errors="replace") if body else None
+        return str(epoch), [JournalEntry.from_dict(item) for item in py_value(raw)], text
 
     async def after(self, seq: int, limit: int = 1000) -> list[JournalEntry]:
         """Entries with a sequence number greater than ``seq``, oldest first, without bodies."""

@@ -52,6 +52,8 @@ class JournalDrain:
         self.waiting = 0
         #: When a waiting entry or intent is worth looking at again (ms; 0: at the next wake-up).
         self.retry_at = 0
+        # (seq, body) of the first entry of a drain, when its body was read with the entries.
+        self._read_body: tuple[int, str] | None = None
 
     def waiting_text(self) -> str:
         return f"{self.waiting} write(s) wait to be recorded." if self.waiting else ""
@@ -87,10 +89,13 @@ class JournalDrain:
         await chain.start_journal(epoch, seq=chain.journal_seq)
         return False
 
-    async def drain(self, chain: Chain, journal: Journal, first: list[JournalEntry] | None) -> None:
+    async def drain(self, chain: Chain, journal: Journal, first: list[JournalEntry] | None,
+                    first_body: str | None = None) -> None:
         """Record the journal's entries after the history's journal seq (``first``: those
-        entries, when just read)."""
+        entries, when just read; ``first_body``: the body of the first of them, when read with
+        them)."""
         self.retry_at = 0
+        self._read_body = (first[0].seq, first_body) if first and first_body is not None else None
         while True:
             entries = first if first is not None else await journal.after(chain.journal_seq, BATCH)
             first = None
@@ -129,7 +134,8 @@ class JournalDrain:
         ends: dict[str, int] = {}
         description = ""
         if step.action is Action.BODY:
-            body = await journal.body(seq)
+            read, self._read_body = self._read_body, None
+            body = read[1] if read is not None and read[0] == seq else await journal.body(seq)
             if body is None:  # kept no body after all: the store says what was written
                 step = Step(Action.READ, entry, "its body is missing")
             else:

@@ -262,25 +262,34 @@ function journalAfter_(db, after, limit) {
 }
 
 // The journal's epoch (a random id made when the journal database was created, "" if none)
-// and journalAfter's entries, in one transaction: [epoch, entries].
-async function journalRead_(db, after, limit) {
+// and journalAfter's entries, in one transaction, and the body of the first entry when it is
+// a write answered "ok" whose body is at most `bodyLimit` bytes (the next round records it:
+// read here, it takes no call of its own): [epoch, entries, body (bytes or null)].
+async function journalRead_(db, after, limit, bodyLimit = 0) {
   const tx = db.transaction(["entries", "outcomes", "meta"], "readonly");
+  const bodies = new Map();
   const [meta, entries] = await Promise.all([promised(tx.objectStore("meta").get("epoch")),
-    readJournal(tx, after, limit)]);
-  return [meta ? String(meta.epoch) : "", entries];
+    readJournal(tx, after, limit, bodies)]);
+  const first = entries[0];
+  const body = first && first.op === "set" && first.status === "ok" ? bodies.get(first.seq) : null;
+  const small = body !== null && body !== undefined
+    && (typeof body === "string" ? body.length * 3 : body.size) <= bodyLimit;
+  return [meta ? String(meta.epoch) : "", entries, small ? await bodyBytes(body) : null];
 }
 
-async function readJournal(tx, after, limit) {
+// `bodies`, when given, gets the first entry's raw body (its seq → the stored string or Blob).
+async function readJournal(tx, after, limit, bodies = null) {
   const range = IDBKeyRange.lowerBound(after, true);
   const [entries, outcomes] = await Promise.all([
     promised(tx.objectStore("entries").getAll(range, limit)),
     promised(tx.objectStore("outcomes").getAll(range)),
   ]);
   const bySeq = new Map(outcomes.map((o) => [o.seq, o]));
-  return entries.map(({ body, ...entry }) => {
+  return entries.map(({ body, ...entry }, index) => {
     const outcome = bySeq.get(entry.seq);
     const merged = outcome ? { ...entry, status: outcome.status, httpStatus: outcome.httpStatus, end: outcome.end } : entry;
     if (!("hasBody" in merged)) merged.hasBody = body !== null && body !== undefined; // journal format 1
+    if (bodies && index === 0) bodies.set(entry.seq, body);
     return merged;
   });
 }
@@ -289,12 +298,16 @@ async function readJournal(tx, after, limit) {
 async function journalBody_(db, seq) {
   const tx = db.transaction("entries", "readonly");
   const entry = await promised(tx.objectStore("entries").get(seq));
-  if (!entry || entry.body === null || entry.body === undefined) return null;
-  // The bytes the server received: a string UTF-8 encoded as sending it does (a lone surrogate
-  // becomes U+FFFD). Bytes, not a string: Python decodes UTF-8 far faster than Pyodide converts
-  // a JavaScript string.
-  if (typeof entry.body === "string") return new TextEncoder().encode(entry.body);
-  return new Uint8Array(await entry.body.arrayBuffer());
+  return entry ? bodyBytes(entry.body) : null;
+}
+
+// The bytes the server received: a string UTF-8 encoded as sending it does (a lone surrogate
+// becomes U+FFFD). Bytes, not a string: Python decodes UTF-8 far faster than Pyodide converts a
+// JavaScript string.
+async function bodyBytes(body) {
+  if (body === null || body === undefined) return null;
+  if (typeof body === "string") return new TextEncoder().encode(body);
+  return new Uint8Array(await body.arrayBuffer());
 }
 
 function journalDropThrough_(db, seq) {
