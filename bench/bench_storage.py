@@ -268,6 +268,10 @@ FLOOR_JS = """async ([count, recordBytes, bodyBytes]) => {
 }"""
 
 
+#: How long the long run waits at most, after each chunk, for the chunk's journal bodies to go.
+BLOB_SETTLE_S = 30.0
+
+
 def _disk(profile: Path) -> tuple[int, int, int]:
     """The origin's IndexedDB on disk: LevelDB log bytes, LevelDB table bytes, blob file bytes."""
     found = list(profile.glob("Default/IndexedDB/*.indexeddb.leveldb"))
@@ -285,7 +289,8 @@ def long_run(page: Any, profile: Path, counts: dict[str, int], edits: int, chunk
     each chunk: storage.estimate() and the files on disk, per version so far. LevelDB moves its
     log into sorted tables every few MB, dropping what was overwritten or deleted: the LevelDB
     bytes right after such a move are what the history costs in the long run. The blob files are
-    journal bodies that Chromium deletes once no Blob handle refers to them any more."""
+    journal bodies that Chromium deletes once no Blob handle refers to them any more (within some
+    10 s of a burst, measured: each chunk is measured once their files stop shrinking)."""
     usage_before = page.evaluate(bb.STORAGE_JS)["usage"]
     versions_before = len(page.evaluate("() => window.backstay.listVersions()"))
     log_before, tables_before, _ = _disk(profile)
@@ -298,6 +303,16 @@ def long_run(page: Any, profile: Path, counts: dict[str, int], edits: int, chunk
         say(f"edits {done + 1}-{done + count}")
         page.evaluate(bb.EDITS_JS, [bb.GUESTS, bb._indexes(count, counts[bb.GUESTS], done), True])
         page.wait_for_timeout(bb.SETTLE_MS * 2)
+        # The journal bodies of the chunk are deleted within seconds of it (once no Blob handle
+        # refers to them): measured once their files stop shrinking, or after BLOB_SETTLE_S.
+        blobs_before, waited = _disk(profile)[2], 0.0
+        while waited < BLOB_SETTLE_S:
+            page.wait_for_timeout(2000)
+            waited += 2
+            blobs_now = _disk(profile)[2]
+            if blobs_now >= blobs_before:
+                break
+            blobs_before = blobs_now
         usage = page.evaluate(bb.STORAGE_JS)["usage"] - usage_before
         versions = max(1, len(page.evaluate("() => window.backstay.listVersions()")) - versions_before)
         log, tables, blobs = _disk(profile)
