@@ -270,6 +270,7 @@ FLOOR_JS = """async ([count, recordBytes, bodyBytes]) => {
 
 #: How long the long run waits at most, after each chunk, for the chunk's journal bodies to go.
 BLOB_SETTLE_S = 30.0
+BLOB_SLACK = 1_000_000
 
 
 def _disk(profile: Path) -> tuple[int, int, int]:
@@ -290,10 +291,11 @@ def long_run(page: Any, profile: Path, counts: dict[str, int], edits: int, chunk
     log into sorted tables every few MB, dropping what was overwritten or deleted: the LevelDB
     bytes right after such a move are what the history costs in the long run. The blob files are
     journal bodies that Chromium deletes once no Blob handle refers to them any more (within some
-    10 s of a burst, measured: each chunk is measured once their files stop shrinking)."""
+    10 s of a burst, measured: each chunk is measured once their files are gone, or after
+    BLOB_SETTLE_S)."""
     usage_before = page.evaluate(bb.STORAGE_JS)["usage"]
     versions_before = len(page.evaluate("() => window.backstay.listVersions()"))
-    log_before, tables_before, _ = _disk(profile)
+    log_before, tables_before, blobs_start = _disk(profile)
     print(f"Storage over {edits} single-guest edits in chunks of {chunk}, fresh on-disk profile "
           f"(per version so far; LevelDB = log + tables)")
     after_moves: list[float] = []
@@ -304,15 +306,12 @@ def long_run(page: Any, profile: Path, counts: dict[str, int], edits: int, chunk
         page.evaluate(bb.EDITS_JS, [bb.GUESTS, bb._indexes(count, counts[bb.GUESTS], done), True])
         page.wait_for_timeout(bb.SETTLE_MS * 2)
         # The journal bodies of the chunk are deleted within seconds of it (once no Blob handle
-        # refers to them): measured once their files stop shrinking, or after BLOB_SETTLE_S.
-        blobs_before, waited = _disk(profile)[2], 0.0
-        while waited < BLOB_SETTLE_S:
-            page.wait_for_timeout(2000)
-            waited += 2
-            blobs_now = _disk(profile)[2]
-            if blobs_now >= blobs_before:
-                break
-            blobs_before = blobs_now
+        # refers to them): measured once their files are back to what they were before the
+        # run (give or take BLOB_SLACK), or after BLOB_SETTLE_S.
+        waited = 0.0
+        while _disk(profile)[2] > blobs_start + BLOB_SLACK and waited < BLOB_SETTLE_S:
+            page.wait_for_timeout(1000)
+            waited += 1
         usage = page.evaluate(bb.STORAGE_JS)["usage"] - usage_before
         versions = max(1, len(page.evaluate("() => window.backstay.listVersions()")) - versions_before)
         log, tables, blobs = _disk(profile)
