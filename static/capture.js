@@ -457,7 +457,7 @@
     if (channel) channel.postMessage({ type: "intent", key: entry.key, collection: entry.collection, start: entry.start, tab });
     const added = journal(entry, write.op === "set" ? body : null, outcome);
     lastAdded = added.catch(() => undefined);
-    added.then((seq) => { if (channel) whenIdle(() => channel.postMessage({ type: "journal", seq, pending: true, tab, start: entry.start })); }, () => {});
+    added.then((seq) => { if (channel) whenIdle(() => channel.postMessage({ type: "journal", seq, pending: true, tab, start: entry.start, key: entry.key })); }, () => {});
   }
 
   // An outcome is stamped with the time it was seen (`end`), not the time it is stored: the

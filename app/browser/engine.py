@@ -34,7 +34,7 @@ from app.browser.head_upkeep import HeadUpkeep
 from app.browser.history_marker import HistoryMarker
 from app.browser.idb_store import IdbStore, StorageClosed
 from app.browser.journal import Journal, JournalClosed
-from app.browser.journal_drain import BATCH, POLL_SECONDS, JournalDrain, now_ms
+from app.browser.journal_drain import BATCH, POLL_SECONDS, JournalDrain
 from app.browser.live_state import LiveState
 from app.browser.notices import Notices
 from app.browser.problems import RETRYING, STORAGE_FULL, STORE_DOWN, ApiError, Problems, describe
@@ -43,6 +43,7 @@ from app.browser.spark_kv import KvUnavailable, SparkKv
 from app.core.audit.entry import AuditEntry, Result
 from app.core.audit.log import append, new_entry_id, prune
 from app.core.chain import Chain
+from app.core.clock import now_ms
 from app.core.errors import CoreError
 from app.core.formats.json_value import Json
 from app.core.history.version import Version
@@ -56,7 +57,7 @@ RENEW_AT_MIB = 64.0
 #: A round reads the body of the journal's first entry with the entries (one call less for the
 #: usual round, a single write) when it is at most this many bytes: a larger one, read for
 #: nothing should that entry not be recorded from its body, would cost more than the call.
-READ_BODY_AT_MOST = 4 * 1024 * 1024
+READ_BODY_AT_MOST = 1024 * 1024
 
 
 class Engine:
@@ -98,7 +99,7 @@ class Engine:
         # Held by each round of work and by a restore: a restore never interleaves with a drain.
         self._work = asyncio.Lock()
         self._drain = JournalDrain(kv, notices, self._announce, lambda: self._user)
-        self._live = LiveState(kv, notices, self.timings, self._announce, lambda: self._user)
+        self._live = LiveState(kv, notices, self.timings, lambda: self._user)
         self._upkeep = HeadUpkeep(lambda: self._chain, self._work, self._report,
                                   self._drain.waiting_text, self.timings, self._live.head_sizes)
         self.restorer = Restorer(kv, coordination, notices, self.audit)
@@ -172,8 +173,7 @@ class Engine:
                     continue
             self._wake.clear()
             await self._step_safely()
-            await self._upkeep.after_round(waiting=self._drain.waiting,
-                                           last_version_ms=self._last_version_ms)
+            await self._upkeep.after_round(lambda: self._drain.waiting, lambda: self._last_version_ms)
 
     def _heard(self, message: dict[str, Any]) -> None:
         """A journal message (JournalDrain.heard says which ones wake the engine)."""
@@ -261,8 +261,9 @@ class Engine:
             lost = await self._marker.lost_history()
             if lost and not await self._notices.text("storage-lost"):
                 await self._notices.add("history-missing", lost)
-            await self._live.record(chain, journal, baseline=True)
-            self._upkeep.baseline_recorded()
+            version = await self._live.record(chain, journal, baseline=True)
+            self._upkeep.baseline_recorded()  # before the announcement, which may fail
+            self._announce(version)
             self._needs_reconcile = False
             entries = None  # read again: the baseline moved the history
         # The entries read with the epoch serve the first step unless the history moved since
@@ -271,7 +272,7 @@ class Engine:
                                 first_body)
         await self._drain.settle_orphans(chain, journal)
         if self._needs_reconcile:
-            await self._live.record(chain, journal, baseline=False)
+            self._announce(await self._live.record(chain, journal, baseline=False))
             self._needs_reconcile = False
         await self._marker.write(chain.store, seq=chain.head_seq, head_version_id=chain.head_version_id,
                                  user=self._user)

@@ -16,9 +16,9 @@ from collections.abc import Callable
 
 from app.browser.idb_store import StorageClosed
 from app.browser.journal import JournalClosed
-from app.browser.journal_drain import now_ms
 from app.browser.problems import RETRYING, STORAGE_FULL, describe
 from app.core.chain import Chain
+from app.core.clock import now_ms
 from app.core.ports import StoreFull
 
 #: After this long without a new version, the indexes of changed modules are saved.
@@ -62,16 +62,18 @@ class HeadUpkeep:
             # memory) before a round that a write heard meanwhile asks for.
             await asyncio.sleep(0)
 
-    async def after_round(self, *, waiting: int, last_version_ms: int) -> None:
-        """Between rounds: the upkeep that is due once the writes have paused."""
+    async def after_round(self, waiting: Callable[[], int], last_version_ms: Callable[[], int]) -> None:
+        """Between rounds: the upkeep that is due once the writes have paused (``waiting``: how
+        many writes wait to be recorded; ``last_version_ms``: when the latest version was made;
+        asked again after each wait for the work lock, during which a restore may commit)."""
         if self._baseline_unflushed and self.indexed:
             # A baseline recorded after the start (its first round failed, or the storage was
             # lost): its head texts and indexes are written as the first start's are.
             self._indexing = asyncio.ensure_future(self._index_head())
-        if not waiting and now_ms() - last_version_ms >= HEAD_FLUSH_IDLE_MS:
+        if not waiting() and now_ms() - last_version_ms() >= HEAD_FLUSH_IDLE_MS:
             async with self._work:
                 await self._flush_heads()
-        if self.indexed and not waiting and now_ms() - last_version_ms >= INDEX_SAVE_IDLE_MS:
+        if self.indexed and not waiting() and now_ms() - last_version_ms() >= INDEX_SAVE_IDLE_MS:
             async with self._work:
                 # Large texts a burst of writes kept at hand leave memory (the next write reads
                 # its own back); writing another large key releases them sooner.

@@ -1,7 +1,9 @@
 """The capture journal (IndexedDB database "backstay-journal", written by static/capture.js).
 
-The engine reads entries in sequence order (with their outcomes, without their bodies), reads a
-body only when it records it, and drops entries once their versions are committed.
+The engine reads entries in sequence order (with their outcomes, without their bodies, but for
+the first entry's when it is small and that write was answered ok: the next step records it),
+reads any other body only when it records it, and drops entries once their versions are
+committed.
 """
 
 from __future__ import annotations

@@ -8,7 +8,6 @@ engine's round, which reports it and tries again.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,15 +25,12 @@ from app.core.capture.drain_plan import (
 )
 from app.core.capture.journal_entry import JournalEntry
 from app.core.chain import Chain
+from app.core.clock import now_ms
 from app.core.history.version import Version
 
 #: How often the engine looks at the journal even without being told (missed broadcasts).
 POLL_SECONDS = 2.0
 BATCH = 1000
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class JournalDrain:
@@ -63,13 +59,12 @@ class JournalDrain:
         (capture.js sends it when the page is idle); a write announced at its call (an intent)
         does not: the page is busy sending it. An engine that does not drain (it waits for the
         lock) keeps only the writes that may still need it: announced, not yet said to be
-        journaled, and recent."""
+        journaled, and recent (forget_heard)."""
         if message.get("type") == "intent":
             self.intents.append(Intent.from_dict(message))
-        if not drainer:
-            self.intents = forget_heard(self.intents, message, now_ms=now_ms())
-            return False
-        return message.get("type") != "intent"
+        if self.intents and (not drainer or message.get("type") == "journal"):
+            self.intents = forget_heard(self.intents, message, now_ms=now_ms(), waiting=not drainer)
+        return drainer and message.get("type") != "intent"
 
     async def check_epoch(self, chain: Chain, epoch: str) -> bool:
         """The history counts journal seqs of one journal (its epoch). A journal created anew
@@ -96,6 +91,12 @@ class JournalDrain:
         them)."""
         self.retry_at = 0
         self._read_body = (first[0].seq, first_body) if first and first_body is not None else None
+        try:
+            await self._drain(chain, journal, first)
+        finally:
+            self._read_body = None
+
+    async def _drain(self, chain: Chain, journal: Journal, first: list[JournalEntry] | None) -> None:
         while True:
             entries = first if first is not None else await journal.after(chain.journal_seq, BATCH)
             first = None

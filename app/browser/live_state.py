@@ -12,11 +12,12 @@ from collections.abc import Callable
 
 from app.browser.idb_store import IdbStore
 from app.browser.journal import Journal
-from app.browser.journal_drain import BATCH, now_ms
+from app.browser.journal_drain import BATCH
 from app.browser.notices import Notices
 from app.browser.spark_kv import SparkKv, decode
 from app.core.capture.scope import is_versioned
 from app.core.chain import Chain
+from app.core.clock import now_ms
 from app.core.formats.module_text import ModuleText
 from app.core.formats.tiling import index_stepwise
 from app.core.history.head_texts import INDEX_AT
@@ -25,11 +26,10 @@ from app.core.history.version import Version
 
 class LiveState:
     def __init__(self, kv: SparkKv, notices: Notices, timings: dict[str, float],
-                 announce: Callable[[Version | None], None], user: Callable[[], str]) -> None:
+                 user: Callable[[], str]) -> None:
         self._kv = kv
         self._notices = notices
         self._timings = timings
-        self._announce = announce
         self._user = user
         #: The keys whose baseline index was made from the browser's tiling of their text.
         self.baseline_tiled: list[str] = []
@@ -41,9 +41,9 @@ class LiveState:
         #: largest first).
         self.head_sizes: dict[str, int] = {}
 
-    async def record(self, chain: Chain, journal: Journal, *, baseline: bool) -> None:
-        """Record the live store (``baseline``: as the first version). Keys with writes still
-        in the journal are left to those writes."""
+    async def record(self, chain: Chain, journal: Journal, *, baseline: bool) -> Version | None:
+        """Record the live store (``baseline``: as the first version); the version, if one was
+        made. Keys with writes still in the journal are left to those writes."""
         # Keys with writes still in the journal (and, below, keys found unchanged) are kept.
         keep = {entry.key for entry in await journal.after(chain.journal_seq, BATCH)}
         started = now_ms()
@@ -56,8 +56,7 @@ class LiveState:
             self._timings["baseline_record_ms"] = float(now_ms() - started) - self._timings[
                 "baseline_read_ms"]
             self._timings["baseline_ms"] = float(now_ms() - started)
-            self._announce(version)
-            return
+            return version
         # One key at a time, keeping only what changed: the hotel is not held twice.
         reconcile_started = time.perf_counter()
         state = {}
@@ -84,11 +83,10 @@ class LiveState:
             else:
                 state[key] = decode(data)
         self._timings["reconcile_read_ms"] = (time.perf_counter() - reconcile_started) * 1000
-        version = await chain.record_state(
+        return await chain.record_state(
             state, created_by="unknown", live_reads={key: (started, now_ms()) for key in keys},
             keep=frozenset(keep),
             description="Changes found in the store that were made while Backstay was not running")
-        self._announce(version)
 
     async def _record_baseline(self, chain: Chain, keys: list[str], keep: set[str],
                                started: int) -> Version | None:

@@ -5,9 +5,14 @@ from __future__ import annotations
 import time
 
 
+def now_ms() -> int:
+    """Milliseconds since the epoch, by the system clock."""
+    return time.time_ns() // 1_000_000
+
+
 class SystemClock:
     def now_ms(self) -> int:
-        return time.time_ns() // 1_000_000
+        return now_ms()
 
 
 class ManualClock:

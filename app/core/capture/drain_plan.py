@@ -213,17 +213,21 @@ def plan_orphans(
     return orphans, waiting
 
 
-def forget_heard(intents: Sequence[Intent], message: Mapping[str, object], *,
-                 now_ms: int) -> list[Intent]:
-    """The intents an engine that does not drain still keeps once it heard ``message`` on the
-    journal channel. It keeps them for when it takes over: the engine that drains may go away
+def forget_heard(intents: Sequence[Intent], message: Mapping[str, object], *, now_ms: int,
+                 waiting: bool) -> list[Intent]:
+    """The intents an engine still keeps once it heard ``message`` on the journal channel. A
+    journal message naming a write (its tab, start and key) says its entry is stored: the
+    journal records it, so its intent is settled. An engine that does not drain (``waiting``
+    for the lock) keeps the others for when it takes over: the engine that drains may go away
     (its tab closes, or it is a worker being replaced) before it reads back the write of a tab
-    that closed without journaling it. A journal message naming the write's tab and start says
-    its entry is stored (the draining engine records it); old intents and the oldest beyond
-    MAX_HEARD_INTENTS are dropped."""
-    journaled = (str(message.get("tab") or ""), int(str(message.get("start") or 0)))
-    if message.get("type") != "journal" or not journaled[0]:
-        journaled = ("", -1)
-    kept = [intent for intent in intents
-            if (intent.tab, intent.start) != journaled and intent.start >= now_ms - HEARD_INTENT_MS]
+    that closed without journaling it. It drops old intents and the oldest beyond
+    MAX_HEARD_INTENTS; the engine that drains keeps every intent until it is settled."""
+    named = (message.get("tab"), message.get("start"), message.get("key"))
+    if message.get("type") == "journal" and all(named):
+        tab, start, key = str(named[0]), int(str(named[1])), str(named[2])
+        intents = [intent for intent in intents
+                   if (intent.tab, intent.start, intent.key) != (tab, start, key)]
+    if not waiting:
+        return list(intents)
+    kept = [intent for intent in intents if intent.start >= now_ms - HEARD_INTENT_MS]
     return kept[-MAX_HEARD_INTENTS:]

@@ -249,23 +249,30 @@ def test_a_write_announced_by_a_closed_tab_but_never_journaled_is_read_back() ->
                         live_tabs=()) == (set(), [])
 
 
-def test_an_engine_waiting_for_the_lock_keeps_the_announced_writes_not_yet_journaled() -> None:
+def test_a_journal_message_settles_its_intent_and_a_waiting_engine_keeps_only_recent_ones() -> None:
     a = Intent(key=KEY, collection="", tab="a", start=NOW - 5)
     b = Intent(key=KEY, collection="", tab="b", start=NOW - 5)
-    # Another intent, a version or a journal message without a tab: nothing is forgotten.
-    for message in ({"type": "intent", "tab": "a", "start": a.start}, {"type": "journal", "seq": 3},
-                    {"type": "version"}):
-        assert forget_heard([a, b], message, now_ms=NOW) == [a, b]
-    # A journal message names the write whose entry is stored: only that intent goes.
-    assert forget_heard([a, b], {"type": "journal", "seq": 3, "pending": True, "tab": "a",
-                                 "start": a.start}, now_ms=NOW) == [b]
-    assert forget_heard([a, b], {"type": "journal", "tab": "a", "start": a.start + 1},
-                        now_ms=NOW) == [a, b]
-    # Old intents go, and only the newest MAX_HEARD_INTENTS are kept.
+    same_time = Intent(key="w3-hotel-rooms", collection="", tab="a", start=NOW - 5)
+    stored_a = {"type": "journal", "seq": 3, "pending": True, "tab": "a", "start": a.start, "key": KEY}
+    for waiting in (True, False):
+        # Another intent, a version, or a journal message that does not name a write (an
+        # outcome's, or one of a page that has not reloaded since an upgrade): nothing goes.
+        for message in ({"type": "intent", "tab": "a", "start": a.start, "key": KEY},
+                        {"type": "journal", "seq": 3}, {"type": "version"},
+                        {"type": "journal", "seq": 3, "tab": "a", "start": a.start}):
+            assert forget_heard([a, b], message, now_ms=NOW, waiting=waiting) == [a, b]
+        # A journal message names the write whose entry is stored: only that intent goes (not
+        # another write of its tab in the same millisecond).
+        assert forget_heard([a, same_time, b], stored_a, now_ms=NOW, waiting=waiting) == [same_time, b]
+        assert forget_heard([a, b], {**stored_a, "start": a.start + 1}, now_ms=NOW,
+                            waiting=waiting) == [a, b]
+    # An engine waiting for the lock drops old intents and keeps only the newest
+    # MAX_HEARD_INTENTS; the engine that drains keeps each until it is settled.
     old = Intent(key=KEY, collection="", tab="c", start=NOW - HEARD_INTENT_MS - 1)
-    assert forget_heard([old, a], {"type": "intent"}, now_ms=NOW) == [a]
+    assert forget_heard([old, a], {"type": "intent"}, now_ms=NOW, waiting=True) == [a]
+    assert forget_heard([old, a], {"type": "intent"}, now_ms=NOW, waiting=False) == [old, a]
     many = [Intent(key=KEY, collection="", tab="d", start=NOW - i) for i in range(MAX_HEARD_INTENTS + 5)]
-    assert forget_heard(many, {"type": "intent"}, now_ms=NOW) == many[5:]
+    assert forget_heard(many, {"type": "intent"}, now_ms=NOW, waiting=True) == many[5:]
 
 
 def test_a_write_that_reached_the_journal_after_one_it_overlapped_was_recorded_is_read_back() -> None:
