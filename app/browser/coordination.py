@@ -55,6 +55,10 @@ class Coordination:
                 wake.set()
         self.listen(JOURNAL_CHANNEL, each)
 
+    def tell_journal(self, message: dict[str, Any]) -> None:
+        """Say ``message`` on the journal channel (to every engine, this one's listener too)."""
+        self._idb.broadcast(JOURNAL_CHANNEL, js_value(message))
+
     def listen(self, channel: str, callback: Callable[[Any], None]) -> None:
         proxy = create_proxy(lambda data: callback(py_value(data)))
         self._proxies.append(proxy)

@@ -98,7 +98,8 @@ class Engine:
         self._last_heard_ms = 0
         # Held by each round of work and by a restore: a restore never interleaves with a drain.
         self._work = asyncio.Lock()
-        self._drain = JournalDrain(kv, notices, self._announce, lambda: self._user)
+        self._drain = JournalDrain(kv, notices, self._announce, lambda: self._user,
+                                   self._coordination.tell_journal)
         self._live = LiveState(kv, notices, self.timings, lambda: self._user)
         self._upkeep = HeadUpkeep(lambda: self._chain, self._work, self._report,
                                   self._drain.waiting_text, self.timings, self._live.head_sizes)

@@ -22,6 +22,7 @@ from app.core.capture.drain_plan import (
     forget_heard,
     plan_next,
     plan_orphans,
+    settled_message,
 )
 from app.core.capture.journal_entry import JournalEntry
 from app.core.chain import Chain
@@ -35,11 +36,13 @@ BATCH = 1000
 
 class JournalDrain:
     def __init__(self, kv: SparkKv, notices: Notices, announce: Callable[[Version | None], None],
-                 user: Callable[[], str]) -> None:
+                 user: Callable[[], str], tell: Callable[[dict[str, Any]], None]) -> None:
         self._kv = kv
         self._notices = notices
         self._announce = announce
         self._user = user
+        # Says a journal message to every engine (the intents this one settled).
+        self._tell = tell
         #: Writes announced by capture.js at call time, not yet settled.
         self.intents: list[Intent] = []
         # The (tab, start) of the entries seen in the journal, while intents wait.
@@ -57,14 +60,16 @@ class JournalDrain:
     def heard(self, message: dict[str, Any], *, drainer: bool) -> bool:
         """A journal message; whether it wakes the engine. An entry stored or settled does
         (capture.js sends it when the page is idle); a write announced at its call (an intent)
-        does not: the page is busy sending it. An engine that does not drain (it waits for the
-        lock) keeps only the writes that may still need it: announced, not yet said to be
-        journaled, and recent (forget_heard)."""
-        if message.get("type") == "intent":
+        does not: the page is busy sending it; nor does the engine that drains saying which
+        intents it settled. An engine that does not drain (it waits for the lock) keeps only
+        the writes that may still need it: announced, not yet said to be journaled or settled,
+        and recent (forget_heard)."""
+        kind = message.get("type")
+        if kind == "intent":
             self.intents.append(Intent.from_dict(message))
-        if self.intents and (not drainer or message.get("type") == "journal"):
+        if self.intents and (not drainer or kind in ("journal", "settled")):
             self.intents = forget_heard(self.intents, message, now_ms=now_ms(), waiting=not drainer)
-        return drainer and message.get("type") != "intent"
+        return drainer and kind not in ("intent", "settled")
 
     async def check_epoch(self, chain: Chain, epoch: str) -> bool:
         """The history counts journal seqs of one journal (its epoch). A journal created anew
@@ -177,8 +182,9 @@ class JournalDrain:
         live_tabs = await journal.live_tabs()
         pending = await journal.after(chain.journal_seq, BATCH)
         self._journaled.update((entry.tab, entry.start) for entry in pending)
+        heard = self.intents
         orphans, self.intents = plan_orphans(
-            self.intents, journaled=self._journaled, busy_keys={entry.key for entry in pending},
+            heard, journaled=self._journaled, busy_keys={entry.key for entry in pending},
             now_ms=now_ms(), live_tabs=live_tabs)
         if not self.intents:
             self._journaled.clear()
@@ -195,3 +201,9 @@ class JournalDrain:
                 {key: text}, created_by=self._user(), live_reads={key: (started, now_ms())},
                 description=f"Writes to {key} from a tab that closed before it could journal them")
             self._announce(version)
+        # Once their keys are read back: the engines that wait for the lock forget them too (one
+        # that took over would read a key back again, and might take a live tab's write in
+        # flight then for the closed tab's).
+        settled = [intent for intent in heard if intent not in self.intents]
+        if settled:
+            self._tell(settled_message(settled))

@@ -220,14 +220,36 @@ def forget_heard(intents: Sequence[Intent], message: Mapping[str, object], *, no
     journal records it, so its intent is settled. An engine that does not drain (``waiting``
     for the lock) keeps the others for when it takes over: the engine that drains may go away
     (its tab closes, or it is a worker being replaced) before it reads back the write of a tab
-    that closed without journaling it. It drops old intents and the oldest beyond
-    MAX_HEARD_INTENTS; the engine that drains keeps every intent until it is settled."""
-    named = (message.get("tab"), message.get("start"), message.get("key"))
-    if message.get("type") == "journal" and all(named):
-        tab, start, key = str(named[0]), int(str(named[1])), str(named[2])
-        intents = [intent for intent in intents
-                   if (intent.tab, intent.start, intent.key) != (tab, start, key)]
+    that closed without journaling it. A settled message (``{type: "settled", writes: [{tab,
+    start, key}]}``) names intents the engine that drains has settled (it read the keys back,
+    or found their entries): they go too, so that an engine taking over does not read a key
+    back again for them. It drops old intents and the oldest beyond MAX_HEARD_INTENTS; the
+    engine that drains keeps every intent until it is settled."""
+    gone = {_named(message)} if message.get("type") == "journal" else set()
+    writes = message.get("writes")
+    if message.get("type") == "settled" and isinstance(writes, list):
+        gone = {_named(write) for write in writes if isinstance(write, Mapping)}
+    gone.discard(None)
+    if gone:
+        intents = [intent for intent in intents if (intent.tab, intent.start, intent.key) not in gone]
     if not waiting:
         return list(intents)
     kept = [intent for intent in intents if intent.start >= now_ms - HEARD_INTENT_MS]
     return kept[-MAX_HEARD_INTENTS:]
+
+
+def _named(message: Mapping[str, object]) -> tuple[str, int, str] | None:
+    """The write a journal message names: (tab, start, key), or None when it names none."""
+    tab, start, key = message.get("tab"), message.get("start"), message.get("key")
+    if not (tab and start and key):
+        return None
+    try:
+        return str(tab), int(str(start)), str(key)
+    except ValueError:
+        return None
+
+
+def settled_message(intents: Sequence[Intent]) -> dict[str, object]:
+    """The journal message that tells every engine these intents are settled."""
+    return {"type": "settled",
+            "writes": [{"tab": i.tab, "start": i.start, "key": i.key} for i in intents]}

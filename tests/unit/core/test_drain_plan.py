@@ -19,6 +19,7 @@ from app.core.capture.drain_plan import (
     forget_heard,
     plan_next,
     plan_orphans,
+    settled_message,
 )
 from app.core.capture.journal_entry import JournalEntry
 
@@ -273,6 +274,24 @@ def test_a_journal_message_settles_its_intent_and_a_waiting_engine_keeps_only_re
     assert forget_heard([old, a], {"type": "intent"}, now_ms=NOW, waiting=False) == [old, a]
     many = [Intent(key=KEY, collection="", tab="d", start=NOW - i) for i in range(MAX_HEARD_INTENTS + 5)]
     assert forget_heard(many, {"type": "intent"}, now_ms=NOW, waiting=True) == many[5:]
+
+
+def test_a_settled_message_names_the_intents_the_draining_engine_settled() -> None:
+    a = Intent(key=KEY, collection="", tab="a", start=NOW - 5)
+    b = Intent(key=KEY, collection="", tab="b", start=NOW - 5)
+    rooms = Intent(key="w3-hotel-rooms", collection="", tab="a", start=NOW - 5)
+    message = settled_message([a, rooms])
+    assert message == {"type": "settled", "writes": [
+        {"tab": "a", "start": a.start, "key": KEY},
+        {"tab": "a", "start": a.start, "key": "w3-hotel-rooms"}]}
+    for waiting in (True, False):
+        assert forget_heard([a, b, rooms], message, now_ms=NOW, waiting=waiting) == [b]
+        # Malformed or foreign messages settle nothing.
+        for odd in ({"type": "settled"}, {"type": "settled", "writes": "a"},
+                    {"type": "settled", "writes": [None, {"tab": "a", "start": "x", "key": KEY},
+                                                   {"tab": "a", "key": KEY}]},
+                    {"type": "version", "writes": message["writes"]}):
+            assert forget_heard([a, b], odd, now_ms=NOW, waiting=waiting) == [a, b]
 
 
 def test_a_write_that_reached_the_journal_after_one_it_overlapped_was_recorded_is_read_back() -> None:
