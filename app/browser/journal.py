@@ -19,6 +19,11 @@ class JournalClosed(StoreError):
     """The journal database was deleted or closed under the engine; open it again."""
 
 
+class BodyUnreadable(StoreError):
+    """A write's body is in the journal but cannot be read, now or ever (the file that holds
+    it is gone or damaged)."""
+
+
 def _translate(error: JsException, doing: str) -> StoreError:
     name = error_name(error)
     if name == "InvalidStateError":
@@ -71,6 +76,8 @@ class Journal:
         try:
             data = await self._idb.journalBody(self._db, seq)
         except JsException as error:
+            if error_name(error) == "BodyUnreadableError":
+                raise BodyUnreadable(str(getattr(error, "message", "") or error)) from None
             raise _translate(error, "read a body from") from None
         if data is None:
             return None

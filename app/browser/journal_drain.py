@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from app.browser.journal import Journal
+from app.browser.journal import BodyUnreadable, Journal
 from app.browser.notices import Notices
 from app.browser.spark_kv import SparkKv
 from app.core.capture.drain_plan import (
@@ -141,7 +141,16 @@ class JournalDrain:
         description = ""
         if step.action is Action.BODY:
             read, self._read_body = self._read_body, None
-            body = read[1] if read is not None and read[0] == seq else await journal.body(seq)
+            try:
+                body = read[1] if read is not None and read[0] == seq else await journal.body(seq)
+            except BodyUnreadable as error:
+                body = None
+                description = ("Recorded as the store holds it: the journal's copy of this write "
+                               "could not be read")
+                await self._notices.add("journal-damaged", (
+                    f"Backstay's capture journal on this computer is damaged ({error}). The write "
+                    f"to {key} was recorded as the store holds it, so nothing was lost; if this "
+                    "happens again, check the computer's disk."))
             if body is None:  # kept no body after all: the store says what was written
                 step = Step(Action.READ, entry, "its body is missing")
             else:

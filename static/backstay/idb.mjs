@@ -274,7 +274,8 @@ async function journalRead_(db, after, limit, bodyLimit = 0) {
   const body = first && first.op === "set" && first.status === "ok" ? bodies.get(first.seq) : null;
   const small = body !== null && body !== undefined
     && (typeof body === "string" ? body.length * 3 : body.size) <= bodyLimit;
-  return [meta ? String(meta.epoch) : "", entries, small ? await bodyBytes(body) : null];
+  // A body that cannot be read here is left to journalBody, which says so.
+  return [meta ? String(meta.epoch) : "", entries, small ? await bodyBytes(body).catch(() => null) : null];
 }
 
 // `bodies`, when given, gets the first entry's raw body (its seq → the stored string or Blob).
@@ -298,7 +299,17 @@ async function readJournal(tx, after, limit, bodies = null) {
 async function journalBody_(db, seq) {
   const tx = db.transaction("entries", "readonly");
   const entry = await promised(tx.objectStore("entries").get(seq));
-  return entry ? bodyBytes(entry.body) : null;
+  if (!entry) return null;
+  try {
+    return await bodyBytes(entry.body);
+  } catch (error) {
+    // The file that holds a Blob body is gone or damaged (NotFoundError, NotReadableError):
+    // no later read can succeed. Named apart, so that the engine records the write from the
+    // store instead of trying this read again for ever.
+    const unreadable = new Error(`the body of journal entry ${seq} cannot be read (${error && error.name}: ${error && error.message})`);
+    unreadable.name = "BodyUnreadableError";
+    throw unreadable;
+  }
 }
 
 // The bytes the server received: a string UTF-8 encoded as sending it does (a lone surrogate
