@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from app.browser.access import acting_as
 from app.browser.engine import Engine
 from app.browser.keyring import Keyring
-from app.browser.problems import ApiError
+from app.browser.problems import DATA_LOST, ApiError
 from app.browser.restorer import RestoreFailed
 from app.core.access.permissions import PERMISSIONS, AccessDenied
 from app.core.audit.entry import AuditEntry
@@ -26,7 +26,7 @@ from app.core.errors import VersionNotFound
 from app.core.formats.json_value import Json, compact_json, parse_json
 from app.core.history.history import History
 from app.core.history.version import Version
-from app.core.ports import Compressor, StoreError, StoreFull
+from app.core.ports import Compressor, DataLost, StoreError, StoreFull
 from app.core.restore.request import RequestError, RestoreRequest, Target
 from app.core.restore.sides import resolve
 
@@ -48,6 +48,8 @@ async def answer(work: Awaitable[str]) -> str:
     except StoreFull:
         return json.dumps({"error": "This browser's storage is full: free space (or delete old "
                                     "versions), then try again"})
+    except DataLost as error:
+        return json.dumps({"error": f"{DATA_LOST} ({error})"})
     except StoreError as error:
         return json.dumps({"error": f"Backstay's storage in this browser failed ({error}); it opens "
                                     "it again by itself: try again in a moment, and reload the page "

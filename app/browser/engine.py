@@ -37,7 +37,7 @@ from app.browser.journal import Journal, JournalClosed
 from app.browser.journal_drain import BATCH, POLL_SECONDS, JournalDrain
 from app.browser.live_state import LiveState
 from app.browser.notices import Notices
-from app.browser.problems import RETRYING, STORAGE_FULL, STORE_DOWN, ApiError, Problems, describe
+from app.browser.problems import DATA_LOST, RETRYING, STORAGE_FULL, STORE_DOWN, ApiError, Problems, describe
 from app.browser.restorer import Restorer
 from app.browser.spark_kv import KvUnavailable, SparkKv
 from app.core.audit.entry import AuditEntry, Result
@@ -47,7 +47,7 @@ from app.core.clock import now_ms
 from app.core.errors import CoreError
 from app.core.formats.json_value import Json
 from app.core.history.version import Version
-from app.core.ports import StoreError, StoreFull
+from app.core.ports import DataLost, StoreError, StoreFull
 
 #: A worker that recorded a baseline and holds at least this much WebAssembly memory asks the
 #: page to replace it (``renew`` in the status): its heap keeps the high-water mark of reading
@@ -92,6 +92,7 @@ class Engine:
         self._ready = asyncio.Event()
         self._wake = asyncio.Event()
         self._needs_reconcile = True
+        self._told_lost: frozenset[str] = frozenset()
         self._problems = Problems(self._announce_status)
         self.timings: dict[str, float] = {}
         self._last_version_ms = 0
@@ -231,6 +232,8 @@ class Engine:
                 if not await self._open_safely():
                     return
             await self._catch_up()
+        except DataLost as error:
+            self._report("storage", f"{DATA_LOST} ({error}). {self._drain.waiting_text()}")
         except StoreFull:
             self._report("storage", f"{STORAGE_FULL}. {self._drain.waiting_text()}")
         except (StorageClosed, JournalClosed):
@@ -278,6 +281,14 @@ class Engine:
         await self._marker.write(chain.store, seq=chain.head_seq, head_version_id=chain.head_version_id,
                                  user=self._user)
         await self._access.refresh(chain)
+        lost = chain.lost_head_texts - self._told_lost
+        if lost:
+            await self._notices.add("head-text-lost", (
+                f"Part of Backstay's storage in this browser was lost from the disk: the current "
+                f"value of {', '.join(sorted(lost))} (its file is gone or damaged). Backstay "
+                "rebuilt it from the history and goes on recording; nothing was lost from the "
+                "data. If this happens again, check this computer's disk."))
+            self._told_lost |= lost
 
     def _require(self) -> tuple[Chain, Journal]:
         if self._chain is None or self._journal is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.browser.ffi import JsException, error_name, js_bytes, js_value, py_bytes
-from app.core.ports import COLLECTIONS, Batch, Collection, StoreError, StoreFull
+from app.core.ports import COLLECTIONS, Batch, Collection, DataLost, StoreError, StoreFull
 
 DB_NAME = "backstay"
 DB_VERSION = 1
@@ -23,6 +23,10 @@ def translate(error: JsException, doing: str) -> StoreError:
         return StoreFull(f"the browser's storage is full while {doing}; nothing was written")
     if name == "InvalidStateError":
         return StorageClosed(f"the database was closed while {doing}")
+    if name == "NotReadableError" or "Data lost" in str(error):
+        # Chromium: "Data lost due to missing file. Affected record should be considered
+        # irrecoverable." (a file of the database was deleted or damaged on disk).
+        return DataLost(f"a value was lost from the disk (its file is gone or damaged) while {doing}")
     return StoreError(f"IndexedDB failed while {doing}: {error}")
 
 

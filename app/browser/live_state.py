@@ -22,6 +22,7 @@ from app.core.formats.module_text import ModuleText
 from app.core.formats.tiling import index_stepwise
 from app.core.history.head_texts import INDEX_AT
 from app.core.history.version import Version
+from app.core.ports import DataLost
 
 
 class LiveState:
@@ -65,8 +66,11 @@ class LiveState:
             # An unchanged key (the usual case) is compared with the stored head text in
             # JavaScript: neither is copied into Python's memory, which never shrinks.
             if chain.head_is_stored(key) and isinstance(chain.store, IdbStore):
-                verdict, text_hash, size = await self._kv.matches_head(
-                    chain.store, key, chain.head_text_digest(key))
+                try:
+                    verdict, text_hash, size = await self._kv.matches_head(
+                        chain.store, key, chain.head_text_digest(key))
+                except DataLost:  # its stored head text is gone: compared below, rebuilt
+                    verdict, text_hash, size = "lost", None, 0
                 if verdict in ("same", "unsent"):
                     self.start_unsent += verdict == "unsent"
                     keep.add(key)

@@ -14,6 +14,11 @@ STORAGE_FULL = ("Storage full: delete old versions or free space in this browser
 STORE_DOWN = ("The PMS data server did not answer; Backstay retries by itself and records the "
               "waiting writes once it is back")
 RETRYING = "It tries again by itself; if this persists, reload the page"
+DATA_LOST = ("Part of Backstay's history in this browser was lost from the disk (files of the "
+             "browser's storage are gone or damaged), and Backstay cannot rebuild it: changes to "
+             "that data are not recorded, and versions that need the lost part cannot be read. "
+             "Reloading does not help: export a backup of what can still be read (Backups), and "
+             "check this computer's disk")
 
 
 class ApiError(Exception):

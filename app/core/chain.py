@@ -199,8 +199,9 @@ class Chain:
         return await self._heads.data(key)
 
     async def flush_heads(self) -> int:
-        """Write the head texts the versions left stale (see ``defer_heads``), one key per
-        transaction (a large hotel's texts are not all held twice at once); how many."""
+        """Write the head texts the versions left stale (see ``defer_heads``) and those the store
+        lost, one key per transaction (a large hotel's texts are not all held twice at once);
+        how many."""
         written = 0
         for key in self._head.stale_heads:
             generation = self._generation
@@ -215,6 +216,18 @@ class Chain:
             await self._store.apply(batch)
             self._head = head
             written += 1
+        for key in sorted(self._heads.to_rewrite):
+            # A head text the store lost, rebuilt from the history: written again as it was.
+            generation = self._generation
+            text = await self.head_text(key) if self.head_is_stored(key) else None
+            if generation != self._generation:
+                break
+            if text is not None:
+                batch = Batch()
+                batch.put("head", key, text.encode("utf-8"))
+                await self._store.apply(batch)
+                written += 1
+            self._heads.to_rewrite.discard(key)
         return written
 
     def release_texts(self) -> int:
@@ -243,6 +256,12 @@ class Chain:
     def index_counts(self) -> dict[str, int]:
         """How many head indexes were built by parsing, and how many read back saved."""
         return self._heads.counts
+
+    @property
+    def lost_head_texts(self) -> frozenset[str]:
+        """Keys whose head text the store lost (its file gone) and that were rebuilt from the
+        history."""
+        return frozenset(self._heads.lost)
 
     @property
     def head_texts_read(self) -> int:

@@ -28,6 +28,11 @@ class StoreFull(StoreError):
     """The store ran out of space (IndexedDB QuotaExceededError); nothing was written."""
 
 
+class DataLost(StoreError):
+    """Values the store held are lost (the browser's files that held them are gone or damaged):
+    reading them fails now and always."""
+
+
 @dataclass
 class Batch:
     """Writes that a VersionStore applies atomically: all of them or none.

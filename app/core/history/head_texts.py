@@ -14,6 +14,7 @@ work begun before a commit never overwrites what the commit left.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 
 from app.core.errors import CorruptData
@@ -25,7 +26,7 @@ from app.core.history.history import State
 from app.core.history.saved_index import INDEX_AT as INDEX_AT
 from app.core.history.saved_index import INDEX_PREFIX as INDEX_PREFIX
 from app.core.history.saved_index import SavedIndexes, Unsaved
-from app.core.ports import VersionStore
+from app.core.ports import DataLost, VersionStore
 
 #: A head text at least this long is not kept in memory once the store holds it (``release``):
 #: only its index is, and the next write reads it back.
@@ -64,6 +65,10 @@ class HeadTexts:
         self.counts = {"built": 0, "loaded": 0}
         #: How many head texts were read back from the store.
         self.texts_read = 0
+        #: Keys whose head text the store lost and that were rebuilt from the history; those
+        #: of them not written again yet (Chain.flush_heads writes them).
+        self.lost: set[str] = set()
+        self.to_rewrite: set[str] = set()
         #: How many saved indexes a start left unread until their key's first write.
         self.deferred = 0
 
@@ -149,13 +154,33 @@ class HeadTexts:
                     self._texts[stale] = canonical_text(state[stale])
             text = self._texts[key]
         elif text is None:
-            stored = await self._store.get("head", key)
+            try:
+                stored = await self._store.get("head", key)
+            except DataLost:
+                return await self._rebuilt(key)
             if stored is None:
                 raise CorruptData(f"head value of {key!r} is missing")
             self.texts_read += 1
             text = stored.decode("utf-8")
             if key not in self._released and key not in self._indexes.deferred:  # read again, not kept
                 self._texts[key] = text
+        return text
+
+    async def _rebuilt(self, key: str) -> str:
+        """The head text of ``key`` when the store lost it (its file is gone): the head version's
+        state holds the same value, as for a text not written yet. Raises DataLost when the
+        history lost what that state needs too."""
+        head = self._head()
+        generation = self._generation()
+        state = await self._state_at(head.version_id or "")
+        if key not in self._head().module_hashes or generation != self._generation():
+            again = await self.text(key)  # the head moved meanwhile: its text as it is now
+            if again is None:
+                raise CorruptData(f"{key!r} has no head value")
+            return again
+        self.lost.add(key)
+        self.to_rewrite.add(key)
+        text = self._texts[key] = canonical_text(state[key])
         return text
 
     async def unchanged(self, key: str, text: str) -> bool:
@@ -176,7 +201,10 @@ class HeadTexts:
         if key in self._modules or key in self._texts or key in head.stale_heads:
             text = await self.text(key)
             return None if text is None else text.encode("utf-8")
-        stored = await self._store.get("head", key)
+        try:
+            stored = await self._store.get("head", key)
+        except DataLost:
+            return (await self._rebuilt(key)).encode("utf-8")
         if stored is None:
             raise CorruptData(f"head value of {key!r} is missing")
         return stored
@@ -211,7 +239,10 @@ class HeadTexts:
                     module = self._modules.get(key)
                     continue
                 del self._released[key]  # not the text released: index it afresh
-            built = await self._saved_index(key, text)
+            try:
+                built = await self._saved_index(key, text)
+            except DataLost:  # the index is built again from the text
+                built = None
             self.counts["built" if built is None else "loaded"] += 1
             try:
                 if built is None:
@@ -256,7 +287,10 @@ class HeadTexts:
     async def _stored_text_hash(self, key: str) -> str | None:
         """SHA-256 hex of the stored head text of ``key``: as learned, else hashed by the store."""
         learned = self.learned.get(key)
-        return learned[0] if learned is not None else await self._store.digest("head", key)
+        try:
+            return learned[0] if learned is not None else await self._store.digest("head", key)
+        except DataLost:
+            return hashlib.sha256((await self._rebuilt(key)).encode("utf-8")).hexdigest()
 
     async def _load_deferred(self, key: str) -> None:
         """Read the saved index left unread by ``prepare(defer=True)`` (as released: its text is

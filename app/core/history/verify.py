@@ -22,7 +22,7 @@ from app.core.history.head import HEAD_KEY, HeadPointer
 from app.core.history.payload import Op, Payload
 from app.core.history.snapshot import decode_blob
 from app.core.history.version import Version
-from app.core.ports import Compressor, VersionStore
+from app.core.ports import Compressor, DataLost, VersionStore
 
 ProblemKind = Literal[
     "unknown-format", "head-missing", "head-unreadable", "head-mismatch",
@@ -30,7 +30,7 @@ ProblemKind = Literal[
     "root-not-checkpoint", "missing-payload", "orphan-payload", "unreadable-payload",
     "payload-hash-mismatch", "missing-blob", "orphan-blob", "corrupt-blob", "snapshot-mismatch",
     "patch-failed", "state-mismatch", "inverse-mismatch", "missing-head-value",
-    "orphan-head-value", "head-value-mismatch",
+    "orphan-head-value", "head-value-mismatch", "head-value-lost",
 ]
 CHUNK = 256
 
@@ -202,7 +202,12 @@ async def _check_head_values(
     store: VersionStore, head: HeadPointer, keys: set[str], report: VerifyReport
 ) -> None:
     for key in sorted(keys):
-        stored = await store.get("head", key)
+        try:
+            stored = await store.get("head", key)
+        except DataLost:
+            report.add("head-value-lost", f"head/{key}",
+                       "its file is gone from the disk (the engine rebuilds it from the history)")
+            continue
         try:
             hashed = module_hash(parse_json(stored or b"", format_version=head.format_version),
                                  head.format_version)

@@ -804,3 +804,60 @@ def test_versions_name_the_device_that_recorded_them() -> None:
         assert (await reopened.list_versions())[0].device == "Chrome on Linux · 3f2a"
 
     asyncio.run(scenario())
+
+
+def test_a_head_text_the_store_lost_is_rebuilt_from_the_history_and_written_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A browser's file for head/<key> is gone (DataLost on every read): the next write is
+    diffed against the head version's state, rebuilt from the history; the text is named as
+    lost, written again by flush_heads, and verify says what it found meanwhile."""
+    from app.core.ports import DataLost
+
+    async def scenario() -> None:
+        chain, store, _ = build_chain()
+        await _baseline(chain)
+        edited = guests(3)
+        edited[0]["firstName"] = "Ann"
+        await chain.record({GUESTS: text(edited)}, created_by="desk")
+        original_get = store.get
+        lost = {("head", GUESTS)}
+
+        async def get(collection: Collection, key: str) -> bytes | None:
+            if (collection, key) in lost:
+                raise DataLost("a value was lost from the disk")
+            return await original_get(collection, key)
+
+        original_get_many = store.get_many
+
+        async def get_many(collection: Collection, keys: list[str]) -> dict[str, bytes]:
+            if any((collection, key) in lost for key in keys):
+                raise DataLost("values were lost from the disk")
+            return await original_get_many(collection, keys)
+
+        monkeypatch.setattr(store, "get", get)
+        monkeypatch.setattr(store, "get_many", get_many)
+        report = await chain.verify(full=True)
+        assert [(p.kind, p.subject) for p in report.problems] == [("head-value-lost", f"head/{GUESTS}")]
+        again = Chain(store, ManualClock(start_ms=1_800_000_000_000), GzipCompressor())
+        await again.open()
+        edited[1]["firstName"] = "Bea"
+        version = await again.record({GUESTS: text(edited)}, created_by="desk")
+        assert version is not None
+        changes = (await again.get_version(version.id)).to_dict()["changes"]
+        assert [(c["action"], c["recordId"], c["fields"]) for c in changes] == [
+            ("update", "g1", ["/firstName"])]
+        assert again.lost_head_texts == {GUESTS}
+        # History lost too: nothing to rebuild from - DataLost, never a wrong version.
+        third = Chain(store, ManualClock(start_ms=1_900_000_000_000), GzipCompressor())
+        await third.open()
+        lost.add(("head", ROOMS))
+        lost.update(("payloads", key) for key in await store.keys("payloads"))
+        with pytest.raises(DataLost):
+            await third.record({ROOMS: text([{"id": "102"}])}, created_by="desk")
+        lost.clear()
+        # The head text the store lost is written again, as it was.
+        await again.flush_heads()
+        assert json.loads(await original_get("head", GUESTS) or b"") == edited
+        assert (await again.verify(full=True)).ok
+
+    asyncio.run(scenario())

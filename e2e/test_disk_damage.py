@@ -1,0 +1,202 @@
+"""Backstay's storage damaged on disk: a file of the browser's IndexedDB is gone (deleted by a
+disk cleaner, or lost with a bad sector), so the value it held can never be read again.
+
+- A journal body: the engine records that write from the store instead, says so, and goes on
+  with the journal.
+- A head text (today's value of a key): rebuilt from the history, and recording goes on.
+- Part of the history itself: told as such, with what to do; never "try again" or "reload".
+
+The engine never stays stuck retrying a read that cannot succeed without saying so. Real
+Chromium, a profile on disk, real IndexedDB."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from harness import Server, status, versions, wait_ready, wait_versions
+from stores import open_origin_without_engine
+
+GUESTS = "w3-hotel-guests"
+
+#: Adds one journal entry as capture.js stores it - a write to w3-hotel-guests answered "ok",
+#: its body a Blob (a file of its own on disk) - and its outcome; resolves with its seq.
+ADD_ENTRY_JS = """async (text) => {
+    const db = await new Promise((resolve, reject) => {
+        const open = indexedDB.open('backstay-journal');
+        open.onsuccess = () => resolve(open.result);
+        open.onerror = () => reject(open.error);
+    });
+    try {
+        const start = Date.now() - 50;
+        const seq = await new Promise((resolve, reject) => {
+            const tx = db.transaction(['entries', 'outcomes'], 'readwrite', {durability: 'strict'});
+            const add = tx.objectStore('entries').add({
+                key: 'w3-hotel-guests', collection: '', op: 'set', initial: false, hasBody: true,
+                body: new Blob([text]), start, tab: 'a-closed-tab', via: 'fetch', tabSeq: 1,
+                inFlight: []});
+            add.onsuccess = () => tx.objectStore('outcomes').put(
+                {seq: add.result, status: 'ok', httpStatus: 200, end: start + 20});
+            tx.oncomplete = () => resolve(add.result);
+            tx.onerror = tx.onabort = () => reject(tx.error);
+        });
+        return seq;
+    } finally {
+        db.close();
+    }
+}"""
+
+
+#: Random (incompressible) notes of about 100 KB: a value IndexedDB keeps in a file of its own.
+BIG_WRITE_JS = """(name) => window.spark.kv.set('w3-hotel-guests', [{id: 'g-1', firstName: name,
+    notes: Array.from({length: 20000}, () => Math.random().toString(36).slice(2, 7)).join('')}])"""
+
+#: Renames guest g-1, keeping its notes.
+RENAME_JS = """async (name) => {
+    const guests = await window.spark.kv.get('w3-hotel-guests');
+    await window.spark.kv.set('w3-hotel-guests', [{...guests[0], firstName: name}]);
+}"""
+
+#: The keys whose head texts the engine has not written yet (meta/head's staleHeads).
+STALE_HEADS_JS = """() => new Promise((resolve, reject) => {
+    const open = indexedDB.open('backstay');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+        const get = open.result.transaction('meta').objectStore('meta').get('head');
+        get.onsuccess = () => {
+            const pointer = JSON.parse(new TextDecoder().decode(get.result));
+            open.result.close();
+            resolve(pointer.staleHeads || []);
+        };
+        get.onerror = () => reject(get.error);
+    };
+})"""
+
+
+def _files(folder: Path) -> set[Path]:
+    return {path for path in folder.rglob("*") if path.is_file()}
+
+
+def _blob_files(tmp_path: Path) -> set[Path]:
+    return {path for path in _files(tmp_path / "profile" / "Default" / "IndexedDB")
+            if ".indexeddb.blob" in str(path)}
+
+
+def _head_texts_written(page: Any) -> None:
+    deadline = time.monotonic() + 30
+    while page.evaluate(STALE_HEADS_JS):
+        assert time.monotonic() < deadline, "the head texts were not written"
+        page.wait_for_timeout(200)
+    page.wait_for_timeout(500)  # the replaced files are deleted
+
+
+def test_a_journal_body_whose_file_is_gone_is_read_from_the_store_and_the_journal_goes_on(
+        disk_page: Any, server: Server, tmp_path: Path) -> None:
+    page = disk_page
+    page.goto(server.url + "/")
+    wait_ready(page)
+    wait_versions(page, 1)
+    # No engine runs while the damaged entry is made.
+    open_origin_without_engine(page, server.url)
+    page.wait_for_timeout(1000)
+    indexeddb = tmp_path / "profile" / "Default" / "IndexedDB"
+    before = _files(indexeddb)
+    value = [{"id": "g-1", "firstName": "Lost", "notes": "x" * 100_000}]
+    server.kv_set(GUESTS, value)  # the write reached the store
+    page.evaluate(ADD_ENTRY_JS, json.dumps(value))
+    made = {path for path in _files(indexeddb) - before if ".indexeddb.blob" in str(path)}
+    assert len(made) == 1, made  # the body's file
+    made.pop().unlink()
+    page.goto(server.url + "/")
+    wait_ready(page)
+    found = wait_versions(page, 2)
+    assert found[0]["createdBy"] == "admin"
+    assert "could not be read" in found[0]["description"]
+    state = page.evaluate("id => window.backstay.stateAt(id)", found[0]["id"])
+    assert state[GUESTS] == value
+    # The journal goes on: the next write is recorded from its body, as always.
+    page.evaluate("() => window.spark.kv.set('w3-hotel-guests', [{id: 'g-1', firstName: 'Next'}])")
+    found = wait_versions(page, 3)
+    assert "could not be read" not in found[0]["description"]
+    state = page.evaluate("id => window.backstay.stateAt(id)", found[0]["id"])
+    assert state[GUESTS] == [{"id": "g-1", "firstName": "Next"}]
+    deadline = time.monotonic() + 10
+    while status(page)["waiting"] and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    assert status(page)["waiting"] == 0
+    problems = status(page)["problems"]
+    assert not [p for p in problems if p["area"] != "notice"]
+    # The damage is told, with what became of the write.
+    assert any("capture journal on this computer is damaged" in p["message"]
+               and "recorded as the store holds it" in p["message"] for p in problems)
+    assert len(versions(page)) == 3
+
+
+def test_a_head_text_whose_file_is_gone_is_rebuilt_from_the_history(
+        disk_page: Any, server: Server, tmp_path: Path) -> None:
+    page = disk_page
+    page.goto(server.url + "/")
+    wait_ready(page)
+    wait_versions(page, 1)
+    page.evaluate(BIG_WRITE_JS, "Ann")
+    wait_versions(page, 2)
+    _head_texts_written(page)
+    before = _blob_files(tmp_path)
+    page.evaluate(RENAME_JS, "Bea")  # a small change: its version holds only a small delta
+    wait_versions(page, 3)
+    _head_texts_written(page)
+    made = _blob_files(tmp_path) - before
+    # The new version's payload, then (once idle) the new head text of w3-hotel-guests: the
+    # browser numbers the files of a database in the order it writes them.
+    assert len(made) == 2, made
+    head_text = max(made, key=lambda path: int(path.name, 16))
+    open_origin_without_engine(page, server.url)
+    head_text.unlink()
+    page.goto(server.url + "/")
+    wait_ready(page)
+    page.evaluate(RENAME_JS, "Cy")
+    found = wait_versions(page, 4)
+    changes = page.evaluate("id => window.backstay.getVersion(id)", found[0]["id"])["changes"]
+    assert [(c["action"], c["recordId"], c["fields"]) for c in changes] == [
+        ("update", "g-1", ["/firstName"])]
+    assert page.evaluate("id => window.backstay.stateAt(id)", found[0]["id"])[GUESTS] == server.kv_get(GUESTS)
+    problems = status(page)["problems"]
+    assert not [p for p in problems if p["area"] != "notice"]
+    assert any("rebuilt it from the history" in p["message"] for p in problems)
+    # Once idle, the rebuilt text is written again: the history verifies in full.
+    deadline = time.monotonic() + 30
+    while not (report := page.evaluate("() => window.backstay.verify({full: true})"))["ok"]:
+        assert time.monotonic() < deadline, report
+        assert [p["kind"] for p in report["problems"]] == ["head-value-lost"], report
+        page.wait_for_timeout(500)
+
+
+def test_history_lost_from_the_disk_is_told_as_such_with_what_to_do(
+        disk_page: Any, server: Server, tmp_path: Path) -> None:
+    page = disk_page
+    page.goto(server.url + "/")
+    wait_ready(page)
+    wait_versions(page, 1)
+    page.evaluate(BIG_WRITE_JS, "Ann")  # its version's payload, too, is a file of its own
+    wait_versions(page, 2)
+    _head_texts_written(page)
+    open_origin_without_engine(page, server.url)
+    files = _blob_files(tmp_path)
+    assert files
+    for path in files:
+        path.unlink()
+    page.goto(server.url + "/")
+    wait_ready(page)
+    page.evaluate(RENAME_JS, "Bea")
+    deadline = time.monotonic() + 30
+    while not [p for p in status(page)["problems"] if p["area"] == "storage"]:
+        assert time.monotonic() < deadline, status(page)
+        page.wait_for_timeout(200)
+    told = [p["message"] for p in status(page)["problems"] if p["area"] == "storage"][0]
+    assert "lost from the disk" in told and "Reloading does not help" in told
+    assert "export a backup" in told
+    message = page.evaluate("""() => window.backstay.verify({full: true}).then(
+        () => 'resolved', (error) => error.message)""")
+    assert "lost from the disk" in message and "try again" not in message
