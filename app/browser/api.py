@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from app.browser.access import acting_as
 from app.browser.engine import Engine
 from app.browser.keyring import Keyring
-from app.browser.problems import DATA_LOST, ApiError
+from app.browser.problems import DATA_LOST_READ, ApiError
 from app.browser.restorer import RestoreFailed
 from app.core.access.permissions import PERMISSIONS, AccessDenied
 from app.core.audit.entry import AuditEntry
@@ -49,7 +49,7 @@ async def answer(work: Awaitable[str]) -> str:
         return json.dumps({"error": "This browser's storage is full: free space (or delete old "
                                     "versions), then try again"})
     except DataLost as error:
-        return json.dumps({"error": f"{DATA_LOST} ({error})"})
+        return json.dumps({"error": f"{DATA_LOST_READ} ({error})"})
     except StoreError as error:
         return json.dumps({"error": f"Backstay's storage in this browser failed ({error}); it opens "
                                     "it again by itself: try again in a moment, and reload the page "

@@ -186,6 +186,9 @@ class Engine:
     async def _open_safely(self) -> bool:
         try:
             await self._open()
+        except DataLost as error:
+            self._report("start", f"{DATA_LOST} ({error})")
+            return False
         except Exception as error:  # noqa: BLE001 - reported; the loop tries again
             self._report("start", f"Backstay could not open its storage: {describe(error)}. Reload the page; if this persists, check the browser's storage settings")  # noqa: E501
             return False

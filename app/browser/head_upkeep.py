@@ -16,10 +16,10 @@ from collections.abc import Callable
 
 from app.browser.idb_store import StorageClosed
 from app.browser.journal import JournalClosed
-from app.browser.problems import RETRYING, STORAGE_FULL, describe
+from app.browser.problems import DATA_LOST, RETRYING, STORAGE_FULL, describe
 from app.core.chain import Chain
 from app.core.clock import now_ms
-from app.core.ports import StoreFull
+from app.core.ports import DataLost, StoreFull
 
 #: After this long without a new version, the indexes of changed modules are saved.
 INDEX_SAVE_IDLE_MS = 30_000
@@ -125,13 +125,16 @@ class HeadUpkeep:
             await self._save_indexes()
 
     async def _flush_heads(self) -> None:
-        """Write the head texts that versions left stale (the versions already hold the data:
-        a failure here loses nothing, and the next idle moment tries again)."""
+        """Write the head texts that versions left stale, and those the store lost (the
+        versions already hold the data: a failure here loses nothing, and the next idle moment
+        tries again)."""
         chain = self._chain()
         if chain is None:
             return
         try:
             await chain.flush_heads()
+        except DataLost as error:
+            self._report("storage", f"{DATA_LOST} ({error}). {self._waiting_text()}")
         except StoreFull:
             self._report("storage", f"{STORAGE_FULL}. {self._waiting_text()}")
         except (StorageClosed, JournalClosed):

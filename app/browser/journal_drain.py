@@ -2,8 +2,9 @@
 steps app.core.capture.drain_plan decides; and reads back the writes of tabs that closed before
 they could journal them (their "intents", heard on the journal channel).
 
-The engine (app/browser/engine.py) runs it under its work lock; every error goes up to the
-engine's round, which reports it and tries again.
+The engine (app/browser/engine.py) runs it under its work lock; errors go up to the engine's
+round, which reports them and tries again. A body that can never be read (its file is gone) is
+not an error: that write is recorded as the store holds it.
 """
 
 from __future__ import annotations
@@ -203,16 +204,29 @@ class JournalDrain:
             self.retry_at = self.retry_at or max(
                 min(i.start for i in self.intents) + CLOSED_TAB_GRACE_MS + 1,
                 now_ms() + int(POLL_SECONDS * 1000))
-        for key in sorted(orphans):
-            started = now_ms()
-            text = await self._kv.get_text(key)
-            version = await chain.record(
-                {key: text}, created_by=self._user(), live_reads={key: (started, now_ms())},
-                description=f"Writes to {key} from a tab that closed before it could journal them")
+        # The engines that wait for the lock forget the settled intents too (one that took over
+        # would read a key back again, and might take a live tab's write in flight then for the
+        # closed tab's): those found journaled at once, each orphan key's once it is recorded.
+        kept = set(self.intents)
+        by_key: dict[str | None, list[Intent]] = {}
+        for intent in heard:
+            if intent not in kept:
+                by_key.setdefault(intent.key if intent.key in orphans else None, []).append(intent)
+        if by_key.get(None):
+            self._tell(settled_message(by_key[None]))
+        keys = sorted(orphans)
+        for index, key in enumerate(keys):
+            try:
+                started = now_ms()
+                text = await self._kv.get_text(key)
+                version = await chain.record(
+                    {key: text}, created_by=self._user(), live_reads={key: (started, now_ms())},
+                    description=f"Writes to {key} from a tab that closed before it could journal them")
+            except BaseException:
+                # Not read back (the store is down, the storage full...): the next round tries
+                # again for this key and those after it.
+                self.intents.extend(i for later in keys[index:] for i in by_key.get(later, []))
+                raise
             self._announce(version)
-        # Once their keys are read back: the engines that wait for the lock forget them too (one
-        # that took over would read a key back again, and might take a live tab's write in
-        # flight then for the closed tab's).
-        settled = [intent for intent in heard if intent not in self.intents]
-        if settled:
-            self._tell(settled_message(settled))
+            if by_key.get(key):
+                self._tell(settled_message(by_key[key]))

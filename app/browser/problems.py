@@ -14,11 +14,15 @@ STORAGE_FULL = ("Storage full: delete old versions or free space in this browser
 STORE_DOWN = ("The PMS data server did not answer; Backstay retries by itself and records the "
               "waiting writes once it is back")
 RETRYING = "It tries again by itself; if this persists, reload the page"
-DATA_LOST = ("Part of Backstay's history in this browser was lost from the disk (files of the "
-             "browser's storage are gone or damaged), and Backstay cannot rebuild it: changes to "
-             "that data are not recorded, and versions that need the lost part cannot be read. "
-             "Reloading does not help: export a backup of what can still be read (Backups), and "
-             "check this computer's disk")
+DATA_LOST = ("Backstay stopped recording: part of its history in this browser was lost from the "
+             "disk (files of the browser's storage are gone or damaged) and cannot be rebuilt. The "
+             "PMS's data itself is safe on its server, and the writes made meanwhile wait in the "
+             "journal. Reloading does not help: if you need the older versions, export those that "
+             "can still be read (Backups); then clear this site's data in the browser's settings "
+             "and reload, and Backstay starts a new history from today's data")
+DATA_LOST_READ = ("Part of Backstay's history in this browser was lost from the disk (files of "
+                  "the browser's storage are gone or damaged): what needs it cannot be read, "
+                  "now or later; versions that do not need it still can")
 
 
 class ApiError(Exception):

@@ -223,9 +223,16 @@ class Chain:
             if generation != self._generation:
                 break
             if text is not None:
+                # The rebuilt text is the values' canonical text, not necessarily the bytes lost:
+                # the pointer no longer names those (the next start compares, and learns).
                 batch = Batch()
                 batch.put("head", key, text.encode("utf-8"))
+                head = replace(self._head, head_texts={
+                    other: digest for other, digest in self._head.head_texts.items() if other != key})
+                if head != self._head:
+                    head.put(batch, self._head)
                 await self._store.apply(batch)
+                self._head = head
                 written += 1
             self._heads.to_rewrite.discard(key)
         return written

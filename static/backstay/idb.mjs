@@ -305,7 +305,8 @@ async function journalBody_(db, seq) {
   } catch (error) {
     // The file that holds a Blob body is gone or damaged (NotFoundError, NotReadableError):
     // no later read can succeed. Named apart, so that the engine records the write from the
-    // store instead of trying this read again for ever.
+    // store instead of trying this read again for ever. Any other failure is tried again.
+    if (!error || (error.name !== "NotFoundError" && error.name !== "NotReadableError")) throw error;
     const unreadable = new Error(`the body of journal entry ${seq} cannot be read (${error && error.name}: ${error && error.message})`);
     unreadable.name = "BodyUnreadableError";
     throw unreadable;

@@ -118,7 +118,8 @@ class HeadTexts:
         pointer's staleHeads), but ``keep``'s, keeping their indexes; the next write to such a
         key reads its text back. The engine's memory never shrinks, so texts held for nothing
         cost for good. Returns how many were released."""
-        stale = self._head().stale_heads
+        # Texts the store lost are held until written back (Chain.flush_heads).
+        stale = set(self._head().stale_heads) | self.to_rewrite
         released = 0
         for key, module in list(self._modules.items()):
             if key != keep and key not in stale and len(module.text) >= RELEASE_AT:
@@ -166,20 +167,21 @@ class HeadTexts:
                 self._texts[key] = text
         return text
 
-    async def _rebuilt(self, key: str) -> str:
+    async def _rebuilt(self, key: str) -> str | None:
         """The head text of ``key`` when the store lost it (its file is gone): the head version's
-        state holds the same value, as for a text not written yet. Raises DataLost when the
-        history lost what that state needs too."""
+        state holds the same value, as for a text not written yet (None: the key left the head
+        meanwhile). Raises DataLost when the history lost what that state needs too."""
         head = self._head()
         generation = self._generation()
         state = await self._state_at(head.version_id or "")
         if key not in self._head().module_hashes or generation != self._generation():
-            again = await self.text(key)  # the head moved meanwhile: its text as it is now
-            if again is None:
-                raise CorruptData(f"{key!r} has no head value")
-            return again
+            return await self.text(key)  # the head moved meanwhile: its text as it is now
+        module = self._modules.get(key)
+        if module is not None:  # a commit meanwhile holds a newer text
+            return module.text
         self.lost.add(key)
         self.to_rewrite.add(key)
+        self.learned.pop(key, None)  # the digest of bytes the store no longer holds
         text = self._texts[key] = canonical_text(state[key])
         return text
 
@@ -204,7 +206,8 @@ class HeadTexts:
         try:
             stored = await self._store.get("head", key)
         except DataLost:
-            return (await self._rebuilt(key)).encode("utf-8")
+            rebuilt = await self._rebuilt(key)
+            return None if rebuilt is None else rebuilt.encode("utf-8")
         if stored is None:
             raise CorruptData(f"head value of {key!r} is missing")
         return stored
@@ -290,7 +293,8 @@ class HeadTexts:
         try:
             return learned[0] if learned is not None else await self._store.digest("head", key)
         except DataLost:
-            return hashlib.sha256((await self._rebuilt(key)).encode("utf-8")).hexdigest()
+            rebuilt = await self._rebuilt(key)
+            return None if rebuilt is None else hashlib.sha256(rebuilt.encode("utf-8")).hexdigest()
 
     async def _load_deferred(self, key: str) -> None:
         """Read the saved index left unread by ``prepare(defer=True)`` (as released: its text is

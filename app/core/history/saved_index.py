@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 
 from app.core.formats.module_text import ModuleText
 from app.core.history.head import HeadPointer
-from app.core.ports import Batch, VersionStore
+from app.core.ports import Batch, DataLost, VersionStore
 
 #: Where the index of a head module is saved (meta/index/<key>), for modules of at least
 #: INDEX_AT elements.
@@ -62,8 +62,13 @@ class SavedIndexes:
         self._saved.pop(key, None)
 
     async def read(self, key: str) -> bytes | None:
-        """The index saved for ``key``, as stored."""
-        return await self._store.get("meta", INDEX_PREFIX + key)
+        """The index saved for ``key``, as stored; None when there is none, or the store lost it
+        (a cache: the key is indexed from its text, and the index saved anew)."""
+        try:
+            return await self._store.get("meta", INDEX_PREFIX + key)
+        except DataLost:
+            self._saved.pop(key, None)
+            return None
 
     async def index_of(self, key: str, text: str, expected: str) -> ModuleText | None:
         """The index saved for the head text of ``key`` (``text``, of module hash ``expected``),
@@ -83,7 +88,10 @@ class SavedIndexes:
         head's module hash and the stored head text (by hash: ``stored_text_hash``), and that
         text is large (``at_least`` long)."""
         generation = self._generation()
-        line = await self._store.first_line("meta", INDEX_PREFIX + key, HEADER_LIMIT)
+        try:
+            line = await self._store.first_line("meta", INDEX_PREFIX + key, HEADER_LIMIT)
+        except DataLost:  # read (and saved anew) on the key's first use
+            return False
         if line is None:
             return False
         text_hash = await stored_text_hash(key)

@@ -808,9 +808,10 @@ def test_versions_name_the_device_that_recorded_them() -> None:
 
 def test_a_head_text_the_store_lost_is_rebuilt_from_the_history_and_written_again(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """A browser's file for head/<key> is gone (DataLost on every read): the next write is
-    diffed against the head version's state, rebuilt from the history; the text is named as
-    lost, written again by flush_heads, and verify says what it found meanwhile."""
+    """A browser's file for head/<key> is gone (DataLost on every read): the head value is
+    rebuilt from the history, named as lost, written back by flush_heads (its old digest
+    dropped from the pointer), and a write is diffed against it; verify says what it found
+    meanwhile. When the history lost what the state needs too, DataLost - never a guess."""
     from app.core.ports import DataLost
 
     async def scenario() -> None:
@@ -819,15 +820,13 @@ def test_a_head_text_the_store_lost_is_rebuilt_from_the_history_and_written_agai
         edited = guests(3)
         edited[0]["firstName"] = "Ann"
         await chain.record({GUESTS: text(edited)}, created_by="desk")
-        original_get = store.get
+        original_get, original_get_many = store.get, store.get_many
         lost = {("head", GUESTS)}
 
         async def get(collection: Collection, key: str) -> bytes | None:
             if (collection, key) in lost:
                 raise DataLost("a value was lost from the disk")
             return await original_get(collection, key)
-
-        original_get_many = store.get_many
 
         async def get_many(collection: Collection, keys: list[str]) -> dict[str, bytes]:
             if any((collection, key) in lost for key in keys):
@@ -838,26 +837,76 @@ def test_a_head_text_the_store_lost_is_rebuilt_from_the_history_and_written_agai
         monkeypatch.setattr(store, "get_many", get_many)
         report = await chain.verify(full=True)
         assert [(p.kind, p.subject) for p in report.problems] == [("head-value-lost", f"head/{GUESTS}")]
+        # Rebuilt when read (as a start's comparison reads it), and written back when idle.
         again = Chain(store, ManualClock(start_ms=1_800_000_000_000), GzipCompressor())
         await again.open()
+        canonical = canonical_text(parse_json(text(edited))).encode("utf-8")
+        assert await again.head_data(GUESTS) == canonical
+        assert again.lost_head_texts == {GUESTS}
+        assert await again.flush_heads() == 1
+        assert await original_get("head", GUESTS) == canonical
+        assert await again.flush_heads() == 0  # written once
+        lost.clear()
+        assert (await again.verify(full=True)).ok
+        # Lost again: a write is diffed against the rebuilt value.
+        lost.add(("head", GUESTS))
+        third = Chain(store, ManualClock(start_ms=1_850_000_000_000), GzipCompressor())
+        await third.open()
         edited[1]["firstName"] = "Bea"
-        version = await again.record({GUESTS: text(edited)}, created_by="desk")
+        version = await third.record({GUESTS: text(edited)}, created_by="desk")
         assert version is not None
-        changes = (await again.get_version(version.id)).to_dict()["changes"]
+        changes = (await third.get_version(version.id)).to_dict()["changes"]
         assert [(c["action"], c["recordId"], c["fields"]) for c in changes] == [
             ("update", "g1", ["/firstName"])]
-        assert again.lost_head_texts == {GUESTS}
-        # History lost too: nothing to rebuild from - DataLost, never a wrong version.
-        third = Chain(store, ManualClock(start_ms=1_900_000_000_000), GzipCompressor())
-        await third.open()
+        # History lost too: nothing to rebuild from.
+        fourth = Chain(store, ManualClock(start_ms=1_900_000_000_000), GzipCompressor())
+        await fourth.open()
         lost.add(("head", ROOMS))
         lost.update(("payloads", key) for key in await store.keys("payloads"))
         with pytest.raises(DataLost):
-            await third.record({ROOMS: text([{"id": "102"}])}, created_by="desk")
-        lost.clear()
-        # The head text the store lost is written again, as it was.
-        await again.flush_heads()
-        assert json.loads(await original_get("head", GUESTS) or b"") == edited
-        assert (await again.verify(full=True)).ok
+            await fourth.record({ROOMS: text([{"id": "102"}])}, created_by="desk")
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("when", ["header", "deferred", "prepare"])
+def test_a_saved_index_the_store_lost_is_built_again_from_its_text(
+        monkeypatch: pytest.MonkeyPatch, when: str) -> None:
+    """A saved index is a cache: lost from the disk (DataLost on its every read) - when its
+    header is checked, when a deferred one is read at the key's first write, or when a start
+    prepares it - the key is indexed from its text and the write is recorded exactly."""
+    from app.core.history.head_texts import INDEX_PREFIX
+    from app.core.ports import DataLost
+
+    guests = _wide_guests()
+
+    async def scenario() -> None:
+        _, store = await _indexed(guests, release=True)
+        key = INDEX_PREFIX + "w3-hotel-guests"
+        original_get, original_first_line = store.get, store.first_line
+
+        async def get(collection: Collection, name: str) -> bytes | None:
+            if (collection, name) == ("meta", key) and when != "header":
+                raise DataLost("a value was lost from the disk")
+            return await original_get(collection, name)
+
+        async def first_line(collection: Collection, name: str, limit: int) -> bytes | None:
+            if (collection, name) == ("meta", key) and when == "header":
+                raise DataLost("a value was lost from the disk")
+            return await original_first_line(collection, name, limit)
+
+        monkeypatch.setattr(store, "get", get)
+        monkeypatch.setattr(store, "first_line", first_line)
+        fresh, _, _ = build_chain(store=store, defer_heads=True)
+        await fresh.open()
+        await fresh.prepare("w3-hotel-guests", defer=when != "prepare")
+        guests[2500] = {**guests[2500], "firstName": "Bo"}
+        version = await fresh.record({"w3-hotel-guests": canonical_text(guests)}, created_by="b")
+        assert version is not None
+        assert [(c.action, c.record_id) for c in (await fresh.get_version(version.id)).changes] == [
+            ("update", "g2500")]
+        # A lost header: the index is read whole instead (and checked); a lost index: built.
+        assert fresh.index_counts == ({"built": 0, "loaded": 1} if when == "header"
+                                      else {"built": 1, "loaded": 0})
 
     asyncio.run(scenario())
