@@ -146,3 +146,19 @@ def load_journal_into_browser(page: Any, collections: Mapping[str, Mapping[str, 
     page.evaluate(_LOAD_JOURNAL_JS, {"name": JOURNAL_NAME, "version": JOURNAL_VERSION, "epoch": epoch,
                                      "seq": seq})
     return epoch, seq
+
+
+#: The keys whose head texts the engine has not written yet (meta/head's staleHeads).
+STALE_HEADS_JS = """() => new Promise((resolve, reject) => {
+    const open = indexedDB.open('backstay');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+        const get = open.result.transaction('meta').objectStore('meta').get('head');
+        get.onsuccess = () => {
+            const pointer = JSON.parse(new TextDecoder().decode(get.result));
+            open.result.close();
+            resolve(pointer.staleHeads || []);
+        };
+        get.onerror = () => reject(get.error);
+    };
+})"""

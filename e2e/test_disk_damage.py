@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import Server, status, versions, wait_ready, wait_versions
-from stores import open_origin_without_engine
+from stores import STALE_HEADS_JS, open_origin_without_engine
 
 GUESTS = "w3-hotel-guests"
 
@@ -58,22 +58,6 @@ RENAME_JS = """async (name) => {
     const guests = await window.spark.kv.get('w3-hotel-guests');
     await window.spark.kv.set('w3-hotel-guests', [{...guests[0], firstName: name}]);
 }"""
-
-#: The keys whose head texts the engine has not written yet (meta/head's staleHeads).
-STALE_HEADS_JS = """() => new Promise((resolve, reject) => {
-    const open = indexedDB.open('backstay');
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-        const get = open.result.transaction('meta').objectStore('meta').get('head');
-        get.onsuccess = () => {
-            const pointer = JSON.parse(new TextDecoder().decode(get.result));
-            open.result.close();
-            resolve(pointer.staleHeads || []);
-        };
-        get.onerror = () => reject(get.error);
-    };
-})"""
-
 
 def _files(folder: Path) -> set[Path]:
     return {path for path in folder.rglob("*") if path.is_file()}
@@ -208,3 +192,9 @@ def test_history_lost_from_the_disk_is_told_as_such_with_what_to_do(
         () => 'resolved', (error) => error.message)""")
     assert "lost from the disk" in message and "cannot be read" in message
     assert "try again" not in message
+    # Today's data cannot be exported (it needs every write recorded first): said so, with
+    # what to do, not "try again in a moment".
+    message = page.evaluate(
+        "() => window.backstay.exportBackup({download: false}).then(() => 'resolved', e => e.message)")
+    assert "Backstay stopped recording" in message and "nothing was exported" in message
+    assert "Try again" not in message

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import Server, versions, wait_ready, wait_status, wait_versions
+from stores import STALE_HEADS_JS
 
 GUESTS = "w3-hotel-guests"
 
@@ -48,6 +49,31 @@ def delete_database(page: Any, name: str) -> None:
     page.evaluate("""(name) => new Promise((resolve) => {
         const req = indexedDB.deleteDatabase(name);
         req.onsuccess = req.onerror = req.onblocked = () => resolve(); })""", name)
+
+
+def draining_and_waiting_tabs(context: Any, server: Server) -> tuple[Any, Any]:
+    """Two PMS tabs: the first drains, the second's engine waits for the lock."""
+    first = context.new_page()
+    open_app(first, server)
+    wait_versions(first, 1)
+    second = context.new_page()
+    open_app(second, server)
+    assert status(second)["drainer"] is False
+    return first, second
+
+
+def announcing_tab(context: Any, server: Server) -> Any:
+    """A page that plays a PMS tab announcing a write to w3-hotel-guests (its intent) that it
+    never journals: alive (it holds its tab lock, tab "writer") until it is closed."""
+    writer = context.new_page()
+    writer.goto(server.url + "/static/backstay/panel.css")
+    writer.evaluate("""() => new Promise((held) => navigator.locks.request('backstay-tab-writer',
+        () => { held(); return new Promise(() => {}); }))""")
+    writer.evaluate("""() => { const channel = new BroadcastChannel('backstay-journal');
+        channel.postMessage({type: 'intent', key: 'w3-hotel-guests', collection: '', tab: 'writer',
+                             start: Date.now()});
+        channel.close(); }""")
+    return writer
 
 
 def settled(page: Any, server: Server, key: str) -> bool:
@@ -333,21 +359,9 @@ def test_a_write_announced_before_the_draining_tab_closed_is_read_back_by_the_en
     the write reaches the store after the next engine's first round compared the store with the
     head. The next engine heard the intent while it waited for the lock: it reads the key back
     once the writing tab is gone, instead of leaving the write to the next start."""
-    first = context.new_page()
-    open_app(first, server)
-    wait_versions(first, 1)
-    second = context.new_page()
-    open_app(second, server)
-    assert status(second)["drainer"] is False
+    first, second = draining_and_waiting_tabs(context, server)
     # The writing tab: alive (it holds its tab lock) until its write has reached the store.
-    writer = context.new_page()
-    writer.goto(server.url + "/static/backstay/panel.css")
-    writer.evaluate("""() => new Promise((held) => navigator.locks.request('backstay-tab-writer',
-        () => { held(); return new Promise(() => {}); }))""")
-    writer.evaluate("""() => { const channel = new BroadcastChannel('backstay-journal');
-        channel.postMessage({type: 'intent', key: 'w3-hotel-guests', collection: '', tab: 'writer',
-                             start: Date.now()});
-        channel.close(); }""")
+    writer = announcing_tab(context, server)
     first.wait_for_timeout(500)
     first.close()
     wait_for(second, lambda: "start_ms" in status(second)["timings"], "the second tab to take over")
@@ -371,20 +385,8 @@ def test_a_write_the_draining_engine_read_back_is_not_read_back_again_by_the_eng
     by another client of the store, unheard of) is not put down to the closed tab: it is found
     by comparing the store with the head, as any change made while no engine listened."""
     closed_tab = f"Writes to {GUESTS} from a tab that closed before it could journal them"
-    first = context.new_page()
-    open_app(first, server)
-    wait_versions(first, 1)
-    second = context.new_page()
-    open_app(second, server)
-    assert status(second)["drainer"] is False
-    writer = context.new_page()
-    writer.goto(server.url + "/static/backstay/panel.css")
-    writer.evaluate("""() => new Promise((held) => navigator.locks.request('backstay-tab-writer',
-        () => { held(); return new Promise(() => {}); }))""")
-    writer.evaluate("""() => { const channel = new BroadcastChannel('backstay-journal');
-        channel.postMessage({type: 'intent', key: 'w3-hotel-guests', collection: '', tab: 'writer',
-                             start: Date.now()});
-        channel.close(); }""")
+    first, second = draining_and_waiting_tabs(context, server)
+    writer = announcing_tab(context, server)
     server.kv_set(GUESTS, [{"id": "late", "firstName": "Late"}])
     writer.close()
     found = wait_for(first, lambda: len(versions(first)) > 1 and versions(first),
@@ -409,21 +411,6 @@ def test_an_unknown_version_is_a_clear_error(page: Any, server: Server) -> None:
         try { await window.backstay.getVersion('no-such-id'); return 'resolved'; }
         catch (error) { return error.message; } }""")
     assert message == "No version 'no-such-id'"
-
-
-STALE_HEADS_JS = """() => new Promise((resolve, reject) => {
-    const open = indexedDB.open('backstay');
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-        const get = open.result.transaction('meta').objectStore('meta').get('head');
-        get.onsuccess = () => {
-            const pointer = JSON.parse(new TextDecoder().decode(get.result));
-            open.result.close();
-            resolve(pointer.staleHeads || []);
-        };
-        get.onerror = () => reject(get.error);
-    };
-})"""
 
 
 def test_a_reload_before_the_head_texts_are_written_loses_nothing(page: Any, server: Server) -> None:

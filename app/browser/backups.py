@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from app.browser.engine import Engine
 from app.browser.passphrase import Passphrase
-from app.browser.problems import ApiError
+from app.browser.problems import DATA_LOST_READ, ApiError
 from app.browser.restorer import RestoreFailed
 from app.browser.webcrypto import open_sealed, open_with, seal, seal_with
 from app.core.access.identity import SYSTEM_USERS_KEY
@@ -26,7 +26,7 @@ from app.core.chain import Chain
 from app.core.errors import VersionNotFound
 from app.core.formats.backup import GZIP_MAGIC, Backup, BackupError, Envelope, read_file
 from app.core.formats.json_value import Json, compact_json, parse_json
-from app.core.ports import Compressor, StoreError, StoreFull
+from app.core.ports import Compressor, DataLost, StoreError, StoreFull
 from app.core.restore.backup_import import backup_label, describe_import
 from app.core.restore.request import RequestError, RestoreRequest
 
@@ -68,8 +68,10 @@ class Backups:
                 backup = await self._backup(chain, options)
             file, answer = await self._file(chain, backup, options)
         except (ApiError, BackupError, StoreError) as error:
-            message = str(error) if not isinstance(error, StoreError) else (
-                f"This browser's storage failed ({error}); nothing was exported: try again")
+            message = (str(error) if not isinstance(error, StoreError) else
+                       f"{DATA_LOST_READ} ({error}); nothing was exported: export another version"
+                       if isinstance(error, DataLost) else
+                       f"This browser's storage failed ({error}); nothing was exported: try again")
             await self._engine.audit_action("export", "failed", message, _safe(options))
             raise ApiError(message) from None
         await self._engine.audit_action(

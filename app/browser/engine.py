@@ -411,6 +411,8 @@ class Engine:
         async with self._work:
             try:
                 await self._catch_up()
+            except DataLost as error:
+                raise ApiError(f"{DATA_LOST} ({error}); nothing was {done}") from None
             except Exception as error:  # noqa: BLE001 - the caller is told; nothing was written
                 raise ApiError(f"Backstay could not first record the latest writes "
                                f"({describe(error)}); nothing was {done}. Try again in a moment") from None
