@@ -59,6 +59,14 @@ RENAME_JS = """async (name) => {
     await window.spark.kv.set('w3-hotel-guests', [{...guests[0], firstName: name}]);
 }"""
 
+def started(page: Any, server: Server) -> Any:
+    """``page`` with the PMS open, its first version (the baseline) recorded."""
+    page.goto(server.url + "/")
+    wait_ready(page)
+    wait_versions(page, 1)
+    return page
+
+
 def _files(folder: Path) -> set[Path]:
     return {path for path in folder.rglob("*") if path.is_file()}
 
@@ -78,10 +86,7 @@ def _head_texts_written(page: Any) -> None:
 
 def test_a_journal_body_whose_file_is_gone_is_read_from_the_store_and_the_journal_goes_on(
         disk_page: Any, server: Server, tmp_path: Path) -> None:
-    page = disk_page
-    page.goto(server.url + "/")
-    wait_ready(page)
-    wait_versions(page, 1)
+    page = started(disk_page, server)
     # No engine runs while the damaged entry is made.
     open_origin_without_engine(page, server.url)
     page.wait_for_timeout(1000)
@@ -120,10 +125,7 @@ def test_a_journal_body_whose_file_is_gone_is_read_from_the_store_and_the_journa
 
 def test_a_head_text_whose_file_is_gone_is_rebuilt_from_the_history(
         disk_page: Any, server: Server, tmp_path: Path) -> None:
-    page = disk_page
-    page.goto(server.url + "/")
-    wait_ready(page)
-    wait_versions(page, 1)
+    page = started(disk_page, server)
     page.evaluate(BIG_WRITE_JS, "Ann")
     wait_versions(page, 2)
     _head_texts_written(page)
@@ -166,10 +168,7 @@ def test_a_head_text_whose_file_is_gone_is_rebuilt_from_the_history(
 
 def test_history_lost_from_the_disk_is_told_as_such_with_what_to_do(
         disk_page: Any, server: Server, tmp_path: Path) -> None:
-    page = disk_page
-    page.goto(server.url + "/")
-    wait_ready(page)
-    wait_versions(page, 1)
+    page = started(disk_page, server)
     page.evaluate(BIG_WRITE_JS, "Ann")  # its version's payload, too, is a file of its own
     wait_versions(page, 2)
     _head_texts_written(page)

@@ -208,13 +208,8 @@ class Chain:
             text = await self.head_text(key)
             if generation != self._generation or key not in self._head.stale_heads:
                 break  # a commit came first; the next idle moment writes the rest
-            batch = Batch()
-            batch.put("head", key, (text or "").encode("utf-8"))
-            head = replace(self._head, stale_heads=tuple(
-                other for other in self._head.stale_heads if other != key))
-            head.put(batch, self._head)
-            await self._store.apply(batch)
-            self._head = head
+            await self._put_head_text(key, text or "", replace(self._head, stale_heads=tuple(
+                other for other in self._head.stale_heads if other != key)))
             written += 1
         for key in sorted(self._heads.to_rewrite):
             # A head text the store lost, rebuilt from the history: written again as it was.
@@ -225,17 +220,20 @@ class Chain:
             if text is not None:
                 # The rebuilt text is the values' canonical text, not necessarily the bytes lost:
                 # the pointer no longer names those (the next start compares, and learns).
-                batch = Batch()
-                batch.put("head", key, text.encode("utf-8"))
-                head = replace(self._head, head_texts={
-                    other: digest for other, digest in self._head.head_texts.items() if other != key})
-                if head != self._head:
-                    head.put(batch, self._head)
-                await self._store.apply(batch)
-                self._head = head
+                await self._put_head_text(key, text, replace(self._head, head_texts={
+                    other: digest for other, digest in self._head.head_texts.items() if other != key}))
                 written += 1
             self._heads.to_rewrite.discard(key)
         return written
+
+    async def _put_head_text(self, key: str, text: str, head: HeadPointer) -> None:
+        """Write ``head/<key>`` and, in the same transaction, ``head`` if it differs."""
+        batch = Batch()
+        batch.put("head", key, text.encode("utf-8"))
+        if head != self._head:
+            head.put(batch, self._head)
+        await self._store.apply(batch)
+        self._head = head
 
     def release_texts(self) -> int:
         """Drop from memory the large head texts the store holds, keeping their indexes (see

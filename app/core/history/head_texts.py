@@ -145,10 +145,9 @@ class HeadTexts:
         if text is None and key in head.stale_heads:
             # Its text was not written yet: the head version's state holds its value (and that
             # of every other stale key: one reconstruction serves them all).
-            generation = self._generation()
-            state = await self._state_at(head.version_id or "")
+            state = await self._head_state()
             head = self._head()
-            if key not in head.module_hashes or generation != self._generation():
+            if state is None or key not in head.module_hashes:
                 return await self.text(key)
             for stale in head.stale_heads:
                 if stale not in self._modules and stale not in self._texts:
@@ -167,14 +166,19 @@ class HeadTexts:
                 self._texts[key] = text
         return text
 
+    async def _head_state(self) -> State | None:
+        """The head version's state, reconstructed from the history; None when the head moved
+        while it was (a commit, or another writer)."""
+        generation = self._generation()
+        state = await self._state_at(self._head().version_id or "")
+        return state if generation == self._generation() else None
+
     async def _rebuilt(self, key: str) -> str | None:
         """The head text of ``key`` when the store lost it (its file is gone): the head version's
         state holds the same value, as for a text not written yet (None: the key left the head
         meanwhile). Raises DataLost when the history lost what that state needs too."""
-        head = self._head()
-        generation = self._generation()
-        state = await self._state_at(head.version_id or "")
-        if key not in self._head().module_hashes or generation != self._generation():
+        state = await self._head_state()
+        if state is None or key not in self._head().module_hashes:
             return await self.text(key)  # the head moved meanwhile: its text as it is now
         module = self._modules.get(key)
         if module is not None:  # a commit meanwhile holds a newer text
