@@ -197,3 +197,49 @@ def test_history_lost_from_the_disk_is_told_as_such_with_what_to_do(
         "() => window.backstay.exportBackup({download: false}).then(() => 'resolved', e => e.message)")
     assert "Backstay stopped recording" in message and "nothing was exported" in message
     assert "Try again" not in message
+
+
+def test_a_version_whose_payload_file_is_gone_is_told_as_lost_and_recording_goes_on(
+        disk_page: Any, server: Server, tmp_path: Path) -> None:
+    """Part of the history lost that today's data does not need (an older version's payload):
+    what needs it says so, what does not is read as ever, and recording goes on."""
+    page = started(disk_page, server)
+    _head_texts_written(page)
+    before = _blob_files(tmp_path)
+    page.evaluate(BIG_WRITE_JS, "Ann")  # its version's payload is a file of its own
+    wait_versions(page, 2)
+    _head_texts_written(page)
+    # The payload, then (once idle) the new head text of w3-hotel-guests, in the history's
+    # database, numbered in the order they were written (the journal's copy is deleted).
+    deadline = time.monotonic() + 30
+    while len(made := _blob_files(tmp_path) - before) != 2 or len({p.parent for p in made}) != 1:
+        assert time.monotonic() < deadline, made
+        page.wait_for_timeout(200)
+    payload = min(made, key=lambda path: int(path.name, 16))
+    page.evaluate(RENAME_JS, "Bea")
+    found = wait_versions(page, 3)
+    _head_texts_written(page)  # today's value is then read from its head text, not the history
+    second, third = found[1]["id"], found[0]["id"]
+    baseline = page.evaluate("id => window.backstay.stateAt(id)", found[2]["id"])
+    open_origin_without_engine(page, server.url)
+    payload.unlink()
+    page.goto(server.url + "/")
+    wait_ready(page)
+    for call in ("window.backstay.stateAt(args[0])", "window.backstay.compareVersions(args[1], args[0])",
+                 "window.backstay.previewRestore(args[0], {mode: 'full'})"):
+        message = page.evaluate(f"""(args) => {call}.then(() => 'resolved', (e) => e.message)""",
+                                [third, second])
+        assert "lost from the disk" in message and "cannot be read" in message, (call, message)
+        assert "try again" not in message.lower(), (call, message)
+    # What does not need it is read as ever: the baseline, the list, each version's metadata.
+    assert page.evaluate("id => window.backstay.stateAt(id)", found[2]["id"]) == baseline
+    assert [v["id"] for v in versions(page)] == [v["id"] for v in found]
+    preview = page.evaluate("id => window.backstay.previewRestore(id, {mode: 'full'})", found[2]["id"])
+    assert GUESTS in json.dumps(preview)
+    # Recording goes on: today's value and the head text do not need the lost payload.
+    page.evaluate(RENAME_JS, "Cy")
+    newest = wait_versions(page, 4)[0]
+    changes = page.evaluate("id => window.backstay.getVersion(id)", newest["id"])["changes"]
+    assert [(c["action"], c["recordId"], c["fields"]) for c in changes] == [
+        ("update", "g-1", ["/firstName"])]
+    assert not [p for p in status(page)["problems"] if p["area"] != "notice"]

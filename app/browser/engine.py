@@ -92,7 +92,6 @@ class Engine:
         self._ready = asyncio.Event()
         self._wake = asyncio.Event()
         self._needs_reconcile = True
-        self._told_lost: frozenset[str] = frozenset()
         self._problems = Problems(self._announce_status)
         self.timings: dict[str, float] = {}
         self._last_version_ms = 0
@@ -284,14 +283,14 @@ class Engine:
         await self._marker.write(chain.store, seq=chain.head_seq, head_version_id=chain.head_version_id,
                                  user=self._user)
         await self._access.refresh(chain)
-        lost = chain.lost_head_texts - self._told_lost
+        lost = chain.lost_head_texts
         if lost:
             await self._notices.add("head-text-lost", (
                 f"Part of Backstay's storage in this browser was lost from the disk: the current "
                 f"value of {', '.join(sorted(lost))} (its file is gone or damaged). Backstay "
                 "rebuilt it from the history and goes on recording; nothing was lost from the "
                 "data. If this happens again, check this computer's disk."))
-            self._told_lost |= lost
+            chain.lost_told(lost)
 
     def _require(self) -> tuple[Chain, Journal]:
         if self._chain is None or self._journal is None:

@@ -22,7 +22,9 @@ DATA_LOST = ("Backstay stopped recording: part of its history in this browser wa
              "and reload, and Backstay starts a new history from today's data")
 DATA_LOST_READ = ("Part of Backstay's history in this browser was lost from the disk (files of "
                   "the browser's storage are gone or damaged): what needs it cannot be read, "
-                  "now or later; versions that do not need it still can")
+                  "now or later, and trying again does not help. Versions that do not need it "
+                  "can still be read, restored and exported (Backups); if this happens again, "
+                  "check this computer's disk")
 
 
 class ApiError(Exception):

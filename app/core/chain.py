@@ -265,8 +265,12 @@ class Chain:
     @property
     def lost_head_texts(self) -> frozenset[str]:
         """Keys whose head text the store lost (its file gone) and that were rebuilt from the
-        history."""
+        history, since they were last told (``lost_told``)."""
         return frozenset(self._heads.lost)
+
+    def lost_told(self, keys: Iterable[str]) -> None:
+        """The loss of the head texts of ``keys`` was told: a key lost again is named again."""
+        self._heads.lost.difference_update(keys)
 
     @property
     def head_texts_read(self) -> int:

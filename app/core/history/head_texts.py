@@ -65,8 +65,9 @@ class HeadTexts:
         self.counts = {"built": 0, "loaded": 0}
         #: How many head texts were read back from the store.
         self.texts_read = 0
-        #: Keys whose head text the store lost and that were rebuilt from the history; those
-        #: of them not written again yet (Chain.flush_heads writes them).
+        #: Keys whose head text the store lost and that were rebuilt from the history, until
+        #: that is told (Chain.lost_told); those of them not written again yet
+        #: (Chain.flush_heads writes them).
         self.lost: set[str] = set()
         self.to_rewrite: set[str] = set()
         #: How many saved indexes a start left unread until their key's first write.

@@ -858,6 +858,17 @@ def test_a_head_text_the_store_lost_is_rebuilt_from_the_history_and_written_agai
         changes = (await third.get_version(version.id)).to_dict()["changes"]
         assert [(c["action"], c["recordId"], c["fields"]) for c in changes] == [
             ("update", "g1", ["/firstName"])]
+        assert third.lost_head_texts == {GUESTS}
+        third.lost_told({GUESTS})
+        assert third.lost_head_texts == frozenset()
+        # Told, then lost again (another writer's version, whose text is lost too): named again.
+        await again.open()
+        edited[2]["firstName"] = "Cy"
+        assert await again.record({GUESTS: text(edited)}, created_by="desk") is not None
+        await third.open()
+        edited[2]["firstName"] = "Di"
+        assert await third.record({GUESTS: text(edited)}, created_by="desk") is not None
+        assert third.lost_head_texts == {GUESTS}
         # History lost too: nothing to rebuild from.
         fourth = Chain(store, ManualClock(start_ms=1_900_000_000_000), GzipCompressor())
         await fourth.open()
