@@ -243,3 +243,82 @@ def test_a_version_whose_payload_file_is_gone_is_told_as_lost_and_recording_goes
     assert [(c["action"], c["recordId"], c["fields"]) for c in changes] == [
         ("update", "g-1", ["/firstName"])]
     assert not [p for p in status(page)["problems"] if p["area"] != "notice"]
+
+
+def _error(page: Any, call: str) -> str:
+    return str(page.evaluate(f"() => {call}.then(() => 'resolved', (e) => e.message)"))
+
+
+def test_an_administrator_starts_a_new_history_keeping_settings_and_audit_trail(
+        disk_page: Any, server: Server, tmp_path: Path) -> None:
+    """A history that lost what recording needs stops recording; the way on is one call (or
+    the Backups button): the damaged history is deleted, the settings, permissions and audit
+    trail are kept, and today's data becomes the first version of a new history. Never offered
+    for a history that is not damaged."""
+    page = started(disk_page, server)
+    assert "not damaged" in _error(page, "window.backstay.startNewHistory({confirm: true})")
+    page.evaluate("() => window.backstay.setSettings({retention: {maxVersions: 500}})")
+    page.evaluate(BIG_WRITE_JS, "Ann")
+    wait_versions(page, 2)
+    _head_texts_written(page)
+    open_origin_without_engine(page, server.url)
+    for path in _blob_files(tmp_path):
+        path.unlink()
+    page.goto(server.url + "/")
+    wait_ready(page)
+    page.evaluate(RENAME_JS, "Bea")
+    deadline = time.monotonic() + 30
+    while "Start a new history" not in status(page)["lastError"]:
+        assert time.monotonic() < deadline, status(page)
+        page.wait_for_timeout(200)
+    # A second PMS tab, open throughout (its engine waits for the lock, and answers reads).
+    second = page.context.new_page()
+    second.goto(server.url + "/")
+    wait_ready(second)
+    assert status(second)["drainer"] is False
+    assert "confirm" in _error(page, "window.backstay.startNewHistory({})")
+    assert len(versions(page)) == 2  # nothing deleted without the confirmation
+    # One click and a confirmation in the backup panel.
+    page.get_by_test_id("nav-settings").click()
+    page.get_by_test_id("open-backups").click()
+    page.get_by_test_id("backups-section").locator("summary").click()
+    offer = page.get_by_test_id("new-history")
+    offer.get_by_role("button", name="Start a new history").click()
+    offer.get_by_role("button", name="Cancel").click()  # changed their mind: nothing happens
+    offer.get_by_role("button", name="Start a new history").click()
+    assert len(versions(page)) == 2
+    offer.get_by_role("button", name="Yes, start a new history").click()
+    page.get_by_test_id("new-history-started").wait_for(timeout=30_000)
+    assert page.get_by_test_id("new-history").count() == 0
+    # Today's data is the new history: a baseline of the keys without waiting writes, then
+    # the write that waited in the journal, by its author.
+    deadline = time.monotonic() + 30
+    while len(found := versions(page)) < 2:
+        assert time.monotonic() < deadline, found
+        page.wait_for_timeout(200)
+    assert [v["seq"] for v in found] == [2, 1], found
+    assert "started a new history" in found[1]["description"]
+    assert found[0]["createdBy"] == "admin"
+    assert page.evaluate("id => window.backstay.stateAt(id)", found[0]["id"])[GUESTS] == server.kv_get(GUESTS)
+    assert server.kv_get(GUESTS)[0]["firstName"] == "Bea"
+    problems = status(page)["problems"]
+    assert not [p for p in problems if p["area"] != "notice"], problems
+    told = " ".join(p["message"] for p in problems)
+    assert "admin started a new history" in told and "(2 versions" in told
+    assert "This browser has no Backstay history" not in told
+    # The other tab reads the new history (its connection to the old one was closed).
+    deadline = time.monotonic() + 30
+    while [v["id"] for v in versions(second)] != [v["id"] for v in found]:
+        assert time.monotonic() < deadline, (versions(second), found)
+        second.wait_for_timeout(300)
+    # What was kept: the settings and the audit trail, which goes on.
+    assert page.evaluate("() => window.backstay.settings()")["retention"]["maxVersions"] == 500
+    audit = [(e["action"], e["result"]) for e in page.evaluate("() => window.backstay.auditLog()")]
+    assert ("new-history", "done") in audit and ("settings", "done") in audit, audit
+    assert page.evaluate("() => window.backstay.verify({full: true})")["ok"]
+    # Recording goes on.
+    page.evaluate(RENAME_JS, "Cy")
+    newest = wait_versions(page, 3)[0]
+    changes = page.evaluate("id => window.backstay.getVersion(id)", newest["id"])["changes"]
+    assert [(c["action"], c["recordId"], c["fields"]) for c in changes] == [
+        ("update", "g-1", ["/firstName"])]

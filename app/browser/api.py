@@ -116,6 +116,8 @@ class Api:
             return await answer(self.passphrase.set(str(args[0])))
         if kind == "cleanup" and len(args) == 1:
             return await answer(self.cleanup.cleanup(str(args[0])))
+        if kind == "new-history" and len(args) == 1:
+            return await answer(self.start_new_history(str(args[0])))
         if kind == "audit" and len(args) == 1:
             await self._engine.audit(AuditEntry.decode(str(args[0]).encode("utf-8")))
             return json.dumps(True)
@@ -179,6 +181,18 @@ class Api:
                     raise ApiError("This browser's storage is full, so nothing was restored: free "
                                    "space (or delete old versions) and try again") from None
         return _json_text(result)
+
+    async def start_new_history(self, options: str) -> str:
+        """Delete a history that lost what recording needs and start anew from today's data
+        (Engine.start_new_history); ``options``: JSON text {confirm: true}."""
+        await self._allowed("delete", "new-history")
+        parsed = _parsed(options)
+        if not isinstance(parsed, dict) or parsed.get("confirm") is not True:
+            raise ApiError("Starting a new history deletes this browser's versions: export those "
+                           "that can still be read first, then confirm with {confirm: true}")
+        if not self._engine.drainer:  # the engine that drains owns the history
+            return await self._engine.ask_drainer("new-history", [options])
+        return _json_text(await self._engine.start_new_history())
 
     async def audit_log(self) -> str:
         chain = await self._allowed("view", "read-audit")

@@ -9,14 +9,20 @@ from typing import Any
 
 import js  # type: ignore[import-not-found]
 
-from app.browser.backup_view import exported_view, import_preview_view, imported_view, passphrase_view
+from app.browser.backup_view import (
+    exported_view,
+    import_preview_view,
+    imported_view,
+    new_history_view,
+    passphrase_view,
+)
 from app.browser.ffi import js_bytes, js_value, py_bytes
 from app.browser.restore_view import failure_view
 
 
 class BackupPane:
     ACTIONS = ("export-backup", "preview-import", "confirm-import", "save-passphrase",
-               "remove-passphrase")
+               "remove-passphrase", "new-history", "confirm-new-history", "cancel-new-history")
 
     def __init__(self, engine: Any, part: Callable[[str], Any], can: dict[str, bool],
                  refresh: Callable[[], Awaitable[None]]) -> None:
@@ -26,8 +32,16 @@ class BackupPane:
         self._refresh = refresh
         self._import: tuple[str, dict[str, Any]] | None = None  # the previewed file, options
 
+    def show_new_history(self, status: dict[str, Any], confirming: bool = False) -> None:
+        """The way on from a damaged history, when the engine's ``status`` says it stopped."""
+        view = self._part("new-history-view")
+        if view:
+            view.innerHTML = new_history_view(bool(status.get("historyLost")),
+                                              bool(self._can.get("delete")), confirming)
+
     async def show(self) -> None:
         """Whether backups are sealed with the hotel's passphrase (and the form to change it)."""
+        self.show_new_history(json.loads(await self._engine.status()))
         status = json.loads(await self._engine.passphrase())
         view = self._part("passphrase-view")
         if view:
@@ -35,6 +49,9 @@ class BackupPane:
                               passphrase_view(status, bool(self._can.get("passphrase"))))
 
     async def act(self, action: str, element: Any) -> None:
+        if action in ("new-history", "confirm-new-history", "cancel-new-history"):
+            await self._new_history(action)
+            return
         if action in ("save-passphrase", "remove-passphrase"):
             await self._passphrase(element.closest("form"), remove=action == "remove-passphrase")
             return
@@ -95,6 +112,25 @@ class BackupPane:
         self._part("backup-result").innerHTML = imported_view(answer)
         await self._refresh()
 
+
+    async def _new_history(self, action: str) -> None:
+        status = json.loads(await self._engine.status())
+        if action != "confirm-new-history":
+            self.show_new_history(status, confirming=action == "new-history")
+            return
+        result = self._part("backup-result")
+        self._part("new-history-view").innerHTML = '<p class="bs-loading">Starting a new history…</p>'
+        answer = json.loads(await self._engine.start_new_history(json.dumps({"confirm": True})))
+        if isinstance(answer, dict) and "error" in answer:
+            self.show_new_history(status)
+            if result:
+                result.innerHTML = failure_view(str(answer["error"]))
+            return
+        self.show_new_history({})
+        if result:
+            result.innerHTML = ('<p data-testid="new-history-started">A new history was started: '
+                                "today's data is being recorded as its first version.</p>")
+        await self._refresh()
 
     async def _passphrase(self, form: Any, *, remove: bool) -> None:
         def value(name: str) -> str:

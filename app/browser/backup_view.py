@@ -43,10 +43,35 @@ def backup_form(can: dict[str, bool]) -> str:
             'autocomplete="off" data-testid="import-passphrase"></label>'
             f"<fieldset><legend>How</legend>{modes}</fieldset>"
             + button("Preview import", "preview-import") + "</form>")
-    hotel = '<div data-testid="passphrase-view"></div>'
+    hotel = '<div data-testid="new-history-view"></div><div data-testid="passphrase-view"></div>'
     if not parts:
         return hotel + '<p class="bs-muted">You may neither export nor import backup files.</p>'
     return hotel + "".join(parts) + '<div data-testid="backup-result" aria-live="polite"></div>'
+
+
+def new_history_view(lost: bool, can: bool, confirming: bool = False) -> str:
+    """The way on when the history in this browser lost what recording needs (the engine's
+    status says ``historyLost``): for those who may delete versions, start a new one, in two
+    steps; "" when the history is sound."""
+    if not lost:
+        return ""
+    if not can:
+        return ('<p class="bs-problem" data-testid="new-history-needed">Part of the history in '
+                "this browser was lost from the disk and Backstay stopped recording: an "
+                "administrator can start a new history here.</p>")
+    if confirming:
+        return ('<div class="bs-backup" data-testid="new-history"><p><strong>Delete the versions '
+                "in this browser and start a new history from today's data?</strong> Versions "
+                "not exported are gone for good.</p>"
+                + button("Yes, start a new history", "confirm-new-history")
+                + button("Cancel", "cancel-new-history") + "</div>")
+    return ('<div class="bs-backup" data-testid="new-history"><h4>Start a new history</h4>'
+            "<p>Part of the history in this browser was lost from the disk, so Backstay cannot "
+            "record on it; the writes made since wait in its journal, and the PMS's data itself "
+            "is safe. Export the versions you still need first (below). A new history then keeps "
+            "the settings, permissions and audit trail, deletes the damaged versions from this "
+            "browser and records today's data as its first version.</p>"
+            + button("Start a new history", "new-history") + "</div>")
 
 
 def passphrase_view(status: dict[str, Any], can_change: bool) -> str:

@@ -37,7 +37,18 @@ from app.browser.journal import Journal, JournalClosed
 from app.browser.journal_drain import BATCH, POLL_SECONDS, JournalDrain
 from app.browser.live_state import LiveState
 from app.browser.notices import Notices
-from app.browser.problems import DATA_LOST, RETRYING, STORAGE_FULL, STORE_DOWN, ApiError, Problems, describe
+from app.browser.problems import (
+    DATA_LOST,
+    NEW_HISTORY_NOTICE,
+    NOT_LOST,
+    RETRYING,
+    STORAGE_FULL,
+    STORE_DOWN,
+    ApiError,
+    Problems,
+    describe,
+    new_history_message,
+)
 from app.browser.restorer import Restorer
 from app.browser.spark_kv import KvUnavailable, SparkKv
 from app.core.audit.entry import AuditEntry, Result
@@ -48,6 +59,7 @@ from app.core.errors import CoreError
 from app.core.formats.json_value import Json
 from app.core.history.version import Version
 from app.core.ports import DataLost, StoreError, StoreFull
+from app.core.retention.new_history import kept_records
 
 #: A worker that recorded a baseline and holds at least this much WebAssembly memory asks the
 #: page to replace it (``renew`` in the status): its heap keeps the high-water mark of reading
@@ -69,8 +81,11 @@ class Engine:
         coordination: Any,
         notices: Notices,
         heap_mib: Callable[[], float] = lambda: 0.0,
+        drop_history: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._open_chain = open_chain
+        # Deletes the history's database (start_new_history).
+        self._drop_history = drop_history
         self._heap_mib = heap_mib
         # This worker holds the work lock for good: it is about to be stopped (retire).
         self._retired = False
@@ -92,6 +107,8 @@ class Engine:
         self._ready = asyncio.Event()
         self._wake = asyncio.Event()
         self._needs_reconcile = True
+        # The history lost what recording needs (DATA_LOST): only a new history goes on.
+        self.history_lost = False
         self._problems = Problems(self._announce_status)
         self.timings: dict[str, float] = {}
         self._last_version_ms = 0
@@ -186,6 +203,7 @@ class Engine:
         try:
             await self._open()
         except DataLost as error:
+            self.history_lost = True
             self._report("start", f"{DATA_LOST} ({error})")
             return False
         except Exception as error:  # noqa: BLE001 - reported; the loop tries again
@@ -235,6 +253,7 @@ class Engine:
                     return
             await self._catch_up()
         except DataLost as error:
+            self.history_lost = True
             self._report("storage", f"{DATA_LOST} ({error}). {self._drain.waiting_text()}")
         except StoreFull:
             self._report("storage", f"{STORAGE_FULL}. {self._drain.waiting_text()}")
@@ -247,6 +266,7 @@ class Engine:
         except Exception as error:  # noqa: BLE001 - never stop silently
             self._report("engine", f"Backstay hit an unexpected error: {describe(error)}. " + RETRYING)
         else:
+            self.history_lost = False
             self._clear("storage", "store", "engine")
         finally:
             self.timings["busy_ms"] = self.timings.get("busy_ms", 0.0) + (
@@ -265,7 +285,8 @@ class Engine:
             await self.restorer.recover(chain)  # before anything reads the store as found
         if chain.head_version_id is None:
             lost = await self._marker.lost_history()
-            if lost and not await self._notices.text("storage-lost"):
+            if lost and not (await self._notices.text("storage-lost")
+                             or await self._notices.text(NEW_HISTORY_NOTICE)):
                 await self._notices.add("history-missing", lost)
             version = await self._live.record(chain, journal, baseline=True)
             self._upkeep.baseline_recorded()  # before the announcement, which may fail
@@ -396,7 +417,14 @@ class Engine:
         if self._chain is None:
             raise ApiError("Backstay's storage is not open yet: " + self._problems.text())
         if not self._drainer:
-            await self._chain.open(upgrade=False)
+            try:
+                await self._chain.open(upgrade=False)
+            except StorageClosed:  # deleted under this tab (a new history, site data cleared)
+                self._close()
+                if not await self._open_safely():
+                    raise ApiError("Backstay's storage is not open: " + self._problems.text()) from None
+        if self._chain is None:
+            raise ApiError("Backstay's storage is not open yet: " + self._problems.text())
         return self._chain
 
     @asynccontextmanager
@@ -423,6 +451,41 @@ class Engine:
             yield chain
         self._wake.set()
 
+    async def start_new_history(self) -> dict[str, Any]:
+        """Delete a history that lost what recording needs, keeping the hotel's records of its
+        store (app.core.retention.new_history), and record today's data as a new history's first
+        version (the next round does, as at a first start). The engine's rounds are held off
+        meanwhile; the caller checked who asks. Returns {versions, lost}: how many versions the
+        old history had, and the kept records it could not read."""
+        if self._drop_history is None:
+            raise ApiError("This engine cannot start a new history")
+        async with self._work:
+            if not self.history_lost or self._chain is None:
+                raise ApiError(NOT_LOST)
+            old = self._chain
+            had, had_id = old.head_seq, old.head_version_id
+            kept, unreadable = await kept_records(old.store)
+            self._close()
+            await self._drop_history()
+            fresh = await self._open_chain()  # the new database, with what is kept
+            await fresh.store.apply(kept)
+            if isinstance(fresh.store, IdbStore):
+                fresh.store.close()
+            if not await self._open_safely():
+                raise ApiError("The history was deleted, but the new one could not be opened: "
+                               + self._problems.text())
+            chain, _ = self._require()
+            message = new_history_message(self.user, had, had_id, unreadable)
+            await self._notices.add(NEW_HISTORY_NOTICE, message)
+            async with self._audit_lock:
+                await append(chain.store, self.action_entry("new-history", "done", message, {
+                    "versions": had, "lastVersion": had_id, "unreadable": list(unreadable)}))
+            self.history_lost = False
+            self._clear("start", "storage", "engine")
+            self._needs_reconcile = True
+        self._wake.set()
+        return {"versions": had, "lost": unreadable}
+
     async def acknowledge_notices(self) -> None:
         await self._notices.clear()
         self._announce_status()
@@ -440,6 +503,8 @@ class Engine:
             "journalSeq": self._chain.journal_seq if self._chain else 0,
             "headVersionId": self._chain.head_version_id if self._chain else None,
             "waiting": self._drain.waiting,
+            # Recording stopped for good on a damaged history: only a new one goes on.
+            "historyLost": self.history_lost,
             "lastError": " ".join(item["message"] for item in problems),
             "problems": problems,
             "timings": self.timings,

@@ -32,6 +32,7 @@ EXPORTS = ("ready", "list_versions", "get_version", "state_at", "compare_version
            "passphrase", "set_passphrase",
            "audit_log", "audit_trail", "export_audit_trail",
            "verify", "open_panel", "permissions", "set_permission", "acknowledge_notices", "status",
+           "start_new_history",
            "retire")
 CACHE_NAME = "backstay-bytecode"
 #: The Cache Storage entry's key: the path of a URL of this origin that is never requested.

@@ -51,7 +51,7 @@ async def _open_journal() -> Journal:
 
 
 _engine = Engine(_open_chain, _open_journal, SparkKv(tiling=backstay_tiling), Coordination(backstay_idb),
-                 Notices(), heap_mib)
+                 Notices(), heap_mib, drop_history=lambda: IdbStore.delete_database(backstay_idb))
 # From the worker's start until its Python runs (the interpreter, packages and imports).
 _engine.timings["python_ms"] = float(js.performance.now())
 _api = Api(_engine, _compressor, Keyring(backstay_keyring))
@@ -160,6 +160,11 @@ async def permissions() -> str:
 
 async def set_permission(permission: str, roles: str) -> str:
     return await _answer(lambda: _api.set_permission(str(permission), str(roles)))
+
+
+async def start_new_history(options: str) -> str:
+    """``options``: JSON text {confirm: true}."""
+    return await _answer(lambda: _api.start_new_history(str(options)))
 
 
 async def acknowledge_notices() -> str:

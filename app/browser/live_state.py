@@ -14,6 +14,7 @@ from app.browser.idb_store import IdbStore
 from app.browser.journal import Journal
 from app.browser.journal_drain import BATCH
 from app.browser.notices import Notices
+from app.browser.problems import NEW_HISTORY_NOTICE
 from app.browser.spark_kv import SparkKv, decode
 from app.core.capture.scope import is_versioned
 from app.core.chain import Chain
@@ -108,7 +109,9 @@ class LiveState:
         self._timings["baseline_index_ms"] = float(now_ms() - started) - self._timings[
             "baseline_read_ms"]
         lost = await self._notices.text("storage-lost") or await self._notices.text("history-missing")
-        why = "started again after its storage was lost" if lost else "first started"
+        why = ("started again after its storage was lost" if lost else
+               "started a new history" if await self._notices.text(NEW_HISTORY_NOTICE) else
+               "first started")
         return await chain.record_state(
             state, created_by=self._user(), snapshot=True,
             live_reads={key: (started, now_ms()) for key in keys}, keep=frozenset(keep),

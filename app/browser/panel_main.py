@@ -108,6 +108,8 @@ class Panel:
                     can_delete=bool(self._can.get("delete")))
                 self._part("panel-status").textContent = f"{len(self._versions)} versions"
                 self._part("panel-problem").textContent = status.get("lastError") or ""
+                if bool(status.get("historyLost")) != bool(self._part("new-history")):
+                    self._backups.show_new_history(status)
                 if not self._again:
                     break
         finally:

@@ -63,3 +63,16 @@ def test_the_passphrase_section_shows_who_set_it_as_text_and_the_form_only_to_th
     unset = passphrase_view({"set": False, "usable": False}, can_change=True)
     assert "No encryption passphrase is set" in unset and "passphrase-current" not in unset
     assert "remove-passphrase" not in unset
+
+
+def test_the_way_on_from_a_damaged_history() -> None:
+    from app.browser.backup_view import new_history_view
+
+    assert new_history_view(False, True) == ""  # a sound history offers nothing
+    offer = new_history_view(True, True)
+    assert 'data-action="new-history"' in offer and "Export the versions" in offer
+    assert "confirm-new-history" not in offer  # two steps
+    confirm = new_history_view(True, True, confirming=True)
+    assert 'data-action="confirm-new-history"' in confirm and 'data-action="cancel-new-history"' in confirm
+    told = new_history_view(True, False)
+    assert "data-action" not in told and "administrator" in told
