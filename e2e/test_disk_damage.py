@@ -84,6 +84,23 @@ def _head_texts_written(page: Any) -> None:
     page.wait_for_timeout(500)  # the replaced files are deleted
 
 
+def _version_files(page: Any, tmp_path: Path, write: str, name: str, count: int) -> list[Path]:
+    """Make the write ``write`` (``name`` its argument), wait for its version (the ``count``-th)
+    and its head text; the two files it added to the history's database: its payload, then (once
+    idle) the new head text of w3-hotel-guests. The browser numbers a database's files in the
+    order it writes them; the journal's copy of the write, a file of the journal's database, is
+    deleted once recorded (waited for)."""
+    before = _blob_files(tmp_path)
+    page.evaluate(write, name)
+    wait_versions(page, count)
+    _head_texts_written(page)
+    deadline = time.monotonic() + 30
+    while len(made := _blob_files(tmp_path) - before) != 2 or len({p.parent for p in made}) != 1:
+        assert time.monotonic() < deadline, made
+        page.wait_for_timeout(200)
+    return sorted(made, key=lambda path: int(path.name, 16))
+
+
 def test_a_journal_body_whose_file_is_gone_is_read_from_the_store_and_the_journal_goes_on(
         disk_page: Any, server: Server, tmp_path: Path) -> None:
     page = started(disk_page, server)
@@ -129,19 +146,8 @@ def test_a_head_text_whose_file_is_gone_is_rebuilt_from_the_history(
     page.evaluate(BIG_WRITE_JS, "Ann")
     wait_versions(page, 2)
     _head_texts_written(page)
-    before = _blob_files(tmp_path)
-    page.evaluate(RENAME_JS, "Bea")  # a small change: its version holds only a small delta
-    wait_versions(page, 3)
-    _head_texts_written(page)
-    # The new version's payload, then (once idle) the new head text of w3-hotel-guests, both
-    # of the history's database: the browser numbers a database's files in the order it writes
-    # them. (The journal's copy of the write, a file of the journal's database, is deleted
-    # once recorded: waited for.)
-    deadline = time.monotonic() + 30
-    while len(made := _blob_files(tmp_path) - before) != 2 or len({p.parent for p in made}) != 1:
-        assert time.monotonic() < deadline, made
-        page.wait_for_timeout(200)
-    head_text = max(made, key=lambda path: int(path.name, 16))
+    # A small change: its version holds only a small delta.
+    head_text = _version_files(page, tmp_path, RENAME_JS, "Bea", 3)[-1]
     open_origin_without_engine(page, server.url)
     head_text.unlink()
     page.goto(server.url + "/")
@@ -205,17 +211,8 @@ def test_a_version_whose_payload_file_is_gone_is_told_as_lost_and_recording_goes
     what needs it says so, what does not is read as ever, and recording goes on."""
     page = started(disk_page, server)
     _head_texts_written(page)
-    before = _blob_files(tmp_path)
-    page.evaluate(BIG_WRITE_JS, "Ann")  # its version's payload is a file of its own
-    wait_versions(page, 2)
-    _head_texts_written(page)
-    # The payload, then (once idle) the new head text of w3-hotel-guests, in the history's
-    # database, numbered in the order they were written (the journal's copy is deleted).
-    deadline = time.monotonic() + 30
-    while len(made := _blob_files(tmp_path) - before) != 2 or len({p.parent for p in made}) != 1:
-        assert time.monotonic() < deadline, made
-        page.wait_for_timeout(200)
-    payload = min(made, key=lambda path: int(path.name, 16))
+    # Its version's payload is a file of its own.
+    payload = _version_files(page, tmp_path, BIG_WRITE_JS, "Ann", 2)[0]
     page.evaluate(RENAME_JS, "Bea")
     found = wait_versions(page, 3)
     _head_texts_written(page)  # today's value is then read from its head text, not the history
