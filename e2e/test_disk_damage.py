@@ -192,7 +192,7 @@ def test_history_lost_from_the_disk_is_told_as_such_with_what_to_do(
         page.wait_for_timeout(200)
     told = [p["message"] for p in status(page)["problems"] if p["area"] == "storage"][0]
     assert "Backstay stopped recording" in told and "lost from the disk" in told
-    assert "Reloading does not help" in told and "starts a new history" in told
+    assert "Reloading does not help" in told and "Start a new history" in told
     message = page.evaluate("""() => window.backstay.verify({full: true}).then(
         () => 'resolved', (error) => error.message)""")
     assert "lost from the disk" in message and "cannot be read" in message
@@ -248,13 +248,15 @@ def _error(page: Any, call: str) -> str:
 
 def test_an_administrator_starts_a_new_history_keeping_settings_and_audit_trail(
         disk_page: Any, server: Server, tmp_path: Path) -> None:
-    """A history that lost what recording needs stops recording; the way on is one call (or
-    the Backups button): the damaged history is deleted, the settings, permissions and audit
-    trail are kept, and today's data becomes the first version of a new history. Never offered
-    for a history that is not damaged."""
+    """A history that lost what recording needs stops recording; the way on is one click (Backup
+    files) or call: the damaged history is removed, the settings, permissions, passphrase and
+    audit trail are kept as they were, and today's data becomes the first version of a new
+    history. Never done for a history that is not damaged."""
     page = started(disk_page, server)
     assert "not damaged" in _error(page, "window.backstay.startNewHistory({confirm: true})")
     page.evaluate("() => window.backstay.setSettings({retention: {maxVersions: 500}})")
+    page.evaluate("() => window.backstay.setPermission('export', ['admin', 'accounts'])")
+    page.evaluate("() => window.backstay.setPassphrase({passphrase: 'a long passphrase for the hotel'})")
     page.evaluate(BIG_WRITE_JS, "Ann")
     wait_versions(page, 2)
     _head_texts_written(page)
@@ -303,15 +305,22 @@ def test_an_administrator_starts_a_new_history_keeping_settings_and_audit_trail(
     told = " ".join(p["message"] for p in problems)
     assert "admin started a new history" in told and "(2 versions" in told
     assert "This browser has no Backstay history" not in told
-    # The other tab reads the new history (its connection to the old one was closed).
+    # The other tab reads the new history; asked there, it is told that it was started.
     deadline = time.monotonic() + 30
     while [v["id"] for v in versions(second)] != [v["id"] for v in found]:
         assert time.monotonic() < deadline, (versions(second), found)
         second.wait_for_timeout(300)
-    # What was kept: the settings and the audit trail, which goes on.
+    again = _error(second, "window.backstay.startNewHistory({confirm: true})")
+    assert "admin started a new history" in again and "Nothing more to do" in again
+    assert len(versions(page)) == 2
+    # What was kept: the settings, permissions, passphrase and audit trail (which goes on).
     assert page.evaluate("() => window.backstay.settings()")["retention"]["maxVersions"] == 500
+    granted = page.evaluate("() => window.backstay.permissions()")["permissions"]["export"]
+    assert sorted(granted) == ["accounts", "admin"]
+    assert page.evaluate("() => window.backstay.passphrase()")["set"] is True
     audit = [(e["action"], e["result"]) for e in page.evaluate("() => window.backstay.auditLog()")]
-    assert ("new-history", "done") in audit and ("settings", "done") in audit, audit
+    assert audit[-1] == ("new-history", "done") and ("settings", "done") in audit, audit
+    assert ("set-permission", "done") in audit, audit
     assert page.evaluate("() => window.backstay.verify({full: true})")["ok"]
     # Recording goes on.
     page.evaluate(RENAME_JS, "Cy")

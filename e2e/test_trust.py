@@ -242,10 +242,16 @@ def test_a_history_deleted_while_the_page_is_open_is_reported_not_hidden(page: A
     open_app(page, server)
     page.evaluate("() => window.spark.kv.set('w3-hotel-guests', [{id: 'g-1', firstName: 'Ada'}])")
     wait_versions(page, 2)
+    second = page.context.new_page()  # another PMS tab: its engine only reads
+    open_app(second, server)
+    assert status(second)["drainer"] is False
     delete_database(page, "backstay")
     page.evaluate("() => window.spark.kv.set('w3-hotel-guests', [{id: 'g-1', firstName: 'Grace'}])")
     wait_for(page, lambda: "history was deleted" in status(page)["lastError"], "the loss to be reported")
     wait_for(page, lambda: settled(page, server, GUESTS), "recording to go on")
+    # The other tab's connection was closed with the database: it opens the new one to read.
+    wait_for(second, lambda: versions(second) == versions(page), "the other tab to read the new history")
+    second.close()
     page.reload()
     wait_ready(page)
     assert "history was deleted" in status(page)["lastError"]  # still said after a reload

@@ -66,6 +66,14 @@ class Access:
             self._seen = seen
         return self._identity
 
+    def check_by_default(self, permission: str) -> Identity:
+        """As ``check``, when the store cannot be read (lost from the disk): the signed-in user
+        alone (the PMS's users unread: only the owner is an administrator), against the default
+        permissions."""
+        identity = identify(self._user, None)
+        Permissions.decode(None).check(identity, permission)
+        return identity
+
     async def check(self, chain: Chain, permission: str) -> Identity:
         """The identity, if it holds ``permission``; AccessDenied (with what to do) otherwise."""
         identity = await self.refresh(chain)

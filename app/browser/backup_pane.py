@@ -31,11 +31,12 @@ class BackupPane:
         self._can = can
         self._refresh = refresh
         self._import: tuple[str, dict[str, Any]] | None = None  # the previewed file, options
+        self._starting = False  # a new history is being started from here
 
     def show_new_history(self, status: dict[str, Any], confirming: bool = False) -> None:
         """The way on from a damaged history, when the engine's ``status`` says it stopped."""
         view = self._part("new-history-view")
-        if view:
+        if view and not self._starting:
             view.innerHTML = new_history_view(bool(status.get("historyLost")),
                                               bool(self._can.get("delete")), confirming)
 
@@ -118,18 +119,21 @@ class BackupPane:
         if action != "confirm-new-history":
             self.show_new_history(status, confirming=action == "new-history")
             return
-        result = self._part("backup-result")
-        self._part("new-history-view").innerHTML = '<p class="bs-loading">Starting a new history…</p>'
-        answer = json.loads(await self._engine.start_new_history(json.dumps({"confirm": True})))
+        view = self._part("new-history-view")
+        if not view or self._starting:
+            return
+        self._starting = True
+        try:
+            view.innerHTML = '<p class="bs-loading">Starting a new history…</p>'
+            answer = json.loads(await self._engine.start_new_history(json.dumps({"confirm": True})))
+        finally:
+            self._starting = False
         if isinstance(answer, dict) and "error" in answer:
             self.show_new_history(status)
-            if result:
-                result.innerHTML = failure_view(str(answer["error"]))
+            view.innerHTML += failure_view(str(answer["error"]))
             return
-        self.show_new_history({})
-        if result:
-            result.innerHTML = ('<p data-testid="new-history-started">A new history was started: '
-                                "today's data is being recorded as its first version.</p>")
+        view.innerHTML = ('<p data-testid="new-history-started">A new history was started: '
+                          "today's data is being recorded as its first version.</p>")
         await self._refresh()
 
     async def _passphrase(self, form: Any, *, remove: bool) -> None:

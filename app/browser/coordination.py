@@ -56,6 +56,14 @@ class Coordination:
                 wake.set()
         self.listen(JOURNAL_CHANNEL, each)
 
+    def on_status(self, heard: Callable[[dict[str, Any]], None]) -> None:
+        """Pass on the draining engine's status each time it broadcasts it."""
+        def each(message: Any) -> None:
+            if isinstance(message, dict) and message.get("type") == "status" and isinstance(
+                    message.get("status"), dict):
+                heard(message["status"])
+        self.listen(VERSIONS_CHANNEL, each)
+
     def tell_journal(self, message: dict[str, Any]) -> None:
         """Say ``message`` on the journal channel (to every engine, this one's listener too)."""
         self._idb.broadcast(JOURNAL_CHANNEL, js_value(message))

@@ -59,7 +59,7 @@ from app.core.errors import CoreError
 from app.core.formats.json_value import Json
 from app.core.history.version import Version
 from app.core.ports import DataLost, StoreError, StoreFull
-from app.core.retention.new_history import kept_records
+from app.core.retention.new_history import clearing
 
 #: A worker that recorded a baseline and holds at least this much WebAssembly memory asks the
 #: page to replace it (``renew`` in the status): its heap keeps the high-water mark of reading
@@ -81,11 +81,8 @@ class Engine:
         coordination: Any,
         notices: Notices,
         heap_mib: Callable[[], float] = lambda: 0.0,
-        drop_history: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._open_chain = open_chain
-        # Deletes the history's database (start_new_history).
-        self._drop_history = drop_history
         self._heap_mib = heap_mib
         # This worker holds the work lock for good: it is about to be stopped (retire).
         self._retired = False
@@ -107,8 +104,12 @@ class Engine:
         self._ready = asyncio.Event()
         self._wake = asyncio.Event()
         self._needs_reconcile = True
-        # The history lost what recording needs (DATA_LOST): only a new history goes on.
+        # The history lost what recording needs (DATA_LOST): only a new history goes on. In a
+        # tab that does not drain, as the draining engine last said (its status broadcasts).
         self.history_lost = False
+        self._drainer_lost = False
+        # What the last new history started here said (a second request is told it).
+        self._new_history_said = ""
         self._problems = Problems(self._announce_status)
         self.timings: dict[str, float] = {}
         self._last_version_ms = 0
@@ -164,6 +165,7 @@ class Engine:
             # closes before journaling it is read back even when the engine that heard it too
             # went away first (its tab closed, or it was a worker replaced by this one).
             self._coordination.on_journal(self._wake, self._heard)
+            self._coordination.on_status(self._heard_status)
             self._listening = True
         if not self._drainer:
             reader_ready = asyncio.ensure_future(self._mark_ready_if_not_drainer())
@@ -198,6 +200,12 @@ class Engine:
         self._last_heard_ms = now_ms()
         if self._drain.heard(message, drainer=self._drainer):
             self._wake.set()
+
+    def _heard_status(self, status: dict[str, Any]) -> None:
+        """The draining engine's status, as it broadcasts it (this tab's panel offers a new
+        history when that engine says recording stopped on a damaged history)."""
+        if not self._drainer:
+            self._drainer_lost = bool(status.get("historyLost"))
 
     async def _open_safely(self) -> bool:
         try:
@@ -417,12 +425,14 @@ class Engine:
         if self._chain is None:
             raise ApiError("Backstay's storage is not open yet: " + self._problems.text())
         if not self._drainer:
+            chain = self._chain
             try:
-                await self._chain.open(upgrade=False)
-            except StorageClosed:  # deleted under this tab (a new history, site data cleared)
-                self._close()
-                if not await self._open_safely():
-                    raise ApiError("Backstay's storage is not open: " + self._problems.text()) from None
+                await chain.open(upgrade=False)
+            except StorageClosed:  # its database was deleted under this tab (site data cleared)
+                async with self._work:  # one reopen, however many reads failed at once
+                    if self._chain is chain:
+                        self._close()
+                        await self._open_safely()
         if self._chain is None:
             raise ApiError("Backstay's storage is not open yet: " + self._problems.text())
         return self._chain
@@ -452,39 +462,34 @@ class Engine:
         self._wake.set()
 
     async def start_new_history(self) -> dict[str, Any]:
-        """Delete a history that lost what recording needs, keeping the hotel's records of its
-        store (app.core.retention.new_history), and record today's data as a new history's first
-        version (the next round does, as at a first start). The engine's rounds are held off
-        meanwhile; the caller checked who asks. Returns {versions, lost}: how many versions the
-        old history had, and the kept records it could not read."""
-        if self._drop_history is None:
-            raise ApiError("This engine cannot start a new history")
+        """Remove a history that lost what recording needs, leaving the hotel's records of the
+        store as they are (app.core.retention.new_history), in one store transaction; the next
+        round records today's data as a new history's first version, as at a first start. The
+        engine's rounds are held off meanwhile; the caller checked who asks. Returns
+        {versions}: how many versions the old history held."""
         async with self._work:
-            if not self.history_lost or self._chain is None:
-                raise ApiError(NOT_LOST)
-            old = self._chain
-            had, had_id = old.head_seq, old.head_version_id
-            kept, unreadable = await kept_records(old.store)
-            self._close()
-            await self._drop_history()
-            fresh = await self._open_chain()  # the new database, with what is kept
-            await fresh.store.apply(kept)
-            if isinstance(fresh.store, IdbStore):
-                fresh.store.close()
-            if not await self._open_safely():
-                raise ApiError("The history was deleted, but the new one could not be opened: "
-                               + self._problems.text())
-            chain, _ = self._require()
-            message = new_history_message(self.user, had, had_id, unreadable)
-            await self._notices.add(NEW_HISTORY_NOTICE, message)
-            async with self._audit_lock:
-                await append(chain.store, self.action_entry("new-history", "done", message, {
-                    "versions": had, "lastVersion": had_id, "unreadable": list(unreadable)}))
+            if self._chain is None:
+                raise ApiError("Backstay's storage is not open: " + self._problems.text())
+            if not self.history_lost:
+                raise ApiError(f"{self._new_history_said} Nothing more to do." if self._new_history_said
+                               else NOT_LOST)
+            store = self._chain.store
+            plan = await clearing(store)
+            await store.apply(plan.batch)
+            self._close()  # the next chain opens on a store with no history
+            message = new_history_message(self.user, plan.versions, plan.restore_pending)
             self.history_lost = False
-            self._clear("start", "storage", "engine")
+            self._new_history_said = message
             self._needs_reconcile = True
+            if not await self._open_safely():
+                raise ApiError("The damaged history was removed, but Backstay's storage could not "
+                               "be opened again: " + self._problems.text())
+            await self._notices.add(NEW_HISTORY_NOTICE, message)
+            await self.audit(self.action_entry("new-history", "done", message,
+                                               {"versions": plan.versions}))
+            self._clear("start", "storage", "engine")
         self._wake.set()
-        return {"versions": had, "lost": unreadable}
+        return {"versions": plan.versions}
 
     async def acknowledge_notices(self) -> None:
         await self._notices.clear()
@@ -504,7 +509,7 @@ class Engine:
             "headVersionId": self._chain.head_version_id if self._chain else None,
             "waiting": self._drain.waiting,
             # Recording stopped for good on a damaged history: only a new one goes on.
-            "historyLost": self.history_lost,
+            "historyLost": self.history_lost if self._drainer else self._drainer_lost,
             "lastError": " ".join(item["message"] for item in problems),
             "problems": problems,
             "timings": self.timings,

@@ -51,7 +51,7 @@ async def _open_journal() -> Journal:
 
 
 _engine = Engine(_open_chain, _open_journal, SparkKv(tiling=backstay_tiling), Coordination(backstay_idb),
-                 Notices(), heap_mib, drop_history=lambda: IdbStore.delete_database(backstay_idb))
+                 Notices(), heap_mib)
 # From the worker's start until its Python runs (the interpreter, packages and imports).
 _engine.timings["python_ms"] = float(js.performance.now())
 _api = Api(_engine, _compressor, Keyring(backstay_keyring))

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from app.browser.idb_store import StorageClosed
 from app.browser.journal import JournalClosed
-from app.browser.problems import DATA_LOST, RETRYING, STORAGE_FULL, describe
+from app.browser.problems import DATA_LOST_READ, RETRYING, STORAGE_FULL, describe
 from app.core.chain import Chain
 from app.core.clock import now_ms
 from app.core.ports import DataLost, StoreFull
@@ -134,7 +134,8 @@ class HeadUpkeep:
         try:
             await chain.flush_heads()
         except DataLost as error:
-            self._report("storage", f"{DATA_LOST} ({error}). {self._waiting_text()}")
+            # Recording stops only if a write needs what was lost (the round then says so).
+            self._report("storage", f"{DATA_LOST_READ} ({error}). {self._waiting_text()}")
         except StoreFull:
             self._report("storage", f"{STORAGE_FULL}. {self._waiting_text()}")
         except (StorageClosed, JournalClosed):

@@ -43,14 +43,6 @@ class IdbStore:
             raise translate(error, f"opening database {name}") from None
         return cls(idb, db)
 
-    @staticmethod
-    async def delete_database(idb: Any, name: str = DB_NAME) -> None:
-        """Delete the database (every connection to it is closed first: ours close when asked)."""
-        try:
-            await idb.deleteDatabase(name)
-        except JsException as error:
-            raise translate(error, f"deleting database {name}") from None
-
     def close(self) -> None:
         """Close the connection (a new IdbStore.open makes another)."""
         self._db.close()

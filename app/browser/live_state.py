@@ -108,10 +108,10 @@ class LiveState:
         self.baseline_tiled = sorted(indexes)
         self._timings["baseline_index_ms"] = float(now_ms() - started) - self._timings[
             "baseline_read_ms"]
+        anew = await self._notices.text(NEW_HISTORY_NOTICE)  # kept notices may name an older loss
         lost = await self._notices.text("storage-lost") or await self._notices.text("history-missing")
-        why = ("started again after its storage was lost" if lost else
-               "started a new history" if await self._notices.text(NEW_HISTORY_NOTICE) else
-               "first started")
+        why = ("started a new history" if anew else
+               "started again after its storage was lost" if lost else "first started")
         return await chain.record_state(
             state, created_by=self._user(), snapshot=True,
             live_reads={key: (started, now_ms()) for key in keys}, keep=frozenset(keep),

@@ -17,32 +17,31 @@ RETRYING = "It tries again by itself; if this persists, reload the page"
 DATA_LOST = ("Backstay stopped recording: part of its history in this browser was lost from the "
              "disk (files of the browser's storage are gone or damaged) and cannot be rebuilt. The "
              "PMS's data itself is safe on its server, and the writes made meanwhile wait in the "
-             "journal. Reloading does not help: if you need the older versions, export those that "
-             "can still be read (Backups); then an administrator starts a new history (Backups: "
-             "\"Start a new history\"). Backstay keeps its settings, permissions and audit trail, "
-             "and starts a new history from today's data")
+             "journal. Reloading does not help: export the older versions you need that can still "
+             "be read (Backup files), then start a new history there (Backup files: \"Start a new "
+             "history\"; it needs the permission to delete versions). Backstay keeps its "
+             "settings, permissions and audit trail, and starts the new history from today's data")
 DATA_LOST_READ = ("Part of Backstay's history in this browser was lost from the disk (files of "
                   "the browser's storage are gone or damaged): what needs it cannot be read, "
                   "now or later, and trying again does not help. Versions that do not need it "
-                  "can still be read, restored and exported (Backups); if this happens again, "
-                  "check this computer's disk")
-
+                  "can still be read and exported (Backup files); if this happens again, check "
+                  "this computer's disk")
 NOT_LOST = ("Backstay's history in this browser is not damaged, so no new history was started: a "
             "new history is only for one that lost what recording needs")
 NEW_HISTORY_NOTICE = "new-history"
 
 
-def new_history_message(user: str, versions: int, last_id: str | None, unreadable: list[str]) -> str:
-    """The notice (and audit message) of a new history started by ``user`` in place of one of
-    ``versions`` versions, whose kept records ``unreadable`` could not be read."""
-    text = (f"{user} started a new history: the previous one ({versions} versions, the last "
-            f"{last_id or 'none'}) had lost part of itself from this browser's disk, so Backstay "
-            "could not record on it. Its versions are gone from this browser (but those exported "
-            "before); today's data is the new history's first version. Settings, permissions and "
-            "the audit trail were kept.")
-    if unreadable:
-        text += (f" These records of the old history could not be read and were not kept: "
-                 f"{', '.join(unreadable)}.")
+def new_history_message(user: str, versions: int, restore_pending: bool) -> str:
+    """The notice (and audit message) of a new history started by ``user`` in place of one that
+    held ``versions`` versions (``restore_pending``: a restore was being written then)."""
+    text = (f"{user} started a new history: the previous one ({versions} versions) had lost part "
+            "of itself from this browser's disk, so Backstay could not record on it. Its versions "
+            "are gone from this browser, except those exported before; today's data is the new "
+            "history's first version. The settings, permissions, encryption passphrase and audit "
+            "trail were kept as they were.")
+    if restore_pending:
+        text += (" A restore was being written when the history was damaged and could not be "
+                 "finished or undone: check that today's data is as it should be.")
     return text
 
 

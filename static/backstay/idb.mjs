@@ -338,18 +338,7 @@ async function liveTabs_() {
     .map((name) => name.slice("backstay-tab-".length));
 }
 
-// Deletes a database of this origin. Every open connection is asked to close (each of ours
-// closes on versionchange); resolves once it is gone.
-function deleteDatabase_(name) {
-  return new Promise((resolve, reject) => {
-    const request = indexedDB.deleteDatabase(name);
-    request.onsuccess = () => resolve(true);
-    request.onerror = () => reject(request.error);
-  });
-}
-
 export const open = plain(open_);
-export const deleteDatabase = plain(deleteDatabase_);
 export const get = plain(get_);
 export const getMany = plain(getMany_);
 export const keys = plain(keys_);

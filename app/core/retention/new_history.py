@@ -1,19 +1,21 @@
 """A new history, started by an administrator when the old one was lost from the disk: what of
-the old store it keeps.
+the store goes, and what stays.
 
 When part of the history cannot be read any more (files of the browser's storage gone or
-damaged), the engine cannot record on top of it. Starting anew deletes the history and records
-today's data as its first version, as a first start does. It keeps the hotel's own records of
-the old store - who may do what, the retention settings, what checks the encryption passphrase,
-the audit trail, this browser's name and the notices not yet read - so that nothing but the
-unreadable history goes. Everything of the history itself (versions, payloads, blobs, head
-values, head pointer, saved indexes, a restore's mark, the history's id) is not kept.
+damaged), the engine cannot record on top of it. Starting anew removes the history - versions,
+payloads, blobs, head values, the head pointer, saved indexes, a restore's mark, the history's
+id - in one store transaction, and the engine then records today's data as a first start does.
+The hotel's own records of the store are not touched: who may do what, the retention settings,
+what checks the encryption passphrase, the audit trail, this browser's name and the notices not
+yet read. Nothing of them is read or rewritten, so a failure part-way loses none of them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from app.core.formats.passphrase import PASSPHRASE_KEY
-from app.core.ports import Batch, DataLost, VersionStore
+from app.core.ports import Batch, Collection, VersionStore
 from app.core.retention.policy import SETTINGS_KEY
 
 #: The `meta` records a new history keeps: who may do what ("access", app.core.access), the
@@ -23,26 +25,40 @@ from app.core.retention.policy import SETTINGS_KEY
 #: that own them (a test checks the names against theirs).
 KEPT = frozenset({"access", SETTINGS_KEY, PASSPHRASE_KEY, "audit-head", "notices", "device"})
 AUDIT_PREFIX = "audit/"
+#: The mark of a restore being written (app.core.restore.pending).
+RESTORE_PENDING = "restore/pending"
+#: The collections that hold nothing but the history.
+HISTORY: tuple[Collection, ...] = ("versions", "payloads", "blobs", "head")
 
 
 def kept(key: str) -> bool:
-    """Does a new history keep the `meta` record ``key`` of the old store?"""
+    """Does a new history keep the `meta` record ``key``?"""
     return key in KEPT or key.startswith(AUDIT_PREFIX)
 
 
-async def kept_records(store: VersionStore) -> tuple[Batch, list[str]]:
-    """The batch that writes what a new history keeps of ``store``, as stored, and the keys of
-    the records it would keep but the store lost (they cannot be read)."""
+@dataclass(frozen=True)
+class Clearing:
+    """What starting anew removes (``batch``: deletions only), how many versions the old history
+    held, and whether a restore was being written when it was damaged (its mark goes with it:
+    what it had written is today's data)."""
+
+    batch: Batch
+    versions: int
+    restore_pending: bool
+
+
+async def clearing(store: VersionStore) -> Clearing:
+    """The deletions that leave ``store`` with no history and the hotel's records untouched."""
     batch = Batch()
-    lost: list[str] = []
-    for key in sorted(await store.keys("meta")):
+    versions = 0
+    for collection in HISTORY:
+        keys = await store.keys(collection)
+        if collection == "versions":
+            versions = len(keys)
+        for key in keys:
+            batch.delete(collection, key)
+    meta = await store.keys("meta")
+    for key in meta:
         if not kept(key):
-            continue
-        try:
-            value = await store.get("meta", key)
-        except DataLost:
-            lost.append(key)
-            continue
-        if value is not None:
-            batch.put("meta", key, value)
-    return batch, lost
+            batch.delete("meta", key)
+    return Clearing(batch, versions, RESTORE_PENDING in meta)
