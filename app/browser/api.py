@@ -119,7 +119,7 @@ class Api:
         if kind == "new-history" and len(args) == 1:
             return await answer(self.start_new_history(str(args[0])))
         if kind == "audit" and len(args) == 1:
-            await self._engine.audit(AuditEntry.decode(str(args[0]).encode("utf-8")))
+            await self._engine.auditor.audit(AuditEntry.decode(str(args[0]).encode("utf-8")))
             return json.dumps(True)
         return json.dumps({"error": f"unknown request {kind!r}"})
 
@@ -129,7 +129,7 @@ class Api:
         try:
             await self._engine.access.check(chain, permission)
         except AccessDenied as denied:
-            await self._engine.audit_action(what, "denied", str(denied), {
+            await self._engine.auditor.audit_action(what, "denied", str(denied), {
                 "permission": permission, "role": self._engine.access.identity.role})
             raise ApiError(str(denied)) from None
         return chain
@@ -219,7 +219,7 @@ class Api:
         if file_format not in ("csv", "json"):
             raise ApiError("The audit trail exports as 'csv' or 'json'")
         text = to_csv(rows, COLUMNS) if file_format == "csv" else to_json(rows)
-        await self._engine.audit_action("export-audit", "done",
+        await self._engine.auditor.audit_action("export-audit", "done",
                                         f"Exported {len(rows)} audit trail rows as {file_format}",
                                         {"rows": len(rows), "format": file_format})
         return _json_text({"format": file_format, "rows": len(rows), "text": text})
@@ -259,7 +259,7 @@ class Api:
                  for subject, detail in await verify_audit(chain.store)]
         problems = [*report["problems"], *audit]  # type: ignore[misc]
         result = {**report, "ok": not problems, "problems": problems}
-        await self._engine.audit_action("verify",
+        await self._engine.auditor.audit_action("verify",
                                         "done" if not problems else "failed",
                                         f"Verify found {len(problems)} problem(s)",
                                         {"full": full, "problems": len(problems)})
@@ -293,7 +293,7 @@ class Api:
                 changed = await self._engine.access.grant(chain, permission, names)
         except ValueError as error:
             raise ApiError(str(error)) from None
-        await self._engine.audit_action("set-permission", "done",
+        await self._engine.auditor.audit_action("set-permission", "done",
                                         f"{permission}: {', '.join(names) or 'nobody'}",
                                         {"permission": permission, "roles": list[Json](names)})
         return _json_text(changed.to_dict())

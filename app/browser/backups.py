@@ -72,9 +72,9 @@ class Backups:
                        f"{DATA_LOST_READ} ({error}); nothing was exported: export another version"
                        if isinstance(error, DataLost) else
                        f"This browser's storage failed ({error}); nothing was exported: try again")
-            await self._engine.audit_action("export", "failed", message, _safe(options))
+            await self._engine.auditor.audit_action("export", "failed", message, _safe(options))
             raise ApiError(message) from None
-        await self._engine.audit_action(
+        await self._engine.auditor.audit_action(
             "export", "done", f"Exported {answer['filename']} ({len(file):,} bytes)",
             {key: value for key, value in answer.items() if key != "data"})
         return compact_json(answer).decode("utf-8")
@@ -160,12 +160,12 @@ class Backups:
             label = backup_label(backup.created_at, backup.created_by)
             request = _request(label, options)
         except (ApiError, BackupError, RequestError) as error:
-            await self._engine.audit_action("import", "failed", str(error), _safe(options))
+            await self._engine.auditor.audit_action("import", "failed", str(error), _safe(options))
             raise ApiError(str(error)) from None
         try:
             await self._may_write_users(backup, request)
         except AccessDenied as denied:  # a refusal, audited as one
-            await self._engine.audit_action("import", "denied", str(denied),
+            await self._engine.auditor.audit_action("import", "denied", str(denied),
                                             {**_safe(options), "permission": "settings"})
             raise ApiError(str(denied)) from None
         extra: dict[str, Json] = {"backup": {key: value for key, value in backup.summary().items()
@@ -177,7 +177,8 @@ class Backups:
                     lambda: chain.plan_import(request, backup.modules, label),
                     action="import", describe=describe_import, extra=extra)
         except RequestError as error:
-            await self._engine.audit_action("import", "failed", str(error), {**_safe(options), **extra})
+            await self._engine.auditor.audit_action("import", "failed", str(error),
+                                                    {**_safe(options), **extra})
             raise ApiError(str(error)) from None
         except RestoreFailed as error:
             raise ApiError(str(error)) from None

@@ -66,7 +66,7 @@ class Cleanup:
                                     "auditMaxAgeDays}}")
             policy = RetentionPolicy.from_dict({**current, **cast(dict[str, Json], raw.get("retention", {}))})
         except SettingsError as error:
-            await self._engine.audit_action("settings", "failed", str(error), {"asked": raw})
+            await self._engine.auditor.audit_action("settings", "failed", str(error), {"asked": raw})
             raise ApiError(str(error)) from None
         batch = Batch()
         batch.put("meta", SETTINGS_KEY, Settings(policy).encode())
@@ -75,7 +75,7 @@ class Cleanup:
         except StoreFull:
             raise ApiError("This browser's storage is full, so the settings were not saved: free "
                            "space (or delete old versions) and try again") from None
-        await self._engine.audit_action("settings", "done", f"Retention: {_describe(policy)}",
+        await self._engine.auditor.audit_action("settings", "done", f"Retention: {_describe(policy)}",
                           {"retention": policy.to_dict()})
         return _text({"retention": policy.to_dict()})
 
@@ -92,15 +92,15 @@ class Cleanup:
         except CannotDeleteHead:
             message = ("This version is today's data: it cannot be deleted (delete older "
                        "versions, or restore another version first)")
-            await self._engine.audit_action("delete", "failed", message, {"versionId": version_id})
+            await self._engine.auditor.audit_action("delete", "failed", message, {"versionId": version_id})
             raise ApiError(message) from None
         except Exception as error:  # noqa: BLE001 - audited, and the user is told
             message = (("This browser's storage is full, so nothing was deleted: free space and "
                         "try again") if isinstance(error, StoreFull) else
                        f"The version could not be deleted ({error}); nothing was changed")
-            await self._engine.audit_action("delete", "failed", message, {"versionId": version_id})
+            await self._engine.auditor.audit_action("delete", "failed", message, {"versionId": version_id})
             raise ApiError(message) from None
-        await self._engine.audit_action(
+        await self._engine.auditor.audit_action(
             "delete", "done", f"Deleted version {version.seq} ({version.description})",
             {"versionId": version_id, "seq": version.seq, "timestamp": version.timestamp})
         self._engine.announce_deleted([version_id])
@@ -156,7 +156,7 @@ class Cleanup:
                         raise ApiError(f"The audit trail has {len(problems)} problem(s) (run verify): "
                                        "its old entries were not removed, so the evidence stays. "
                                        f"{len(deleted)} version(s) were deleted")
-                    pruned = await self._engine.prune_audit(cutoff, self._engine.action_entry(
+                    pruned = await self._engine.auditor.prune(cutoff, self._engine.auditor.action_entry(
                         "audit-prune", "done", f"Removed the audit entries older than "
                         f"{policy.audit_max_age_days} days (the audit retention)", {}))
         except SettingsError as error:
@@ -167,11 +167,12 @@ class Cleanup:
                 "one whole); free space and clean up again" if isinstance(error, StoreFull) else
                 f"The cleanup stopped ({error}) after deleting {len(deleted)} version(s), each one whole")
             if deleted or not isinstance(error, ApiError):
-                await self._engine.audit_action("cleanup", "failed", message, _details(deleted, policy))
+                await self._engine.auditor.audit_action("cleanup", "failed", message,
+                                                        _details(deleted, policy))
             self._engine.announce_deleted(deleted)
             raise ApiError(message) from None
         removed = f"; removed {pruned} old audit entries" if pruned else ""
-        await self._engine.audit_action("cleanup", "done" if deleted or pruned else "nothing",
+        await self._engine.auditor.audit_action("cleanup", "done" if deleted or pruned else "nothing",
                           f"Deleted {len(deleted)} version(s) by the retention settings "
                           f"({_describe(policy)}){removed}",
                           {**_details(deleted, policy), "auditRemoved": pruned})

@@ -25,10 +25,10 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from typing import Any
 
 from app.browser.access import Access, acting
+from app.browser.audit_writer import AuditWriter
 from app.browser.coordination import Handler, NoDrainer
 from app.browser.head_upkeep import HeadUpkeep
 from app.browser.history_marker import HistoryMarker
@@ -51,12 +51,9 @@ from app.browser.problems import (
 )
 from app.browser.restorer import Restorer
 from app.browser.spark_kv import KvUnavailable, SparkKv
-from app.core.audit.entry import AuditEntry, Result
-from app.core.audit.log import append, new_entry_id, prune
 from app.core.chain import Chain
 from app.core.clock import now_ms
 from app.core.errors import CoreError
-from app.core.formats.json_value import Json
 from app.core.history.version import Version
 from app.core.ports import DataLost, StoreError, StoreFull
 from app.core.retention.new_history import clearing
@@ -95,8 +92,6 @@ class Engine:
         self._marker = HistoryMarker(kv)
         self._user = "unknown"
         self._access = Access()
-        # Audit entries are chained: one append at a time (they come only through this engine).
-        self._audit_lock = asyncio.Lock()
         # Read-modify-writes of meta/access and meta/settings, made by the draining engine only.
         self.settings_lock = asyncio.Lock()
         self._drainer = False
@@ -121,7 +116,11 @@ class Engine:
         self._live = LiveState(kv, notices, self.timings, lambda: self._user)
         self._upkeep = HeadUpkeep(lambda: self._chain, self._work, self._report,
                                   self._drain.waiting_text, self.timings, self._live.head_sizes)
-        self.restorer = Restorer(kv, coordination, notices, self.audit)
+        #: Appends the backup system's actions to the audit chain.
+        self.auditor = AuditWriter(self.fresh_chain,
+                                   lambda: self._chain.device if self._chain is not None else None,
+                                   lambda: self._drainer, self.ask_drainer, lambda: self.access)
+        self.restorer = Restorer(kv, coordination, notices, self.auditor.audit)
         # What this engine does for other tabs' requests once it drains (Api.serve).
         self._serve: Handler | None = None
 
@@ -370,36 +369,6 @@ class Engine:
         if self._drainer:
             self._coordination.serve(handle)
 
-    async def audit(self, entry: AuditEntry) -> None:
-        """Append ``entry`` to the audit chain (through the draining engine: one writer)."""
-        if self._chain is not None and "device" not in entry.details:
-            entry = replace(entry, details={**entry.details, "device": self._chain.device})
-        if not self._drainer:
-            await self.ask_drainer("audit", [entry.encode().decode("utf-8")])
-            return
-        chain = await self.fresh_chain()
-        async with self._audit_lock:
-            await append(chain.store, entry)
-
-    def action_entry(self, action: str, result: Result, message: str,
-                     details: dict[str, Json]) -> AuditEntry:
-        """An audit entry of an action the signed-in user took, now."""
-        now = now_ms()
-        return AuditEntry(new_entry_id(now), now, self.access.identity.login, action, result,
-                          message, details)
-
-    async def audit_action(self, action: str, result: Result, message: str,
-                           details: dict[str, Json]) -> None:
-        """Audit an action the signed-in user took (see ``audit``)."""
-        await self.audit(self.action_entry(action, result, message, details))
-
-    async def prune_audit(self, before_ms: int, entry: AuditEntry) -> int:
-        """Remove audit entries older than ``before_ms``, saying so with ``entry`` (the audit
-        retention; the draining engine only, as the one writer of the chain)."""
-        chain = await self.fresh_chain()
-        async with self._audit_lock:
-            return await prune(chain.store, before_ms, entry)
-
     def announce_deleted(self, version_ids: list[str]) -> None:
         """Tell the other tabs (their panels list the versions again); a broadcast that fails
         loses nothing: those panels refresh at the next version."""
@@ -485,8 +454,8 @@ class Engine:
                 raise ApiError("The damaged history was removed, but Backstay's storage could not "
                                "be opened again: " + self._problems.text())
             await self._notices.add(NEW_HISTORY_NOTICE, message)
-            await self.audit(self.action_entry("new-history", "done", message,
-                                               {"versions": plan.versions}))
+            await self.auditor.audit_action("new-history", "done", message,
+                                            {"versions": plan.versions})
             self._clear("start", "storage", "engine")
         self._wake.set()
         return {"versions": plan.versions}

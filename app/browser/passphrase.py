@@ -93,7 +93,7 @@ class Passphrase:
             if new is not None:
                 check_new_passphrase(new)
         except (PassphraseError, BackupError) as error:
-            await self._engine.audit_action("passphrase", "failed", str(error), {"doing": doing})
+            await self._engine.auditor.audit_action("passphrase", "failed", str(error), {"doing": doing})
             raise ApiError(str(error)) from None
         try:
             if new is None:
@@ -108,9 +108,9 @@ class Passphrase:
             message = (("This browser's storage is full" if isinstance(error, StoreFull) else
                         f"This browser's storage failed ({error})")
                        + ", so the passphrase was not changed: free space and try again")
-            await self._engine.audit_action("passphrase", "failed", message, {"doing": doing})
+            await self._engine.auditor.audit_action("passphrase", "failed", message, {"doing": doing})
             raise ApiError(message) from None
-        await self._engine.audit_action("passphrase", "done", message, {"doing": doing})
+        await self._engine.auditor.audit_action("passphrase", "done", message, {"doing": doing})
         return _text(answer)
 
     async def _write(self, chain: Chain, passphrase: str) -> dict[str, Json]:
