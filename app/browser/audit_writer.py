@@ -13,10 +13,11 @@ from typing import Any
 
 from app.browser.access import Access
 from app.core.audit.entry import AuditEntry, Result
-from app.core.audit.log import append, new_entry_id, prune
+from app.core.audit.log import append, append_to, new_entry_id, prune
 from app.core.chain import Chain
 from app.core.clock import now_ms
 from app.core.formats.json_value import Json
+from app.core.ports import Batch, VersionStore
 
 
 class AuditWriter:
@@ -62,6 +63,19 @@ class AuditWriter:
                            details: dict[str, Json]) -> None:
         """Audit an action the signed-in user took (see ``audit``)."""
         await self.audit(self.action_entry(action, result, message, details))
+
+    @property
+    def lock(self) -> asyncio.Lock:
+        """Held by every append: hold it while applying a batch ``put`` added an entry to."""
+        return self._lock
+
+    async def put(self, batch: Batch, store: VersionStore, entry: AuditEntry) -> None:
+        """Add ``entry`` to ``batch``, which writes it with other writes, atomically (the draining
+        engine only; apply the batch before releasing ``lock``)."""
+        device = self._device()
+        if device is not None and "device" not in entry.details:
+            entry = replace(entry, details={**entry.details, "device": device})
+        await append_to(batch, store, entry)
 
     async def prune(self, before_ms: int, entry: AuditEntry) -> int:
         """Remove audit entries older than ``before_ms``, saying so with ``entry`` (the audit

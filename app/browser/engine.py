@@ -203,7 +203,7 @@ class Engine:
     def _heard_status(self, status: dict[str, Any]) -> None:
         """The draining engine's status, as it broadcasts it (this tab's panel offers a new
         history when that engine says recording stopped on a damaged history)."""
-        if not self._drainer:
+        if not self._drainer and status.get("drainer") is True:
             self._drainer_lost = bool(status.get("historyLost"))
 
     async def _open_safely(self) -> bool:
@@ -261,7 +261,9 @@ class Engine:
             await self._catch_up()
         except DataLost as error:
             self.history_lost = True
+            self._new_history_said = ""
             self._report("storage", f"{DATA_LOST} ({error}). {self._drain.waiting_text()}")
+            self._announce_status()  # every round: a tab opened since learns it (historyLost)
         except StoreFull:
             self._report("storage", f"{STORAGE_FULL}. {self._drain.waiting_text()}")
         except (StorageClosed, JournalClosed):
@@ -401,7 +403,9 @@ class Engine:
                 async with self._work:  # one reopen, however many reads failed at once
                     if self._chain is chain:
                         self._close()
-                        await self._open_safely()
+                        if not await self._open_safely():
+                            raise ApiError("Backstay's storage is not open: "
+                                           + self._problems.text()) from None
         if self._chain is None:
             raise ApiError("Backstay's storage is not open yet: " + self._problems.text())
         return self._chain
@@ -444,18 +448,21 @@ class Engine:
                                else NOT_LOST)
             store = self._chain.store
             plan = await clearing(store)
-            await store.apply(plan.batch)
-            self._close()  # the next chain opens on a store with no history
-            message = new_history_message(self.user, plan.versions, plan.restore_pending)
+            message = new_history_message(self.user, plan.versions, plan.restore_pending, plan.lost)
+            entry = self.auditor.action_entry("new-history", "done", message, {
+                "versions": plan.versions, "lost": list(plan.lost)})
+            # The history goes, and the audit entry and notice that say so come, at once.
+            async with self.auditor.lock:
+                await self.auditor.put(plan.batch, store, entry)
+                self._notices.put(plan.batch, NEW_HISTORY_NOTICE, message)
+                await store.apply(plan.batch)
             self.history_lost = False
             self._new_history_said = message
             self._needs_reconcile = True
+            self._close()  # the next chain opens on a store with no history
             if not await self._open_safely():
                 raise ApiError("The damaged history was removed, but Backstay's storage could not "
-                               "be opened again: " + self._problems.text())
-            await self._notices.add(NEW_HISTORY_NOTICE, message)
-            await self.auditor.audit_action("new-history", "done", message,
-                                            {"versions": plan.versions})
+                               "be opened again (it tries again by itself): " + self._problems.text())
             self._clear("start", "storage", "engine")
         self._wake.set()
         return {"versions": plan.versions}

@@ -34,10 +34,15 @@ class Notices:
         self._items = [item for item in items if isinstance(item, dict) and "id" in item]
 
     async def add(self, notice_id: str, text: str) -> None:
+        self.put(Batch(), notice_id, text)
+        await self._save()
+
+    def put(self, batch: Batch, notice_id: str, text: str) -> None:
+        """Add a notice, written by ``batch`` (with whatever else it writes)."""
         self._items = [item for item in self._items if item["id"] != notice_id]
         self._items.append({"id": notice_id, "text": text, "time": int(time.time() * 1000)})
         self._items = self._items[-LIMIT:]
-        await self._save()
+        batch.put("meta", NOTICES_KEY, json.dumps(self._items).encode("utf-8"))
 
     async def text(self, notice_id: str) -> str:
         return next((str(item["text"]) for item in self._items if item["id"] == notice_id), "")

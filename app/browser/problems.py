@@ -31,14 +31,18 @@ NOT_LOST = ("Backstay's history in this browser is not damaged, so no new histor
 NEW_HISTORY_NOTICE = "new-history"
 
 
-def new_history_message(user: str, versions: int, restore_pending: bool) -> str:
+def new_history_message(user: str, versions: int, restore_pending: bool, lost: list[str]) -> str:
     """The notice (and audit message) of a new history started by ``user`` in place of one that
-    held ``versions`` versions (``restore_pending``: a restore was being written then)."""
+    held ``versions`` versions (``restore_pending``: a restore was being written then; ``lost``:
+    records to keep that were lost too, and removed)."""
     text = (f"{user} started a new history: the previous one ({versions} versions) had lost part "
             "of itself from this browser's disk, so Backstay could not record on it. Its versions "
             "are gone from this browser, except those exported before; today's data is the new "
             "history's first version. The settings, permissions, encryption passphrase and audit "
             "trail were kept as they were.")
+    if lost:
+        text += (f" These of them were lost from the disk too, and are back to their defaults: "
+                 f"{', '.join(lost)}.")
     if restore_pending:
         text += (" A restore was being written when the history was damaged and could not be "
                  "finished or undone: check that today's data is as it should be.")

@@ -50,7 +50,7 @@ class Restorer:
     def __init__(self, kv: SparkKv, coordination: Coordination, notices: Notices,
                  audit: Callable[[AuditEntry], Awaitable[None]]) -> None:
         self._kv = kv
-        self._append_audit = audit  # Engine.audit: one writer of the chain
+        self._append_audit = audit  # AuditWriter.audit: one writer of the chain
         self._coordination = coordination
         self._notices = notices
         self._maybe_pending = True

@@ -243,7 +243,7 @@ window.backstay = Object.freeze({
   status: () => call("status"),
   // Mark the notices shown in status().problems (area "notice") as read.
   acknowledgeNotices: () => call("acknowledge_notices").then(refreshStatus),
-  // Only when the history lost what recording needs (the status says so): deletes it, keeping
+  // Only when the history lost what recording needs (the status says so): removes it, keeping
   // settings, permissions and the audit trail, and starts anew from today's data.
   startNewHistory: (options) => call("start_new_history", json(options)),
   // Calls `listener(version)` for every new version, from any tab. Returns an unsubscribe function.

@@ -57,13 +57,20 @@ class AuditHead:
 
 async def append(store: VersionStore, entry: AuditEntry) -> AuditEntry:
     """Store ``entry`` after the newest one; the entry as stored (with prev and hash)."""
+    batch = Batch()
+    chained = await append_to(batch, store, entry)
+    await store.apply(batch)
+    return chained
+
+
+async def append_to(batch: Batch, store: VersionStore, entry: AuditEntry) -> AuditEntry:
+    """Add to ``batch`` the writes that store ``entry`` after the newest one in ``store`` (the
+    caller applies it before anything else appends); the entry as it will be stored."""
     head = AuditHead.decode(await store.get("meta", AUDIT_HEAD_KEY))
     chained = entry.chained(head.last_hash)
-    batch = Batch()
     batch.put("meta", chained.key, chained.encode())
     batch.put("meta", AUDIT_HEAD_KEY, replace(head, count=head.count + 1, last_id=chained.id,
                                               last_hash=chained.hash).encode())
-    await store.apply(batch)
     return chained
 
 

@@ -7,7 +7,8 @@ payloads, blobs, head values, the head pointer, saved indexes, a restore's mark,
 id - in one store transaction, and the engine then records today's data as a first start does.
 The hotel's own records of the store are not touched: who may do what, the retention settings,
 what checks the encryption passphrase, the audit trail, this browser's name and the notices not
-yet read. Nothing of them is read or rewritten, so a failure part-way loses none of them.
+yet read. None of them is rewritten, so a failure part-way loses none of them; the few small
+ones are read, only to find any the disk lost too (those are removed: their defaults hold).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.core.formats.passphrase import PASSPHRASE_KEY
-from app.core.ports import Batch, Collection, VersionStore
+from app.core.ports import Batch, Collection, DataLost, VersionStore
 from app.core.retention.policy import SETTINGS_KEY
 
 #: The `meta` records a new history keeps: who may do what ("access", app.core.access), the
@@ -45,6 +46,9 @@ class Clearing:
     batch: Batch
     versions: int
     restore_pending: bool
+    #: Records to keep that the store lost too (their files gone): removed, so that their
+    #: defaults hold.
+    lost: list[str]
 
 
 async def clearing(store: VersionStore) -> Clearing:
@@ -58,7 +62,14 @@ async def clearing(store: VersionStore) -> Clearing:
         for key in keys:
             batch.delete(collection, key)
     meta = await store.keys("meta")
+    lost: list[str] = []
     for key in meta:
         if not kept(key):
             batch.delete("meta", key)
-    return Clearing(batch, versions, RESTORE_PENDING in meta)
+        elif key in KEPT:  # a few small records (the audit entries are read by the audit trail)
+            try:
+                await store.get("meta", key)
+            except DataLost:
+                lost.append(key)
+                batch.delete("meta", key)
+    return Clearing(batch, versions, RESTORE_PENDING in meta, lost)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
+
 from app.browser.device import DEVICE_KEY
 from app.browser.notices import NOTICES_KEY
 from app.core.audit.entry import AuditEntry
@@ -13,7 +15,7 @@ from app.core.chain import Chain
 from app.core.clock import ManualClock
 from app.core.formats.gzip_codec import GzipCompressor
 from app.core.memory_store import MemoryStore
-from app.core.ports import Batch
+from app.core.ports import Batch, Collection, DataLost
 from app.core.retention.new_history import KEPT, clearing, kept
 
 GUESTS = "w3-hotel-guests"
@@ -48,7 +50,7 @@ def test_a_new_history_removes_the_history_and_leaves_the_hotels_records_as_they
         hotel = {key: value for key, value in store.data["meta"].items() if kept(key)}
         assert len(hotel) == len(HOTEL) + 4  # audit-head and three entries
         plan = await clearing(store)
-        assert plan.versions == 2 and not plan.restore_pending
+        assert plan.versions == 2 and not plan.restore_pending and plan.lost == []
         assert not plan.batch.puts  # nothing is rewritten: a failure part-way loses nothing
         await store.apply(plan.batch)
         assert store.data["meta"] == hotel  # byte for byte
@@ -65,6 +67,27 @@ def test_a_new_history_removes_the_history_and_leaves_the_hotels_records_as_they
         await chain.record_state({GUESTS: json.dumps([{"id": "g1", "firstName": "Cy"}])},
                                  created_by="admin", snapshot=True)
         assert (await chain.verify(full=True)).ok
+
+    asyncio.run(scenario())
+
+
+def test_a_record_to_keep_the_disk_lost_too_is_removed_and_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its default then holds (e.g. who may do what), instead of a read that fails for good."""
+    async def scenario() -> None:
+        store = await _old_store()
+        original = store.get
+
+        async def get(collection: Collection, key: str) -> bytes | None:
+            if (collection, key) == ("meta", "access"):
+                raise DataLost("a value was lost from the disk")
+            return await original(collection, key)
+
+        monkeypatch.setattr(store, "get", get)
+        plan = await clearing(store)
+        assert plan.lost == ["access"]
+        assert ("meta", "access") in plan.batch.deletes and ("meta", "settings") not in plan.batch.deletes
+        await store.apply(plan.batch)
+        assert "access" not in store.data["meta"] and "settings" in store.data["meta"]
 
     asyncio.run(scenario())
 
