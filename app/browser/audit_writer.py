@@ -42,9 +42,7 @@ class AuditWriter:
 
     async def audit(self, entry: AuditEntry) -> None:
         """Append ``entry`` to the audit chain (through the draining engine: one writer)."""
-        device = self._device()
-        if device is not None and "device" not in entry.details:
-            entry = replace(entry, details={**entry.details, "device": device})
+        entry = self._with_device(entry)
         if not self._drainer():
             await self._ask_drainer("audit", [entry.encode().decode("utf-8")])
             return
@@ -72,10 +70,14 @@ class AuditWriter:
     async def put(self, batch: Batch, store: VersionStore, entry: AuditEntry) -> None:
         """Add ``entry`` to ``batch``, which writes it with other writes, atomically (the draining
         engine only; apply the batch before releasing ``lock``)."""
+        await append_to(batch, store, self._with_device(entry))
+
+    def _with_device(self, entry: AuditEntry) -> AuditEntry:
+        """``entry`` naming the browser it was made in (when known, and not named already)."""
         device = self._device()
-        if device is not None and "device" not in entry.details:
-            entry = replace(entry, details={**entry.details, "device": device})
-        await append_to(batch, store, entry)
+        if device is None or "device" in entry.details:
+            return entry
+        return replace(entry, details={**entry.details, "device": device})
 
     async def prune(self, before_ms: int, entry: AuditEntry) -> int:
         """Remove audit entries older than ``before_ms``, saying so with ``entry`` (the audit

@@ -34,8 +34,10 @@ class Notices:
         self._items = [item for item in items if isinstance(item, dict) and "id" in item]
 
     async def add(self, notice_id: str, text: str) -> None:
-        self.put(Batch(), notice_id, text)
-        await self._save()
+        batch = Batch()
+        self.put(batch, notice_id, text)
+        if self._store is not None:
+            await self._store.apply(batch)
 
     def put(self, batch: Batch, notice_id: str, text: str) -> None:
         """Add a notice, written by ``batch`` (with whatever else it writes)."""
