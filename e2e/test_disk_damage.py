@@ -16,8 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from damage import BIG_WRITE_JS, RENAME_JS, blob_files, files, head_texts_written, started, version_files
 from harness import Server, status, versions, wait_ready, wait_versions
-from stores import STALE_HEADS_JS, open_origin_without_engine
+from stores import open_origin_without_engine
 
 GUESTS = "w3-hotel-guests"
 
@@ -49,58 +50,6 @@ ADD_ENTRY_JS = """async (text) => {
 }"""
 
 
-#: Random (incompressible) notes of about 100 KB: a value IndexedDB keeps in a file of its own.
-BIG_WRITE_JS = """(name) => window.spark.kv.set('w3-hotel-guests', [{id: 'g-1', firstName: name,
-    notes: Array.from({length: 20000}, () => Math.random().toString(36).slice(2, 7)).join('')}])"""
-
-#: Renames guest g-1, keeping its notes.
-RENAME_JS = """async (name) => {
-    const guests = await window.spark.kv.get('w3-hotel-guests');
-    await window.spark.kv.set('w3-hotel-guests', [{...guests[0], firstName: name}]);
-}"""
-
-def started(page: Any, server: Server) -> Any:
-    """``page`` with the PMS open, its first version (the baseline) recorded."""
-    page.goto(server.url + "/")
-    wait_ready(page)
-    wait_versions(page, 1)
-    return page
-
-
-def _files(folder: Path) -> set[Path]:
-    return {path for path in folder.rglob("*") if path.is_file()}
-
-
-def _blob_files(tmp_path: Path) -> set[Path]:
-    return {path for path in _files(tmp_path / "profile" / "Default" / "IndexedDB")
-            if ".indexeddb.blob" in str(path)}
-
-
-def _head_texts_written(page: Any) -> None:
-    deadline = time.monotonic() + 30
-    while page.evaluate(STALE_HEADS_JS):
-        assert time.monotonic() < deadline, "the head texts were not written"
-        page.wait_for_timeout(200)
-    page.wait_for_timeout(500)  # the replaced files are deleted
-
-
-def _version_files(page: Any, tmp_path: Path, write: str, name: str, count: int) -> list[Path]:
-    """Make the write ``write`` (``name`` its argument), wait for its version (the ``count``-th)
-    and its head text; the two files it added to the history's database: its payload, then (once
-    idle) the new head text of w3-hotel-guests. The browser numbers a database's files in the
-    order it writes them; the journal's copy of the write, a file of the journal's database, is
-    deleted once recorded (waited for)."""
-    before = _blob_files(tmp_path)
-    page.evaluate(write, name)
-    wait_versions(page, count)
-    _head_texts_written(page)
-    deadline = time.monotonic() + 30
-    while len(made := _blob_files(tmp_path) - before) != 2 or len({p.parent for p in made}) != 1:
-        assert time.monotonic() < deadline, made
-        page.wait_for_timeout(200)
-    return sorted(made, key=lambda path: int(path.name, 16))
-
-
 def test_a_journal_body_whose_file_is_gone_is_read_from_the_store_and_the_journal_goes_on(
         disk_page: Any, server: Server, tmp_path: Path) -> None:
     page = started(disk_page, server)
@@ -108,11 +57,11 @@ def test_a_journal_body_whose_file_is_gone_is_read_from_the_store_and_the_journa
     open_origin_without_engine(page, server.url)
     page.wait_for_timeout(1000)
     indexeddb = tmp_path / "profile" / "Default" / "IndexedDB"
-    before = _files(indexeddb)
+    before = files(indexeddb)
     value = [{"id": "g-1", "firstName": "Lost", "notes": "x" * 100_000}]
     server.kv_set(GUESTS, value)  # the write reached the store
     page.evaluate(ADD_ENTRY_JS, json.dumps(value))
-    made = {path for path in _files(indexeddb) - before if ".indexeddb.blob" in str(path)}
+    made = {path for path in files(indexeddb) - before if ".indexeddb.blob" in str(path)}
     assert len(made) == 1, made  # the body's file
     made.pop().unlink()
     page.goto(server.url + "/")
@@ -145,9 +94,9 @@ def test_a_head_text_whose_file_is_gone_is_rebuilt_from_the_history(
     page = started(disk_page, server)
     page.evaluate(BIG_WRITE_JS, "Ann")
     wait_versions(page, 2)
-    _head_texts_written(page)
+    head_texts_written(page)
     # A small change: its version holds only a small delta.
-    head_text = _version_files(page, tmp_path, RENAME_JS, "Bea", 3)[-1]
+    head_text = version_files(page, tmp_path / "profile", RENAME_JS, "Bea", 3)[-1]
     open_origin_without_engine(page, server.url)
     head_text.unlink()
     page.goto(server.url + "/")
@@ -177,11 +126,11 @@ def test_history_lost_from_the_disk_is_told_as_such_with_what_to_do(
     page = started(disk_page, server)
     page.evaluate(BIG_WRITE_JS, "Ann")  # its version's payload, too, is a file of its own
     wait_versions(page, 2)
-    _head_texts_written(page)
+    head_texts_written(page)
     open_origin_without_engine(page, server.url)
-    files = _blob_files(tmp_path)
-    assert files
-    for path in files:
+    lost = blob_files(tmp_path / "profile")
+    assert lost
+    for path in lost:
         path.unlink()
     page.goto(server.url + "/")
     wait_ready(page)
@@ -210,12 +159,12 @@ def test_a_version_whose_payload_file_is_gone_is_told_as_lost_and_recording_goes
     """Part of the history lost that today's data does not need (an older version's payload):
     what needs it says so, what does not is read as ever, and recording goes on."""
     page = started(disk_page, server)
-    _head_texts_written(page)
+    head_texts_written(page)
     # Its version's payload is a file of its own.
-    payload = _version_files(page, tmp_path, BIG_WRITE_JS, "Ann", 2)[0]
+    payload = version_files(page, tmp_path / "profile", BIG_WRITE_JS, "Ann", 2)[0]
     page.evaluate(RENAME_JS, "Bea")
     found = wait_versions(page, 3)
-    _head_texts_written(page)  # today's value is then read from its head text, not the history
+    head_texts_written(page)  # today's value is then read from its head text, not the history
     second, third = found[1]["id"], found[0]["id"]
     baseline = page.evaluate("id => window.backstay.stateAt(id)", found[2]["id"])
     open_origin_without_engine(page, server.url)
@@ -240,97 +189,3 @@ def test_a_version_whose_payload_file_is_gone_is_told_as_lost_and_recording_goes
     assert [(c["action"], c["recordId"], c["fields"]) for c in changes] == [
         ("update", "g-1", ["/firstName"])]
     assert not [p for p in status(page)["problems"] if p["area"] != "notice"]
-
-
-def _error(page: Any, call: str) -> str:
-    return str(page.evaluate(f"() => {call}.then(() => 'resolved', (e) => e.message)"))
-
-
-def test_an_administrator_starts_a_new_history_keeping_settings_and_audit_trail(
-        disk_page: Any, server: Server, tmp_path: Path) -> None:
-    """A history that lost what recording needs stops recording; the way on is one click (Backup
-    files) or call: the damaged history is removed, the settings, permissions, passphrase and
-    audit trail are kept as they were, and today's data becomes the first version of a new
-    history. Never done for a history that is not damaged."""
-    page = started(disk_page, server)
-    assert "not damaged" in _error(page, "window.backstay.startNewHistory({confirm: true})")
-    page.evaluate("() => window.backstay.setSettings({retention: {maxVersions: 500}})")
-    page.evaluate("() => window.backstay.setPermission('export', ['admin', 'accounts'])")
-    page.evaluate("() => window.backstay.setPassphrase({passphrase: 'a long passphrase for the hotel'})")
-    page.evaluate(BIG_WRITE_JS, "Ann")
-    wait_versions(page, 2)
-    _head_texts_written(page)
-    open_origin_without_engine(page, server.url)
-    for path in _blob_files(tmp_path):
-        path.unlink()
-    page.goto(server.url + "/")
-    wait_ready(page)
-    page.evaluate(RENAME_JS, "Bea")
-    deadline = time.monotonic() + 30
-    while "Start a new history" not in status(page)["lastError"]:
-        assert time.monotonic() < deadline, status(page)
-        page.wait_for_timeout(200)
-    # A second PMS tab, open throughout (its engine waits for the lock, and answers reads).
-    second = page.context.new_page()
-    second.goto(server.url + "/")
-    wait_ready(second)
-    assert status(second)["drainer"] is False
-    deadline = time.monotonic() + 15  # it learns it from the draining tab's next round
-    while not status(second)["historyLost"]:
-        assert time.monotonic() < deadline, status(second)
-        second.wait_for_timeout(300)
-    assert "confirm" in _error(page, "window.backstay.startNewHistory({})")
-    assert len(versions(page)) == 2  # nothing deleted without the confirmation
-    # One click and a confirmation in the backup panel.
-    page.get_by_test_id("nav-settings").click()
-    page.get_by_test_id("open-backups").click()
-    page.get_by_test_id("backups-section").locator("summary").click()
-    offer = page.get_by_test_id("new-history")
-    offer.get_by_role("button", name="Start a new history").click()
-    offer.get_by_role("button", name="Cancel").click()  # changed their mind: nothing happens
-    offer.get_by_role("button", name="Start a new history").click()
-    assert len(versions(page)) == 2
-    offer.get_by_role("button", name="Yes, start a new history").click()
-    page.get_by_test_id("new-history-started").wait_for(timeout=30_000)
-    assert page.get_by_test_id("new-history").count() == 0
-    # Today's data is the new history: a baseline of the keys without waiting writes, then
-    # the write that waited in the journal, by its author.
-    deadline = time.monotonic() + 30
-    while len(found := versions(page)) < 2:
-        assert time.monotonic() < deadline, found
-        page.wait_for_timeout(200)
-    assert [v["seq"] for v in found] == [2, 1], found
-    assert "started a new history" in found[1]["description"]
-    assert found[0]["createdBy"] == "admin"
-    assert page.evaluate("id => window.backstay.stateAt(id)", found[0]["id"])[GUESTS] == server.kv_get(GUESTS)
-    assert server.kv_get(GUESTS)[0]["firstName"] == "Bea"
-    problems = status(page)["problems"]
-    assert not [p for p in problems if p["area"] != "notice"], problems
-    told = " ".join(p["message"] for p in problems)
-    assert "admin started a new history" in told and "(2 versions" in told
-    assert "This browser has no Backstay history" not in told
-    # The other tab reads the new history; asked there, it is told that it was started.
-    deadline = time.monotonic() + 30
-    while [v["id"] for v in versions(second)] != [v["id"] for v in found]:
-        assert time.monotonic() < deadline, (versions(second), found)
-        second.wait_for_timeout(300)
-    again = _error(second, "window.backstay.startNewHistory({confirm: true})")
-    assert "admin started a new history" in again and "Nothing more to do" in again
-    assert len(versions(page)) == 2
-    # What was kept: the settings, permissions, passphrase and audit trail (which goes on).
-    assert page.evaluate("() => window.backstay.settings()")["retention"]["maxVersions"] == 500
-    granted = page.evaluate("() => window.backstay.permissions()")["permissions"]["export"]
-    assert sorted(granted) == ["accounts", "admin"]
-    assert page.evaluate("() => window.backstay.passphrase()")["set"] is True
-    audit = [(e["action"], e["result"]) for e in page.evaluate("() => window.backstay.auditLog()")]
-    assert audit[-1] == ("new-history", "done") and ("settings", "done") in audit, audit
-    last = page.evaluate("() => window.backstay.auditLog()")[-1]
-    assert last["details"]["versions"] == 2 and last["details"]["device"] and last["user"] == "admin"
-    assert ("set-permission", "done") in audit, audit
-    assert page.evaluate("() => window.backstay.verify({full: true})")["ok"]
-    # Recording goes on.
-    page.evaluate(RENAME_JS, "Cy")
-    newest = wait_versions(page, 3)[0]
-    changes = page.evaluate("id => window.backstay.getVersion(id)", newest["id"])["changes"]
-    assert [(c["action"], c["recordId"], c["fields"]) for c in changes] == [
-        ("update", "g-1", ["/firstName"])]

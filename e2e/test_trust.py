@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from damage import fill
 from harness import Server, versions, wait_ready, wait_status, wait_versions
 from stores import STALE_HEADS_JS
 
@@ -143,6 +144,46 @@ def test_storage_full_is_reported_and_the_writes_recorded_once_there_is_room(
         for key in keys:
             assert head[key] == server.kv_get(key)
         banner.wait_for(state="detached", timeout=15_000)
+    finally:
+        context.close()
+
+
+def test_a_write_made_while_the_disk_is_full_to_the_last_byte_is_told_and_read_back_by_its_author(
+        browser_type: Any, browser_type_launch_args: dict[str, Any], small_disk: Path,
+        server: Server) -> None:
+    """No room even for the journal entry: the PMS's write is saved on its server all the same,
+    the banner says Backstay could not journal it, and the engine reads it back from the store at
+    once, as that user's write (not as a change made while Backstay was not running)."""
+    context = browser_type.launch_persistent_context(str(small_disk / "profile"), **browser_type_launch_args)
+    try:
+        page = context.pages[0]
+        open_app(page, server)
+        wait_versions(page, 1)
+        filler = fill(small_disk)
+        page.evaluate("() => window.spark.kv.set('w3-hotel-guests', [{id: 'g-1', firstName: 'Full'}])")
+        assert server.kv_get(GUESTS) == [{"id": "g-1", "firstName": "Full"}]
+        banner = page.get_by_test_id("backstay-banner")
+        wait_for(page, lambda: banner.count() and "could not store 1 write(s) of this page in its journal"
+                 in banner.inner_text(), "the banner to say the write was not journaled")
+        assert "reads them back from the store" in banner.inner_text()
+        filler.unlink()  # room again: Backstay opens its storage again by itself
+        wait_for(page, lambda: page.evaluate(
+            "() => window.backstay.listVersions().then(() => true, () => false)"), "the storage reopened")
+        found = wait_for(page, lambda: [v for v in versions(page) if "could not be stored in Backstay's "
+                                        "journal" in v["description"]], "the write read back")
+        assert len(found) == 1 and found[0]["createdBy"] == "admin", found
+        state = page.evaluate("id => window.backstay.stateAt(id)", found[0]["id"])
+        assert state[GUESTS] == server.kv_get(GUESTS)
+        assert [v["seq"] for v in versions(page)] == [2, 1]  # recorded once
+        # Recording goes on from the journal.
+        page.evaluate("() => window.spark.kv.set('w3-hotel-guests', [{id: 'g-1', firstName: 'After'}])")
+        newest = wait_versions(page, 3)[0]
+        detail = page.evaluate("id => window.backstay.getVersion(id)", newest["id"])
+        assert [(c["action"], c["recordId"], c["fields"]) for c in detail["changes"]] == [
+            ("update", "g-1", ["/firstName"])]
+        assert "read back" not in detail["description"], detail["description"]
+        wait_for(page, lambda: not [p for p in status(page)["problems"] if p["area"] != "notice"],
+                 "the engine's problems to clear")
     finally:
         context.close()
 

@@ -457,7 +457,11 @@
     if (channel) channel.postMessage({ type: "intent", key: entry.key, collection: entry.collection, start: entry.start, tab });
     const added = journal(entry, write.op === "set" ? body : null, outcome);
     lastAdded = added.catch(() => undefined);
-    added.then((seq) => { if (channel) whenIdle(() => channel.postMessage({ type: "journal", seq, pending: true, tab, start: entry.start, key: entry.key })); }, () => {});
+    added.then((seq) => { if (channel) whenIdle(() => channel.postMessage({ type: "journal", seq, pending: true, tab, start: entry.start, key: entry.key })); }, (error) => {
+      // Not stored (the disk is full, the journal failed): the engine reads the key back now.
+      const why = `${error && error.name ? error.name + ": " : ""}${(error && error.message) || error}`;
+      if (channel) channel.postMessage({ type: "unjournaled", key: entry.key, collection: entry.collection, start: entry.start, tab, error: why });
+    });
   }
 
   // An outcome is stamped with the time it was seen (`end`), not the time it is stored: the

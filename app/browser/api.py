@@ -201,7 +201,12 @@ class Api:
                 self._engine.access.check_by_default("delete")
             except AccessDenied as denied:
                 raise ApiError(str(denied)) from None
-        return _json_text(await self._engine.start_new_history())
+        try:
+            return _json_text(await self._engine.start_new_history())
+        except StoreFull:
+            raise ApiError("This browser's storage is full, so the damaged history was not removed "
+                           "and nothing changed: free space on this computer's disk, then start "
+                           "the new history again") from None
 
     async def audit_log(self) -> str:
         chain = await self._allowed("view", "read-audit")

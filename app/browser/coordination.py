@@ -47,8 +47,9 @@ class Coordination:
     def on_journal(self, wake: asyncio.Event, heard: Callable[[dict[str, Any]], None]) -> None:
         """Pass on every journal message: ``{type: "journal", seq}`` for an entry stored or
         settled, ``{type: "intent", key, collection, start, tab}`` for a write at its call,
-        ``{type: "settled", writes}`` for intents the draining engine settled (anything else
-        only wakes the engine)."""
+        ``{type: "settled", writes}`` for intents the draining engine settled,
+        ``{type: "unjournaled", key, collection, start, tab, error}`` for a write whose entry
+        its tab could not store (anything else only wakes the engine)."""
         def each(message: Any) -> None:
             if isinstance(message, dict):
                 heard(message)

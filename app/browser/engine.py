@@ -214,7 +214,7 @@ class Engine:
             self._report("start", f"{DATA_LOST} ({error})")
             return False
         except Exception as error:  # noqa: BLE001 - reported; the loop tries again
-            self._report("start", f"Backstay could not open its storage: {describe(error)}. Reload the page; if this persists, check the browser's storage settings")  # noqa: E501
+            self._report("start", f"Backstay could not open its storage: {describe(error)}. If this computer's disk is full, free space (Backstay opens it again by itself); else reload the page, and if this persists, check the browser's storage settings")  # noqa: E501
             return False
         self._clear("start")
         return True
@@ -328,8 +328,9 @@ class Engine:
         return self._chain, self._journal
 
     async def _storage_lost(self) -> None:
-        """Backstay's database (or its journal) was deleted while the page was open: open
-        them again, say what was lost, and start a new history from the store."""
+        """Backstay's database (or its journal) was deleted while the page was open, or the
+        browser closed the connection (a full disk): open them again; a history that is gone is
+        told, and a new one starts from the store."""
         had = self._chain.head_version_id if self._chain is not None else None
         self._close()
         if not await self._open_safely():
@@ -395,8 +396,16 @@ class Engine:
                 pass
         if self._chain is None:
             raise ApiError("Backstay's storage is not open yet: " + self._problems.text())
-        if not self._drainer:
-            chain = self._chain
+        chain = self._chain
+        if self._drainer:
+            store = chain.store
+            if isinstance(store, IdbStore) and store.closed and not self._work.locked():
+                # The browser closed the connection (a full disk, site data cleared): opened
+                # again now, rather than failing this call until the next round does it.
+                async with self._work:
+                    if self._chain is chain:
+                        await self._storage_lost()
+        else:
             try:
                 await chain.open(upgrade=False)
             except StorageClosed:  # its database was deleted under this tab (site data cleared)
@@ -454,8 +463,9 @@ class Engine:
             # The history goes, and the audit entry and notice that say so come, at once.
             async with self.auditor.lock:
                 await self.auditor.put(plan.batch, store, entry)
-                self._notices.put(plan.batch, NEW_HISTORY_NOTICE, message)
-                await store.apply(plan.batch)
+                told = self._notices.put(plan.batch, NEW_HISTORY_NOTICE, message)
+                await store.apply(plan.batch)  # StoreFull: nothing removed, nothing told
+                told()
             self.history_lost = False
             self._new_history_said = message
             self._needs_reconcile = True

@@ -18,12 +18,16 @@ class StorageClosed(StoreError):
 
 def translate(error: JsException, doing: str) -> StoreError:
     name = error_name(error)
-    if name == "QuotaExceededError" or (name in ("DataError", "UnknownError") and "IOError" in str(error)):
-        # Out of quota, or the disk itself is full (Chromium: "Failed to write blobs (IOError)").
+    text = str(error)
+    if name == "QuotaExceededError" or (name in ("DataError", "UnknownError") and (
+            "IOError" in text or "NO_SPACE" in text)):
+        # Out of quota, or the disk itself is full (Chromium: "Failed to write blobs (IOError)";
+        # a value written to the database's log: "IO error: …: FILE_ERROR_NO_SPACE", and the
+        # browser closes the connection: the next use opens it again, StorageClosed).
         return StoreFull(f"the browser's storage is full while {doing}; nothing was written")
     if name == "InvalidStateError":
         return StorageClosed(f"the database was closed while {doing}")
-    if name == "NotReadableError" or "Data lost" in str(error):
+    if name == "NotReadableError" or "Data lost" in text:
         # Chromium: "Data lost due to missing file. Affected record should be considered
         # irrecoverable." (a file of the database was deleted or damaged on disk).
         return DataLost(f"a value was lost from the disk (its file is gone or damaged) while {doing}")
@@ -34,6 +38,19 @@ class IdbStore:
     def __init__(self, idb: Any, db: Any) -> None:
         self._idb = idb
         self._db = db
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        """Whether the browser closed this connection (a disk that is full or failing, the
+        site's data cleared, the database deleted): every use of it fails, open another."""
+        return self._closed or bool(self._idb.isClosed(self._db))
+
+    def _failed(self, error: JsException, doing: str) -> StoreError:
+        found = translate(error, doing)
+        if isinstance(found, StorageClosed) or "Connection is closing" in str(error):
+            self._closed = True
+        return found
 
     @classmethod
     async def open(cls, idb: Any, name: str = DB_NAME) -> IdbStore:
@@ -45,13 +62,14 @@ class IdbStore:
 
     def close(self) -> None:
         """Close the connection (a new IdbStore.open makes another)."""
+        self._closed = True
         self._db.close()
 
     async def get(self, collection: Collection, key: str) -> bytes | None:
         try:
             value = await self._idb.get(self._db, collection, key)
         except JsException as error:
-            raise translate(error, f"reading {collection}/{key}") from None
+            raise self._failed(error, f"reading {collection}/{key}") from None
         return None if value is None else py_bytes(value)
 
     async def get_many(self, collection: Collection, keys: list[str]) -> dict[str, bytes]:
@@ -60,35 +78,35 @@ class IdbStore:
         try:
             found = await self._idb.getMany(self._db, collection, js_value(keys))
         except JsException as error:
-            raise translate(error, f"reading {len(keys)} values of {collection}") from None
+            raise self._failed(error, f"reading {len(keys)} values of {collection}") from None
         return {str(pair[0]): py_bytes(pair[1]) for pair in found}
 
     async def keys(self, collection: Collection, prefix: str = "") -> list[str]:
         try:
             found = await self._idb.keys(self._db, collection, prefix)
         except JsException as error:
-            raise translate(error, f"listing {collection}") from None
+            raise self._failed(error, f"listing {collection}") from None
         return sorted(str(key) for key in found)
 
     async def prefixed(self, collection: Collection, prefix: str) -> dict[str, bytes]:
         try:
             found = await self._idb.prefixed(self._db, collection, prefix)
         except JsException as error:
-            raise translate(error, f"reading {collection}/{prefix}*") from None
+            raise self._failed(error, f"reading {collection}/{prefix}*") from None
         return {str(pair[0]): py_bytes(pair[1]) for pair in found}
 
     async def first_line(self, collection: Collection, key: str, limit: int) -> bytes | None:
         try:
             value = await self._idb.firstLine(self._db, collection, key, limit)
         except JsException as error:
-            raise translate(error, f"reading {collection}/{key}") from None
+            raise self._failed(error, f"reading {collection}/{key}") from None
         return None if value is None else py_bytes(value)
 
     async def digest(self, collection: Collection, key: str) -> str | None:
         try:
             found = await self._idb.digest(self._db, collection, key)
         except JsException as error:
-            raise translate(error, f"hashing {collection}/{key}") from None
+            raise self._failed(error, f"hashing {collection}/{key}") from None
         return None if found is None else str(found)
 
     async def live_matches_head(
@@ -103,7 +121,7 @@ class IdbStore:
         try:
             return str(await self._idb.liveMatchesHead(self._db, url, key, timeout_ms, wanted))
         except JsException as error:
-            raise translate(error, f"reading head/{key}") from None
+            raise self._failed(error, f"reading head/{key}") from None
 
     async def apply(self, batch: Batch) -> None:
         if not batch:
@@ -115,4 +133,4 @@ class IdbStore:
         try:
             await self._idb.apply(self._db, puts, deletes)
         except JsException as error:
-            raise translate(error, f"writing {len(batch.puts)} values") from None
+            raise self._failed(error, f"writing {len(batch.puts)} values") from None

@@ -1,6 +1,6 @@
 """The journal drain: records the capture journal's entries as versions, one commit each, in the
 steps app.core.capture.drain_plan decides; and reads back the writes of tabs that closed before
-they could journal them (their "intents", heard on the journal channel).
+they could journal them, or that could not (their "intents", heard on the journal channel).
 
 The engine (app/browser/engine.py) runs it under its work lock; errors go up to the engine's
 round, which reports them and tries again. A body that can never be read (its file is gone) is
@@ -21,6 +21,7 @@ from app.core.capture.drain_plan import (
     Intent,
     Step,
     forget_heard,
+    mark_unjournaled,
     plan_next,
     plan_orphans,
     settled_message,
@@ -62,12 +63,14 @@ class JournalDrain:
         """A journal message; whether it wakes the engine. An entry stored or settled does
         (capture.js sends it when the page is idle); a write announced at its call (an intent)
         does not: the page is busy sending it; nor does the engine that drains saying which
-        intents it settled. An engine that does not drain (it waits for the lock) keeps only
-        the writes that may still need it: announced, not yet said to be journaled or settled,
-        and recent (forget_heard)."""
+        intents it settled. A write whose entry its tab could not store (unjournaled) does. An
+        engine that does not drain (it waits for the lock) keeps only the writes that may still
+        need it: announced, not yet said to be journaled or settled, and recent (forget_heard)."""
         kind = message.get("type")
         if kind == "intent":
             self.intents.append(Intent.from_dict(message))
+        elif kind == "unjournaled":  # its tab could not store the entry: read back at once
+            self.intents = mark_unjournaled(self.intents, message)
         if self.intents and (not drainer or kind in ("journal", "settled")):
             self.intents = forget_heard(self.intents, message, now_ms=now_ms(), waiting=not drainer)
         return drainer and kind not in ("intent", "settled")
@@ -216,12 +219,17 @@ class JournalDrain:
             self._tell(settled_message(by_key[None]))
         keys = sorted(orphans)
         for index, key in enumerate(keys):
+            errors = sorted({intent.error for intent in by_key.get(key, []) if intent.error})
+            description = (
+                f"Writes to {key} that could not be stored in Backstay's journal on this computer "
+                f"({'; '.join(errors)}), read back from the store" if errors else
+                f"Writes to {key} from a tab that closed before it could journal them")
             try:
                 started = now_ms()
                 text = await self._kv.get_text(key)
                 version = await chain.record(
                     {key: text}, created_by=self._user(), live_reads={key: (started, now_ms())},
-                    description=f"Writes to {key} from a tab that closed before it could journal them")
+                    description=description)
             except BaseException:
                 # Not read back (the store is down, the storage full...): the next round tries
                 # again for this key and those after it.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from app.core.ports import Batch, VersionStore
@@ -34,17 +35,24 @@ class Notices:
         self._items = [item for item in items if isinstance(item, dict) and "id" in item]
 
     async def add(self, notice_id: str, text: str) -> None:
+        """Add a notice: told from now on, even should this browser's storage fail to keep it."""
         batch = Batch()
-        self.put(batch, notice_id, text)
+        self.put(batch, notice_id, text)()
         if self._store is not None:
             await self._store.apply(batch)
 
-    def put(self, batch: Batch, notice_id: str, text: str) -> None:
-        """Add a notice, written by ``batch`` (with whatever else it writes)."""
-        self._items = [item for item in self._items if item["id"] != notice_id]
-        self._items.append({"id": notice_id, "text": text, "time": int(time.time() * 1000)})
-        self._items = self._items[-LIMIT:]
-        batch.put("meta", NOTICES_KEY, json.dumps(self._items).encode("utf-8"))
+    def put(self, batch: Batch, notice_id: str, text: str) -> Callable[[], None]:
+        """Add a notice, written by ``batch`` (with whatever else it writes). It is told once
+        the returned function is called: after the batch is applied, so a batch that fails
+        tells nothing of what it did not do."""
+        items = [item for item in self._items if item["id"] != notice_id]
+        items.append({"id": notice_id, "text": text, "time": int(time.time() * 1000)})
+        items = items[-LIMIT:]
+        batch.put("meta", NOTICES_KEY, json.dumps(items).encode("utf-8"))
+
+        def told() -> None:
+            self._items = items
+        return told
 
     async def text(self, notice_id: str) -> str:
         return next((str(item["text"]) for item in self._items if item["id"] == notice_id), "")

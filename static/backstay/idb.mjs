@@ -41,6 +41,14 @@ function completed(tx) {
   });
 }
 
+// The connections closed under Backstay (see open_): any use of them fails.
+const closedDbs = new WeakSet();
+
+// Whether the browser closed the connection `db` under Backstay (open a new one).
+export function isClosed(db) {
+  return closedDbs.has(db);
+}
+
 function open_(name, version, stores, options = {}) {
   return new Promise((resolve, reject) => {
     const req = indexedDB.open(name, version);
@@ -56,7 +64,9 @@ function open_(name, version, stores, options = {}) {
       const db = req.result;
       // The database is being deleted or upgraded elsewhere: let it; later calls fail with
       // InvalidStateError and the engine reopens it.
-      db.onversionchange = () => db.close();
+      db.onversionchange = () => { closedDbs.add(db); db.close(); };
+      // The browser closed the connection itself (a disk full or failing, site data cleared).
+      db.onclose = () => closedDbs.add(db);
       resolve(db);
     };
     req.onerror = () => reject(req.error);

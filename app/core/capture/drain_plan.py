@@ -175,17 +175,32 @@ def plan_next(
 
 @dataclass(frozen=True)
 class Intent:
-    """A write announced by a tab at call time, before its journal entry was stored."""
+    """A write announced by a tab at call time, before its journal entry was stored.
+    ``error``: why that tab could not store the entry (its message "unjournaled": the disk is
+    full, the journal failed); empty while it may still be stored."""
 
     key: str
     collection: str
     tab: str
     start: int
+    error: str = ""
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, object]) -> Intent:
         return cls(key=str(raw.get("key") or ""), collection=str(raw.get("collection") or ""),
-                   tab=str(raw.get("tab") or ""), start=int(str(raw.get("start") or 0)))
+                   tab=str(raw.get("tab") or ""), start=int(str(raw.get("start") or 0)),
+                   error=str(raw.get("error") or "") if raw.get("type") == "unjournaled" else "")
+
+
+def mark_unjournaled(intents: Sequence[Intent], message: Mapping[str, object]) -> list[Intent]:
+    """The intents once a tab said (``message``, of type "unjournaled") that it could not store
+    the journal entry of one of its writes: that write's intent carries the reason (added if
+    this engine did not hear it announced), so it is read back without waiting for the tab to
+    close."""
+    failed = Intent.from_dict(message)
+    kept = [intent for intent in intents
+            if (intent.tab, intent.start, intent.key) != (failed.tab, failed.start, failed.key)]
+    return [*kept, failed]
 
 
 def plan_orphans(
@@ -197,16 +212,16 @@ def plan_orphans(
     live_tabs: Collection[str],
 ) -> tuple[set[str], list[Intent]]:
     """Which keys to read back because a tab closed before storing the journal entry of a
-    write it announced (``journaled``: the (tab, start) of entries seen in the journal), and
-    which intents to keep waiting on. A key with undrained entries (``busy_keys``) waits: those
-    entries settle it."""
+    write it announced (``journaled``: the (tab, start) of entries seen in the journal), or
+    said it could not store it (``Intent.error``), and which intents to keep waiting on. A key
+    with undrained entries (``busy_keys``) waits: those entries settle it."""
     orphans: set[str] = set()
     waiting: list[Intent] = []
     for intent in intents:
         if (intent.tab, intent.start) in journaled or not is_versioned(intent.key, intent.collection):
             continue
-        if (intent.tab in live_tabs or now_ms <= intent.start + CLOSED_TAB_GRACE_MS
-                or intent.key in busy_keys):
+        if intent.key in busy_keys or (not intent.error and (
+                intent.tab in live_tabs or now_ms <= intent.start + CLOSED_TAB_GRACE_MS)):
             waiting.append(intent)
         else:
             orphans.add(intent.key)

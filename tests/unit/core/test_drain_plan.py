@@ -17,6 +17,7 @@ from app.core.capture.drain_plan import (
     Action,
     Intent,
     forget_heard,
+    mark_unjournaled,
     plan_next,
     plan_orphans,
     settled_message,
@@ -248,6 +249,25 @@ def test_a_write_announced_by_a_closed_tab_but_never_journaled_is_read_back() ->
     unversioned = Intent(key="backstay:history", collection="", tab="gone", start=0)
     assert plan_orphans([unversioned], journaled=set(), busy_keys=set(), now_ms=NOW,
                         live_tabs=()) == (set(), [])
+
+
+def test_a_write_whose_tab_could_not_journal_it_is_read_back_at_once_unless_its_key_is_busy() -> None:
+    announced = Intent.from_dict({"type": "intent", "key": KEY, "collection": "", "tab": TAB,
+                                  "start": NOW - 10, "error": "not an unjournaled message"})
+    assert announced.error == ""
+    other = Intent(key="w3-hotel-rooms", collection="", tab=TAB, start=NOW - 10)
+    said = {"type": "unjournaled", "key": KEY, "collection": "", "tab": TAB, "start": NOW - 10,
+            "error": "UnknownError: the disk is full"}
+    marked = mark_unjournaled([announced, other], said)
+    assert marked == [other, Intent(KEY, "", TAB, NOW - 10, "UnknownError: the disk is full")]
+    # Its tab is open and it is young, yet it is read back now: no entry will come.
+    assert plan_orphans(marked, journaled=set(), busy_keys=set(), now_ms=NOW,
+                        live_tabs={TAB}) == ({KEY}, [other])
+    # Not while earlier entries of its key wait to be recorded (they go first).
+    assert plan_orphans(marked, journaled=set(), busy_keys={KEY}, now_ms=NOW,
+                        live_tabs={TAB}) == (set(), marked)
+    # An engine that never heard it announced learns it from the message alone.
+    assert mark_unjournaled([], said) == [marked[1]]
 
 
 def test_a_journal_message_settles_its_intent_and_a_waiting_engine_keeps_only_recent_ones() -> None:
