@@ -7,11 +7,13 @@ a profile on disk, real IndexedDB."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
 
 from damage import RENAME_JS, error, fill, lose_history, started
+from faults import add_fault, clear_faults
 from harness import Server, status, versions, wait_ready, wait_versions
 
 GUESTS = "w3-hotel-guests"
@@ -175,3 +177,51 @@ def test_a_new_history_on_a_full_disk_removes_nothing_and_says_to_free_space(
         assert page.evaluate("() => window.backstay.verify({full: true})")["ok"]
     finally:
         context.close()
+
+
+def test_a_new_history_started_while_the_store_is_down_and_another_tab_writes_records_every_write(
+        disk_page: Any, fault_server: Server, tmp_path: Path) -> None:
+    """The PMS data server stops answering reads just as the new history is started, while
+    another PMS tab goes on writing: the damaged history is removed all the same, the store
+    being down is told, and once it is back the new history has today's data and every write
+    made meanwhile, each by its author - none lost, none invented."""
+    server = fault_server
+    page = started(disk_page, server)
+    lose_history(page, server, tmp_path / "profile")
+    second = page.context.new_page()
+    second.goto(server.url + "/")
+    wait_ready(second)
+    _lost_in(second)
+    add_fault(server.url, method="GET", path="/_spark/kv", action="refuse", status=503, count=100_000)
+    burst = """async (n) => { for (let i = 0; i < n; i++) {
+        await window.spark.kv.set('w3-hotel-guests', [{id: 'g-1', firstName: 'Burst ' + i}]); } }"""
+    second.evaluate(f"() => {{ window.burst = ({burst})(5); }}")
+    assert error(page, START) == "resolved"
+    second.evaluate("() => window.burst")
+    deadline = time.monotonic() + 30
+    while "did not answer" not in (told := status(page))["lastError"]:
+        assert time.monotonic() < deadline, json.dumps(told)
+        page.wait_for_timeout(300)
+    assert told["historyLost"] is False, told
+    clear_faults(server.url)  # the store answers again
+    expected = [{"id": "g-1", "firstName": "Burst 4"}]
+    assert server.kv_get(GUESTS) == expected
+    deadline = time.monotonic() + 60
+    while not (found := versions(page)) or status(page)["waiting"] or page.evaluate(
+            "id => window.backstay.stateAt(id)", found[0]["id"]).get(GUESTS) != expected:
+        assert time.monotonic() < deadline, (found, status(page))
+        page.wait_for_timeout(300)
+    found = versions(page)
+    assert "started a new history" in found[-1]["description"], found
+    assert len(found) >= 2, found  # the baseline, then the writes that waited
+    assert {v["createdBy"] for v in found[:-1]} == {"admin"}, found
+    assert not [v for v in found if "not running" in v["description"]], found
+    assert not [v for v in found if "read back" in v["description"]], found
+    # Each version holds a value the store held, in the order it held them.
+    held = ["Bea"] + [f"Burst {n}" for n in range(5)]
+    names = [page.evaluate("id => window.backstay.stateAt(id)", v["id"])[GUESTS][0]["firstName"]
+             for v in reversed(found[:-1])]
+    order = [held.index(name) for name in names]
+    assert order == sorted(set(order)) and names[-1] == "Burst 4", names
+    assert page.evaluate("() => window.backstay.verify({full: true})")["ok"]
+    assert not [p for p in status(page)["problems"] if p["area"] != "notice"]
