@@ -142,10 +142,13 @@ def test_history_lost_from_the_disk_is_told_as_such_with_what_to_do(
     told = [p["message"] for p in status(page)["problems"] if p["area"] == "storage"][0]
     assert "Backstay stopped recording" in told and "lost from the disk" in told
     assert "Reloading does not help" in told and "Start a new history" in told
-    message = page.evaluate("""() => window.backstay.verify({full: true}).then(
-        () => 'resolved', (error) => error.message)""")
-    assert "lost from the disk" in message and "cannot be read" in message
-    assert "try again" not in message
+    # Verify names each value the disk lost, and checks everything else (like restic check).
+    report = page.evaluate("() => window.backstay.verify({full: true})")
+    assert report["ok"] is False and report["versions"] == 2, report
+    lost = [p for p in report["problems"] if p["kind"].endswith("-lost")]
+    assert {p["kind"] for p in lost} & {"payload-lost", "blob-lost"}, report
+    assert all("lost from this browser's disk" in p["detail"] or p["kind"] == "head-value-lost"
+               for p in lost), report
     # Today's data cannot be exported (it needs every write recorded first): said so, with
     # what to do, not "try again in a moment".
     message = page.evaluate(

@@ -4,6 +4,8 @@ Quick (structure): the head pointer, every version's metadata, parent links and 
 presence of payloads and snapshot blobs, orphans, head values against the head pointer.
 Full: also reads every payload and blob (hashes, decoding), replays the whole history checking
 every version's state hash and every inverse patch, and hashes the head values.
+A value the browser lost from the disk (every read of it fails) is one finding (``*-lost``), and
+the check goes on without it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from app.core.history.head import HEAD_KEY, HeadPointer
 from app.core.history.payload import Op, Payload
 from app.core.history.snapshot import decode_blob
 from app.core.history.version import Version
-from app.core.ports import Compressor, DataLost, VersionStore
+from app.core.ports import Collection, Compressor, DataLost, VersionStore
 
 ProblemKind = Literal[
     "unknown-format", "head-missing", "head-unreadable", "head-mismatch",
@@ -30,7 +32,8 @@ ProblemKind = Literal[
     "root-not-checkpoint", "missing-payload", "orphan-payload", "unreadable-payload",
     "payload-hash-mismatch", "missing-blob", "orphan-blob", "corrupt-blob", "snapshot-mismatch",
     "patch-failed", "state-mismatch", "inverse-mismatch", "missing-head-value",
-    "orphan-head-value", "head-value-mismatch", "head-value-lost",
+    "orphan-head-value", "head-value-mismatch", "head-value-lost", "metadata-lost",
+    "payload-lost", "blob-lost",
 ]
 CHUNK = 256
 
@@ -124,11 +127,36 @@ async def _head(store: VersionStore, report: VerifyReport) -> HeadPointer | None
     return None
 
 
+_LOST: dict[Collection, ProblemKind] = {
+    "versions": "metadata-lost", "payloads": "payload-lost", "blobs": "blob-lost"}
+
+
+async def _readable(store: VersionStore, collection: Collection, keys: list[str],
+                    report: VerifyReport) -> dict[str, bytes]:
+    """The values of ``keys`` that can be read; each one the disk lost (its file is gone or
+    damaged: every read fails) is reported, and the check goes on without it."""
+    try:
+        return await store.get_many(collection, keys)
+    except DataLost:
+        pass
+    found: dict[str, bytes] = {}
+    for key in keys:
+        try:
+            value = await store.get(collection, key)
+        except DataLost:
+            report.add(_LOST[collection], f"{collection}/{key}",
+                       "lost from this browser's disk (its file is gone or damaged): it cannot be read")
+            continue
+        if value is not None:
+            found[key] = value
+    return found
+
+
 async def _versions(store: VersionStore, report: VerifyReport) -> dict[str, Version]:
     ids = await store.keys("versions")
     versions: dict[str, Version] = {}
     for start in range(0, len(ids), CHUNK):
-        stored = await store.get_many("versions", ids[start:start + CHUNK])
+        stored = await _readable(store, "versions", ids[start:start + CHUNK], report)
         for version_id, data in stored.items():
             try:
                 version = Version.decode(data)
@@ -230,7 +258,7 @@ async def _payloads(
     ids = [version.id for version in ordered if version.id in present]
     by_id = {version.id: version for version in ordered}
     for start in range(0, len(ids), CHUNK):
-        stored = await store.get_many("payloads", ids[start:start + CHUNK])
+        stored = await _readable(store, "payloads", ids[start:start + CHUNK], report)
         for version_id, data in stored.items():
             subject = f"payloads/{version_id}"
             if content_hash(data) != by_id[version_id].payload_hash:
@@ -257,7 +285,7 @@ async def _blobs(
     blobs: dict[str, bytes] = {}
     ordered = sorted(hashes)
     for start in range(0, len(ordered), CHUNK):
-        stored = await store.get_many("blobs", ordered[start:start + CHUNK])
+        stored = await _readable(store, "blobs", ordered[start:start + CHUNK], report)
         for hashed, data in stored.items():
             try:
                 fmt = hashes[hashed]
