@@ -165,7 +165,7 @@ def test_a_write_made_while_the_disk_is_full_to_the_last_byte_is_told_and_read_b
         banner = page.get_by_test_id("backstay-banner")
         wait_for(page, lambda: banner.count() and "could not store 1 write(s) of this page in its journal"
                  in banner.inner_text(), "the banner to say the write was not journaled")
-        assert "reads them back from the store" in banner.inner_text()
+        assert "Backstay reads back from the store" in banner.inner_text()
         filler.unlink()  # room again: Backstay opens its storage again by itself
         wait_for(page, lambda: page.evaluate(
             "() => window.backstay.listVersions().then(() => true, () => false)"), "the storage reopened")

@@ -458,9 +458,13 @@
     const added = journal(entry, write.op === "set" ? body : null, outcome);
     lastAdded = added.catch(() => undefined);
     added.then((seq) => { if (channel) whenIdle(() => channel.postMessage({ type: "journal", seq, pending: true, tab, start: entry.start, key: entry.key })); }, (error) => {
-      // Not stored (the disk is full, the journal failed): the engine reads the key back now.
-      const why = `${error && error.name ? error.name + ": " : ""}${(error && error.message) || error}`;
-      if (channel) channel.postMessage({ type: "unjournaled", key: entry.key, collection: entry.collection, start: entry.start, tab, error: why });
+      // Not stored (the disk is full, the journal failed): once the write is answered (`end`:
+      // when it is taken to have reached the store), the engine reads the key back.
+      const named = error && error.name && error.name !== "Error" ? error.name + ": " : "";
+      const why = `${named}${(error && error.message) || error}`;
+      Promise.resolve(outcome).then((result) => {
+        if (channel) channel.postMessage({ type: "unjournaled", key: entry.key, collection: entry.collection, start: entry.start, tab, error: why, end: result.end });
+      });
     });
   }
 

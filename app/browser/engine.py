@@ -399,7 +399,8 @@ class Engine:
         chain = self._chain
         if self._drainer:
             store = chain.store
-            if isinstance(store, IdbStore) and store.closed and not self._work.locked():
+            if (isinstance(store, IdbStore) and store.closed and not self._work.locked()
+                    and not self._retired):
                 # The browser closed the connection (a full disk, site data cleared): opened
                 # again now, rather than failing this call until the next round does it.
                 async with self._work:

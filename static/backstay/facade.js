@@ -24,7 +24,7 @@ function problemsOf(status) {
   const problems = [...((status && status.problems) || [])];
   const capture = window.__backstayCapture && window.__backstayCapture.stats;
   if (capture && capture.failed > 0) {
-    problems.push({ area: "capture", message: `Backstay could not store ${capture.failed} write(s) of this page in its journal on this computer (${capture.lastError}). The PMS saved them; Backstay reads them back from the store instead (their versions say so). Free space on this computer's disk if it is full; this message stays until the page is reloaded.` });
+    problems.push({ area: "capture", message: `Backstay could not store ${capture.failed} write(s) of this page in its journal on this computer (${capture.lastError}). Those the PMS saved, Backstay reads back from the store instead (their versions say so). Free space on this computer's disk if it is full; this message stays until the page is reloaded.` });
   }
   if (slowStart && !isReady) {
     problems.push({ area: "start", message: "Backstay has not finished starting after 2 minutes. Writes are still captured; reload the page if this persists." });

@@ -176,20 +176,25 @@ def plan_next(
 @dataclass(frozen=True)
 class Intent:
     """A write announced by a tab at call time, before its journal entry was stored.
-    ``error``: why that tab could not store the entry (its message "unjournaled": the disk is
-    full, the journal failed); empty while it may still be stored."""
+    ``error``: why that tab could not store the entry (its message "unjournaled", sent once the
+    write was answered: the disk is full, the journal failed); empty while it may still be
+    stored. ``end``: then, when the write is taken to have reached the store (a beacon's is
+    later than its answer)."""
 
     key: str
     collection: str
     tab: str
     start: int
     error: str = ""
+    end: int = 0
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, object]) -> Intent:
+        failed = raw.get("type") == "unjournaled"
         return cls(key=str(raw.get("key") or ""), collection=str(raw.get("collection") or ""),
                    tab=str(raw.get("tab") or ""), start=int(str(raw.get("start") or 0)),
-                   error=str(raw.get("error") or "") if raw.get("type") == "unjournaled" else "")
+                   error=str(raw.get("error") or "") if failed else "",
+                   end=int(str(raw.get("end") or 0)) if failed else 0)
 
 
 def mark_unjournaled(intents: Sequence[Intent], message: Mapping[str, object]) -> list[Intent]:
@@ -213,14 +218,15 @@ def plan_orphans(
 ) -> tuple[set[str], list[Intent]]:
     """Which keys to read back because a tab closed before storing the journal entry of a
     write it announced (``journaled``: the (tab, start) of entries seen in the journal), or
-    said it could not store it (``Intent.error``), and which intents to keep waiting on. A key
-    with undrained entries (``busy_keys``) waits: those entries settle it."""
+    said it could not store it (``Intent.error``; read once the write is taken to have reached
+    the store), and which intents to keep waiting on. A key with undrained entries
+    (``busy_keys``) waits: those entries settle it."""
     orphans: set[str] = set()
     waiting: list[Intent] = []
     for intent in intents:
         if (intent.tab, intent.start) in journaled or not is_versioned(intent.key, intent.collection):
             continue
-        if intent.key in busy_keys or (not intent.error and (
+        if intent.key in busy_keys or (now_ms <= intent.end if intent.error else (
                 intent.tab in live_tabs or now_ms <= intent.start + CLOSED_TAB_GRACE_MS)):
             waiting.append(intent)
         else:

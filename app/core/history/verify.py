@@ -86,7 +86,10 @@ async def verify_store(store: VersionStore, compressor: Compressor, *, full: boo
     for version in ordered:
         if version.id not in payload_keys:
             report.add("missing-payload", f"payloads/{version.id}", "payload is missing")
-    for orphan in sorted(payload_keys - versions.keys()):
+    # A version whose record the disk lost is reported once (metadata-lost), not as orphans.
+    lost = {problem.subject.removeprefix("versions/") for problem in report.problems
+            if problem.kind == "metadata-lost"}
+    for orphan in sorted(payload_keys - versions.keys() - lost):
         report.add("orphan-payload", f"payloads/{orphan}", "payload of no version")
     blob_keys = set(await store.keys("blobs"))
     referenced: dict[str, int] = {}  # blob -> the format of a checkpoint referencing it
@@ -97,7 +100,8 @@ async def verify_store(store: VersionStore, compressor: Compressor, *, full: boo
                 report.add("missing-blob", f"blobs/{hashed}",
                            f"snapshot of {key!r} in checkpoint {version.id} is missing")
     for orphan in sorted(blob_keys - referenced.keys()):
-        report.add("orphan-blob", f"blobs/{orphan}", "blob referenced by no checkpoint")
+        report.add("orphan-blob", f"blobs/{orphan}", "blob referenced by no checkpoint" + (
+            " that can be read (a version record was lost from the disk)" if lost else ""))
     head_keys = set(await store.keys("head"))
     expected = set(head.module_hashes) if head is not None else head_keys
     if head is not None:  # a stale head text is not checked: the head version's state is it

@@ -257,15 +257,22 @@ def test_a_write_whose_tab_could_not_journal_it_is_read_back_at_once_unless_its_
     assert announced.error == ""
     other = Intent(key="w3-hotel-rooms", collection="", tab=TAB, start=NOW - 10)
     said = {"type": "unjournaled", "key": KEY, "collection": "", "tab": TAB, "start": NOW - 10,
-            "error": "UnknownError: the disk is full"}
+            "error": "UnknownError: the disk is full", "end": NOW - 5}
     marked = mark_unjournaled([announced, other], said)
-    assert marked == [other, Intent(KEY, "", TAB, NOW - 10, "UnknownError: the disk is full")]
+    assert marked == [other, Intent(KEY, "", TAB, NOW - 10, "UnknownError: the disk is full", NOW - 5)]
     # Its tab is open and it is young, yet it is read back now: no entry will come.
     assert plan_orphans(marked, journaled=set(), busy_keys=set(), now_ms=NOW,
                         live_tabs={TAB}) == ({KEY}, [other])
     # Not while earlier entries of its key wait to be recorded (they go first).
     assert plan_orphans(marked, journaled=set(), busy_keys={KEY}, now_ms=NOW,
                         live_tabs={TAB}) == (set(), marked)
+    # Not before the write is taken to have reached the store (a beacon's end is later).
+    beacon = mark_unjournaled([], {**said, "end": NOW + 5000})
+    assert plan_orphans(beacon, journaled=set(), busy_keys=set(), now_ms=NOW,
+                        live_tabs=()) == (set(), beacon)
+    # Nor when its entry was found in the journal after all.
+    assert plan_orphans(marked[1:], journaled={(TAB, NOW - 10)}, busy_keys=set(), now_ms=NOW,
+                        live_tabs={TAB}) == (set(), [])
     # An engine that never heard it announced learns it from the message alone.
     assert mark_unjournaled([], said) == [marked[1]]
 

@@ -196,3 +196,4 @@ def test_values_the_disk_lost_are_each_reported_and_the_check_goes_on() -> None:
     found = [(p["kind"], p["subject"]) for p in _verify(lossy, full=False)["problems"]]  # type: ignore[attr-defined]
     assert found[0] == ("metadata-lost", f"versions/{ids[2]}")
     assert "missing-parent" in {kind for kind, _ in found}
+    assert ("orphan-payload", f"payloads/{ids[2]}") not in found  # its payload: not garbage
