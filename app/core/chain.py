@@ -30,7 +30,7 @@ from app.core.history.version_id import random_suffix
 from app.core.ports import AsyncCompressor, Batch, Clock, Compressor, VersionStore
 
 if TYPE_CHECKING:
-    from app.core.history.verify import VerifyReport
+    from app.core.history.verify_report import VerifyReport
     from app.core.restore.plan import RestorePlan
     from app.core.restore.request import RestoreRequest
 

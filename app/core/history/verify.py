@@ -3,72 +3,27 @@
 Quick (structure): the head pointer, every version's metadata, parent links and chain links,
 presence of payloads and snapshot blobs, orphans, head values against the head pointer.
 Full: also reads every payload and blob (hashes, decoding), replays the whole history checking
-every version's state hash and every inverse patch, and hashes the head values.
-A value the browser lost from the disk (every read of it fails) is one finding (``*-lost``), and
-the check goes on without it.
+every version's state hash and every inverse patch (app.core.history.verify_replay), and
+hashes the head values. A value the browser lost from the disk (every read of it fails) is one
+finding (``*-lost``), and the check goes on without it.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
-from typing import Literal
 
-from app.core.diff.patch import apply_patch
-from app.core.errors import CorruptData, PatchError, UnknownFormatVersion
-from app.core.formats.format import hash_rules
+from app.core.errors import CorruptData, UnknownFormatVersion
 from app.core.formats.integrity import blob_text, content_hash, link, module_hash, state_hash
-from app.core.formats.json_value import Json, parse_json
-from app.core.formats.pointer import split
+from app.core.formats.json_value import parse_json
 from app.core.history.head import HEAD_KEY, HeadPointer
-from app.core.history.payload import Op, Payload
+from app.core.history.payload import Payload
 from app.core.history.snapshot import decode_blob
+from app.core.history.verify_replay import replay
+from app.core.history.verify_report import ProblemKind, VerifyReport
 from app.core.history.version import Version
 from app.core.ports import Collection, Compressor, DataLost, VersionStore
 
-ProblemKind = Literal[
-    "unknown-format", "head-missing", "head-unreadable", "head-mismatch",
-    "metadata-unreadable", "missing-parent", "extra-root", "fork", "sequence", "broken-link",
-    "root-not-checkpoint", "missing-payload", "orphan-payload", "unreadable-payload",
-    "payload-hash-mismatch", "missing-blob", "orphan-blob", "corrupt-blob", "snapshot-mismatch",
-    "patch-failed", "state-mismatch", "inverse-mismatch", "missing-head-value",
-    "orphan-head-value", "head-value-mismatch", "head-value-lost", "metadata-lost",
-    "payload-lost", "blob-lost",
-]
 CHUNK = 256
-
-
-@dataclass
-class Problem:
-    """One finding: what is wrong (``kind``), where (``subject``: collection/key), and detail."""
-
-    kind: ProblemKind
-    subject: str
-    detail: str
-
-    def to_dict(self) -> dict[str, Json]:
-        return {"kind": self.kind, "subject": self.subject, "detail": self.detail}
-
-
-@dataclass
-class VerifyReport:
-    full: bool
-    versions: int = 0
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def kinds(self) -> set[str]:
-        return {problem.kind for problem in self.problems}
-
-    def add(self, kind: ProblemKind, subject: str, detail: str) -> None:
-        self.problems.append(Problem(kind, subject, detail))
-
-    def to_dict(self) -> dict[str, Json]:
-        return {"ok": self.ok, "full": self.full, "versions": self.versions,
-                "problems": [problem.to_dict() for problem in self.problems]}
 
 
 async def verify_store(store: VersionStore, compressor: Compressor, *, full: bool) -> VerifyReport:
@@ -117,7 +72,7 @@ async def verify_store(store: VersionStore, compressor: Compressor, *, full: boo
         payloads = await _payloads(store, compressor, ordered, payload_keys, report)
         blobs = await _blobs(store, compressor, {
             hashed: fmt for hashed, fmt in referenced.items() if hashed in blob_keys}, report)
-        _replay(chain, payloads, blobs, report)
+        replay(chain, payloads, blobs, report)
     return report
 
 
@@ -297,81 +252,3 @@ async def _blobs(
             except CorruptData as error:
                 report.add("corrupt-blob", f"blobs/{hashed}", str(error))
     return blobs
-
-
-def _replay(
-    chain: list[Version], payloads: dict[str, Payload], blobs: dict[str, bytes],
-    report: VerifyReport,
-) -> None:
-    """Replay the history from the root; check each state hash and each inverse patch."""
-    state: dict[str, Json] | None = None
-    hashes: dict[str, str] = {}
-    hashes_format = 0
-    for version in chain:
-        subject = f"versions/{version.id}"
-        payload = payloads.get(version.id)
-        if hash_rules(version.format_version) != hashes_format:
-            # The first version of a newer format (the upgrade, a checkpoint): format 1 kept no
-            # member order, so its states cannot give format 2's hashes; resume at its snapshot.
-            state = None
-        if state is not None and payload is not None and payload.forward is not None:
-            state = _step(version, payload, state, hashes, report)
-        elif version.parent_id is not None:
-            state = None  # cannot follow through this version; resume at the next checkpoint
-        if version.snapshot is not None:
-            if state is not None and hashes != version.snapshot:
-                report.add("snapshot-mismatch", subject, "replayed state differs from the snapshot")
-            if all(hashed in blobs for hashed in version.snapshot.values()):
-                state = {key: parse_json(blobs[hashed], format_version=version.format_version)
-                         for key, hashed in version.snapshot.items()}
-                hashes = dict(version.snapshot)
-                hashes_format = hash_rules(version.format_version)
-            else:
-                state = None
-
-
-def _step(
-    version: Version, payload: Payload, state: dict[str, Json], hashes: dict[str, str],
-    report: VerifyReport,
-) -> dict[str, Json] | None:
-    subject = f"versions/{version.id}"
-    forward: list[Op] = payload.forward or []
-    touched = {_key_of(op) for op in forward}
-    before = {key: hashes[key] for key in touched if key in hashes}
-    try:
-        result = apply_patch(state, forward)
-    except PatchError as error:
-        report.add("patch-failed", subject, f"forward patch does not apply: {error}")
-        return None
-    if not isinstance(result, dict):
-        report.add("patch-failed", subject, "forward patch replaced the state document")
-        return None
-    canonical: dict[str, bytes] = {}
-    fmt = version.format_version
-    for key in touched:
-        if key in result:
-            canonical[key] = blob_text(result[key], fmt)
-            hashes[key] = module_hash(result[key], fmt)
-        else:
-            hashes.pop(key, None)
-    if state_hash(hashes) != version.state_hash:
-        report.add("state-mismatch", subject, "replayed state does not match the stateHash")
-    copy: Json = {key: parse_json(data, format_version=fmt) for key, data in canonical.items()}
-    try:
-        reverted = apply_patch(copy, payload.inverse or [])
-        ok = isinstance(reverted, dict) and {
-            key: module_hash(value, fmt) for key, value in reverted.items()
-        } == before
-    except PatchError:
-        ok = False
-    if not ok:
-        report.add("inverse-mismatch", subject, "inverse patch does not restore the parent state")
-    return result
-
-
-def _key_of(op: Op) -> str:
-    try:
-        tokens = split(str(op.get("path", "")))
-    except PatchError:
-        return ""
-    return tokens[0] if tokens else ""

@@ -14,7 +14,7 @@ import pytest
 from app.core.chain import Chain
 from app.core.formats.json_value import canonical_text
 from app.core.history.head import HeadPointer
-from app.core.history.verify import VerifyReport
+from app.core.history.verify_report import VerifyReport
 from app.core.memory_store import MemoryStore
 from tests.conftest import build_chain
 
