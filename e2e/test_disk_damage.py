@@ -16,7 +16,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from damage import BIG_WRITE_JS, RENAME_JS, blob_files, files, head_texts_written, started, version_files
+from damage import (
+    BIG_WRITE_JS,
+    RENAME_JS,
+    files,
+    head_texts_written,
+    lose_history,
+    started,
+    version_files,
+)
 from harness import Server, status, versions, wait_ready, wait_versions
 from stores import open_origin_without_engine
 
@@ -124,21 +132,7 @@ def test_a_head_text_whose_file_is_gone_is_rebuilt_from_the_history(
 def test_history_lost_from_the_disk_is_told_as_such_with_what_to_do(
         disk_page: Any, server: Server, tmp_path: Path) -> None:
     page = started(disk_page, server)
-    page.evaluate(BIG_WRITE_JS, "Ann")  # its version's payload, too, is a file of its own
-    wait_versions(page, 2)
-    head_texts_written(page)
-    open_origin_without_engine(page, server.url)
-    lost = blob_files(tmp_path / "profile")
-    assert lost
-    for path in lost:
-        path.unlink()
-    page.goto(server.url + "/")
-    wait_ready(page)
-    page.evaluate(RENAME_JS, "Bea")
-    deadline = time.monotonic() + 30
-    while not [p for p in status(page)["problems"] if p["area"] == "storage"]:
-        assert time.monotonic() < deadline, status(page)
-        page.wait_for_timeout(200)
+    lose_history(page, server, tmp_path / "profile")  # every file of the history's values gone
     told = [p["message"] for p in status(page)["problems"] if p["area"] == "storage"][0]
     assert "Backstay stopped recording" in told and "lost from the disk" in told
     assert "Reloading does not help" in told and "Start a new history" in told

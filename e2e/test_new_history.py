@@ -43,6 +43,15 @@ def _lost_in(page: Any) -> None:
         page.wait_for_timeout(300)
 
 
+def _second_tab(page: Any, server: Server) -> Any:
+    """A second PMS tab (its engine waits for the lock), once it learnt the history was lost."""
+    second = page.context.new_page()
+    second.goto(server.url + "/")
+    wait_ready(second)
+    _lost_in(second)
+    return second
+
+
 def _audited(page: Any) -> list[tuple[str, str]]:
     return [(e["action"], e["result"]) for e in page.evaluate("() => window.backstay.auditLog()")]
 
@@ -118,10 +127,7 @@ def test_two_tabs_confirming_at_once_start_one_new_history(
     started, the other is told it was, and the audit trail says it once."""
     page = started(disk_page, server)
     lose_history(page, server, tmp_path / "profile")
-    second = page.context.new_page()
-    second.goto(server.url + "/")
-    wait_ready(second)
-    _lost_in(second)
+    second = _second_tab(page, server)
     ask = f"""() => {{ window.asked = {START}.then(
         (r) => JSON.stringify(r), (e) => 'refused: ' + e.message); }}"""
     page.evaluate(ask)
@@ -188,10 +194,7 @@ def test_a_new_history_started_while_the_store_is_down_and_another_tab_writes_re
     server = fault_server
     page = started(disk_page, server)
     lose_history(page, server, tmp_path / "profile")
-    second = page.context.new_page()
-    second.goto(server.url + "/")
-    wait_ready(second)
-    _lost_in(second)
+    second = _second_tab(page, server)
     add_fault(server.url, method="GET", path="/_spark/kv", action="refuse", status=503, count=100_000)
     burst = """async (n) => { for (let i = 0; i < n; i++) {
         await window.spark.kv.set('w3-hotel-guests', [{id: 'g-1', firstName: 'Burst ' + i}]); } }"""
