@@ -29,7 +29,7 @@ CHUNK = 256
 async def verify_store(store: VersionStore, compressor: Compressor, *, full: bool) -> VerifyReport:
     report = VerifyReport(full)
     head = await _head(store, report)
-    versions = await _versions(store, report)
+    versions, lost = await _versions(store, report)
     report.versions = len(versions)
     ordered = sorted(versions.values(), key=lambda version: version.seq)
     chain = _structure(ordered, versions, report)
@@ -42,8 +42,6 @@ async def verify_store(store: VersionStore, compressor: Compressor, *, full: boo
         if version.id not in payload_keys:
             report.add("missing-payload", f"payloads/{version.id}", "payload is missing")
     # A version whose record the disk lost is reported once (metadata-lost), not as orphans.
-    lost = {problem.subject.removeprefix("versions/") for problem in report.problems
-            if problem.kind == "metadata-lost"}
     for orphan in sorted(payload_keys - versions.keys() - lost):
         report.add("orphan-payload", f"payloads/{orphan}", "payload of no version")
     blob_keys = set(await store.keys("blobs"))
@@ -91,31 +89,36 @@ _LOST: dict[Collection, ProblemKind] = {
 
 
 async def _readable(store: VersionStore, collection: Collection, keys: list[str],
-                    report: VerifyReport) -> dict[str, bytes]:
-    """The values of ``keys`` that can be read; each one the disk lost (its file is gone or
-    damaged: every read fails) is reported, and the check goes on without it."""
+                    report: VerifyReport) -> tuple[dict[str, bytes], set[str]]:
+    """The values of ``keys`` that can be read, and the keys the disk lost (its file is gone
+    or damaged: every read fails); each lost one is reported, and the check goes on without it."""
     try:
-        return await store.get_many(collection, keys)
+        return await store.get_many(collection, keys), set()
     except DataLost:
         pass
     found: dict[str, bytes] = {}
+    lost: set[str] = set()
     for key in keys:
         try:
             value = await store.get(collection, key)
         except DataLost:
             report.add(_LOST[collection], f"{collection}/{key}",
                        "lost from this browser's disk (its file is gone or damaged): it cannot be read")
+            lost.add(key)
             continue
         if value is not None:
             found[key] = value
-    return found
+    return found, lost
 
 
-async def _versions(store: VersionStore, report: VerifyReport) -> dict[str, Version]:
+async def _versions(store: VersionStore, report: VerifyReport) -> tuple[dict[str, Version], set[str]]:
+    """The versions that can be read, by id, and the ids whose record the disk lost."""
     ids = await store.keys("versions")
     versions: dict[str, Version] = {}
+    lost: set[str] = set()
     for start in range(0, len(ids), CHUNK):
-        stored = await _readable(store, "versions", ids[start:start + CHUNK], report)
+        stored, gone = await _readable(store, "versions", ids[start:start + CHUNK], report)
+        lost |= gone
         for version_id, data in stored.items():
             try:
                 version = Version.decode(data)
@@ -130,7 +133,7 @@ async def _versions(store: VersionStore, report: VerifyReport) -> dict[str, Vers
                            f"holds the metadata of version {version.id}")
                 continue
             versions[version_id] = version
-    return versions
+    return versions, lost
 
 
 def _structure(
@@ -217,7 +220,7 @@ async def _payloads(
     ids = [version.id for version in ordered if version.id in present]
     by_id = {version.id: version for version in ordered}
     for start in range(0, len(ids), CHUNK):
-        stored = await _readable(store, "payloads", ids[start:start + CHUNK], report)
+        stored, _ = await _readable(store, "payloads", ids[start:start + CHUNK], report)
         for version_id, data in stored.items():
             subject = f"payloads/{version_id}"
             if content_hash(data) != by_id[version_id].payload_hash:
@@ -244,7 +247,7 @@ async def _blobs(
     blobs: dict[str, bytes] = {}
     ordered = sorted(hashes)
     for start in range(0, len(ordered), CHUNK):
-        stored = await _readable(store, "blobs", ordered[start:start + CHUNK], report)
+        stored, _ = await _readable(store, "blobs", ordered[start:start + CHUNK], report)
         for hashed, data in stored.items():
             try:
                 fmt = hashes[hashed]
