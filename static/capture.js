@@ -3,13 +3,18 @@
 // Records every mutating Spark KV request (POST or DELETE of /_spark/kv/<key> on this origin,
 // whoever sends it, through fetch, XMLHttpRequest or navigator.sendBeacon) in a durable
 // IndexedDB journal, in call order. The request itself is sent at once and unchanged; recording
-// happens beside it: a small journal worker, started from this script's own source, stores each
-// entry and its outcome, so the page's main thread only copies a body to it (a big one in parts,
-// when the page is idle). The Backstay engine (Python, in another worker) drains the journal into
-// versions. docs/FORMAT.md, "Journal", describes what is written here.
+// happens beside it. Where it can, this script registers Backstay's service worker
+// (static/capture_sw.js, which shares this script's journal writer): a page it controls from its
+// start is recorded there, off the page's main thread, and this script wraps nothing. Other pages
+// (the very first load, a browser without service workers, a site with a service worker of its
+// own) are recorded here: a small journal worker, started from this script's own source, stores
+// each entry and its outcome, so the page's main thread only copies a body to it (a big one in
+// parts, when the page is idle). The Backstay engine (Python, in another worker) drains the
+// journal into versions. docs/FORMAT.md, "Journal", describes what is written here.
 (() => {
   "use strict";
-  if (window.__backstayCapture) return;
+  const inServiceWorker = typeof ServiceWorkerGlobalScope !== "undefined" && self instanceof ServiceWorkerGlobalScope;
+  if (!inServiceWorker && window.__backstayCapture) return;
 
   const CHANNEL = "backstay-journal";
   const KV_PREFIX = "/_spark/kv/";
@@ -26,15 +31,16 @@
   // started by then, or has not answered a write by then.
   const WORKER_START_MS = 10_000;
   const WORKER_ANSWER_MS = 30_000;
-  const realFetch = window.fetch.bind(window);
-  const tab = (crypto.randomUUID && crypto.randomUUID()) || String(Math.random()).slice(2);
-  const channel = "BroadcastChannel" in window ? new BroadcastChannel(CHANNEL) : null;
-  const stats = { recorded: 0, withoutBody: 0, failed: 0, lastError: null };
+  const newId = () => (crypto.randomUUID && crypto.randomUUID()) || String(Math.random()).slice(2);
+  const describe = (error) => `${error && error.name && error.name !== "Error" ? error.name + ": " : ""}${(error && error.message) || error}`;
 
-  // While this tab is open it holds a Web Lock named after it: the engine tells from it that
-  // an unanswered write's tab has closed (its answer will never be recorded).
-  if (navigator.locks) {
-    navigator.locks.request(`backstay-tab-${tab}`, () => new Promise(() => {})).catch(() => {});
+  // While a tab (or Backstay's service worker) records writes it holds a Web Lock named after
+  // it: the engine tells from it that an unanswered write's recorder is gone (its answer will
+  // never be recorded).
+  function holdLock(tab) {
+    if (navigator.locks) {
+      navigator.locks.request(`backstay-tab-${tab}`, () => new Promise(() => {})).catch(() => {});
+    }
   }
 
   // ---- the journal writer -----------------------------------------------------------------
@@ -173,6 +179,66 @@
     };
   }
 
+  // ---- which requests are writes ---------------------------------------------------------
+  function kvWrite(target, method, headers) {
+    method = String(method || "GET").toUpperCase();
+    if (method !== "POST" && method !== "DELETE") return null;
+    let url;
+    try { url = new URL(String(target), location.href); } catch (_) { return null; }
+    if (url.origin !== location.origin || !url.pathname.startsWith(KV_PREFIX)) return null;
+    const rawKey = url.pathname.slice(KV_PREFIX.length);
+    if (!rawKey) return null;
+    let key;
+    try { key = decodeURIComponent(rawKey); } catch (_) { key = rawKey; }
+    let initial = false;
+    try { initial = new Headers(headers || undefined).get("X-Spark-Initial") === "true"; } catch (_) { /* odd headers */ }
+    return {
+      key,
+      collection: url.searchParams.get("collection") || "",
+      op: method === "DELETE" ? "delete" : "set",
+      initial,
+    };
+  }
+
+  // Which writes of this recorder (a tab, or the service worker) were still waiting for their
+  // answer when another was made: the engine orders two writes of one recorder by this, not by
+  // their times (one millisecond holds an answer and the next call alike).
+  function writeOrder() {
+    let writes = 0;
+    const inFlight = new Set();
+    return {
+      begin() {
+        const call = { tabSeq: ++writes, inFlight: [...inFlight] };
+        inFlight.add(call.tabSeq);
+        return call;
+      },
+      seen(call) {
+        inFlight.delete(call.tabSeq);
+      },
+    };
+  }
+
+  // An outcome is stamped with the time it was seen (`end`), not the time it is stored: the
+  // engine orders writes by these times.
+  function settle(promise, call, order) {
+    return promise.then(
+      (res) => { order.seen(call); return { status: res.ok ? "ok" : "failed", httpStatus: res.status, end: Date.now() }; },
+      () => { order.seen(call); return { status: "unknown", httpStatus: 0, end: Date.now() }; },
+    );
+  }
+
+  if (inServiceWorker) {
+    // Loaded by static/capture_sw.js (importScripts): it takes what it shares with the page.
+    self.__backstayCaptureParts = { CHANNEL, newId, describe, holdLock, makeWriter, kvWrite, writeOrder, settle };
+    return;
+  }
+
+  const tab = newId();
+  const channel = "BroadcastChannel" in window ? new BroadcastChannel(CHANNEL) : null;
+  const stats = { recorded: 0, withoutBody: 0, failed: 0, lastError: null };
+  const order = writeOrder();
+  holdLock(tab);
+
   // ---- the journal: in the worker, or in the page if the worker cannot run ----------------
   // Each write is tracked here until its outcome is recorded, so that a worker that fails
   // hands its unfinished writes to the page's own writer.
@@ -184,7 +250,7 @@
   let worker = null;
   let workerUrl = null;
   let workerReady = false;
-  const workerStartedAt = Date.now();
+  let workerStartedAt = null;
 
   function startWorker() {
     if (typeof Worker === "undefined" || typeof Blob === "undefined" || !URL.createObjectURL) return null;
@@ -341,31 +407,6 @@
     return Boolean(deadline) && !deadline.didTimeout && deadline.timeRemaining() > PART_ROOM_MS;
   }
 
-  worker = startWorker();
-  if (!worker) inPage = makeWriter();
-  else watchWorker();
-
-  // ---- which requests are writes ---------------------------------------------------------
-  function kvWrite(target, method, headers) {
-    method = String(method || "GET").toUpperCase();
-    if (method !== "POST" && method !== "DELETE") return null;
-    let url;
-    try { url = new URL(String(target), location.href); } catch (_) { return null; }
-    if (url.origin !== location.origin || !url.pathname.startsWith(KV_PREFIX)) return null;
-    const rawKey = url.pathname.slice(KV_PREFIX.length);
-    if (!rawKey) return null;
-    let key;
-    try { key = decodeURIComponent(rawKey); } catch (_) { key = rawKey; }
-    let initial = false;
-    try { initial = new Headers(headers || undefined).get("X-Spark-Initial") === "true"; } catch (_) { /* odd headers */ }
-    return {
-      key,
-      collection: url.searchParams.get("collection") || "",
-      op: method === "DELETE" ? "delete" : "set",
-      initial,
-    };
-  }
-
   // The body as the server receives it, for the journal writer: a string (sending it encodes it
   // as UTF-8, lone surrogates becoming U+FFFD; the engine reads it the same way), a Blob, a copy
   // of the bytes, a promise of a Blob, or null when it cannot be kept without consuming it. A
@@ -412,28 +453,18 @@
     else hurrying = false;
   });
 
-  function recorded(seq, key) {
+  function counted(seq, key) {
     stats.recorded += 1;
     window.dispatchEvent(new CustomEvent("backstay:captured", { detail: { seq, key } }));
+  }
+  function recorded(seq, key) {
+    counted(seq, key);
     if (channel) whenIdle(() => channel.postMessage({ type: "journal", seq }));
   }
 
   let staleRestore = null;
   let lastAdded = Promise.resolve();
 
-  // Which writes of this tab were still waiting for their answer when another was made: the
-  // engine orders two writes of one tab by this, not by their times (one millisecond holds an
-  // answer and the next call alike).
-  let tabWrites = 0;
-  const inFlight = new Set();
-  function begin() {
-    const call = { tabSeq: ++tabWrites, inFlight: [...inFlight] };
-    inFlight.add(call.tabSeq);
-    return call;
-  }
-  function seen(call) {
-    inFlight.delete(call.tabSeq);
-  }
 
   function record(write, body, outcome, via, call) {
     const entry = {
@@ -460,110 +491,179 @@
     added.then((seq) => { if (channel) whenIdle(() => channel.postMessage({ type: "journal", seq, pending: true, tab, start: entry.start, key: entry.key })); }, (error) => {
       // Not stored (the disk is full, the journal failed): once the write is answered (`end`:
       // when it is taken to have reached the store), the engine reads the key back.
-      const named = error && error.name && error.name !== "Error" ? error.name + ": " : "";
-      const why = `${named}${(error && error.message) || error}`;
+      const why = describe(error);
       Promise.resolve(outcome).then((result) => {
         if (channel) channel.postMessage({ type: "unjournaled", key: entry.key, collection: entry.collection, start: entry.start, tab, error: why, end: result.end });
       });
     });
   }
 
-  // An outcome is stamped with the time it was seen (`end`), not the time it is stored: the
-  // engine orders writes by these times.
-  function settle(promise, call) {
-    return promise.then(
-      (res) => { seen(call); return { status: res.ok ? "ok" : "failed", httpStatus: res.status, end: Date.now() }; },
-      () => { seen(call); return { status: "unknown", httpStatus: 0, end: Date.now() }; },
-    );
-  }
-
   function safely(work) {
     try { work(); } catch (error) { console.error("Backstay capture:", error); }
   }
 
-  // fetch(input, init): input may be a URL or a Request (whose body is read from a clone,
-  // before the real fetch consumes it).
-  window.fetch = function backstayFetch(input, init) {
-    let write = null;
-    let body = null;
-    safely(() => {
-      const isRequest = input instanceof Request;
-      const method = (init && init.method) || (isRequest ? input.method : "GET");
-      const headers = (init && init.headers) || (isRequest ? input.headers : undefined);
-      write = kvWrite(isRequest ? input.url : input, method, headers);
-      if (write && write.op === "set") {
-        if (init && init.body !== undefined && init.body !== null) body = bodyOf(init.body);
-        else if (isRequest && input.body) body = input.clone().blob();
-      }
-    });
-    const call = write ? begin() : null;
-    const response = realFetch(input, init);
-    if (write) safely(() => record(write, body, settle(response, call), "fetch", call));
-    return response;
-  };
-
-  const xhr = XMLHttpRequest.prototype;
-  const realOpen = xhr.open;
-  const realSetRequestHeader = xhr.setRequestHeader;
-  const realSend = xhr.send;
-  xhr.open = function backstayOpen(method, url, ...rest) {
-    this.__backstay = { method, url, headers: [] };
-    return realOpen.call(this, method, url, ...rest);
-  };
-  xhr.setRequestHeader = function backstaySetRequestHeader(name, value) {
-    if (this.__backstay) this.__backstay.headers.push([name, value]);
-    return realSetRequestHeader.call(this, name, value);
-  };
-  xhr.send = function backstaySend(body) {
-    const request = this.__backstay;
-    let write = null;
-    safely(() => { write = request ? kvWrite(request.url, request.method, request.headers) : null; });
-    if (write) {
-      safely(() => {
-        const call = begin();
-        const outcome = new Promise((resolve) => {
-          this.addEventListener("loadend", () => {
-            seen(call);
-            const status = this.status;
-            const end = Date.now();
-            resolve(status === 0 ? { status: "unknown", httpStatus: 0, end }
-              : { status: status >= 200 && status < 300 ? "ok" : "failed", httpStatus: status, end });
-          }, { once: true });
-        });
-        record(write, write.op === "set" ? bodyOf(body) : null, outcome, "xhr", call);
-      });
-    }
-    return realSend.call(this, body);
-  };
-
-  if (navigator.sendBeacon) {
-    const realBeacon = navigator.sendBeacon.bind(navigator);
-    navigator.sendBeacon = function backstaySendBeacon(url, data) {
+  // ---- recording in this page: the journal worker, and wrappers of the calls that write ----
+  // Installed at the start unless Backstay's service worker controls the page, and later should
+  // it stop controlling it.
+  let wrapped = false;
+  function wrapPage() {
+    if (wrapped) return;
+    wrapped = true;
+    workerStartedAt = Date.now();
+    worker = startWorker();
+    if (!worker) inPage = makeWriter();
+    else watchWorker();
+    const realFetch = window.fetch.bind(window);
+    // fetch(input, init): input may be a URL or a Request (whose body is read from a clone,
+    // before the real fetch consumes it).
+    window.fetch = function backstayFetch(input, init) {
       let write = null;
-      safely(() => { write = kvWrite(url, "POST"); });
-      const queued = realBeacon(url, data);
+      let body = null;
+      safely(() => {
+        const isRequest = input instanceof Request;
+        const method = (init && init.method) || (isRequest ? input.method : "GET");
+        const headers = (init && init.headers) || (isRequest ? input.headers : undefined);
+        write = kvWrite(isRequest ? input.url : input, method, headers);
+        if (write && write.op === "set") {
+          if (init && init.body !== undefined && init.body !== null) body = bodyOf(init.body);
+          else if (isRequest && input.body) body = input.clone().blob();
+        }
+      });
+      const call = write ? order.begin() : null;
+      const response = realFetch(input, init);
+      if (write) safely(() => record(write, body, settle(response, call, order), "fetch", call));
+      return response;
+    };
+
+    const xhr = XMLHttpRequest.prototype;
+    const realOpen = xhr.open;
+    const realSetRequestHeader = xhr.setRequestHeader;
+    const realSend = xhr.send;
+    xhr.open = function backstayOpen(method, url, ...rest) {
+      this.__backstay = { method, url, headers: [] };
+      return realOpen.call(this, method, url, ...rest);
+    };
+    xhr.setRequestHeader = function backstaySetRequestHeader(name, value) {
+      if (this.__backstay) this.__backstay.headers.push([name, value]);
+      return realSetRequestHeader.call(this, name, value);
+    };
+    xhr.send = function backstaySend(body) {
+      const request = this.__backstay;
+      let write = null;
+      safely(() => { write = request ? kvWrite(request.url, request.method, request.headers) : null; });
       if (write) {
         safely(() => {
-          const call = begin();
-          // A beacon is never answered: it counts as in flight until it is taken to have arrived.
-          setTimeout(() => seen(call), queued ? BEACON_SETTLE_MS : 0);
-          record(write, bodyOf(data), Promise.resolve(queued
-            ? { status: "unknown", httpStatus: 0, end: Date.now() + BEACON_SETTLE_MS }
-            : { status: "failed", httpStatus: 0, end: Date.now() }), "beacon", call);
+          const call = order.begin();
+          const outcome = new Promise((resolve) => {
+            this.addEventListener("loadend", () => {
+              order.seen(call);
+              const status = this.status;
+              const end = Date.now();
+              resolve(status === 0 ? { status: "unknown", httpStatus: 0, end }
+                : { status: status >= 200 && status < 300 ? "ok" : "failed", httpStatus: status, end });
+            }, { once: true });
+          });
+          record(write, write.op === "set" ? bodyOf(body) : null, outcome, "xhr", call);
         });
       }
-      return queued;
+      return realSend.call(this, body);
     };
+
+    if (navigator.sendBeacon) {
+      const realBeacon = navigator.sendBeacon.bind(navigator);
+      navigator.sendBeacon = function backstaySendBeacon(url, data) {
+        let write = null;
+        safely(() => { write = kvWrite(url, "POST"); });
+        const queued = realBeacon(url, data);
+        if (write) {
+          safely(() => {
+            const call = order.begin();
+            // A beacon is never answered: it counts as in flight until it is taken to have arrived.
+            setTimeout(() => order.seen(call), queued ? BEACON_SETTLE_MS : 0);
+            record(write, bodyOf(data), Promise.resolve(queued
+              ? { status: "unknown", httpStatus: 0, end: Date.now() + BEACON_SETTLE_MS }
+              : { status: "failed", httpStatus: 0, end: Date.now() }), "beacon", call);
+          });
+        }
+        return queued;
+      };
+    }
+  }
+
+  // ---- recording in Backstay's service worker ------------------------------------------------
+  // It records the writes of the pages it controls (static/capture_sw.js), and tells each page
+  // what became of its writes. It is registered once the page has loaded; the page after the
+  // next load is controlled by it. A page it does not control (this first one) never comes
+  // under it (the worker does not claim pages), so no write is recorded twice.
+  const serviceWorkers = "serviceWorker" in navigator ? navigator.serviceWorker : null;
+  const ownUrl = document.currentScript && document.currentScript.src;
+  const serviceWorkerUrl = ownUrl ? new URL("capture_sw.js", ownUrl).href : null;
+  const isOurs = (worker) => Boolean(worker && serviceWorkerUrl && worker.scriptURL === serviceWorkerUrl);
+  let viaServiceWorker = Boolean(serviceWorkers && isOurs(serviceWorkers.controller));
+
+  function listenToServiceWorker() {
+    serviceWorkers.addEventListener("message", (event) => {
+      const message = event.data || {};
+      if (message.type === "backstay-recorded") counted(message.seq, message.key);
+      else if (message.type === "backstay-without-body") stats.withoutBody += 1;
+      else if (message.type === "backstay-failed") failed(message.message, `write to ${message.key}`);
+    });
+    serviceWorkers.startMessages();
+    // Another service worker took over (this site's own, or none): this page records itself.
+    serviceWorkers.addEventListener("controllerchange", () => {
+      if (viaServiceWorker && !isOurs(serviceWorkers.controller)) {
+        viaServiceWorker = false;
+        console.warn("Backstay records writes in the page (its service worker no longer controls it)");
+        wrapPage();
+      }
+    });
+  }
+
+  // Registered for the whole origin, unless the site has a service worker of its own there
+  // (one scope holds one worker: Backstay never replaces the site's).
+  function registerServiceWorker() {
+    const scope = new URL("/", location.href).href;
+    serviceWorkers.getRegistrations().then((registrations) => {
+      const there = registrations.find((registration) => registration.scope === scope);
+      const script = there && (there.active || there.waiting || there.installing);
+      if (script && !isOurs(script)) {
+        console.info("Backstay records writes in the page: this site has a service worker of its own");
+        return undefined;
+      }
+      return serviceWorkers.register(serviceWorkerUrl, { scope, updateViaCache: "none" });
+    }).catch((error) => console.warn("Backstay records writes in the page (its service worker could not be registered):", error));
+  }
+
+  // Resolves once the service worker has stored the entry of every write it received so far.
+  function serviceWorkerFlushed() {
+    const controller = serviceWorkers && serviceWorkers.controller;
+    if (!viaServiceWorker || !controller) return Promise.resolve();
+    return new Promise((resolve) => {
+      const answer = new MessageChannel();
+      answer.port1.onmessage = () => resolve();
+      controller.postMessage({ type: "backstay-flush" }, [answer.port2]);
+    });
+  }
+
+  if (!viaServiceWorker) wrapPage();
+  if (serviceWorkers && serviceWorkerUrl) {
+    listenToServiceWorker();
+    if (document.readyState === "complete") registerServiceWorker();
+    else window.addEventListener("load", registerServiceWorker, { once: true });
   }
 
   window.__backstayCapture = {
     stats,
     tab,
     // facade.js: a restore changed the data and this page did not read it again.
-    markStale: (versionId) => { staleRestore = String(versionId); },
+    markStale: (versionId) => {
+      staleRestore = String(versionId);
+      const controller = serviceWorkers && serviceWorkers.controller;
+      if (viaServiceWorker && controller) controller.postMessage({ type: "backstay-stale", version: staleRestore });
+    },
     // Resolves when every write captured so far has been added to the journal.
-    flushed: () => lastAdded,
-    // Where entries are written: "worker", or "page" when no worker could run.
-    writer: () => (inPage ? "page" : "worker"),
+    flushed: () => Promise.all([lastAdded, serviceWorkerFlushed()]).then(() => undefined),
+    // Where entries are written: "service-worker", "worker", or "page" when no worker could run.
+    writer: () => (viaServiceWorker ? "service-worker" : inPage ? "page" : "worker"),
   };
 })();

@@ -111,6 +111,8 @@ class StaticSite:
         headers = {"Cache-Control": cache_control, "ETag": etag}
         if path.suffix == ".html":
             headers.update(PAGE_HEADERS)
+        if path_text == CAPTURE_SCRIPT:
+            headers.update(CAPTURE_SCRIPT_HEADERS)
         if etag in _etags(request.headers.get("if-none-match", "")):
             return Response(status_code=304, headers=headers)
         return FileResponse(path, media_type=media_type_for(path.name), headers=headers, stat_result=stat)
@@ -136,6 +138,10 @@ CONTENT_SECURITY_POLICY = "; ".join((
     "form-action 'self'",
     "frame-ancestors 'none'",
 ))
+#: Backstay's service worker (it records the PMS's writes once it controls the page) is
+#: registered from /static/ for the whole origin, which this header allows.
+CAPTURE_SCRIPT = "/static/capture_sw.js"
+CAPTURE_SCRIPT_HEADERS = {"Service-Worker-Allowed": "/"}
 PAGE_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",

@@ -25,6 +25,7 @@ PROJECT_FILES: dict[str, bytes] = {
     "pyscript.toml": b'name = "test"\n',
     "README.md": b"not served",
     "static/capture.js": b"// shim",
+    "static/capture_sw.js": b"// service worker",
     "static/css/pms.css": b"body{}",
     "static/vendor/pyodide-1.0/pyodide.mjs": b"export {}",
     "static/vendor/pyodide-1.0/pyodide.asm.wasm": b"\x00asm\x01\x00\x00\x00",

@@ -89,6 +89,12 @@ def test_conditional_get_gives_304(client: TestClient) -> None:
     assert again.headers["cache-control"] == NO_CACHE
 
 
+def test_the_capture_service_worker_may_serve_the_whole_origin(client: TestClient) -> None:
+    assert client.get("/static/capture_sw.js").headers["service-worker-allowed"] == "/"
+    assert "service-worker-allowed" not in client.get("/static/capture.js").headers
+    assert "service-worker-allowed" not in client.get("/index.html").headers
+
+
 def test_head_gives_headers_only(client: TestClient) -> None:
     response = client.head("/static/vendor/pyodide-1.0/pyodide.asm.wasm")
     assert response.status_code == 200

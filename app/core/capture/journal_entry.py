@@ -14,7 +14,7 @@ from app.core.errors import CorruptData
 
 STATUSES = ("pending", "ok", "failed", "unknown")
 OPS = ("set", "delete")
-VIA = ("fetch", "xhr", "beacon")
+VIA = ("fetch", "xhr", "beacon", "service-worker")
 
 
 @dataclass(frozen=True)

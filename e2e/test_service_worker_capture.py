@@ -1,0 +1,184 @@
+"""Capture in Backstay's service worker (static/capture_sw.js): a page it controls wraps nothing,
+every kind of write is recorded once, by its author, and the PMS's own work after a write is no
+longer charged to Backstay's scripts. Real Chromium, real server, real IndexedDB."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from faults import add_fault, clear_faults
+from harness import JOURNAL_JS, Server, versions, wait_ready, wait_versions
+
+GUESTS = "w3-hotel-guests"
+ADA = {"id": "g-1", "firstName": "Ada", "lastName": "Okafor", "phone": "+44 20 7946 0000"}
+
+#: Whether the page's write calls are the browser's own (nothing of Backstay's wraps them).
+NATIVE_CALLS_JS = """() => [window.fetch, XMLHttpRequest.prototype.send, XMLHttpRequest.prototype.open,
+    navigator.sendBeacon].every((call) => String(call).includes('[native code]'))"""
+
+#: Makes one write whose answer is followed by 120 ms of work in the continuation of `fetch`
+#: (as the PMS renders after a save), and gives the long animation frames seen meanwhile: the
+#: script each of their scripts' time is charged to.
+LONG_FRAME_AFTER_WRITE_JS = """async (key) => {
+    const frames = [];
+    const observer = new PerformanceObserver((list) => {
+        for (const frame of list.getEntries()) frames.push(...frame.scripts.map((s) => ({
+            source: s.sourceURL, invoker: s.invoker, ms: s.duration})));
+    });
+    observer.observe({type: 'long-animation-frame'});
+    await fetch('/_spark/kv/' + key, {method: 'POST', body: JSON.stringify([{id: 'r-1', n: 1}])})
+        .then(() => { const until = performance.now() + 120; while (performance.now() < until) {} });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    observer.disconnect();
+    return frames;
+}"""
+
+
+def open_app(page: Any, server: Server) -> None:
+    page.goto(server.url + "/")
+    wait_ready(page)
+
+
+def open_under_service_worker(page: Any, server: Server) -> None:
+    """The first load registers the service worker; the load after it is controlled by it."""
+    open_app(page, server)
+    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    wait_ready(page)
+    assert page.evaluate("() => window.__backstayCapture.writer()") == "service-worker"
+
+
+def journal_vias(page: Any) -> list[str]:
+    return [entry["via"] for entry in page.evaluate(JOURNAL_JS)]
+
+
+def test_a_page_the_service_worker_controls_wraps_nothing_and_every_kind_of_write_is_recorded_once(
+        page: Any, server: Server) -> None:
+    server.kv_set(GUESTS, [ADA])
+    open_app(page, server)
+    wait_versions(page, 1)
+    assert page.evaluate("() => window.__backstayCapture.writer()") == "worker"
+    assert page.evaluate(NATIVE_CALLS_JS) is False  # the first load records in the page
+    open_under_service_worker(page, server)
+    assert page.evaluate(NATIVE_CALLS_JS) is True
+
+    # A guest created through the PMS's own UI, then a write by each way a page can send one.
+    page.get_by_test_id("nav-guests").click()
+    page.get_by_test_id("new-record").click()
+    form = page.get_by_test_id("record-form")
+    form.locator('[name="firstName"]').fill("Grace")
+    form.locator('[name="lastName"]').fill("Hopper")
+    form.locator('[name="phone"]').fill("+1 555 0100")
+    page.get_by_test_id("save-record").click()
+    wait_versions(page, 2)
+    page.evaluate("""async () => {
+        await fetch('/_spark/kv/sw-fetch', {method: 'POST', body: JSON.stringify({via: 'fetch'})});
+        await new Promise((resolve) => {
+            const xhr = new XMLHttpRequest();
+            xhr.open('POST', '/_spark/kv/sw-xhr');
+            xhr.onloadend = resolve;
+            xhr.send(JSON.stringify({via: 'xhr'}));
+        });
+        navigator.sendBeacon('/_spark/kv/sw-beacon', JSON.stringify({via: 'beacon'}));
+        await fetch('/_spark/kv/sw-fetch', {method: 'DELETE'});
+    }""")
+    found = wait_versions(page, 6)
+    page.wait_for_timeout(1500)  # anything recorded twice would show up by now
+    found = versions(page)
+    assert len(found) == 6, found
+    # (the beacon is sent when the browser gets to it, the writes after it need not wait)
+    assert sorted(version["modules"][0] for version in found[:4]) == [
+        "sw-beacon", "sw-fetch", "sw-fetch", "sw-xhr"]
+    assert found[4]["modules"] == [GUESTS]
+    created = page.evaluate("id => window.backstay.getVersion(id)", found[4]["id"])
+    assert [(c["action"], c["after"]["firstName"]) for c in created["changes"]] == [("create", "Grace")]
+    assert {version["createdBy"] for version in found[:5]} == {"admin"}
+    today = page.evaluate("id => window.backstay.stateAt(id)", found[0]["id"])
+    assert today["sw-beacon"] == {"via": "beacon"} and today["sw-xhr"] == {"via": "xhr"}
+    assert "sw-fetch" not in today
+    # The page heard of each of its writes from the service worker.
+    assert page.evaluate("() => window.__backstayCapture.stats") == {
+        "recorded": 5, "withoutBody": 0, "failed": 0, "lastError": None}
+    assert page.evaluate("() => window.backstay.verify({full: true})")["ok"] is True
+
+
+def test_the_pms_work_after_a_write_is_charged_to_the_pms_not_to_backstay(page: Any, server: Server) -> None:
+    open_app(page, server)
+    wait_versions(page, 1)
+    # In a page that records its own writes, Chromium charges the work after a write to the
+    # script that wrapped fetch (this is what the service worker is for).
+    wrapped = page.evaluate(LONG_FRAME_AFTER_WRITE_JS, "loaf-1")
+    assert any("capture.js" in script["source"] for script in wrapped), wrapped
+    open_under_service_worker(page, server)
+    frames = page.evaluate(LONG_FRAME_AFTER_WRITE_JS, "loaf-2")
+    assert frames and sum(script["ms"] for script in frames) >= 100, frames
+    assert not [script for script in frames if "/static/" in script["source"]], frames
+    found = wait_versions(page, 3)
+    assert [version["modules"] for version in found[:2]] == [["loaf-2"], ["loaf-1"]]
+
+
+def test_a_page_recording_itself_and_one_under_the_service_worker_record_each_write_once(
+        context: Any, server: Server) -> None:
+    first = context.new_page()
+    open_app(first, server)
+    wait_versions(first, 1)
+    first.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    second = context.new_page()
+    open_app(second, server)
+    assert first.evaluate("() => window.__backstayCapture.writer()") == "worker"
+    assert second.evaluate("() => window.__backstayCapture.writer()") == "service-worker"
+    records: list[dict[str, Any]] = []
+    writes = 8
+    for n in range(writes):
+        records = [*records, {"id": f"t-{n}", "firstName": f"Guest {n}"}]
+        tab = first if n % 2 == 0 else second
+        tab.evaluate("([key, value]) => window.spark.kv.set(key, value)", [GUESTS, records])
+    wait_versions(first, 1 + writes)
+    first.wait_for_timeout(1500)  # anything recorded twice would show up by now
+    found = versions(first)
+    assert len(found) == 1 + writes
+    created = []
+    for version in reversed(found[:-1]):
+        detail = first.evaluate("id => window.backstay.getVersion(id)", version["id"])
+        created.extend(c["recordId"] for c in detail["changes"] if c["action"] == "create")
+    assert created == [f"t-{n}" for n in range(writes)]
+    assert versions(second) == found
+
+
+def test_a_restore_written_by_the_engine_is_not_recorded_again_by_the_service_worker(
+        page: Any, server: Server) -> None:
+    server.kv_set(GUESTS, [{"id": "g-1", "firstName": "Ada"}])
+    open_under_service_worker(page, server)
+    page.evaluate("() => window.spark.kv.set('w3-hotel-guests', [{id: 'g-1', firstName: 'Bea'}])")
+    found = wait_versions(page, 2)
+    done = page.evaluate("id => window.backstay.restoreVersion(id)", found[1]["id"])
+    assert done["nothingToDo"] is False
+    page.wait_for_timeout(2000)  # a restore recorded twice would show up by now
+    after = versions(page)
+    assert [version["changeType"] for version in after] == ["restore", "auto", "auto"]
+    assert server.kv_get(GUESTS) == [{"id": "g-1", "firstName": "Ada"}]
+    assert "service-worker" not in journal_vias(page)  # drained: the journal holds nothing
+
+
+def test_a_tab_closed_while_its_write_is_in_flight_is_recorded_by_the_service_worker(
+        context: Any, fault_server: Server) -> None:
+    server = fault_server
+    watcher = context.new_page()
+    open_app(watcher, server)
+    wait_versions(watcher, 1)
+    writer = context.new_page()
+    open_under_service_worker(writer, server)
+    add_fault(server.url, method="POST", path="/_spark/kv/w3-hotel-guests", action="delay", ms=1500, count=1)
+    writer.evaluate("""() => { fetch('/_spark/kv/w3-hotel-guests', {method: 'POST',
+        body: JSON.stringify([{id: 'late-1', firstName: 'Late'}])}); }""")
+    writer.wait_for_timeout(300)
+    writer.close()
+    found = wait_versions(watcher, 2, timeout_s=60)
+    clear_faults(server.url)
+    watcher.wait_for_timeout(1500)
+    found = versions(watcher)
+    assert len(found) == 2
+    detail = watcher.evaluate("id => window.backstay.getVersion(id)", found[0]["id"])
+    assert [(c["action"], c["recordId"]) for c in detail["changes"]] == [("create", "late-1")]
+    today = watcher.evaluate("id => window.backstay.stateAt(id)", found[0]["id"])
+    assert today[GUESTS] == server.kv_get(GUESTS)
