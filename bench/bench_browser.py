@@ -402,6 +402,9 @@ class Variant:
     memory_types_load: dict[str, float] = field(default_factory=dict)
     memory_types_burst: dict[str, float] = field(default_factory=dict)
     bursts: list[dict[str, Any]] = field(default_factory=list)
+    #: What recorded the bursts' and edits' writes (capture.js writer()): "service-worker" for a
+    #: page loaded again, as every load after the first is.
+    recorder: str = "—"
     edits: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     storage_before: dict[str, Any] = field(default_factory=dict)
     storage_after: dict[str, Any] = field(default_factory=dict)
@@ -534,6 +537,8 @@ def measure(playwright: Playwright, server: Server, tmp: Path, on: bool, args: a
         result.memory_load, result.memory_kind, result.processes, result.memory_types_load = \
             settled_memory(context, page, profile)
 
+        if on:
+            result.recorder = str(page.evaluate("() => window.__backstayCapture.writer()"))
         for n in range(args.bursts):
             say(f"burst {n + 1}/{args.bursts}")
             cpu_before = renderer_cpu_s(profile)
@@ -651,6 +656,7 @@ def table(size: str, counts: dict[str, int], on: Variant, off: Variant, origin: 
     def row(label: str, value: str, target: str = "", good: bool | None = None) -> None:
         rows.append((label, value, target, _ok(good)))
 
+    row("recorder of the writes, Backstay on (capture.js writer())", on.recorder)
     for number, key, label in ((1, GUESTS, "guests"), (1, RESERVATIONS, "reservations")):
         edits = on.edits[key]
         engine = [e["engine"] for e in edits]

@@ -118,6 +118,17 @@ def wait_ready(page: Any) -> None:
     page.evaluate("() => window.backstay.ready")
 
 
+def create_guest_through_the_ui(page: Any, first: str, last: str, phone: str) -> None:
+    """Creates a guest with the demo PMS's own form (Guests, New, Save)."""
+    page.get_by_test_id("nav-guests").click()
+    page.get_by_test_id("new-record").click()
+    form = page.get_by_test_id("record-form")
+    form.locator('[name="firstName"]').fill(first)
+    form.locator('[name="lastName"]').fill(last)
+    form.locator('[name="phone"]').fill(phone)
+    page.get_by_test_id("save-record").click()
+
+
 def versions(page: Any) -> list[dict[str, Any]]:
     return list(page.evaluate("() => window.backstay.listVersions()"))
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from faults import add_fault, list_faults
-from harness import RequestLog, Server, versions, wait_ready, wait_versions
+from harness import RequestLog, Server, create_guest_through_the_ui, versions, wait_ready, wait_versions
 
 GUESTS = "w3-hotel-guests"
 
@@ -36,13 +36,7 @@ def test_create_edit_delete_through_the_ui_gives_three_versions(page: Any, serve
     baseline = wait_versions(page, 1)
     assert len(baseline) == 1 and baseline[0]["changeType"] == "auto"
 
-    page.get_by_test_id("nav-guests").click()
-    page.get_by_test_id("new-record").click()
-    form = page.get_by_test_id("record-form")
-    form.locator('[name="firstName"]').fill("Grace")
-    form.locator('[name="lastName"]').fill("Hopper")
-    form.locator('[name="phone"]').fill("+1 555 0100")
-    page.get_by_test_id("save-record").click()
+    create_guest_through_the_ui(page, "Grace", "Hopper", "+1 555 0100")
     created = wait_versions(page, 2)
     assert len(created) == 2
     new_id = next(g["id"] for g in server.kv_get(GUESTS) if g["firstName"] == "Grace")
@@ -279,10 +273,15 @@ def test_a_large_baseline_is_compressed_here_when_the_compressing_worker_cannot_
 
 def test_two_tabs_writing_give_each_write_exactly_once(context: Any, server: Server,
                                                        requests_seen: RequestLog) -> None:
+    """The first tab records its writes itself; the second, opened once Backstay's service
+    worker is active, has them recorded by that worker."""
     first, second = context.new_page(), context.new_page()
     open_app(first, server)
     wait_versions(first, 1)
+    first.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
     open_app(second, server)
+    assert first.evaluate("() => window.__backstayCapture.writer()") == "worker"
+    assert second.evaluate("() => window.__backstayCapture.writer()") == "service-worker"
     records: list[dict[str, Any]] = []
     writes = 10
     for n in range(writes):

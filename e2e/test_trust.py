@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from damage import fill
 from harness import Server, versions, wait_ready, wait_status, wait_versions
 from stores import STALE_HEADS_JS
@@ -148,17 +149,24 @@ def test_storage_full_is_reported_and_the_writes_recorded_once_there_is_room(
         context.close()
 
 
+@pytest.mark.parametrize("recorder", ["worker", "service-worker"])
 def test_a_write_made_while_the_disk_is_full_to_the_last_byte_is_told_and_read_back_by_its_author(
         browser_type: Any, browser_type_launch_args: dict[str, Any], small_disk: Path,
-        server: Server) -> None:
+        server: Server, recorder: str) -> None:
     """No room even for the journal entry: the PMS's write is saved on its server all the same,
     the banner says Backstay could not journal it, and the engine reads it back from the store at
-    once, as that user's write (not as a change made while Backstay was not running)."""
+    once, as that user's write (not as a change made while Backstay was not running). Recorded
+    by the page (its journal worker), or by Backstay's service worker (a page loaded again)."""
     context = browser_type.launch_persistent_context(str(small_disk / "profile"), **browser_type_launch_args)
     try:
         page = context.pages[0]
         open_app(page, server)
         wait_versions(page, 1)
+        if recorder == "service-worker":
+            page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+            page.reload()
+            wait_ready(page)
+        assert page.evaluate("() => window.__backstayCapture.writer()") == recorder
         filler = fill(small_disk)
         page.evaluate("() => window.spark.kv.set('w3-hotel-guests', [{id: 'g-1', firstName: 'Full'}])")
         assert server.kv_get(GUESTS) == [{"id": "g-1", "firstName": "Full"}]

@@ -200,6 +200,23 @@
     };
   }
 
+  // A write's journal entry, without its body (docs/FORMAT.md, "Journal").
+  function entryOf(write, start, tab, via, call) {
+    return {
+      key: write.key,
+      collection: write.collection,
+      op: write.op,
+      initial: write.initial,
+      hasBody: false,
+      body: null,
+      start,
+      tab,
+      via,
+      tabSeq: call.tabSeq,
+      inFlight: call.inFlight,
+    };
+  }
+
   // Which writes of this recorder (a tab, or the service worker) were still waiting for their
   // answer when another was made: the engine orders two writes of one recorder by this, not by
   // their times (one millisecond holds an answer and the next call alike).
@@ -229,7 +246,7 @@
 
   if (inServiceWorker) {
     // Loaded by static/capture_sw.js (importScripts): it takes what it shares with the page.
-    self.__backstayCaptureParts = { CHANNEL, newId, describe, holdLock, makeWriter, kvWrite, writeOrder, settle };
+    self.__backstayCaptureParts = { CHANNEL, newId, describe, holdLock, makeWriter, kvWrite, entryOf, writeOrder, settle };
     return;
   }
 
@@ -465,21 +482,8 @@
   let staleRestore = null;
   let lastAdded = Promise.resolve();
 
-
   function record(write, body, outcome, via, call) {
-    const entry = {
-      key: write.key,
-      collection: write.collection,
-      op: write.op,
-      initial: write.initial,
-      hasBody: false,
-      body: null,
-      start: Date.now(),
-      tab,
-      via,
-      tabSeq: call.tabSeq,
-      inFlight: call.inFlight,
-    };
+    const entry = entryOf(write, Date.now(), tab, via, call);
     // This page still holds data from before a restore it was told of (it did not re-read):
     // the engine flags the version of this write as possibly undoing that restore.
     if (staleRestore) entry.staleRestore = staleRestore;

@@ -16,7 +16,7 @@
 importScripts("capture.js");
 
 (() => {
-  const { CHANNEL, newId, describe, holdLock, makeWriter, kvWrite, writeOrder, settle } = self.__backstayCaptureParts;
+  const { CHANNEL, newId, describe, holdLock, makeWriter, kvWrite, entryOf, writeOrder, settle } = self.__backstayCaptureParts;
   const KV_PATHS = "/_spark/kv/*"; // a URL pattern of this origin
   // A body of at most this many bytes that is valid UTF-8 is kept as its text (as a page keeps
   // a string body of at most 64 Ki characters: capture.js makeWriter); any other as a Blob.
@@ -82,19 +82,7 @@ importScripts("capture.js");
   async function add(page, write, start, call, copy) {
     const client = page ? await self.clients.get(page).catch(() => null) : null;
     if (client && client.type !== "window") return null;
-    const entry = {
-      key: write.key,
-      collection: write.collection,
-      op: write.op,
-      initial: write.initial,
-      hasBody: false,
-      body: null,
-      start,
-      tab,
-      via: "service-worker",
-      tabSeq: call.tabSeq,
-      inFlight: call.inFlight,
-    };
+    const entry = entryOf(write, start, tab, "service-worker", call);
     if (staleOf.has(page)) entry.staleRestore = staleOf.get(page);
     // Said before any storage: should this worker be stopped before the entry is stored, the
     // engine still learns that this key was written (and reads it back).
