@@ -18,6 +18,8 @@
 
   const CHANNEL = "backstay-journal";
   const KV_PREFIX = "/_spark/kv/";
+  // Marks the KV writes Backstay's engine makes itself (app/browser/spark_kv.py OWN_WRITE_HEADER).
+  const OWN_WRITE_HEADER = "X-Backstay-Writer";
   // A beacon's outcome is never seen: it is taken to have reached the store by then.
   const BEACON_SETTLE_MS = 5000;
   // The longest the engine waits to hear of a new entry while the page is busy.
@@ -143,7 +145,25 @@
       });
     }
 
-    return { add, outcome };
+    // Small notes kept beside the journal (the service worker's: docs/FORMAT.md, "Journal").
+    function remember(name, value) {
+      return transact("meta", (store) => {
+        if (value === undefined) store.delete(name);
+        else store.put(value, name);
+      });
+    }
+    function recall(prefix) {
+      return openJournal().then((db) => new Promise((resolve, reject) => {
+        const range = IDBKeyRange.bound(prefix, prefix + "\uffff");
+        const store = db.transaction("meta").objectStore("meta");
+        const keys = store.getAllKeys(range);
+        const values = store.getAll(range);
+        values.onsuccess = () => resolve(keys.result.map((key, at) => [key, values.result[at]]));
+        values.onerror = () => reject(values.error);
+      }));
+    }
+
+    return { add, outcome, remember, recall };
   }
 
   // The worker: {type: "entry", id, entry, body} → {type: "added", id, seq, withoutBody};
@@ -191,7 +211,12 @@
     let key;
     try { key = decodeURIComponent(rawKey); } catch (_) { key = rawKey; }
     let initial = false;
-    try { initial = new Headers(headers || undefined).get("X-Spark-Initial") === "true"; } catch (_) { /* odd headers */ }
+    try {
+      const named = new Headers(headers || undefined);
+      // Backstay's own write (the engine writing a restore): it records its own version.
+      if (named.has(OWN_WRITE_HEADER)) return null;
+      initial = named.get("X-Spark-Initial") === "true";
+    } catch (_) { /* odd headers */ }
     return {
       key,
       collection: url.searchParams.get("collection") || "",
@@ -602,7 +627,13 @@
   const serviceWorkers = "serviceWorker" in navigator ? navigator.serviceWorker : null;
   const ownUrl = document.currentScript && document.currentScript.src;
   const serviceWorkerUrl = ownUrl ? new URL("capture_sw.js", ownUrl).href : null;
-  const isOurs = (worker) => Boolean(worker && serviceWorkerUrl && worker.scriptURL === serviceWorkerUrl);
+  // Backstay's worker, wherever this page loaded capture.js from (a page it controls must not
+  // record its writes a second time).
+  const isOurs = (worker) => {
+    if (!worker) return false;
+    const url = new URL(worker.scriptURL);
+    return url.origin === location.origin && url.pathname.endsWith("/capture_sw.js");
+  };
   let viaServiceWorker = Boolean(serviceWorkers && isOurs(serviceWorkers.controller));
 
   function listenToServiceWorker() {
@@ -629,8 +660,8 @@
     const scope = new URL("/", location.href).href;
     serviceWorkers.getRegistrations().then((registrations) => {
       const there = registrations.find((registration) => registration.scope === scope);
-      const script = there && (there.active || there.waiting || there.installing);
-      if (script && !isOurs(script)) {
+      const scripts = there ? [there.active, there.waiting, there.installing].filter(Boolean) : [];
+      if (scripts.some((script) => !isOurs(script))) {
         console.info("Backstay records writes in the page: this site has a service worker of its own");
         return undefined;
       }

@@ -1,33 +1,39 @@
 // Backstay's service worker: records the Spark KV writes of the pages it controls.
 //
 // Registered by static/capture.js (whose journal writer it shares, by importScripts) for the whole
-// origin. For each POST or DELETE of /_spark/kv/<key> on this origin made by a page (a window:
-// Backstay's own workers, writing a restore, are not recorded, as a page records only its own
-// calls) it sends the request on unchanged, and beside it stores the journal entry and the
-// outcome, as capture.js does in a page (docs/FORMAT.md, "Journal"; `via` "service-worker"), and
-// tells the page what became of it. Every other request goes to the network without waking it
-// (a static route), so it costs nothing to the page's loads.
+// origin. For each POST or DELETE of /_spark/kv/<key> on this origin (by a page or its workers;
+// not Backstay's own, marked X-Backstay-Writer: a restore records its own version) it says the
+// write's "intent", sends the request on unchanged, and beside it stores the journal entry, in
+// the order it sent them, and then the outcome, as capture.js does in a page (docs/FORMAT.md,
+// "Journal"; `recorder` "service-worker"), and tells the page what became of it. Static routes
+// leave every other request of the pages to the network without waking it.
 //
 // It is the recorder of the writes it sends: `tab` names this worker, which holds the Web Lock
-// "backstay-tab-<tab>" while it runs. It does not stop while a write is being recorded (the
-// fetch event waits for it); should the browser stop it anyway, its unanswered writes are read
-// back from the store, as a closed tab's are.
+// "backstay-tab-<tab>" while it runs. The fetch event waits for a write to be recorded, so the
+// browser does not stop the worker idle before; should it stop it anyway (a crash, the browser's
+// limit on a fetch event), the engine sees the lock gone and reads the key back, as it does for
+// a closed tab's unanswered write.
 "use strict";
 importScripts("capture.js");
 
 (() => {
   const { CHANNEL, newId, describe, holdLock, makeWriter, kvWrite, entryOf, writeOrder, settle } = self.__backstayCaptureParts;
-  const KV_PATHS = "/_spark/kv/*"; // a URL pattern of this origin
+  const KV_PATHS = "/_spark/kv/*"; // a URL pattern of this origin (any query)
   // A body of at most this many bytes that is valid UTF-8 is kept as its text (as a page keeps
   // a string body of at most 64 Ki characters: capture.js makeWriter); any other as a Blob.
   const TEXT_BODY_BYTES = 64 * 1024;
+  // The restore a page was told of and did not read its data again after, by page (client id):
+  // kept beside the journal too, so that it outlives this worker (the browser stops it when idle).
+  const STALE = "stale/";
   const tab = `sw-${newId()}`;
   holdLock(tab);
   const channel = new BroadcastChannel(CHANNEL);
   const writer = makeWriter();
   const order = writeOrder();
-  const staleOf = new Map(); // page (client id) → the restore it was told of and did not read again
+  const staleOf = new Map();
+  const staleRead = recallStale();
   const adding = new Set(); // writes received whose entry is not stored yet
+  let posting = Promise.resolve(); // entries are added in the order the writes were sent
 
   self.addEventListener("install", (event) => {
     event.waitUntil(Promise.all([self.skipWaiting(), routeOnlyWrites(event)]));
@@ -45,11 +51,26 @@ importScripts("capture.js");
     ]).catch((error) => console.warn("Backstay's service worker sees every request (no static routes):", error));
   }
 
+  function recallStale() {
+    return writer.recall(STALE).then(async (notes) => {
+      const open = new Set((await self.clients.matchAll({ includeUncontrolled: true, type: "all" })).map((c) => c.id));
+      for (const [name, version] of notes) {
+        const page = name.slice(STALE.length);
+        if (open.has(page)) staleOf.set(page, version);
+        else writer.remember(name, undefined).catch(() => undefined); // that page is gone
+      }
+    }).catch((error) => console.warn("Backstay's service worker could not read which pages are stale:", error));
+  }
+
   self.addEventListener("message", (event) => {
     const message = event.data || {};
     const page = event.source && event.source.id;
     if (message.type === "backstay-stale" && page) {
-      staleOf.set(page, String(message.version));
+      const version = String(message.version);
+      staleOf.set(page, version);
+      event.waitUntil(writer.remember(STALE + page, version).catch((error) => {
+        tell(page, { type: "backstay-failed", key: "(a restore's mark)", message: describe(error) });
+      }));
     } else if (message.type === "backstay-flush" && event.ports[0]) {
       const answer = event.ports[0];
       event.waitUntil(Promise.allSettled([...adding]).then(() => answer.postMessage({ type: "flushed" })));
@@ -67,53 +88,46 @@ importScripts("capture.js");
       console.error("Backstay's service worker:", error);
     }
     if (!write) return;
-    const start = Date.now();
     const call = order.begin();
+    const entry = { ...entryOf(write, Date.now(), tab, "fetch", call), recorder: "service-worker" };
+    // Said before the write is sent: should this worker be stopped before the entry is stored,
+    // the engine still learns that this key was written (and reads it back).
+    channel.postMessage({ type: "intent", key: entry.key, collection: entry.collection, start: entry.start, tab });
+    const body = copy ? bodyOf(copy) : Promise.resolve(null);
     const response = fetch(request);
     event.respondWith(response);
-    const added = add(event.clientId, write, start, call, copy);
+    const added = posting.then(() => Promise.all([body, staleRead])).then(([value]) => {
+      const stale = staleOf.get(event.clientId);
+      return writer.add(stale ? { ...entry, staleRestore: stale } : entry, value);
+    });
+    posting = added.catch(() => undefined);
     adding.add(added);
-    added.finally(() => adding.delete(added));
-    event.waitUntil(finish(event.clientId, write, start, added, settle(response, call, order)));
+    added.finally(() => adding.delete(added)).catch(() => undefined);
+    event.waitUntil(finish(event.clientId, entry, added, settle(response, call, order)));
   });
 
-  // Stores the write's entry; resolves with its seq and whether its body was kept, or null when
-  // the write is not recorded here (a worker's); rejects when it could not be stored.
-  async function add(page, write, start, call, copy) {
-    const client = page ? await self.clients.get(page).catch(() => null) : null;
-    if (client && client.type !== "window") return null;
-    const entry = entryOf(write, start, tab, "service-worker", call);
-    if (staleOf.has(page)) entry.staleRestore = staleOf.get(page);
-    // Said before any storage: should this worker be stopped before the entry is stored, the
-    // engine still learns that this key was written (and reads it back).
-    channel.postMessage({ type: "intent", key: entry.key, collection: entry.collection, start, tab });
-    const body = copy ? await bodyOf(copy) : null;
-    return writer.add(entry, body);
-  }
-
-  async function finish(page, write, start, added, outcome) {
+  async function finish(page, entry, added, outcome) {
     let stored;
     try {
       stored = await added;
     } catch (error) {
       // Not stored (the disk is full, the journal failed): once the write is answered, the
       // engine reads the key back.
-      tell(page, { type: "backstay-failed", key: write.key, message: describe(error) });
+      tell(page, { type: "backstay-failed", key: entry.key, message: describe(error) });
       const result = await outcome;
-      channel.postMessage({ type: "unjournaled", key: write.key, collection: write.collection, start, tab, error: describe(error), end: result.end });
+      channel.postMessage({ type: "unjournaled", key: entry.key, collection: entry.collection, start: entry.start, tab, error: describe(error), end: result.end });
       return;
     }
-    if (!stored) return;
-    channel.postMessage({ type: "journal", seq: stored.seq, pending: true, tab, start, key: write.key });
+    channel.postMessage({ type: "journal", seq: stored.seq, pending: true, tab, start: entry.start, key: entry.key });
     if (stored.withoutBody) tell(page, { type: "backstay-without-body" });
     try {
       await writer.outcome(stored.seq, await outcome);
     } catch (error) {
-      tell(page, { type: "backstay-failed", key: write.key, message: describe(error) });
+      tell(page, { type: "backstay-failed", key: entry.key, message: describe(error) });
       return;
     }
     channel.postMessage({ type: "journal", seq: stored.seq });
-    tell(page, { type: "backstay-recorded", seq: stored.seq, key: write.key });
+    tell(page, { type: "backstay-recorded", seq: stored.seq, key: entry.key });
   }
 
   // The body as the server receives it: its text when short and valid UTF-8, else its bytes.
@@ -132,8 +146,12 @@ importScripts("capture.js");
     }
   }
 
+  // Told to the page that made the write (its banner), or, for a worker's write or a page that
+  // has closed, to every open page.
   function tell(page, message) {
-    if (!page) return;
-    self.clients.get(page).then((client) => { if (client) client.postMessage(message); }, () => undefined);
+    (page ? self.clients.get(page) : Promise.resolve(null)).then((client) => {
+      if (client && client.type === "window") return [client];
+      return self.clients.matchAll({ type: "window" });
+    }).then((pages) => { for (const each of pages) each.postMessage(message); }, () => undefined);
   }
 })();

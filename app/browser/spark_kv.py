@@ -23,6 +23,11 @@ from app.core.formats.tiling import Tiling
 TIMEOUT_MS = 90_000
 
 
+#: Marks the writes Backstay makes itself (a restore, which records its own version): capture
+#: (static/capture.js, static/capture_sw.js) does not journal them.
+OWN_WRITE_HEADER = "X-Backstay-Writer"
+
+
 class KvUnavailable(Exception):
     """The Spark KV server could not be reached or answered with an error."""
 
@@ -96,9 +101,11 @@ class SparkKv:
         await self._send("DELETE", key, None, f"deleting {key}")
 
     async def _send(self, method: str, key: str, text: str | None, doing: str) -> None:
-        options: dict[str, Any] = {"method": method}
+        headers = {OWN_WRITE_HEADER: "engine"}
+        options: dict[str, Any] = {"method": method, "headers": headers}
         if text is not None:
-            options.update(body=text, headers={"Content-Type": "text/plain"})
+            headers["Content-Type"] = "text/plain"
+            options["body"] = text
         response = await self._request(key_path(key), options)
         if not response.ok and not (method == "DELETE" and response.status == 404):
             raise KvUnavailable(f"{doing} failed with HTTP {response.status}")

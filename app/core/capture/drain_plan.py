@@ -211,20 +211,22 @@ def mark_unjournaled(intents: Sequence[Intent], message: Mapping[str, object]) -
 def plan_orphans(
     intents: Sequence[Intent],
     *,
-    journaled: Collection[tuple[str, int]],
+    journaled: Collection[tuple[str, int, str]],
     busy_keys: Collection[str],
     now_ms: int,
     live_tabs: Collection[str],
 ) -> tuple[set[str], list[Intent]]:
     """Which keys to read back because a tab closed before storing the journal entry of a
-    write it announced (``journaled``: the (tab, start) of entries seen in the journal), or
+    write it announced (``journaled``: the (tab, start, key) of entries seen in the journal: one
+    recorder, Backstay's service worker, may send writes of several keys in one millisecond), or
     said it could not store it (``Intent.error``; read once the write is taken to have reached
     the store), and which intents to keep waiting on. A key with undrained entries
     (``busy_keys``) waits: those entries settle it."""
     orphans: set[str] = set()
     waiting: list[Intent] = []
     for intent in intents:
-        if (intent.tab, intent.start) in journaled or not is_versioned(intent.key, intent.collection):
+        stored = (intent.tab, intent.start, intent.key) in journaled
+        if stored or not is_versioned(intent.key, intent.collection):
             continue
         if intent.key in busy_keys or (now_ms <= intent.end if intent.error else (
                 intent.tab in live_tabs or now_ms <= intent.start + CLOSED_TAB_GRACE_MS)):

@@ -14,7 +14,7 @@ from app.core.errors import CorruptData
 
 STATUSES = ("pending", "ok", "failed", "unknown")
 OPS = ("set", "delete")
-VIA = ("fetch", "xhr", "beacon", "service-worker")
+VIA = ("fetch", "xhr", "beacon")
 
 
 @dataclass(frozen=True)

@@ -236,7 +236,7 @@ def test_a_write_announced_by_a_closed_tab_but_never_journaled_is_read_back() ->
                                     live_tabs={TAB})
     assert orphans == {KEY} and waiting == []
     # Journaled after all, still in its grace, its tab still open, or its key busy: no read.
-    assert plan_orphans([intent], journaled={("gone", intent.start)}, busy_keys=set(), now_ms=NOW,
+    assert plan_orphans([intent], journaled={("gone", intent.start, KEY)}, busy_keys=set(), now_ms=NOW,
                         live_tabs={TAB}) == (set(), [])
     young = Intent(key=KEY, collection="", tab="gone", start=NOW - 10)
     assert plan_orphans([young], journaled=set(), busy_keys=set(), now_ms=NOW,
@@ -270,9 +270,12 @@ def test_a_write_whose_tab_could_not_journal_it_is_read_back_at_once_unless_its_
     beacon = mark_unjournaled([], {**said, "end": NOW + 5000})
     assert plan_orphans(beacon, journaled=set(), busy_keys=set(), now_ms=NOW,
                         live_tabs=()) == (set(), beacon)
-    # Nor when its entry was found in the journal after all.
-    assert plan_orphans(marked[1:], journaled={(TAB, NOW - 10)}, busy_keys=set(), now_ms=NOW,
+    # Nor when its entry was found in the journal after all; an entry of another key stored in
+    # the same millisecond by the same recorder (the service worker) does not count.
+    assert plan_orphans(marked[1:], journaled={(TAB, NOW - 10, KEY)}, busy_keys=set(), now_ms=NOW,
                         live_tabs={TAB}) == (set(), [])
+    assert plan_orphans(marked[1:], journaled={(TAB, NOW - 10, "w3-hotel-rooms")}, busy_keys=set(),
+                        now_ms=NOW, live_tabs={TAB}) == ({KEY}, [])
     # An engine that never heard it announced learns it from the message alone.
     assert mark_unjournaled([], said) == [marked[1]]
 
