@@ -80,10 +80,8 @@ importScripts("capture.js");
   self.addEventListener("fetch", (event) => {
     const request = event.request;
     let write = null;
-    let copy = null;
     try {
       write = kvWrite(request.url, request.method, request.headers);
-      if (write && write.op === "set") copy = request.clone(); // before sending consumes it
     } catch (error) {
       console.error("Backstay's service worker:", error);
     }
@@ -93,9 +91,13 @@ importScripts("capture.js");
     // Said before the write is sent: should this worker be stopped before the entry is stored,
     // the engine still learns that this key was written (and reads it back).
     channel.postMessage({ type: "intent", key: entry.key, collection: entry.collection, start: entry.start, tab });
-    const body = copy ? bodyOf(copy) : Promise.resolve(null);
-    const response = fetch(request);
+    // The body is taken once, as a Blob (the browser's own copy of it, not copied again): the
+    // request is sent on with it and the journal keeps it. (Reading a clone instead makes the
+    // body a stream: the write then reaches the server later, and the body is held twice.)
+    const blob = write.op === "set" ? request.blob() : null;
+    const response = blob ? blob.then((bytes) => fetch(new Request(request, { body: bytes }))) : fetch(request);
     event.respondWith(response);
+    const body = blob ? blob.then(keptBody, () => null) : Promise.resolve(null);
     const added = posting.then(() => Promise.all([body, staleRead])).then(([value]) => {
       const stale = staleOf.get(event.clientId);
       return writer.add(stale ? { ...entry, staleRestore: stale } : entry, value);
@@ -130,14 +132,8 @@ importScripts("capture.js");
     tell(page, { type: "backstay-recorded", seq: stored.seq, key: entry.key });
   }
 
-  // The body as the server receives it: its text when short and valid UTF-8, else its bytes.
-  async function bodyOf(request) {
-    let blob;
-    try {
-      blob = await request.blob();
-    } catch (_) {
-      return null; // not readable (a stream that failed): the store will say what was written
-    }
+  // The body as the journal keeps it: its text when short and valid UTF-8, else its bytes.
+  async function keptBody(blob) {
     if (blob.size > TEXT_BODY_BYTES) return blob;
     try {
       return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(await blob.arrayBuffer());
