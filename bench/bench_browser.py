@@ -501,6 +501,8 @@ def measure(playwright: Playwright, server: Server, tmp: Path, on: bool, args: a
             if "baseline_ms" not in first["timings"]:
                 result.heap_renewed = float(first.get("heapMiB", math.nan))
                 result.renewed_s = time.monotonic() - ready_seen
+        if on and args.capture == "service-worker":
+            page.evaluate("() => localStorage.setItem('backstay:capture', 'service-worker')")
         settled()
         page.wait_for_timeout(args.memory_settle * 1000)
         result.memory_first = settled_memory(context, page, profile)[0]
@@ -894,6 +896,11 @@ def main() -> int:
                         help="warm reloads and bare worker boots for figure 4 (default 3)")
     parser.add_argument("--timeout", type=float, default=1800,
                         help="seconds to wait for a page (default 1800)")
+    parser.add_argument("--capture", choices=("page", "service-worker"), default="page",
+                        help="where Backstay records the writes: in the page (the default), or in "
+                             "its service worker (README, 'How writes are captured'): chosen after "
+                             "the cold start, so the warm reloads register it and the edits and "
+                             "bursts are recorded by it")
     parser.add_argument("--reload-settle", type=float, default=3,
                         help="seconds a page stays idle (once the engine's start is done) before "
                              "each reload or load of figure 4 (default 3)")

@@ -129,6 +129,20 @@ def create_guest_through_the_ui(page: Any, first: str, last: str, phone: str) ->
     page.get_by_test_id("save-record").click()
 
 
+def choose_service_worker(page: Any, *, reload_under_it: bool = True) -> None:
+    """Chooses capture in Backstay's service worker for this browser (localStorage
+    "backstay:capture"): the next load registers it, and the load after that is controlled by
+    it (unless ``reload_under_it`` is False: the page then stays one that records itself)."""
+    page.evaluate("() => localStorage.setItem('backstay:capture', 'service-worker')")
+    page.reload()
+    wait_ready(page)
+    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    if reload_under_it:
+        page.reload()
+        wait_ready(page)
+        assert page.evaluate("() => window.__backstayCapture.writer()") == "service-worker"
+
+
 def versions(page: Any) -> list[dict[str, Any]]:
     return list(page.evaluate("() => window.backstay.listVersions()"))
 

@@ -9,7 +9,15 @@ from typing import Any
 
 import pytest
 from faults import add_fault, list_faults
-from harness import RequestLog, Server, create_guest_through_the_ui, versions, wait_ready, wait_versions
+from harness import (
+    RequestLog,
+    Server,
+    choose_service_worker,
+    create_guest_through_the_ui,
+    versions,
+    wait_ready,
+    wait_versions,
+)
 
 GUESTS = "w3-hotel-guests"
 
@@ -274,11 +282,11 @@ def test_a_large_baseline_is_compressed_here_when_the_compressing_worker_cannot_
 def test_two_tabs_writing_give_each_write_exactly_once(context: Any, server: Server,
                                                        requests_seen: RequestLog) -> None:
     """The first tab records its writes itself; the second, opened once Backstay's service
-    worker is active, has them recorded by that worker."""
+    worker is chosen and active, has them recorded by that worker."""
     first, second = context.new_page(), context.new_page()
     open_app(first, server)
     wait_versions(first, 1)
-    first.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    choose_service_worker(first, reload_under_it=False)
     open_app(second, server)
     assert first.evaluate("() => window.__backstayCapture.writer()") == "worker"
     assert second.evaluate("() => window.__backstayCapture.writer()") == "service-worker"

@@ -7,7 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from faults import add_fault, clear_faults
-from harness import JOURNAL_JS, Server, create_guest_through_the_ui, versions, wait_ready, wait_versions
+from harness import (
+    JOURNAL_JS,
+    Server,
+    choose_service_worker,
+    create_guest_through_the_ui,
+    versions,
+    wait_ready,
+    wait_versions,
+)
 
 GUESTS = "w3-hotel-guests"
 ADA = {"id": "g-1", "firstName": "Ada", "lastName": "Okafor", "phone": "+44 20 7946 0000"}
@@ -40,12 +48,8 @@ def open_app(page: Any, server: Server) -> None:
 
 
 def open_under_service_worker(page: Any, server: Server) -> None:
-    """The first load registers the service worker; the load after it is controlled by it."""
     open_app(page, server)
-    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
-    page.reload()
-    wait_ready(page)
-    assert page.evaluate("() => window.__backstayCapture.writer()") == "service-worker"
+    choose_service_worker(page)
 
 
 def test_a_page_the_service_worker_controls_wraps_nothing_and_every_kind_of_write_is_recorded_once(
@@ -201,3 +205,36 @@ def test_a_service_worker_stopped_while_a_write_is_in_flight_leaves_it_read_back
     newest = wait_versions(page, 3)[0]
     assert page.evaluate("id => window.backstay.stateAt(id)", newest["id"])[GUESTS] == [
         {"id": "later-1", "firstName": "Again"}]
+
+
+REGISTRATIONS_JS = "() => navigator.serviceWorker.getRegistrations().then((found) => found.length)"
+
+
+def test_the_service_worker_is_registered_only_where_chosen_and_unregistered_once_unchosen(
+        page: Any, server: Server) -> None:
+    open_app(page, server)
+    wait_versions(page, 1)
+    page.reload()
+    wait_ready(page)
+    assert page.evaluate(REGISTRATIONS_JS) == 0  # not chosen: the page records itself
+    assert page.evaluate("() => window.__backstayCapture.writer()") == "worker"
+    choose_service_worker(page)
+    assert page.evaluate(REGISTRATIONS_JS) == 1
+    page.evaluate("() => localStorage.removeItem('backstay:capture')")
+    page.reload()  # still under the worker: it records this load's writes, then is unregistered
+    wait_ready(page)
+    assert page.evaluate("() => window.__backstayCapture.writer()") == "service-worker"
+    page.evaluate("() => window.spark.kv.set('last-under-it', 1)")
+    tries = 50
+    while page.evaluate(REGISTRATIONS_JS) and tries:
+        page.wait_for_timeout(100)
+        tries -= 1
+    assert page.evaluate(REGISTRATIONS_JS) == 0
+    page.reload()
+    wait_ready(page)
+    assert page.evaluate("() => window.__backstayCapture.writer()") == "worker"
+    assert page.evaluate(NATIVE_CALLS_JS) is False
+    page.evaluate("() => window.spark.kv.set('after-it', 1)")
+    wait_versions(page, 3)
+    page.wait_for_timeout(1000)
+    assert [version["modules"] for version in versions(page)[:2]] == [["after-it"], ["last-under-it"]]

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from damage import fill
-from harness import Server, versions, wait_ready, wait_status, wait_versions
+from harness import Server, choose_service_worker, versions, wait_ready, wait_status, wait_versions
 from stores import STALE_HEADS_JS
 
 GUESTS = "w3-hotel-guests"
@@ -163,9 +163,7 @@ def test_a_write_made_while_the_disk_is_full_to_the_last_byte_is_told_and_read_b
         open_app(page, server)
         wait_versions(page, 1)
         if recorder == "service-worker":
-            page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
-            page.reload()
-            wait_ready(page)
+            choose_service_worker(page)
         assert page.evaluate("() => window.__backstayCapture.writer()") == recorder
         filler = fill(small_disk)
         page.evaluate("() => window.spark.kv.set('w3-hotel-guests', [{id: 'g-1', firstName: 'Full'}])")

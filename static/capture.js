@@ -3,7 +3,7 @@
 // Records every mutating Spark KV request (POST or DELETE of /_spark/kv/<key> on this origin,
 // whoever sends it, through fetch, XMLHttpRequest or navigator.sendBeacon) in a durable
 // IndexedDB journal, in call order. The request itself is sent at once and unchanged; recording
-// happens beside it. Where it can, this script registers Backstay's service worker
+// happens beside it. Where chosen (README), this script registers Backstay's service worker
 // (static/capture_sw.js, which shares this script's journal writer): a page it controls from its
 // start is recorded there, off the page's main thread, and this script wraps nothing. Other pages
 // (the very first load, a browser without service workers, a site with a service worker of its
@@ -620,10 +620,11 @@
   }
 
   // ---- recording in Backstay's service worker ------------------------------------------------
-  // It records the writes of the pages it controls (static/capture_sw.js), and tells each page
-  // what became of its writes. It is registered once the page has loaded; the page after the
-  // next load is controlled by it. A page it does not control (this first one) never comes
+  // Where chosen, it records the writes of the pages it controls (static/capture_sw.js), and
+  // tells each page what became of its writes. It is registered once the page has loaded; the
+  // page after the next load is controlled by it. A page it does not control (this first one) never comes
   // under it (the worker does not claim pages), so no write is recorded twice.
+  const CAPTURE_CHOICE = "backstay:capture";
   const serviceWorkers = "serviceWorker" in navigator ? navigator.serviceWorker : null;
   const ownUrl = document.currentScript && document.currentScript.src;
   const serviceWorkerUrl = ownUrl ? new URL("capture_sw.js", ownUrl).href : null;
@@ -654,13 +655,25 @@
     });
   }
 
-  // Registered for the whole origin, unless the site has a service worker of its own there
-  // (one scope holds one worker: Backstay never replaces the site's).
+  // Recording in the service worker is chosen per browser (localStorage "backstay:capture" set
+  // to "service-worker"): it leaves the PMS's work after a save to the PMS and costs the page
+  // nothing on small hotels, but on a large one every save's body passes through the worker
+  // (README, "How writes are captured", has the measurements). Chosen, the worker is registered
+  // for the whole origin, unless the site has a service worker of its own there (one scope
+  // holds one worker: Backstay never replaces the site's); not chosen, Backstay's worker is
+  // unregistered, so that the next load records in the page.
+  function chosen() {
+    try { return localStorage.getItem(CAPTURE_CHOICE) === "service-worker"; } catch (_) { return false; }
+  }
+
   function registerServiceWorker() {
     const scope = new URL("/", location.href).href;
     serviceWorkers.getRegistrations().then((registrations) => {
       const there = registrations.find((registration) => registration.scope === scope);
       const scripts = there ? [there.active, there.waiting, there.installing].filter(Boolean) : [];
+      if (!chosen()) {
+        return there && scripts.length && scripts.every(isOurs) ? there.unregister() : undefined;
+      }
       if (scripts.some((script) => !isOurs(script))) {
         console.info("Backstay records writes in the page: this site has a service worker of its own");
         return undefined;
