@@ -26,7 +26,7 @@ from app.core.capture.drain_plan import (
     plan_orphans,
     settled_message,
 )
-from app.core.capture.journal_entry import JournalEntry
+from app.core.capture.journal_entry import JournalEntry, WriteId
 from app.core.chain import Chain
 from app.core.clock import now_ms
 from app.core.history.version import Version
@@ -48,7 +48,7 @@ class JournalDrain:
         #: Writes announced by capture.js at call time, not yet settled.
         self.intents: list[Intent] = []
         # The (tab, start, key) of the entries seen in the journal, while intents wait.
-        self._journaled: set[tuple[str, int, str]] = set()
+        self._journaled: set[WriteId] = set()
         #: How many entries of the latest batch are not recorded yet.
         self.waiting = 0
         #: When a waiting entry or intent is worth looking at again (ms; 0: at the next wake-up).
@@ -115,7 +115,7 @@ class JournalDrain:
             # Which tabs are open matters only for a write still unanswered (drain_plan.settled_at).
             live_tabs = (await journal.live_tabs() if any(entry.status == "pending" for entry in entries)
                          else set())
-            self._journaled.update((entry.tab, entry.start, entry.key) for entry in entries)
+            self._journaled.update(entry.write_id for entry in entries)
             for index in range(len(entries)):
                 step = plan_next(entries[index:], live_reads=chain.live_reads,
                                  drained_ends=chain.drained_ends,
@@ -194,7 +194,7 @@ class JournalDrain:
             return
         live_tabs = await journal.live_tabs()
         pending = await journal.after(chain.journal_seq, BATCH)
-        self._journaled.update((entry.tab, entry.start, entry.key) for entry in pending)
+        self._journaled.update(entry.write_id for entry in pending)
         heard = self.intents
         orphans, self.intents = plan_orphans(
             heard, journaled=self._journaled, busy_keys={entry.key for entry in pending},

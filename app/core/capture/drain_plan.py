@@ -25,7 +25,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from app.core.capture.journal_entry import JournalEntry
+from app.core.capture.journal_entry import JournalEntry, WriteId
 from app.core.capture.scope import is_versioned
 
 #: A request still unanswered this long after it was made, in a tab that is still open, is
@@ -196,6 +196,10 @@ class Intent:
                    error=str(raw.get("error") or "") if failed else "",
                    end=int(str(raw.get("end") or 0)) if failed else 0)
 
+    @property
+    def write_id(self) -> WriteId:
+        return self.tab, self.start, self.key
+
 
 def mark_unjournaled(intents: Sequence[Intent], message: Mapping[str, object]) -> list[Intent]:
     """The intents once a tab said (``message``, of type "unjournaled") that it could not store
@@ -203,15 +207,14 @@ def mark_unjournaled(intents: Sequence[Intent], message: Mapping[str, object]) -
     this engine did not hear it announced), so it is read back without waiting for the tab to
     close."""
     failed = Intent.from_dict(message)
-    kept = [intent for intent in intents
-            if (intent.tab, intent.start, intent.key) != (failed.tab, failed.start, failed.key)]
+    kept = [intent for intent in intents if intent.write_id != failed.write_id]
     return [*kept, failed]
 
 
 def plan_orphans(
     intents: Sequence[Intent],
     *,
-    journaled: Collection[tuple[str, int, str]],
+    journaled: Collection[WriteId],
     busy_keys: Collection[str],
     now_ms: int,
     live_tabs: Collection[str],
@@ -225,7 +228,7 @@ def plan_orphans(
     orphans: set[str] = set()
     waiting: list[Intent] = []
     for intent in intents:
-        stored = (intent.tab, intent.start, intent.key) in journaled
+        stored = intent.write_id in journaled
         if stored or not is_versioned(intent.key, intent.collection):
             continue
         if intent.key in busy_keys or (now_ms <= intent.end if intent.error else (
@@ -254,14 +257,14 @@ def forget_heard(intents: Sequence[Intent], message: Mapping[str, object], *, no
         gone = {_named(write) for write in writes if isinstance(write, Mapping)}
     gone.discard(None)
     if gone:
-        intents = [intent for intent in intents if (intent.tab, intent.start, intent.key) not in gone]
+        intents = [intent for intent in intents if intent.write_id not in gone]
     if not waiting:
         return list(intents)
     kept = [intent for intent in intents if intent.start >= now_ms - HEARD_INTENT_MS]
     return kept[-MAX_HEARD_INTENTS:]
 
 
-def _named(message: Mapping[str, object]) -> tuple[str, int, str] | None:
+def _named(message: Mapping[str, object]) -> WriteId | None:
     """The write a journal message names: (tab, start, key), or None when it names none."""
     tab, start, key = message.get("tab"), message.get("start"), message.get("key")
     if not (tab and start and key):

@@ -16,6 +16,11 @@ STATUSES = ("pending", "ok", "failed", "unknown")
 OPS = ("set", "delete")
 VIA = ("fetch", "xhr", "beacon")
 
+#: One write as its recorder names it: (tab, start, key). A recorder (a tab, or Backstay's
+#: service worker for every tab) may start writes of several keys in one millisecond, so the
+#: key is part of the name. Journal messages and intents name writes this way.
+WriteId = tuple[str, int, str]
+
 
 @dataclass(frozen=True)
 class JournalEntry:
@@ -47,6 +52,10 @@ class JournalEntry:
     #: ``in_flight`` (their times alone cannot tell within a millisecond).
     tab_seq: int = 0
     in_flight: tuple[int, ...] = ()
+
+    @property
+    def write_id(self) -> WriteId:
+        return self.tab, self.start, self.key
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> JournalEntry:
