@@ -143,6 +143,19 @@ def choose_service_worker(page: Any, *, reload_under_it: bool = True) -> None:
         assert page.evaluate("() => window.__backstayCapture.writer()") == "service-worker"
 
 
+#: Who records the PMS's writes: the page itself (its journal worker), or Backstay's service
+#: worker (chosen for this browser, and the page loaded again under it).
+RECORDERS = ("worker", "service-worker")
+
+
+def recorded_by(page: Any, recorder: str) -> None:
+    """Makes ``recorder`` record this open page's writes (choosing the service worker reloads
+    the page twice) and checks that it does."""
+    if recorder == "service-worker":
+        choose_service_worker(page)
+    assert page.evaluate("() => window.__backstayCapture.writer()") == recorder
+
+
 def versions(page: Any) -> list[dict[str, Any]]:
     return list(page.evaluate("() => window.backstay.listVersions()"))
 

@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 from faults import add_fault, list_faults
 from harness import (
+    RECORDERS,
     RequestLog,
     Server,
     choose_service_worker,
     create_guest_through_the_ui,
+    recorded_by,
     versions,
     wait_ready,
     wait_versions,
@@ -332,12 +334,18 @@ def test_keys_of_backstay_itself_are_never_versioned(page: Any, server: Server) 
     assert found[0]["modules"] == [GUESTS]
 
 
-def test_a_write_the_server_refused_is_not_a_version(page: Any, server: Server) -> None:
+@pytest.mark.parametrize("recorder", RECORDERS)
+def test_a_write_the_server_refused_is_not_a_version(page: Any, server: Server, recorder: str) -> None:
+    """Not JSON, or JSON whose bytes are not UTF-8 (a byte body sent as is): the server answers
+    400, and whoever records the write leaves it out."""
     open_app(page, server)
     wait_versions(page, 1)
-    status = page.evaluate("""async () => (await fetch('/_spark/kv/w3-hotel-guests',
-        {method: 'POST', body: '{not json'})).status""")
-    assert status == 400
+    recorded_by(page, recorder)
+    statuses = page.evaluate("""async () => [
+        (await fetch('/_spark/kv/w3-hotel-guests', {method: 'POST', body: '{not json'})).status,
+        (await fetch('/_spark/kv/w3-hotel-guests', {method: 'POST',
+            body: new Uint8Array([0x5b, 0x22, 0xff, 0xfe, 0x22, 0x5d])})).status]""")
+    assert statuses == [400, 400]
     spark_set(page, GUESTS, [guest("g-1", "Ada")])
     found = wait_versions(page, 2)
     page.wait_for_timeout(500)
@@ -361,10 +369,13 @@ def wait_engine_error(page: Any, present: bool, timeout_s: float = 30) -> str:
     return error
 
 
-def test_a_write_while_the_server_is_down_is_reported_and_loses_nothing(page: Any, server: Server) -> None:
+@pytest.mark.parametrize("recorder", RECORDERS)
+def test_a_write_while_the_server_is_down_is_reported_and_loses_nothing(page: Any, server: Server,
+                                                                        recorder: str) -> None:
     server.kv_set(GUESTS, [guest("g-1", "Ada")])
     open_app(page, server)
     wait_versions(page, 1)
+    recorded_by(page, recorder)
     server.stop()
     outcome = page.evaluate("""async () => {
         try { await fetch('/_spark/kv/w3-hotel-guests', {method: 'POST', body: '[]'}); return 'answered'; }

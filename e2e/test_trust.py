@@ -13,7 +13,16 @@ from typing import Any
 
 import pytest
 from damage import fill
-from harness import Server, choose_service_worker, versions, wait_ready, wait_status, wait_versions
+from harness import (
+    RECORDERS,
+    Server,
+    choose_service_worker,
+    recorded_by,
+    versions,
+    wait_ready,
+    wait_status,
+    wait_versions,
+)
 from stores import STALE_HEADS_JS
 
 GUESTS = "w3-hotel-guests"
@@ -325,9 +334,12 @@ def test_a_history_wiped_while_no_page_was_open_is_reported(page: Any, server: S
     assert len(found) == 1 and "after its storage was lost" in found[0]["description"]
 
 
-def test_xhr_and_beacon_writes_are_captured_with_their_author(page: Any, server: Server) -> None:
+@pytest.mark.parametrize("recorder", RECORDERS)
+def test_xhr_and_beacon_writes_are_captured_with_their_author(page: Any, server: Server,
+                                                              recorder: str) -> None:
     open_app(page, server)
     wait_versions(page, 1)
+    recorded_by(page, recorder)
     page.evaluate("""() => new Promise((resolve) => {
         const xhr = new XMLHttpRequest();
         xhr.open('POST', '/_spark/kv/w3-hotel-guests');
@@ -344,9 +356,11 @@ def test_xhr_and_beacon_writes_are_captured_with_their_author(page: Any, server:
     assert [(c["action"], c["recordId"]) for c in detail["changes"]] == [("create", "b-1")]
 
 
-def test_fetch_bodies_of_every_kind_are_captured_exactly(page: Any, server: Server) -> None:
+@pytest.mark.parametrize("recorder", RECORDERS)
+def test_fetch_bodies_of_every_kind_are_captured_exactly(page: Any, server: Server, recorder: str) -> None:
     open_app(page, server)
     wait_versions(page, 1)
+    recorded_by(page, recorder)
     page.evaluate("""async () => {
         const url = '/_spark/kv/w3-hotel-guests';
         const body = (name) => JSON.stringify([{id: 'g-1', firstName: name}]);
@@ -362,14 +376,17 @@ def test_fetch_bodies_of_every_kind_are_captured_exactly(page: Any, server: Serv
     assert all(v["createdBy"] == "admin" and "not running" not in v["description"] for v in found[:4])
 
 
+@pytest.mark.parametrize("recorder", RECORDERS)
 def test_raw_string_bodies_with_a_lone_surrogate_are_recorded_as_sent_small_and_large(
-        page: Any, server: Server) -> None:
+        page: Any, server: Server, recorder: str) -> None:
     """A client that is not JSON.stringify sends a raw lone surrogate in a string body: fetch
     sends it as U+FFFD, and so does the journal, whether the body is kept as a string (small) or
     as a Blob of its UTF-8 (over 64 Ki characters): each version is what the store holds, taken
-    from the body (not read back), and the history verifies in full."""
+    from the body (not read back), and the history verifies in full. The service worker sees
+    the bytes fetch sends, so it keeps U+FFFD too."""
     open_app(page, server)
     wait_versions(page, 1)
+    recorded_by(page, recorder)
     page.evaluate("""async () => {
         const url = '/_spark/kv/w3-hotel-guests';
         const lone = String.fromCharCode(0xD800);  // raw, not escaped as JSON.stringify would
