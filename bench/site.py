@@ -2,9 +2,10 @@
 all served by the real server (bench.site_server) from one folder.
 
 The folder holds symbolic links to this checkout's index.html, PyScript configs, app/ and the
-entries of static/, plus the bench's pages: the PMS without Backstay (OFF_PATH), a bare PyScript
-worker (BARE_PATH), the PMS with that bare worker in Backstay's place (BARE_PMS_PATH) and a blank
-page (BLANK_PATH). Serving them with Playwright's request routing would be simpler, but routing
+entries of static/, plus the bench's pages: the PMS without Backstay (OFF_PATH), the same with
+fetch passed on by a script that does nothing else (PASS_FETCH_PMS_PATH), a bare PyScript worker
+(BARE_PATH), the PMS with that bare worker in Backstay's place (BARE_PMS_PATH) and a blank page
+(BLANK_PATH). Serving them with Playwright's request routing would be simpler, but routing
 turns the browser's HTTP cache off for the whole context: every reload would then fetch Pyodide
 and compile it again, which a user's browser never does on a warm reload.
 """
@@ -21,6 +22,17 @@ BARE_PATH = "/bench-bare.html"
 BLANK_PATH = "/bench-blank.html"
 BARE_PMS_PATH = "/bench-pms-bare.html"
 OFF_PATH = "/bench-off.html"
+PASS_FETCH_PMS_PATH = "/bench-off-pass-fetch.html"
+#: A script that replaces fetch with a function that only calls the browser's fetch: the least
+#: any recorder wrapping fetch in the page does. Chromium charges the work that follows a
+#: fetch's answer (the PMS rendering after a save) to the script that called fetch, so a long
+#: animation frame after a save is charged to this script, though it adds no work of its own.
+PASS_FETCH_SCRIPT = "/static/bench/pass_fetch.js"
+PASS_FETCH_SOURCE = """(() => {
+  const browserFetch = window.fetch.bind(window);
+  window.fetch = function passFetch(input, init) { return browserFetch(input, init); };
+})();
+"""
 #: The bare worker's page script (the pages' CSP runs scripts from the origin only).
 BARE_SCRIPT = "/static/bench/bare.js"
 BARE_JS_SOURCE = """window.__bareStarted = null;
@@ -53,6 +65,15 @@ def strip_backstay(html: str) -> str:
     if "capture.js" in html or 'type="py"' in html or "py-config" in html or "facade.js" in html:
         raise RuntimeError("index.html still refers to Backstay after stripping it")
     return html
+
+
+def pms_passing_fetch(html: str) -> str:
+    """The PMS page without Backstay (strip_backstay), with PASS_FETCH_SCRIPT where capture.js
+    was: loaded before the PMS's scripts, as capture.js is."""
+    capture = '<script src="/static/capture.js"></script>'
+    if html.count(capture) != 1:
+        raise RuntimeError(f"index.html changed: {capture} was found {html.count(capture)} times")
+    return strip_backstay(html.replace(capture, f'<script src="{PASS_FETCH_SCRIPT}"></script>' + capture))
 
 
 def bare_page(origin: str) -> str:
@@ -96,9 +117,11 @@ def build(folder: Path, origin: str) -> Path:
     (static / "bench").mkdir()
     (static / "bench" / "bare.js").write_text(BARE_JS_SOURCE)
     (static / "bench" / "bare.py").write_text(BARE_WORKER_SOURCE)
+    (static / "bench" / "pass_fetch.js").write_text(PASS_FETCH_SOURCE)
     index = (ROOT / "index.html").read_text()
     pages = {
         OFF_PATH: strip_backstay(index),
+        PASS_FETCH_PMS_PATH: pms_passing_fetch(index),
         BARE_PATH: bare_page(origin),
         BARE_PMS_PATH: pms_with_bare_worker(index, origin),
         BLANK_PATH: "<!doctype html><html><head><meta charset='utf-8'><title>blank</title></head></html>",

@@ -18,14 +18,19 @@ def test_the_bench_site_serves_the_pms_with_and_without_backstay_and_a_bare_work
     folder = site.build(tmp_path / "site", "http://127.0.0.1:8000")
     client = make_client(project_root=folder)
     pages = {path: client.get(path) for path in (
-        "/", site.OFF_PATH, site.BARE_PATH, site.BARE_PMS_PATH, site.BLANK_PATH)}
+        "/", site.OFF_PATH, site.PASS_FETCH_PMS_PATH, site.BARE_PATH, site.BARE_PMS_PATH, site.BLANK_PATH)}
     assert {path: answer.status_code for path, answer in pages.items()} == dict.fromkeys(pages, 200)
-    on, off, bare, bare_pms = (pages[path].text for path in (
-        "/", site.OFF_PATH, site.BARE_PATH, site.BARE_PMS_PATH))
+    on, off, passing, bare, bare_pms = (pages[path].text for path in (
+        "/", site.OFF_PATH, site.PASS_FETCH_PMS_PATH, site.BARE_PATH, site.BARE_PMS_PATH))
     assert on == (site.ROOT / "index.html").read_text()
-    for page in (on, off, bare_pms):
+    for page in (on, off, passing, bare_pms):
         assert all(script in page for script in PMS_SCRIPTS)
-    for page in (off, bare_pms):
+    # Passing fetch on: the PMS without Backstay, with one script more, where capture.js was.
+    tag = f'<script src="{site.PASS_FETCH_SCRIPT}"></script>'
+    assert passing.replace(tag, "") == off and passing.index(tag) < passing.index(PMS_SCRIPTS[0])
+    passer = client.get(site.PASS_FETCH_SCRIPT)
+    assert passer.status_code == 200 and "window.fetch = function passFetch" in passer.text
+    for page in (off, passing, bare_pms):
         assert "capture.js" not in page and "facade.js" not in page and "engine_main.py" not in page
     for page in (bare, bare_pms):
         assert f'<script src="{site.BARE_SCRIPT}"></script>' in page and '<script type="py" worker' in page
