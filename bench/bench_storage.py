@@ -26,18 +26,21 @@ private file system.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import struct
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import sync_playwright
 
 from bench import bench_browser as bb
+from bench import site
+from bench.bench_browser import Server
 from bench.site import BLANK_PATH
 
 BLOCK = 32768
@@ -354,6 +357,19 @@ def long_run(page: Any, profile: Path, counts: dict[str, int], edits: int, chunk
         print("  LevelDB did not move its log into tables in this run: use more --long edits.")
 
 
+@contextlib.contextmanager
+def blank_origin(tmp: Path) -> Iterator[str]:
+    """Another server of the bench's site (another port: another origin), holding no data."""
+    server = Server(data=tmp / "floor-data", module="bench.site_server")
+    server.env = {"BENCH_SITE": str(site.build(tmp / "floor-site", server.url))}
+    server.data.mkdir()
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -408,10 +424,11 @@ def main() -> int:
             own = ("backstay/versions: records", "backstay/payloads: records")
             record_bytes = max(1, round((sum(live(after_dir)[name] for name in own) - sum(
                 live(before_dir)[name] for name in own)) / max(versions, 1)))
-            # An origin of its own (storage.estimate() is per origin): Backstay's log, merged
+            # On an origin of its own (storage.estimate() is per origin): Backstay's log, merged
             # by LevelDB meanwhile, would show in the floor's figures.
-            page.goto(server.url.replace("//127.0.0.1:", "//localhost:") + BLANK_PATH)
-            floor = page.evaluate(FLOOR_JS, [max(versions, 1), record_bytes, BODY_BYTES])
+            with blank_origin(tmp) as origin:
+                page.goto(origin + BLANK_PATH)
+                floor = page.evaluate(FLOOR_JS, [max(versions, 1), record_bytes, BODY_BYTES])
         before, before_logs = attribute(before_dir)
         after, after_logs = attribute(after_dir)
         kept_before, kept_after = live(before_dir), live(after_dir)
