@@ -211,16 +211,24 @@ def live(directory: Path) -> Counter[str]:
 
 
 #: The floor: what Chromium's IndexedDB charges storage.estimate() for the least any design that
-#: keeps each version in IndexedDB must write, measured in the same browser on the same origin
-#: (Backstay not running). "one record": one readwrite transaction putting one record of a
-#: version's own bytes (its metadata and change log, as measured above) under a key shaped like
-#: a version id. "journaled": the same, plus what capturing a write before it is sent needs - a
-#: journal entry with the body as a Blob, its outcome, and both deleted once recorded.
-#: "journaled in OPFS": the same journal entry and outcome as files of the origin private file
-#: system instead (created, written, closed, removed once recorded), the version still put in
-#: IndexedDB: what keeping the journal out of IndexedDB would cost.
-FLOOR_KINDS = ("one record", "journaled", "journaled in OPFS")
-FLOOR_JS = """async ([count, recordBytes, bodyBytes]) => {
+#: keeps each version in IndexedDB must write, measured in the same browser (Backstay not
+#: running). Each kind makes ``count`` versions; each version is one readwrite transaction
+#: (durability "strict", as Backstay's commits). The sizes are Backstay's own, as measured above:
+#: ``shape`` = {version, payload, pointer} bytes per version (its version record, its payload
+#: record, and its head pointer records, overwritten at every version).
+#: - "one record": one record of a version's own bytes (version + payload) under a key shaped
+#:   like a version id;
+#: - "journaled": that, plus what capturing a write before it is sent needs - a journal entry
+#:   with the body as a Blob, its outcome, and both deleted once recorded, in IndexedDB;
+#: - "journaled in OPFS": the same journal entry and outcome as files of the origin private file
+#:   system instead (created, written, closed, removed once recorded);
+#: - "commit as today, journal in OPFS": Backstay's commit as it is (a version record, a payload
+#:   record and two pointer records overwritten), with the journal in OPFS;
+#: - "pointer in the version, journal in OPFS": the pointer's bytes kept in the one version
+#:   record instead (nothing overwritten), with the journal in OPFS.
+FLOOR_KINDS = ("one record", "journaled", "journaled in OPFS", "commit as today, journal in OPFS",
+               "pointer in the version, journal in OPFS")
+FLOOR_JS = """async ([count, shape, bodyBytes, kinds]) => {
   const open = (name, setup) => new Promise((resolve, reject) => {
     const req = indexedDB.open(name, 1);
     req.onupgradeneeded = () => setup(req.result);
@@ -242,26 +250,32 @@ FLOOR_JS = """async ([count, recordBytes, bodyBytes]) => {
     await writable.write(data);
     await writable.close();
   };
+  const versionId = (i) =>
+    `${Date.now()}-${String(i).padStart(9, "0")}-${String(i * 7919 % 99991).padStart(8, "0")}`;
   const opfs = await navigator.storage.getDirectory();
   const result = {};
-  for (const kind of ["one record", "journaled", "journaled in OPFS"]) {
-    const versions = await open(`bench-floor-${kind}`, (db) => db.createObjectStore("versions"));
-    const journal = await open(`bench-floor-journal-${kind}`, (db) => {
-      db.createObjectStore("entries", { keyPath: "seq", autoIncrement: true });
-      db.createObjectStore("outcomes", { keyPath: "seq" });
+  for (const kind of kinds) {
+    const inOpfs = kind.endsWith("in OPFS");
+    const db = await open(`bench-floor-${kind}`, (made) => {
+      made.createObjectStore("versions");
+      made.createObjectStore("payloads");
+      made.createObjectStore("meta");
     });
-    const before = await usage();
+    const journal = await open(`bench-floor-journal-${kind}`, (made) => {
+      made.createObjectStore("entries", { keyPath: "seq", autoIncrement: true });
+      made.createObjectStore("outcomes", { keyPath: "seq" });
+    });
     const files = await opfs.getDirectoryHandle(`bench-floor-journal`, { create: true });
+    const before = await usage();
     for (let i = 0; i < count; i++) {
       let seq = null;
-      if (kind === "journaled in OPFS") {
+      if (inOpfs) {
         seq = i + 1;
         await writeFile(files, `${seq}.entry`, new Blob([JSON.stringify({ key: "w3-hotel-guests",
           start: Date.now(), tab: "bench" }), random(bodyBytes)]));
         await writeFile(files, `${seq}.outcome`,
           JSON.stringify({ seq, status: "ok", httpStatus: 200, end: Date.now() }));
-      }
-      if (kind === "journaled") {
+      } else if (kind === "journaled") {
         const tx = journal.transaction("entries", "readwrite");
         const request = tx.objectStore("entries").add({ key: "w3-hotel-guests", start: Date.now(),
           tab: "bench", body: new Blob([random(bodyBytes)]) });
@@ -271,9 +285,19 @@ FLOOR_JS = """async ([count, recordBytes, bodyBytes]) => {
         outcome.objectStore("outcomes").put({ seq, status: "ok", httpStatus: 200, end: Date.now() });
         await done(outcome);
       }
-      const tx = versions.transaction("versions", "readwrite", { durability: "strict" });
-      tx.objectStore("versions").put(random(recordBytes),
-        `${Date.now()}-${String(i).padStart(9, "0")}-${String(i * 7919 % 99991).padStart(8, "0")}`);
+      const tx = db.transaction(["versions", "payloads", "meta"], "readwrite", { durability: "strict" });
+      const id = versionId(i);
+      if (kind === "commit as today, journal in OPFS") {
+        tx.objectStore("versions").put(random(shape.version), id);
+        tx.objectStore("payloads").put(random(shape.payload), id);
+        const half = Math.round(shape.pointer / 2);
+        tx.objectStore("meta").put(random(half), "head");
+        tx.objectStore("meta").put(random(shape.pointer - half), "key/w3-hotel-guests");
+      } else if (kind === "pointer in the version, journal in OPFS") {
+        tx.objectStore("versions").put(random(shape.version + shape.payload + shape.pointer), id);
+      } else {
+        tx.objectStore("versions").put(random(shape.version + shape.payload), id);
+      }
       await done(tx);
       if (kind === "journaled") {
         const drop = journal.transaction(["entries", "outcomes"], "readwrite");
@@ -281,14 +305,14 @@ FLOOR_JS = """async ([count, recordBytes, bodyBytes]) => {
         drop.objectStore("outcomes").delete(IDBKeyRange.upperBound(seq));
         await done(drop);
       }
-      if (kind === "journaled in OPFS") {
+      if (inOpfs) {
         await files.removeEntry(`${seq}.entry`);
         await files.removeEntry(`${seq}.outcome`);
       }
     }
     await new Promise((resolve) => setTimeout(resolve, 4500));
     result[kind] = (await usage() - before) / count;
-    versions.close();
+    db.close();
     journal.close();
   }
   return result;
@@ -421,14 +445,23 @@ def main() -> int:
             usage_after = page.evaluate(bb.STORAGE_JS)["usage"]
             versions = len(page.evaluate("() => window.backstay.listVersions()")) - versions_before
             say("the floor: the same count of bare IndexedDB writes, Backstay not running")
-            own = ("backstay/versions: records", "backstay/payloads: records")
-            record_bytes = max(1, round((sum(live(after_dir)[name] for name in own) - sum(
-                live(before_dir)[name] for name in own)) / max(versions, 1)))
+
+            def per_version(name: str, counted: Callable[[Path], Counter[str]]) -> int:
+                grown = counted(after_dir)[name] - counted(before_dir)[name]
+                return max(1, round(grown / max(versions, 1)))
+
+            def written(directory: Path) -> Counter[str]:
+                return attribute(directory)[0]
+
+            shape = {"version": per_version("backstay/versions: records", live),
+                     "payload": per_version("backstay/payloads: records", live),
+                     "pointer": per_version("backstay/meta: records (put)", written)}
+            record_bytes = shape["version"] + shape["payload"]
             # On an origin of its own (storage.estimate() is per origin): Backstay's log, merged
             # by LevelDB meanwhile, would show in the floor's figures.
             with blank_origin(tmp) as origin:
                 page.goto(origin + BLANK_PATH)
-                floor = page.evaluate(FLOOR_JS, [max(versions, 1), record_bytes, BODY_BYTES])
+                floor = page.evaluate(FLOOR_JS, [max(versions, 1), shape, BODY_BYTES, list(FLOOR_KINDS)])
         before, before_logs = attribute(before_dir)
         after, after_logs = attribute(after_dir)
         kept_before, kept_after = live(before_dir), live(after_dir)
@@ -454,13 +487,23 @@ def main() -> int:
             print(f"  {size / max(versions, 1):8,.0f} B/version  {name}")
     print(f"  {sum(kept.values()) / max(versions, 1):8,.0f} B/version  kept in all")
     print("The floor, in the same browser with Backstay not running, on an origin of its own "
-          f"({max(versions, 1)} writes each, records of {record_bytes:,} B):")
-    print(f"  {floor['one record']:8,.0f} B/version  storage.estimate() usage: one transaction putting "
-          "one record")
-    print(f"  {floor['journaled']:8,.0f} B/version  storage.estimate() usage: that, with a journal entry "
-          f"({BODY_BYTES:,} B body as a Blob) and its outcome put before and dropped after")
-    print(f"  {floor['journaled in OPFS']:8,.0f} B/version  storage.estimate() usage: the same, with the "
-          "journal entry and its outcome as files of the origin private file system (OPFS)")
+          f"({max(versions, 1)} versions each; a version record of {shape['version']:,} B, a payload "
+          f"of {shape['payload']:,} B, pointer records of {shape['pointer']:,} B; journal bodies "
+          f"of {BODY_BYTES:,} B), storage.estimate() usage:")
+    described = {
+        "one record": f"one transaction putting one record ({record_bytes:,} B: version and payload)",
+        "journaled": "that, with a journal entry (the body as a Blob) and its outcome in IndexedDB, "
+                     "put before and dropped after",
+        "journaled in OPFS": "the same, with the journal entry and its outcome as files of the origin "
+                             "private file system (OPFS)",
+        "commit as today, journal in OPFS": "Backstay's commit as it is (version, payload, pointer "
+                                            "records overwritten), the journal in OPFS",
+        "pointer in the version, journal in OPFS": "one record holding the version, its payload and "
+                                                   "the pointer's bytes (nothing overwritten), the "
+                                                   "journal in OPFS",
+    }
+    for kind in FLOOR_KINDS:
+        print(f"  {floor[kind]:8,.0f} B/version  {described[kind]}")
     return 0
 
 
