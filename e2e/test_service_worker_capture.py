@@ -282,3 +282,51 @@ def test_two_tabs_under_the_service_worker_writing_one_key_at_once_leave_the_sto
     assert all(version["createdBy"] == "admin" and "not running" not in version["description"]
                for version in found[:-1]), [version["description"] for version in found]
     assert first.evaluate("() => window.backstay.verify({full: true})")["ok"] is True
+
+
+#: Makes this PMS page one that does not read its data again after a restore (it never calls
+#: preventDefault on backstay:restored), so Backstay asks it to reload first.
+IGNORES_RESTORES_JS = """() => { const handled = Event.prototype.preventDefault;
+    Event.prototype.preventDefault = function () {
+        if (this.type !== 'backstay:restored') handled.call(this); }; }"""
+
+
+def test_a_page_that_did_not_reload_after_a_restore_has_its_save_flagged_even_after_the_worker_restarts(
+        context: Any, server: Server) -> None:
+    """Under the service worker, a page told of a restore that it did not read its data again
+    after saves anyway: the version says it may undo that restore. The worker keeps the mark
+    beside the journal, so it holds after the browser stopped and started the worker again; the
+    page that made the restore is not marked."""
+    server.kv_set(GUESTS, [ADA])
+    restorer, stale = context.new_page(), context.new_page()
+    open_under_service_worker(restorer, server)
+    wait_versions(restorer, 1)
+    open_app(stale, server)
+    assert stale.evaluate("() => window.__backstayCapture.writer()") == "service-worker"
+    stale.evaluate(IGNORES_RESTORES_JS)
+    restorer.evaluate("() => window.spark.kv.set('w3-hotel-guests', [])")
+    found = wait_versions(restorer, 2)
+    done = restorer.evaluate("id => window.backstay.restoreVersion(id)", found[1]["id"])
+    restore_id = done["version"]["id"]
+    stale.get_by_test_id("backstay-restored").wait_for(timeout=15_000)
+    # The browser stops the worker (as it does when idle): the mark must outlive it.
+    cdp = stale.context.new_cdp_session(stale)
+    cdp.send("ServiceWorker.enable")
+    states: list[str] = []
+    cdp.on("ServiceWorker.workerVersionUpdated", lambda event: states.extend(
+        version["runningStatus"] for version in event["versions"]))
+    stale.wait_for_timeout(500)  # the mark stored
+    cdp.send("ServiceWorker.stopAllWorkers")
+    for _ in range(50):
+        if "stopped" in states:
+            break
+        stale.wait_for_timeout(100)
+    assert "stopped" in states, states
+    stale.evaluate("() => window.spark.kv.set('w3-hotel-guests', [])")  # the data it held
+    flagged = wait_versions(restorer, 4)[0]
+    assert flagged["description"].startswith(
+        f"Saved by a page that had not reloaded after restore {restore_id}"), flagged["description"]
+    restorer.evaluate("""() => window.spark.kv.set('w3-hotel-guests',
+        [{id: 'g-1', firstName: 'Ada'}, {id: 'g-2', firstName: 'Bea'}])""")
+    newest = wait_versions(restorer, 5)[0]
+    assert "restore" not in newest["description"], newest["description"]
