@@ -514,15 +514,15 @@
     if (staleRestore) entry.staleRestore = staleRestore;
     // Said at once, before any storage: if the tab closes before the entry is stored, the
     // engine still learns that this key was written (and reads it back).
-    if (channel) channel.postMessage({ type: "intent", key: entry.key, collection: entry.collection, start: entry.start, tab });
+    if (channel) channel.postMessage({ type: "intent", key: entry.key, collection: entry.collection, start: entry.start, tab, tabSeq: entry.tabSeq });
     const added = journal(entry, write.op === "set" ? body : null, outcome);
     lastAdded = added.catch(() => undefined);
-    added.then((seq) => { if (channel) whenIdle(() => channel.postMessage({ type: "journal", seq, pending: true, tab, start: entry.start, key: entry.key })); }, (error) => {
+    added.then((seq) => { if (channel) whenIdle(() => channel.postMessage({ type: "journal", seq, pending: true, tab, start: entry.start, key: entry.key, tabSeq: entry.tabSeq })); }, (error) => {
       // Not stored (the disk is full, the journal failed): once the write is answered (`end`:
       // when it is taken to have reached the store), the engine reads the key back.
       const why = describe(error);
       Promise.resolve(outcome).then((result) => {
-        if (channel) channel.postMessage({ type: "unjournaled", key: entry.key, collection: entry.collection, start: entry.start, tab, error: why, end: result.end });
+        if (channel) channel.postMessage({ type: "unjournaled", key: entry.key, collection: entry.collection, start: entry.start, tab, tabSeq: entry.tabSeq, error: why, end: result.end });
       });
     });
   }

@@ -90,7 +90,7 @@ importScripts("capture.js");
     const entry = { ...entryOf(write, Date.now(), tab, "fetch", call), recorder: "service-worker" };
     // Said before the write is sent: should this worker be stopped before the entry is stored,
     // the engine still learns that this key was written (and reads it back).
-    channel.postMessage({ type: "intent", key: entry.key, collection: entry.collection, start: entry.start, tab });
+    channel.postMessage({ type: "intent", key: entry.key, collection: entry.collection, start: entry.start, tab, tabSeq: entry.tabSeq });
     // The body is taken once, as a Blob (the browser's own copy of it, not copied again): the
     // request is sent on with it and the journal keeps it. (Reading a clone instead makes the
     // body a stream: the write then reaches the server later, and the body is held twice.)
@@ -117,10 +117,10 @@ importScripts("capture.js");
       // engine reads the key back.
       tell(page, { type: "backstay-failed", key: entry.key, message: describe(error) });
       const result = await outcome;
-      channel.postMessage({ type: "unjournaled", key: entry.key, collection: entry.collection, start: entry.start, tab, error: describe(error), end: result.end });
+      channel.postMessage({ type: "unjournaled", key: entry.key, collection: entry.collection, start: entry.start, tab, tabSeq: entry.tabSeq, error: describe(error), end: result.end });
       return;
     }
-    channel.postMessage({ type: "journal", seq: stored.seq, pending: true, tab, start: entry.start, key: entry.key });
+    channel.postMessage({ type: "journal", seq: stored.seq, pending: true, tab, start: entry.start, key: entry.key, tabSeq: entry.tabSeq });
     if (stored.withoutBody) tell(page, { type: "backstay-without-body" });
     try {
       await writer.outcome(stored.seq, await outcome);

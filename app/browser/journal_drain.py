@@ -47,7 +47,7 @@ class JournalDrain:
         self._tell = tell
         #: Writes announced by capture.js at call time, not yet settled.
         self.intents: list[Intent] = []
-        # The (tab, start, key) of the entries seen in the journal, while intents wait.
+        # The names (WriteId) of the entries seen in the journal, while intents wait.
         self._journaled: set[WriteId] = set()
         #: How many entries of the latest batch are not recorded yet.
         self.waiting = 0

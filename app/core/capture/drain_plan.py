@@ -187,6 +187,8 @@ class Intent:
     start: int
     error: str = ""
     end: int = 0
+    #: The write's number in its recorder (its entry's ``tabSeq``), 0 when not said.
+    tab_seq: int = 0
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, object]) -> Intent:
@@ -194,11 +196,12 @@ class Intent:
         return cls(key=str(raw.get("key") or ""), collection=str(raw.get("collection") or ""),
                    tab=str(raw.get("tab") or ""), start=int(str(raw.get("start") or 0)),
                    error=str(raw.get("error") or "") if failed else "",
-                   end=int(str(raw.get("end") or 0)) if failed else 0)
+                   end=int(str(raw.get("end") or 0)) if failed else 0,
+                   tab_seq=int(str(raw.get("tabSeq") or 0)))
 
     @property
     def write_id(self) -> WriteId:
-        return self.tab, self.start, self.key
+        return self.tab, self.start, self.key, self.tab_seq
 
 
 def mark_unjournaled(intents: Sequence[Intent], message: Mapping[str, object]) -> list[Intent]:
@@ -220,15 +223,17 @@ def plan_orphans(
     live_tabs: Collection[str],
 ) -> tuple[set[str], list[Intent]]:
     """Which keys to read back because a tab closed before storing the journal entry of a
-    write it announced (``journaled``: the (tab, start, key) of entries seen in the journal: one
-    recorder, Backstay's service worker, may send writes of several keys in one millisecond), or
+    write it announced (``journaled``: the names of entries seen in the journal, WriteId), or
     said it could not store it (``Intent.error``; read once the write is taken to have reached
     the store), and which intents to keep waiting on. A key with undrained entries
     (``busy_keys``) waits: those entries settle it."""
     orphans: set[str] = set()
     waiting: list[Intent] = []
+    # An intent without a number (said by a page loaded before intents carried one) is settled
+    # by an entry of its tab, start and key.
+    unnumbered = {name[:3] for name in journaled} if any(not i.tab_seq for i in intents) else set()
     for intent in intents:
-        stored = intent.write_id in journaled
+        stored = intent.write_id in journaled or (not intent.tab_seq and intent.write_id[:3] in unnumbered)
         if stored or not is_versioned(intent.key, intent.collection):
             continue
         if intent.key in busy_keys or (now_ms <= intent.end if intent.error else (
@@ -242,7 +247,7 @@ def plan_orphans(
 def forget_heard(intents: Sequence[Intent], message: Mapping[str, object], *, now_ms: int,
                  waiting: bool) -> list[Intent]:
     """The intents an engine still keeps once it heard ``message`` on the journal channel. A
-    journal message naming a write (its tab, start and key) says its entry is stored: the
+    journal message naming a write (its tab, start, key and tabSeq) says its entry is stored: the
     journal records it, so its intent is settled. An engine that does not drain (``waiting``
     for the lock) keeps the others for when it takes over: the engine that drains may go away
     (its tab closes, or it is a worker being replaced) before it reads back the write of a tab
@@ -265,12 +270,12 @@ def forget_heard(intents: Sequence[Intent], message: Mapping[str, object], *, no
 
 
 def _named(message: Mapping[str, object]) -> WriteId | None:
-    """The write a journal message names: (tab, start, key), or None when it names none."""
+    """The write a journal message names: (tab, start, key, tabSeq), or None when it names none."""
     tab, start, key = message.get("tab"), message.get("start"), message.get("key")
     if not (tab and start and key):
         return None
     try:
-        return str(tab), int(str(start)), str(key)
+        return str(tab), int(str(start)), str(key), int(str(message.get("tabSeq") or 0))
     except ValueError:
         return None
 
@@ -278,4 +283,4 @@ def _named(message: Mapping[str, object]) -> WriteId | None:
 def settled_message(intents: Sequence[Intent]) -> dict[str, object]:
     """The journal message that tells every engine these intents are settled."""
     return {"type": "settled",
-            "writes": [{"tab": i.tab, "start": i.start, "key": i.key} for i in intents]}
+            "writes": [{"tab": i.tab, "start": i.start, "key": i.key, "tabSeq": i.tab_seq} for i in intents]}

@@ -16,10 +16,13 @@ STATUSES = ("pending", "ok", "failed", "unknown")
 OPS = ("set", "delete")
 VIA = ("fetch", "xhr", "beacon")
 
-#: One write as its recorder names it: (tab, start, key). A recorder (a tab, or Backstay's
-#: service worker for every tab) may start writes of several keys in one millisecond, so the
-#: key is part of the name. Journal messages and intents name writes this way.
-WriteId = tuple[str, int, str]
+#: One write as its recorder names it: (tab, start, key, tabSeq). The recorder (a tab, or
+#: Backstay's service worker for every tab) numbers its writes (``tab_seq``): two writes of one
+#: recorder can start in the same millisecond, to the same key too (saves not awaited, or two
+#: tabs under the one service worker). Journal messages and intents name writes this way; a
+#: write recorded without a number (0: a capture.js from before it said one) is named by the
+#: other three.
+WriteId = tuple[str, int, str, int]
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class JournalEntry:
 
     @property
     def write_id(self) -> WriteId:
-        return self.tab, self.start, self.key
+        return self.tab, self.start, self.key, self.tab_seq
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> JournalEntry:

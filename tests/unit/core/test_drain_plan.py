@@ -236,7 +236,7 @@ def test_a_write_announced_by_a_closed_tab_but_never_journaled_is_read_back() ->
                                     live_tabs={TAB})
     assert orphans == {KEY} and waiting == []
     # Journaled after all, still in its grace, its tab still open, or its key busy: no read.
-    assert plan_orphans([intent], journaled={("gone", intent.start, KEY)}, busy_keys=set(), now_ms=NOW,
+    assert plan_orphans([intent], journaled={("gone", intent.start, KEY, 0)}, busy_keys=set(), now_ms=NOW,
                         live_tabs={TAB}) == (set(), [])
     young = Intent(key=KEY, collection="", tab="gone", start=NOW - 10)
     assert plan_orphans([young], journaled=set(), busy_keys=set(), now_ms=NOW,
@@ -272,12 +272,44 @@ def test_a_write_whose_tab_could_not_journal_it_is_read_back_at_once_unless_its_
                         live_tabs=()) == (set(), beacon)
     # Nor when its entry was found in the journal after all; an entry of another key stored in
     # the same millisecond by the same recorder (the service worker) does not count.
-    assert plan_orphans(marked[1:], journaled={(TAB, NOW - 10, KEY)}, busy_keys=set(), now_ms=NOW,
+    assert plan_orphans(marked[1:], journaled={(TAB, NOW - 10, KEY, 0)}, busy_keys=set(), now_ms=NOW,
                         live_tabs={TAB}) == (set(), [])
-    assert plan_orphans(marked[1:], journaled={(TAB, NOW - 10, "w3-hotel-rooms")}, busy_keys=set(),
+    assert plan_orphans(marked[1:], journaled={(TAB, NOW - 10, "w3-hotel-rooms", 0)}, busy_keys=set(),
                         now_ms=NOW, live_tabs={TAB}) == ({KEY}, [])
     # An engine that never heard it announced learns it from the message alone.
     assert mark_unjournaled([], said) == [marked[1]]
+
+
+def test_two_writes_of_one_recorder_to_one_key_in_one_millisecond_are_told_apart_by_their_number() -> None:
+    """Saves not awaited, or two tabs under the one service worker: the recorder numbers its
+    writes (tabSeq). The first write's entry is stored, the second's is not (the disk filled
+    between them): the second is read back, and the first's journal message settles only the
+    first's intent."""
+    first = Intent.from_dict({"type": "intent", "key": KEY, "collection": "", "tab": "sw-1",
+                              "start": NOW - 10, "tabSeq": 7})
+    second = Intent.from_dict({"type": "intent", "key": KEY, "collection": "", "tab": "sw-1",
+                               "start": NOW - 10, "tabSeq": 8})
+    assert (first.tab_seq, second.tab_seq) == (7, 8)
+    stored = {"type": "journal", "seq": 3, "pending": True, "tab": "sw-1", "start": NOW - 10,
+              "key": KEY, "tabSeq": 7}
+    assert forget_heard([first, second], stored, now_ms=NOW, waiting=False) == [second]
+    said = {"type": "unjournaled", "key": KEY, "collection": "", "tab": "sw-1", "start": NOW - 10,
+            "tabSeq": 8, "error": "QuotaExceededError", "end": NOW - 5}
+    marked = mark_unjournaled([first, second], said)
+    assert [intent.tab_seq for intent in marked] == [7, 8] and marked[1].error
+    entry = JournalEntry.from_dict({"seq": 3, "key": KEY, "tab": "sw-1", "start": NOW - 10, "tabSeq": 7})
+    assert plan_orphans(marked, journaled={entry.write_id}, busy_keys=set(), now_ms=NOW,
+                        live_tabs={"sw-1"}) == ({KEY}, [])
+    # The engine that drains tells every engine which it settled, by the same names.
+    told = settled_message(marked)
+    assert told["writes"] == [{"tab": "sw-1", "start": NOW - 10, "key": KEY, "tabSeq": 7},
+                              {"tab": "sw-1", "start": NOW - 10, "key": KEY, "tabSeq": 8}]
+    assert forget_heard(marked, told, now_ms=NOW, waiting=True) == []
+    # An intent said without a number (a page loaded before intents carried one) is settled by
+    # an entry of its tab, start and key.
+    unnumbered = Intent(key=KEY, collection="", tab="sw-1", start=NOW - 10)
+    assert plan_orphans([unnumbered], journaled={entry.write_id}, busy_keys=set(), now_ms=NOW,
+                        live_tabs=()) == (set(), [])
 
 
 def test_a_journal_message_settles_its_intent_and_a_waiting_engine_keeps_only_recent_ones() -> None:
@@ -312,8 +344,8 @@ def test_a_settled_message_names_the_intents_the_draining_engine_settled() -> No
     rooms = Intent(key="w3-hotel-rooms", collection="", tab="a", start=NOW - 5)
     message = settled_message([a, rooms])
     assert message == {"type": "settled", "writes": [
-        {"tab": "a", "start": a.start, "key": KEY},
-        {"tab": "a", "start": a.start, "key": "w3-hotel-rooms"}]}
+        {"tab": "a", "start": a.start, "key": KEY, "tabSeq": 0},
+        {"tab": "a", "start": a.start, "key": "w3-hotel-rooms", "tabSeq": 0}]}
     for waiting in (True, False):
         assert forget_heard([a, b, rooms], message, now_ms=NOW, waiting=waiting) == [b]
         # Malformed or foreign messages settle nothing.
