@@ -594,7 +594,9 @@ def measure(playwright: Playwright, server: Server, tmp: Path, on: bool, args: a
             # fetch's answer to the script that called fetch, even one that only passes it on.
             page.goto(origin + PASS_FETCH_PMS_PATH)
             _loaded(page, False, timeout_s)
-            settled()
+            # As before the off bursts: the load's work done and its garbage collected.
+            page.wait_for_timeout(args.memory_settle * 1000)
+            settled_memory(context, page, profile)
             for n in range(args.bursts):
                 say(f"burst {n + 1}/{args.bursts}, fetch passed on by a script that does nothing else")
                 result.pass_fetch_bursts.append(page.evaluate(BURST_JS, [

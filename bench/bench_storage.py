@@ -17,10 +17,10 @@ the run the figures are not comparable and the bench says so (use fewer edits). 
 storage.estimate() counts the whole log, transient records included; the bench also replays the
 log to the records LevelDB keeps once it compacts (each key's last value), which is what a
 version costs in the long run (Chromium reopens a LevelDB on its log: a restart does not
-compact it). Then the floor: the same count of bare IndexedDB writes on an origin of its own
-(localhost), what Chromium charges storage.estimate() for the least a design that keeps each
-version in IndexedDB writes, with a journal entry in IndexedDB before each, or in the origin
-private file system.
+compact it). Then the floor: the same count of bare IndexedDB writes, each kind on an origin of
+its own (another server of the bench's site): what Chromium charges storage.estimate() for the
+least a design that keeps each version in IndexedDB writes, with a journal entry in IndexedDB
+before each or in the origin private file system, and for a commit shaped as Backstay's.
 """
 
 from __future__ import annotations
@@ -210,6 +210,37 @@ def live(directory: Path) -> Counter[str]:
     return totals
 
 
+def _user_key(key: bytes, at: int) -> str:
+    """The IndexedDB key of a record (after its prefix) when it is a string, else ""."""
+    if len(key) > at and key[at] == 1:  # a string key: its length, then UTF-16
+        try:
+            return _utf16_with_length(key, at + 1)[0]
+        except IndexError:
+            return ""
+    return ""
+
+
+def values_put(directory: Path) -> Counter[str]:
+    """The bytes of the values put in object store records (values only, not their keys), by
+    "<database>/<store>"; the head pointer's records (``meta/head`` and ``meta/head/<key>``)
+    apart, as "<database>/meta: head pointer"."""
+    batches = [batch for log in sorted(directory.glob("*.log")) for batch in log_records(log.read_bytes())]
+    databases, stores = names(batches)
+    totals: Counter[str] = Counter()
+    for key, value, put in _operations(batches):
+        if not put or not key:
+            continue
+        db, store, index, at = _prefix(key)
+        if not db or not store or index != 1:
+            continue
+        database, store_name = databases.get(db, f"database {db}"), stores.get((db, store), f"store {store}")
+        user_key = _user_key(key, at)
+        if store_name == "meta" and (user_key == "head" or user_key.startswith("head/")):
+            store_name = "meta: head pointer"
+        totals[f"{database}/{store_name}"] += len(value)
+    return totals
+
+
 #: The floor: what Chromium's IndexedDB charges storage.estimate() for the least any design that
 #: keeps each version in IndexedDB must write, measured in the same browser (Backstay not
 #: running). Each kind makes ``count`` versions; each version is one readwrite transaction
@@ -221,7 +252,8 @@ def live(directory: Path) -> Counter[str]:
 #: - "journaled": that, plus what capturing a write before it is sent needs - a journal entry
 #:   with the body as a Blob, its outcome, and both deleted once recorded, in IndexedDB;
 #: - "journaled in OPFS": the same journal entry and outcome as files of the origin private file
-#:   system instead (created, written, closed, removed once recorded);
+#:   system instead (created, written, closed, removed once recorded: their bytes are freed
+#:   before the reading, so what is left is what the file system keeps of them);
 #: - "commit as today, journal in OPFS": Backstay's commit as it is (a version record, a payload
 #:   record and two pointer records overwritten), with the journal in OPFS;
 #: - "pointer in the version, journal in OPFS": the pointer's bytes kept in the one version
@@ -276,12 +308,12 @@ FLOOR_JS = """async ([count, shape, bodyBytes, kinds]) => {
         await writeFile(files, `${seq}.outcome`,
           JSON.stringify({ seq, status: "ok", httpStatus: 200, end: Date.now() }));
       } else if (kind === "journaled") {
-        const tx = journal.transaction("entries", "readwrite");
+        const tx = journal.transaction("entries", "readwrite", { durability: "strict" });
         const request = tx.objectStore("entries").add({ key: "w3-hotel-guests", start: Date.now(),
           tab: "bench", body: new Blob([random(bodyBytes)]) });
         request.onsuccess = () => { seq = request.result; };
         await done(tx);
-        const outcome = journal.transaction("outcomes", "readwrite");
+        const outcome = journal.transaction("outcomes", "readwrite", { durability: "strict" });
         outcome.objectStore("outcomes").put({ seq, status: "ok", httpStatus: 200, end: Date.now() });
         await done(outcome);
       }
@@ -300,7 +332,7 @@ FLOOR_JS = """async ([count, shape, bodyBytes, kinds]) => {
       }
       await done(tx);
       if (kind === "journaled") {
-        const drop = journal.transaction(["entries", "outcomes"], "readwrite");
+        const drop = journal.transaction(["entries", "outcomes"], "readwrite", { durability: "strict" });
         drop.objectStore("entries").delete(IDBKeyRange.upperBound(seq));
         drop.objectStore("outcomes").delete(IDBKeyRange.upperBound(seq));
         await done(drop);
@@ -382,10 +414,12 @@ def long_run(page: Any, profile: Path, counts: dict[str, int], edits: int, chunk
 
 
 @contextlib.contextmanager
-def blank_origin(tmp: Path) -> Iterator[str]:
-    """Another server of the bench's site (another port: another origin), holding no data."""
-    server = Server(data=tmp / "floor-data", module="bench.site_server")
-    server.env = {"BENCH_SITE": str(site.build(tmp / "floor-site", server.url))}
+def blank_origin(folder: Path) -> Iterator[str]:
+    """Another server of the bench's site (another port: another origin), holding no data, in
+    ``folder`` (new)."""
+    folder.mkdir()
+    server = Server(data=folder / "data", module="bench.site_server")
+    server.env = {"BENCH_SITE": str(site.build(folder / "site", server.url))}
     server.data.mkdir()
     server.start()
     try:
@@ -446,22 +480,25 @@ def main() -> int:
             versions = len(page.evaluate("() => window.backstay.listVersions()")) - versions_before
             say("the floor: the same count of bare IndexedDB writes, Backstay not running")
 
-            def per_version(name: str, counted: Callable[[Path], Counter[str]]) -> int:
-                grown = counted(after_dir)[name] - counted(before_dir)[name]
-                return max(1, round(grown / max(versions, 1)))
+            grown = values_put(after_dir) - values_put(before_dir)
 
-            def written(directory: Path) -> Counter[str]:
-                return attribute(directory)[0]
+            def per_version(name: str) -> int:
+                if grown[name] <= 0:
+                    raise RuntimeError(f"no value put in {name} during the edits: {dict(grown)}")
+                return round(grown[name] / max(versions, 1))
 
-            shape = {"version": per_version("backstay/versions: records", live),
-                     "payload": per_version("backstay/payloads: records", live),
-                     "pointer": per_version("backstay/meta: records (put)", written)}
+            shape = {"version": per_version("backstay/versions"), "payload": per_version("backstay/payloads"),
+                     "pointer": per_version("backstay/meta: head pointer")}
             record_bytes = shape["version"] + shape["payload"]
-            # On an origin of its own (storage.estimate() is per origin): Backstay's log, merged
-            # by LevelDB meanwhile, would show in the floor's figures.
-            with blank_origin(tmp) as origin:
-                page.goto(origin + BLANK_PATH)
-                floor = page.evaluate(FLOOR_JS, [max(versions, 1), shape, BODY_BYTES, list(FLOOR_KINDS)])
+            # Each kind on an origin of its own (storage.estimate() is per origin): Backstay's
+            # log, or another kind's, merged by LevelDB meanwhile or its blob files deleted late,
+            # would show in its figure.
+            floor = {}
+            for number, kind in enumerate(FLOOR_KINDS):
+                with blank_origin(tmp / f"floor-{number}") as origin:
+                    page.goto(origin + BLANK_PATH)
+                    floor[kind] = page.evaluate(FLOOR_JS, [max(versions, 1), shape, BODY_BYTES, [kind]])[kind]
+                page.goto("about:blank")
         before, before_logs = attribute(before_dir)
         after, after_logs = attribute(after_dir)
         kept_before, kept_after = live(before_dir), live(after_dir)

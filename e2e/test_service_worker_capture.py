@@ -251,14 +251,18 @@ def test_two_tabs_under_the_service_worker_writing_one_key_at_once_leave_the_sto
     wait_versions(first, 1)
     open_app(second, server)
     assert second.evaluate("() => window.__backstayCapture.writer()") == "service-worker"
-    burst = """(name) => Promise.all(Array.from({length: 6}, (_, n) =>
-        fetch('/_spark/kv/w3-hotel-guests', {method: 'POST',
-              body: JSON.stringify(Array.from({length: n + 1}, (_, i) => ({id: name + i, firstName: name})))})
-        .then((response) => response.status)))"""
-    first.evaluate(f"() => {{ window.__burst = ({burst})('a-'); }}")
-    statuses = second.evaluate(burst, "b-")
-    assert statuses == [200] * 6
-    assert first.evaluate("() => window.__burst") == [200] * 6
+    journal_before = first.evaluate("() => window.backstay.status()")["journalSeq"]
+    # Both tabs start their 6 writes at the same moment (one clock for the browser's pages).
+    burst = """([name, at]) => {
+        const records = (n) => Array.from({length: n + 1}, (_, i) => ({id: name + i, firstName: name}));
+        window.__burst = new Promise((resolve) => setTimeout(resolve, at - Date.now()))
+            .then(() => Promise.all(Array.from({length: 6}, (_, n) =>
+                fetch('/_spark/kv/w3-hotel-guests', {method: 'POST', body: JSON.stringify(records(n))})
+                .then((response) => response.status)))); }"""
+    at = first.evaluate("() => Date.now()") + 1000
+    first.evaluate(burst, ["a-", at])
+    second.evaluate(burst, ["b-", at])
+    assert [page.evaluate("() => window.__burst") for page in (first, second)] == [[200] * 6] * 2
     live = server.kv_get(GUESTS)
 
     def settled() -> bool:
@@ -272,9 +276,10 @@ def test_two_tabs_under_the_service_worker_writing_one_key_at_once_leave_the_sto
             break
         first.wait_for_timeout(200)
     assert settled(), "the history does not end with the store's value"
+    # Each write's entry stored once: the journal grew by 12, and each page heard of its 6.
+    assert first.evaluate("() => window.backstay.status()")["journalSeq"] == journal_before + 12
     for page in (first, second):
         page.wait_for_function("() => window.__backstayCapture.stats.recorded === 6")
-    first.wait_for_timeout(1000)  # a write recorded twice would show up by now
     recorded = [page.evaluate("() => window.__backstayCapture.stats.recorded") for page in (first, second)]
     assert recorded == [6, 6]
     found = versions(first)
@@ -283,6 +288,21 @@ def test_two_tabs_under_the_service_worker_writing_one_key_at_once_leave_the_sto
                for version in found[:-1]), [version["description"] for version in found]
     assert first.evaluate("() => window.backstay.verify({full: true})")["ok"] is True
 
+
+#: Whether Backstay's service worker has stored a page's restore mark (meta/stale/<page>) in
+#: the journal database.
+STALE_MARKS_JS = """() => new Promise((resolve) => {
+  const req = indexedDB.open('backstay-journal');
+  req.onsuccess = () => {
+    const db = req.result;
+    if (!db.objectStoreNames.contains('meta')) { db.close(); resolve(false); return; }
+    const marks = IDBKeyRange.bound('stale/', 'stale/\uffff');
+    const keys = db.transaction('meta').objectStore('meta').getAllKeys(marks);
+    keys.onsuccess = () => { db.close(); resolve(keys.result.length > 0); };
+    keys.onerror = () => { db.close(); resolve(false); };
+  };
+  req.onerror = () => resolve(false);
+})"""
 
 #: Makes this PMS page one that does not read its data again after a restore (it never calls
 #: preventDefault on backstay:restored), so Backstay asks it to reload first.
@@ -309,13 +329,15 @@ def test_a_page_that_did_not_reload_after_a_restore_has_its_save_flagged_even_af
     done = restorer.evaluate("id => window.backstay.restoreVersion(id)", found[1]["id"])
     restore_id = done["version"]["id"]
     stale.get_by_test_id("backstay-restored").wait_for(timeout=15_000)
+    stale.wait_for_function(STALE_MARKS_JS)  # the worker stored the mark beside the journal
     # The browser stops the worker (as it does when idle): the mark must outlive it.
     cdp = stale.context.new_cdp_session(stale)
-    cdp.send("ServiceWorker.enable")
     states: list[str] = []
     cdp.on("ServiceWorker.workerVersionUpdated", lambda event: states.extend(
         version["runningStatus"] for version in event["versions"]))
-    stale.wait_for_timeout(500)  # the mark stored
+    cdp.send("ServiceWorker.enable")
+    stale.wait_for_timeout(200)
+    states.clear()
     cdp.send("ServiceWorker.stopAllWorkers")
     for _ in range(50):
         if "stopped" in states:
