@@ -13,7 +13,7 @@ from bench import site
 PMS_SCRIPTS = ('src="/static/vendor/spark-0.46.15/spark.js"', 'src="/static/pms/app.js"')
 
 
-def test_the_bench_site_serves_the_pms_with_and_without_backstay_and_a_bare_worker(
+def test_the_bench_site_serves_the_pms_with_and_without_backstay_passing_fetch_and_a_bare_worker(
         make_client: AppFactory, tmp_path: Path) -> None:
     folder = site.build(tmp_path / "site", "http://127.0.0.1:8000")
     client = make_client(project_root=folder)
@@ -30,6 +30,7 @@ def test_the_bench_site_serves_the_pms_with_and_without_backstay_and_a_bare_work
     assert passing.replace(tag, "") == off and passing.index(tag) < passing.index(PMS_SCRIPTS[0])
     passer = client.get(site.PASS_FETCH_SCRIPT)
     assert passer.status_code == 200 and "window.fetch = function passFetch" in passer.text
+    assert passer.headers["content-type"].startswith("text/javascript")
     for page in (off, passing, bare_pms):
         assert "capture.js" not in page and "facade.js" not in page and "engine_main.py" not in page
     for page in (bare, bare_pms):
