@@ -853,10 +853,10 @@ def table(size: str, counts: dict[str, int], on: Variant, off: Variant, origin: 
         lines.append("     (no script of 5 ms or more in a long animation frame)")
     for name, ms, _ in scripts_off[:6]:
         lines.append(f"       {ms:>8,.0f} ms  {name}")
-    if off.pass_fetch_bursts:
+    if "attribution_pass_fetch" in summary:
         lines.append(f"   the same, Backstay off, fetch passed on by {PASS_FETCH_SCRIPT} "
                      "(it does nothing else):")
-        for name, ms, _ in attribution(off.pass_fetch_bursts, origin)[:6]:
+        for name, ms, _ in summary["attribution_pass_fetch"][:6]:
             lines.append(f"       {ms:>8,.0f} ms  {name}")
     summary["attribution_on"], summary["attribution_off"] = scripts, scripts_off
     return "\n".join(lines), summary

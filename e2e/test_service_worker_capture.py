@@ -47,6 +47,24 @@ def open_app(page: Any, server: Server) -> None:
     wait_ready(page)
 
 
+def stop_service_workers(page: Any) -> None:
+    """Stops the browser's service workers over CDP (as the browser does an idle or crashed
+    one), and waits until one is reported stopped."""
+    cdp = page.context.new_cdp_session(page)
+    states: list[str] = []
+    cdp.on("ServiceWorker.workerVersionUpdated", lambda event: states.extend(
+        version["runningStatus"] for version in event["versions"]))
+    cdp.send("ServiceWorker.enable")
+    page.wait_for_timeout(200)
+    states.clear()  # only what follows the stop counts
+    cdp.send("ServiceWorker.stopAllWorkers")
+    for _ in range(50):
+        if "stopped" in states:
+            break
+        page.wait_for_timeout(100)
+    assert "stopped" in states, states
+
+
 def open_under_service_worker(page: Any, server: Server) -> None:
     open_app(page, server)
     choose_service_worker(page)
@@ -178,17 +196,7 @@ def test_a_service_worker_stopped_while_a_write_is_in_flight_leaves_it_read_back
         page.wait_for_timeout(100)
         deadline -= 1
     assert deadline, "the entry was not journaled"
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("ServiceWorker.enable")
-    states: list[str] = []
-    cdp.on("ServiceWorker.workerVersionUpdated", lambda event: states.extend(
-        version["runningStatus"] for version in event["versions"]))
-    cdp.send("ServiceWorker.stopAllWorkers")
-    wait_for_state = 50
-    while "stopped" not in states and wait_for_state:
-        page.wait_for_timeout(100)
-        wait_for_state -= 1
-    assert "stopped" in states, states
+    stop_service_workers(page)
     clear_faults(server.url)  # the held request is answered 503: nothing was written
     server.kv_set(GUESTS, [{"id": "later-1", "firstName": "Later"}])  # the store changes anyway
     # Read back once the stopped worker's lock is gone, well before an unanswered write's own
@@ -331,19 +339,7 @@ def test_a_page_that_did_not_reload_after_a_restore_has_its_save_flagged_even_af
     stale.get_by_test_id("backstay-restored").wait_for(timeout=15_000)
     stale.wait_for_function(STALE_MARKS_JS)  # the worker stored the mark beside the journal
     # The browser stops the worker (as it does when idle): the mark must outlive it.
-    cdp = stale.context.new_cdp_session(stale)
-    states: list[str] = []
-    cdp.on("ServiceWorker.workerVersionUpdated", lambda event: states.extend(
-        version["runningStatus"] for version in event["versions"]))
-    cdp.send("ServiceWorker.enable")
-    stale.wait_for_timeout(200)
-    states.clear()
-    cdp.send("ServiceWorker.stopAllWorkers")
-    for _ in range(50):
-        if "stopped" in states:
-            break
-        stale.wait_for_timeout(100)
-    assert "stopped" in states, states
+    stop_service_workers(stale)
     stale.evaluate("() => window.spark.kv.set('w3-hotel-guests', [])")  # the data it held
     flagged = wait_versions(restorer, 4)[0]
     assert flagged["description"].startswith(
