@@ -148,17 +148,41 @@ def load_journal_into_browser(page: Any, collections: Mapping[str, Mapping[str, 
     return epoch, seq
 
 
-#: The keys whose head texts the engine has not written yet (meta/head's staleHeads).
+#: The keys whose head texts the engine has not written yet: those the head pointer's records
+#: (meta/head/<key>) say are stale, followed by the versions after the one they name, each
+#: carrying the records of the keys it changed (docs/FORMAT.md, "Head pointer").
 STALE_HEADS_JS = """() => new Promise((resolve, reject) => {
     const open = indexedDB.open('backstay');
     open.onerror = () => reject(open.error);
     open.onsuccess = () => {
-        const get = open.result.transaction('meta').objectStore('meta').get('head');
-        get.onsuccess = () => {
-            const pointer = JSON.parse(new TextDecoder().decode(get.result));
-            open.result.close();
-            resolve(pointer.staleHeads || []);
+        const db = open.result;
+        const tx = db.transaction(['meta', 'versions']);
+        const parse = (bytes) => JSON.parse(new TextDecoder().decode(bytes));
+        const range = IDBKeyRange.bound('head', 'head\\uffff');
+        const names = tx.objectStore('meta').getAllKeys(range);
+        const values = tx.objectStore('meta').getAll(range);
+        values.onsuccess = () => {
+            const records = {};
+            names.result.forEach((name, at) => { records[name] = parse(values.result[at]); });
+            const stale = new Set(records.head.staleHeads || []);
+            for (const [name, record] of Object.entries(records)) {
+                if (name.startsWith('head/') && record.stale) stale.add(name.slice(5));
+            }
+            let current = records.head.versionId;
+            const after = tx.objectStore('versions').getAll(IDBKeyRange.lowerBound(current || '', true));
+            after.onsuccess = () => {
+                for (const version of after.result.map(parse)) {
+                    if (version.parentId !== current || !version.head) continue;
+                    current = version.id;
+                    for (const [key, record] of Object.entries(version.head.keys)) {
+                        if (record && record.stale) stale.add(key); else stale.delete(key);
+                    }
+                }
+                db.close();
+                resolve([...stale].sort());
+            };
+            after.onerror = () => reject(after.error);
         };
-        get.onerror = () => reject(get.error);
+        values.onerror = () => reject(values.error);
     };
 })"""

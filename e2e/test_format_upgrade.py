@@ -1,7 +1,8 @@
 """A browser that holds a history written by an earlier release - in storage format 1 (the
-release before format 2) or format 2 (the release before format 3) - keeps all of it when the
-new engine starts: every version reads back as it was recorded, and the next edit is recorded
-in format 3. Real Chromium, real server, real IndexedDB on disk."""
+release before format 2), format 2 (the release before format 3) or format 3 (the release
+before format 4) - keeps all of it when the new engine starts: every version reads back as it
+was recorded, and the next edit is recorded in format 4. Real Chromium, real server, real
+IndexedDB on disk."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from harness import Server, diagnostics, versions, wait_ready, wait_versions
 from stores import load_journal_into_browser, load_store_into_browser, open_origin_without_engine
 
-from tests.fixtures.format1_store import load_format1_store, load_format2_store
+from tests.fixtures.format1_store import load_format1_store, load_format2_store, load_format3_store
 
 GUESTS = "w3-hotel-guests"
 EDITED_GUEST = "g-000002"
@@ -42,10 +43,13 @@ SAME_STATE_JS = """async ([id, texts]) => {
 }"""
 
 
-@pytest.mark.parametrize("made_by", ["format 1", "format 2"])
-def test_an_older_history_is_kept_whole_and_the_next_version_is_format_3(
+FIXTURES = {"format 1": load_format1_store, "format 2": load_format2_store, "format 3": load_format3_store}
+
+
+@pytest.mark.parametrize("made_by", list(FIXTURES))
+def test_an_older_history_is_kept_whole_and_the_next_version_is_format_4(
         disk_page: Any, server: Server, made_by: str) -> None:
-    collections, expected = load_format1_store() if made_by == "format 1" else load_format2_store()
+    collections, expected = FIXTURES[made_by]()
     fixture_ids = expected["versions"]
     for key, text in expected["head"].items():  # the store as the history's head saw it
         server.kv_set_text(key, text)
@@ -61,9 +65,10 @@ def test_an_older_history_is_kept_whole_and_the_next_version_is_format_3(
     missing = [version_id for version_id in fixture_ids if version_id not in found]
     assert not missing, f"versions lost: {missing}; {diagnostics(page)}"
     added = [version for version in versions(page) if version["id"] not in fixture_ids]
-    # Format 1 is followed by an upgrade checkpoint; a format 2 store only gets a new head pointer.
+    # Format 1 is followed by an upgrade checkpoint; a format 2 or 3 store only gets a new head
+    # pointer.
     assert [(v["changeType"], v["createdBy"], v["formatVersion"], v["changeCount"])
-            for v in added] == ([("upgrade", "backstay", 3, 0)] if made_by == "format 1" else []), added
+            for v in added] == ([("upgrade", "backstay", 4, 0)] if made_by == "format 1" else []), added
     for version_id in fixture_ids:
         difference = page.evaluate(SAME_STATE_JS, [version_id, expected["states"][version_id]])
         assert difference == "", f"state at {version_id} differs at {difference}"
@@ -76,13 +81,18 @@ def test_an_older_history_is_kept_whole_and_the_next_version_is_format_3(
     page.get_by_test_id("save-record").click()
     newest = wait_versions(page, before + 1)[0]
     assert newest["id"] not in fixture_ids
-    assert newest["formatVersion"] == 3
+    assert newest["formatVersion"] == 4
     edited = page.evaluate("id => window.backstay.stateAt(id)", newest["id"])[GUESTS]
     assert next(g for g in edited if g["id"] == EDITED_GUEST)["lastName"] == "Schäfer-Wolff"
-    # The fixture's history still reads back after the first format 3 version.
+    # The fixture's history still reads back after the first format 4 version.
     assert all(version_id in {v["id"] for v in versions(page)} for version_id in fixture_ids)
     oldest = fixture_ids[0]
     assert page.evaluate(SAME_STATE_JS, [oldest, expected["states"][oldest]]) == ""
     status = page.evaluate("() => window.backstay.status()")
     problems = [problem for problem in status["problems"] if problem["area"] != "notice"]
     assert not problems, problems
+    # A new start reads the head pointer from its records and the version after them.
+    page.reload()
+    wait_ready(page)
+    assert versions(page)[0]["id"] == newest["id"]
+    assert page.evaluate("() => window.backstay.verify({full: true})")["ok"] is True

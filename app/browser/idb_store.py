@@ -95,6 +95,16 @@ class IdbStore:
             raise self._failed(error, f"reading {collection}/{prefix}*") from None
         return {str(pair[0]): py_bytes(pair[1]) for pair in found}
 
+    async def after(self, collection: Collection, key: str) -> dict[str, bytes]:
+        # IndexedDB orders keys by UTF-16 code unit: past U+D7FF that is not code-point order,
+        # so such a key is compared here, over every key.
+        bound = key if all(char < "\ud800" for char in key) else ""
+        try:
+            found = await self._idb.after(self._db, collection, bound)
+        except JsException as error:
+            raise self._failed(error, f"reading {collection} after {key}") from None
+        return {str(pair[0]): py_bytes(pair[1]) for pair in found if str(pair[0]) > key}
+
     async def first_line(self, collection: Collection, key: str, limit: int) -> bytes | None:
         try:
             value = await self._idb.firstLine(self._db, collection, key, limit)

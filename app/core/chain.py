@@ -21,7 +21,7 @@ from app.core.formats.format import FORMAT_VERSION, hash_rules
 from app.core.formats.json_value import Json
 from app.core.formats.module_text import ModuleText
 from app.core.history.commit import CHECKPOINT_BYTES, Committer
-from app.core.history.head import HeadPointer
+from app.core.history.head import TAIL_LIMIT, HeadPointer
 from app.core.history.head_texts import HeadTexts
 from app.core.history.history import History, State
 from app.core.history.recording import diff_writes, put_head_texts, with_progress
@@ -96,7 +96,7 @@ class Chain:
         else differs, and no version is made."""
         head = replace(self._head, format_version=FORMAT_VERSION)
         batch = Batch()
-        head.put(batch, None)
+        head = head.put(batch, None)
         await self._store.apply(batch)
         self._head = head
 
@@ -151,7 +151,7 @@ class Chain:
         journal was created anew). Nothing else changes."""
         head = replace(self._head, journal_epoch=epoch, journal_seq=seq)
         batch = Batch()
-        head.put(batch, self._head)
+        head = head.put(batch, self._head)
         await self._store.apply(batch)
         self._head = head
 
@@ -231,7 +231,7 @@ class Chain:
         batch = Batch()
         batch.put("head", key, text.encode("utf-8"))
         if head != self._head:
-            head.put(batch, self._head)
+            head = head.put(batch, self._head)
         await self._store.apply(batch)
         self._head = head
 
@@ -247,7 +247,7 @@ class Chain:
         head = self._named_texts(self._head)
         if head != self._head:
             batch = Batch()
-            head.put(batch, self._head)
+            head = head.put(batch, self._head)
             await self._store.apply(batch)
             self._head = head
         return saved
@@ -326,7 +326,7 @@ class Chain:
         head = self._named_texts(head, modules)
         if not deltas and not snapshot:
             if batch or head != self._head:
-                head.put(batch, self._head)
+                head = head.put(batch, self._head)
                 await self._store.apply(batch)
                 self._head = head
                 self._heads.keep(modules, text_digests)
@@ -385,15 +385,22 @@ class Chain:
         hashes of those still present (the others were deleted). Its batch is history.commit's;
         the head pointer that names it goes last, then the head moves to it."""
         previous = self._head
+        new_modules = new_modules or {}
         commit = await self._committer.put(
             batch, previous, head, deltas, hashes, created_by=created_by, change_type=change_type,
-            description=description, snapshot=snapshot, new_modules=new_modules or {},
+            description=description, snapshot=snapshot, new_modules=new_modules,
             stored_blobs=self._stored_blobs, head_module=self._heads.module,
+            finish=lambda moved: self._named_texts(moved, new_modules),
         )
         for key in commit.gone:
             self._heads.forget(key)
-        head = self._named_texts(commit.head, new_modules or {})
-        head.put(batch, previous)
+        head = commit.head
+        if (head.has_tail and previous.has_tail and previous.version_id is not None
+                and previous.tail + 1 < TAIL_LIMIT):
+            # The version carries the pointer's changes: the stored records stay as they are.
+            head = replace(head, base=previous.stored, tail=previous.tail + 1)
+        else:
+            head = head.put(batch, previous)
         await self._store.apply(batch)
         if self._blob_keys is not None:
             self._blob_keys |= commit.blobs

@@ -32,6 +32,9 @@ class MemoryStore:
     async def prefixed(self, collection: Collection, prefix: str) -> dict[str, bytes]:
         return {key: value for key, value in self._collection(collection).items() if key.startswith(prefix)}
 
+    async def after(self, collection: Collection, key: str) -> dict[str, bytes]:
+        return {name: value for name, value in self._collection(collection).items() if name > key}
+
     async def first_line(self, collection: Collection, key: str, limit: int) -> bytes | None:
         value = self._collection(collection).get(key)
         return None if value is None else value[:limit].split(b"\n", 1)[0]

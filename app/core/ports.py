@@ -78,6 +78,11 @@ class VersionStore(Protocol):
         batch is seen half-applied). Raises StoreError."""
         ...
 
+    async def after(self, collection: Collection, key: str) -> dict[str, bytes]:
+        """Every value whose key sorts after ``key`` (by code point), read at once. Raises
+        StoreError."""
+        ...
+
     async def first_line(self, collection: Collection, key: str, limit: int) -> bytes | None:
         """The bytes of the value under ``key`` before its first newline (b"\\n"), at most
         ``limit`` of them, without handing the rest over; None when absent. Raises StoreError."""

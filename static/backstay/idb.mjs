@@ -117,6 +117,15 @@ async function prefixed_(db, store, prefix) {
   return found;
 }
 
+// Every [key, value] whose key sorts after `key`, in one transaction (a consistent read).
+async function after_(db, store, key) {
+  const tx = db.transaction(store, "readonly");
+  const os = tx.objectStore(store);
+  const range = IDBKeyRange.lowerBound(key, true);
+  const [keys, values] = await Promise.all([promised(os.getAllKeys(range)), promised(os.getAll(range))]);
+  return keys.map((found, i) => [found, values[i]]);
+}
+
 // The bytes of a stored value before its first newline (at most `limit`), or undefined when
 // absent: a large value's header is read without copying the value into Python.
 async function firstLine_(db, store, key, limit) {
@@ -355,6 +364,7 @@ export const keys = plain(keys_);
 export const liveMatchesHead = plain(liveMatchesHead_);
 export const digest = plain(digest_);
 export const prefixed = plain(prefixed_);
+export const after = plain(after_);
 export const firstLine = plain(firstLine_);
 export const apply = plain(apply_);
 export const openJournal = plain(openJournal_);

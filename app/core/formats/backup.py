@@ -19,14 +19,15 @@ from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
 from app.core.errors import CoreError, UnknownFormatVersion
-from app.core.formats.format import FORMAT_VERSION, check_format_version
+from app.core.formats.format import check_format_version
 from app.core.formats.integrity import module_hash, state_hash
 from app.core.formats.json_value import Json, canonical_text, compact_json, parse_json
 
 BACKUP_FORMAT = "backstay-backup"
 ENCRYPTED_FORMAT = "backstay-backup-encrypted"
 #: The formats whose backup files this reader reads (a backup holds values, hashed by the rules
-#: of formats 2 and 3; format 1 never wrote backup files).
+#: of formats 2 to 4; format 1 never wrote backup files). The last is the one written: format 4
+#: changed only where a store keeps its head pointer, so backups are still written as format 3.
 BACKUP_FORMAT_VERSIONS = (3,)
 CIPHER = "AES-256-GCM"
 KDF = "PBKDF2-SHA-256"
@@ -90,7 +91,7 @@ class Backup:
     def encode(self) -> bytes:
         """The file's bytes: one member per line, each module's value as its canonical text."""
         hashes = self.module_hashes
-        header = {"format": BACKUP_FORMAT, "formatVersion": FORMAT_VERSION,
+        header = {"format": BACKUP_FORMAT, "formatVersion": BACKUP_FORMAT_VERSIONS[-1],
                   "createdAt": self.created_at, "createdBy": self.created_by, "device": self.device,
                   "description": self.description, "source": cast(Json, dict(self.source))}
         lines = [compact_json(header)[:-1].decode("utf-8") + ","]
@@ -177,7 +178,7 @@ class Envelope:
 
     def encode(self) -> bytes:
         return compact_json({
-            "format": ENCRYPTED_FORMAT, "formatVersion": FORMAT_VERSION, "cipher": CIPHER,
+            "format": ENCRYPTED_FORMAT, "formatVersion": BACKUP_FORMAT_VERSIONS[-1], "cipher": CIPHER,
             "kdf": KDF, "iterations": self.iterations, "salt": _b64(self.salt),
             "iv": _b64(self.iv), "compression": "gzip", "data": _b64(self.ciphertext),
         }) + b"\n"
@@ -206,8 +207,11 @@ def _envelope(obj: dict[str, Json]) -> Envelope:
 
 
 def _check_version(obj: Mapping[str, Json], what: str) -> None:
+    found = obj.get("formatVersion")
     try:
         check_format_version(obj, what)
+        if type(found) is int and found > BACKUP_FORMAT_VERSIONS[-1]:
+            raise UnknownFormatVersion(f"{what}: formatVersion {found} is newer than this reader's")
     except UnknownFormatVersion:
         raise BackupError(f"This {what} has formatVersion {obj.get('formatVersion')!r}, which this "
                           "version of Backstay cannot read: update Backstay, then import it") from None

@@ -7,16 +7,16 @@ from collections.abc import Mapping
 from app.core.errors import UnknownFormatVersion
 
 #: The version of the storage format described by docs/FORMAT.md.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 #: Older objects stay readable: a store written in format 1 is upgraded in place (its history
-#: stays in format 1, a format-2 checkpoint follows it); one written in format 2 has only its
-#: head pointer rewritten (format 3 changed nothing else).
-KNOWN_FORMAT_VERSIONS = frozenset({1, 2, 3})
+#: stays in format 1, a format-2 checkpoint follows it); one written in format 2 or 3 has only
+#: its head pointer rewritten (formats 3 and 4 changed nothing else).
+KNOWN_FORMAT_VERSIONS = frozenset({1, 2, 3, 4})
 
 
 def hash_rules(format_version: int) -> int:
-    """The rules a format's values are read, spelled and hashed by: 1, or 2 (formats 2 and 3
-    hash alike; format 3 changed only the layout of the head pointer)."""
+    """The rules a format's values are read, spelled and hashed by: 1, or 2 (formats 2, 3 and 4
+    hash alike; formats 3 and 4 changed only where the head pointer is kept)."""
     return 1 if format_version == 1 else 2
 
 

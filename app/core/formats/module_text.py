@@ -44,7 +44,7 @@ from app.core.formats.json_value import (
 from app.core.formats.record_ids import RecordIds
 
 #: The formats whose saved indexes are read (their layout and hashes are the same).
-INDEX_FORMATS = (2, 3)
+INDEX_FORMATS = (2, 3, 4)
 
 
 def element_digest(value: Json) -> tuple[bytes, str]:

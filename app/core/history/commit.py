@@ -72,12 +72,14 @@ class Committer:
         new_modules: Mapping[str, ModuleText],
         stored_blobs: Callable[[], Awaitable[set[str]]],
         head_module: Callable[[str], Awaitable[ModuleText]],
+        finish: Callable[[HeadPointer], HeadPointer] = lambda head: head,
     ) -> Commit:
         """Add to ``batch`` one version on top of ``previous`` (the head pointer): ``deltas`` of
         the keys it changed, ``hashes`` the new module hashes of those still present (the others
         were deleted); ``head`` is ``previous`` as the recording moved it. ``stored_blobs``: the
         blobs the store holds; ``head_module``: the index of a head key (a checkpoint's blob of a
-        key it did not write is made from it)."""
+        key it did not write is made from it); ``finish``: the last touches to the head pointer
+        that names it (in format 4 the version carries what it changed of the pointer)."""
         timestamp = max(self.clock.now_ms(), previous.timestamp)
         seq = previous.seq + 1
         version_id = make_version_id(timestamp, seq, self.new_suffix())
@@ -131,15 +133,18 @@ class Committer:
             deltas_since_checkpoint=0 if checkpoint else previous.deltas_since_checkpoint + 1,
             bytes_since_checkpoint=0 if checkpoint else previous.bytes_since_checkpoint + size,
         )
+        gone = {delta.key for delta in deltas if delta.key not in module_hashes}
+        if gone & set(head.stale_heads):
+            head = replace(head, stale_heads=tuple(k for k in head.stale_heads if k not in gone))
+        head = finish(head)
+        if head.has_tail:
+            version = replace(version, head_changes=head.changes_since(previous))
         # Logical write order (FORMAT.md): payload, blobs, metadata, head values, head pointer.
         batch.put("payloads", version_id, encoded)
         batch.put("versions", version_id, version.encode())
-        gone = {delta.key for delta in deltas if delta.key not in module_hashes}
         for key in sorted(gone):
             batch.delete("head", key)
             batch.delete("meta", INDEX_PREFIX + key)
-        if gone & set(head.stale_heads):
-            head = replace(head, stale_heads=tuple(k for k in head.stale_heads if k not in gone))
         return Commit(version, head, blobs, tuple(sorted(gone)))
 
     async def _put_blobs(

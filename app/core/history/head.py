@@ -3,20 +3,25 @@
 Format 3 stores it as one small record (``meta/head``) plus one record per KV key
 (``meta/head/<key>``: its module hash and the key's drain progress), and a version rewrites only
 the records of the keys it changed: a store of 46 keys does not rewrite 46 hashes per edit.
+Format 4 keeps those records as a base that may lag behind: each version carries what it changed
+of the pointer (its ``head`` member), and the pointer is the base followed by the versions after
+it. A version then overwrites nothing (an overwrite costs IndexedDB the old value as well); the
+base is rewritten every ``TAIL_LIMIT`` versions and by every change that is not a version.
 Formats 1 and 2 stored it all in ``meta/head``; such a pointer is still read (and rewritten in
-format 3 by ``Chain.open``).
+format 4 by ``Chain.open``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import cast
 
 from app.core.errors import CorruptData
 from app.core.formats.format import FORMAT_VERSION, check_format_version
 from app.core.formats.integrity import state_hash
 from app.core.formats.json_value import Json, compact_json, parse_json
+from app.core.history.version import Version
 from app.core.ports import Batch, VersionStore
 
 HEAD_KEY = "head"
@@ -24,11 +29,15 @@ HEAD_KEY = "head"
 KEY_PREFIX = "head/"
 #: The first format whose head pointer is split into per-key records.
 SPLIT_FORMAT = 3
+#: The first format whose versions carry the pointer's changes (the stored records a base).
+TAIL_FORMAT = 4
+#: How many versions may follow the stored base before a commit rewrites it (a load reads them).
+TAIL_LIMIT = 32
 #: How often a head pointer that another writer moved while it was read is read again.
 LOAD_ATTEMPTS = 5
 
 KeyState = tuple["str | None", "tuple[int, int] | None", "int | None", "tuple[str, int] | None",
-                 "tuple[str, int] | None"]
+                 "tuple[str, int] | None", bool]
 
 
 @dataclass
@@ -71,6 +80,10 @@ class HeadPointer:
     #: those bytes (If-None-Match), instead of reading it to compare. Any change of the key's
     #: head text drops it (``Chain.record``).
     head_texts: dict[str, tuple[str, int]] = field(default_factory=dict)
+    #: Format 4: the pointer the stored records describe, when versions followed it (``tail`` of
+    #: them, each carrying its changes); None when they describe this one.
+    base: HeadPointer | None = field(default=None, compare=False, repr=False)
+    tail: int = field(default=0, compare=False)
 
     @property
     def state_hash(self) -> str:
@@ -79,6 +92,16 @@ class HeadPointer:
     @property
     def is_split(self) -> bool:
         return self.format_version >= SPLIT_FORMAT
+
+    @property
+    def has_tail(self) -> bool:
+        """Whether versions carry the pointer's changes (format 4)."""
+        return self.format_version >= TAIL_FORMAT
+
+    @property
+    def stored(self) -> HeadPointer:
+        """The pointer the stored records describe."""
+        return self.base if self.base is not None else self
 
     def to_dict(self) -> dict[str, Json]:
         """The ``meta/head`` record (format 3: without the per-key members)."""
@@ -104,7 +127,7 @@ class HeadPointer:
             if self.drained_writes:
                 fixed["drainedWrites"] = cast(Json, {key: list(write)
                                                      for key, write in self.drained_writes.items()})
-        if self.stale_heads:
+        if self.stale_heads and not self.has_tail:
             fixed["staleHeads"] = cast(Json, list(self.stale_heads))
         if self.deletions and self.is_split:
             fixed["deletions"] = self.deletions
@@ -126,11 +149,12 @@ class HeadPointer:
         head_text = (self.head_texts.get(key)
                      if module_hash is not None and key not in self.stale_heads else None)
         return (module_hash, self.live_reads.get(key), self.drained_ends.get(key),
-                self.drained_writes.get(key), head_text)
+                self.drained_writes.get(key), head_text,
+                self.has_tail and module_hash is not None and key in self.stale_heads)
 
     def key_dict(self, key: str) -> dict[str, Json] | None:
         """The ``meta/head/<key>`` record of ``key``; None when the pointer says nothing of it."""
-        module_hash, live_read, drained_end, drained_write, head_text = self.key_state(key)
+        module_hash, live_read, drained_end, drained_write, head_text, stale = self.key_state(key)
         record: dict[str, Json] = {"formatVersion": self.format_version}
         if module_hash is not None:
             record["moduleHash"] = module_hash
@@ -142,25 +166,92 @@ class HeadPointer:
             record["drainedWrite"] = list(drained_write)
         if head_text is not None:
             record["headText"] = list(head_text)
+        if stale:
+            record["stale"] = True
         return record if len(record) > 1 else None
 
-    def put(self, batch: Batch, previous: HeadPointer | None) -> None:
-        """Add the pointer to ``batch``: ``meta/head``, and (format 3) the record of every key
-        whose state differs from ``previous``'s (all of them when ``previous`` is None or not
-        split), deleting the records of keys it no longer says anything of."""
+    def put(self, batch: Batch, previous: HeadPointer | None) -> HeadPointer:
+        """Add the pointer to ``batch``: ``meta/head``, and (format 3 on) the record of every key
+        whose state differs from what the stored records of ``previous`` say (all of them when
+        ``previous`` is None or not split), deleting the records of keys it no longer says
+        anything of. Returns the pointer as stored (no versions follow its records)."""
         batch.put("meta", HEAD_KEY, self.encode())
-        if not self.is_split:
-            return
-        whole = previous is None or not previous.is_split
-        keys = self.keys() | (set() if previous is None else previous.keys())
-        for key in sorted(keys):
-            if not whole and previous is not None and previous.key_state(key) == self.key_state(key):
-                continue
-            record = self.key_dict(key)
+        stored = None if previous is None else previous.stored
+        if self.is_split:
+            whole = stored is None or not stored.is_split or stored.has_tail != self.has_tail
+            keys = self.keys() | (set() if stored is None else stored.keys())
+            for key in sorted(keys):
+                if not whole and stored is not None and stored.key_state(key) == self.key_state(key):
+                    continue
+                record = self.key_dict(key)
+                if record is None:
+                    batch.delete("meta", KEY_PREFIX + key)
+                else:
+                    batch.put("meta", KEY_PREFIX + key, compact_json(record))
+        return replace(self, base=None, tail=0)
+
+    def changes_since(self, previous: HeadPointer) -> dict[str, Json]:
+        """What a version that moves the pointer from ``previous`` to this one carries (its
+        ``head`` member, format 4): the journal seq, the epoch and the deletion count when they
+        changed, and the record of every key whose state changed (null: it says nothing of it)."""
+        changes: dict[str, Json] = {"journalSeq": self.journal_seq}
+        if self.journal_epoch != previous.journal_epoch:
+            changes["journalEpoch"] = self.journal_epoch
+        if self.deletions != previous.deletions:
+            changes["deletions"] = self.deletions
+        keys: dict[str, Json] = {}
+        for key in sorted(self.keys() | previous.keys()):
+            if previous.key_state(key) != self.key_state(key):
+                record = self.key_dict(key)
+                if record is not None:
+                    del record["formatVersion"]
+                keys[key] = record
+        changes["keys"] = keys
+        return changes
+
+    def follow(self, version: Version) -> HeadPointer:
+        """The pointer once ``version`` (a child of its version, carrying its changes) is
+        committed on top of it. Raises CorruptData if the changes are malformed or do not
+        come to the version's stateHash."""
+        changes = version.head_changes
+        if changes is None:
+            raise CorruptData(f"version {version.id} does not say what it changed of the head pointer")
+        what = f"the head pointer's changes in version {version.id}"
+        journal_seq = changes.get("journalSeq")
+        keys = changes.get("keys")
+        if type(journal_seq) is not int or not isinstance(keys, dict):
+            raise CorruptData(f"{what}: journalSeq or keys is missing or of the wrong type")
+        epoch = changes.get("journalEpoch", self.journal_epoch)
+        deletions = changes.get("deletions", self.deletions)
+        if not isinstance(epoch, str) or type(deletions) is not int:
+            raise CorruptData(f"{what}: journalEpoch or deletions is of the wrong type")
+        head = replace(
+            self, version_id=version.id, seq=version.seq, timestamp=version.timestamp,
+            journal_seq=journal_seq, journal_epoch=epoch, deletions=deletions,
+            module_hashes=dict(self.module_hashes), live_reads=dict(self.live_reads),
+            drained_ends=dict(self.drained_ends), drained_writes=dict(self.drained_writes),
+            head_texts=dict(self.head_texts),
+            checkpoint_id=version.id if version.is_checkpoint else self.checkpoint_id,
+            deltas_since_checkpoint=0 if version.is_checkpoint else self.deltas_since_checkpoint + 1,
+            bytes_since_checkpoint=0 if version.is_checkpoint else self.bytes_since_checkpoint + version.size,
+            base=self.stored, tail=self.tail + 1,
+        )
+        stale = set(self.stale_heads)
+        for key, record in keys.items():
+            for members in (head.module_hashes, head.live_reads, head.drained_ends,
+                            head.drained_writes, head.head_texts):
+                members.pop(key, None)
+            stale.discard(key)
             if record is None:
-                batch.delete("meta", KEY_PREFIX + key)
-            else:
-                batch.put("meta", KEY_PREFIX + key, compact_json(record))
+                continue
+            if not isinstance(record, dict):
+                raise CorruptData(f"{what}: the record of {key!r} is not an object")
+            if _put_key(head, key, record, f"{what}, key {key!r}"):
+                stale.add(key)
+        head.stale_heads = tuple(sorted(stale))
+        if head.state_hash != version.state_hash:
+            raise CorruptData(f"{what} do not come to its stateHash")
+        return head
 
     # ---- reading ----------------------------------------------------------------------------
 
@@ -169,9 +260,11 @@ class HeadPointer:
         """The stored pointer (None when there is none). Raises CorruptData, UnknownFormatVersion.
 
         ``meta/head`` and its per-key records are read at once (``prefixed``: one consistent
-        read, one transaction in the browser), so another tab's commit cannot land between them.
-        A read that does not check out (its stateHash) is still read again while ``meta/head``
-        moves (a store that reads them apart); only one that never does is corruption."""
+        read, one transaction in the browser), so another tab's commit cannot land between them;
+        in format 4 the versions after the one they name are then read and followed. A read that
+        does not check out (its stateHash) is still read again while ``meta/head`` moves (a
+        store that reads them apart); only one that never does is corruption. A pointer whose
+        ``meta/head`` moved while its versions were read is read again too."""
         for attempt in range(LOAD_ATTEMPTS):
             values = await store.prefixed("meta", HEAD_KEY)
             stored = values.get(HEAD_KEY)
@@ -184,11 +277,26 @@ class HeadPointer:
             records = {name[len(KEY_PREFIX):]: data for name, data in values.items()
                        if name.startswith(KEY_PREFIX)}
             try:
-                return cls.from_dict(obj, records)
+                head = cls.from_dict(obj, records)
+                if head.has_tail:
+                    head = head.follow_all(await store.after("versions", head.version_id or ""))
             except CorruptData:
                 if attempt == LOAD_ATTEMPTS - 1 or await store.get("meta", HEAD_KEY) == stored:
                     raise  # the pointer did not move while it was read: it is corrupt
-        raise AssertionError("unreachable")
+                continue
+            if not head.has_tail or head.tail == 0 or await store.get("meta", HEAD_KEY) == stored:
+                return head
+        raise CorruptData("the head pointer kept moving while it was read")
+
+    def follow_all(self, after: Mapping[str, bytes]) -> HeadPointer:
+        """The pointer followed by the versions among ``after`` (the stored versions whose ids
+        sort after its own: {id: record}) that continue its chain, in id order."""
+        head = self
+        for version_id in sorted(after):
+            version = Version.decode(after[version_id])
+            if version.parent_id == head.version_id and version.head_changes is not None:
+                head = head.follow(version)
+        return head
 
     @classmethod
     def decode(cls, data: bytes, records: Mapping[str, bytes] | None = None) -> HeadPointer:
@@ -207,9 +315,14 @@ class HeadPointer:
     def from_dict(cls, obj: Mapping[str, Json], records: Mapping[str, bytes]) -> HeadPointer:
         try:
             format_version = cast(int, obj["formatVersion"])
+            stale_heads = _stale_heads(obj.get("staleHeads"))
             if format_version >= SPLIT_FORMAT:
-                module_hashes, live_reads, drained_ends, drained_writes, head_texts = _split(
-                    records, format_version)
+                keys = _split(records, format_version)
+                module_hashes, live_reads, drained_ends, drained_writes, head_texts = (
+                    keys.module_hashes, keys.live_reads, keys.drained_ends, keys.drained_writes,
+                    keys.head_texts)
+                if format_version >= TAIL_FORMAT:
+                    stale_heads = keys.stale_heads
             else:
                 head_texts = {}
                 module_hashes = cast(dict[str, str], obj["moduleHashes"])
@@ -230,7 +343,7 @@ class HeadPointer:
                 drained_ends=drained_ends,
                 drained_writes=drained_writes,
                 format_version=format_version,
-                stale_heads=_stale_heads(obj.get("staleHeads")),
+                stale_heads=stale_heads,
                 deletions=cast(int, obj.get("deletions", 0)),
             )
             head.head_texts = {key: found for key, found in head_texts.items()
@@ -258,32 +371,40 @@ def _object(data: bytes, what: str) -> dict[str, Json]:
     return obj
 
 
-def _split(records: Mapping[str, bytes], format_version: int) -> tuple[
-        dict[str, str], dict[str, tuple[int, int]], dict[str, int], dict[str, tuple[str, int]],
-        dict[str, tuple[str, int]]]:
-    """The per-key members of a format 3 pointer, from its ``meta/head/<key>`` records."""
-    module_hashes: dict[str, str] = {}
-    live_reads: dict[str, tuple[int, int]] = {}
-    drained_ends: dict[str, int] = {}
-    drained_writes: dict[str, tuple[str, int]] = {}
-    head_texts: dict[str, tuple[str, int]] = {}
+def _split(records: Mapping[str, bytes], format_version: int) -> HeadPointer:
+    """The per-key members of a format 3 or 4 pointer, from its ``meta/head/<key>`` records (and,
+    in format 4, its staleHeads), as a pointer holding only them."""
+    head = HeadPointer(format_version=format_version)
+    stale: list[str] = []
     for key in sorted(records):
         what = f"head pointer record {KEY_PREFIX}{key}"
         obj = _object(records[key], what)
         check_format_version(obj, what)
         if obj["formatVersion"] != format_version:
             raise CorruptData(f"{what}: formatVersion {obj['formatVersion']} is not the pointer's")
-        if "moduleHash" in obj:
-            if not isinstance(obj["moduleHash"], str):
-                raise CorruptData(f"{what}: moduleHash is not a string")
-            module_hashes[key] = obj["moduleHash"]
-        live_reads.update(_live_reads({key: obj["liveRead"]} if "liveRead" in obj else None))
-        drained_ends.update(_drained_ends({key: obj["drainedEnd"]} if "drainedEnd" in obj else None))
-        drained_writes.update(_drained_writes({key: obj["drainedWrite"]} if "drainedWrite" in obj else None))
-        head_text = _head_text(obj.get("headText"))
-        if head_text is not None:
-            head_texts[key] = head_text
-    return module_hashes, live_reads, drained_ends, drained_writes, head_texts
+        if _put_key(head, key, obj, what):
+            stale.append(key)
+    head.stale_heads = tuple(stale)
+    return head
+
+
+def _put_key(head: HeadPointer, key: str, obj: Mapping[str, Json], what: str) -> bool:
+    """Set the members of ``key`` in ``head`` from its record ``obj``; whether it says the key's
+    head text is stale (format 4)."""
+    if "moduleHash" in obj:
+        if not isinstance(obj["moduleHash"], str):
+            raise CorruptData(f"{what}: moduleHash is not a string")
+        head.module_hashes[key] = obj["moduleHash"]
+    head.live_reads.update(_live_reads({key: obj["liveRead"]} if "liveRead" in obj else None))
+    head.drained_ends.update(_drained_ends({key: obj["drainedEnd"]} if "drainedEnd" in obj else None))
+    head.drained_writes.update(_drained_writes({key: obj["drainedWrite"]} if "drainedWrite" in obj else None))
+    head_text = _head_text(obj.get("headText"))
+    if head_text is not None:
+        head.head_texts[key] = head_text
+    stale = obj.get("stale", False)
+    if type(stale) is not bool:
+        raise CorruptData(f"{what}: stale is not true or false")
+    return stale and key in head.module_hashes
 
 
 def _head_text(raw: Json) -> tuple[str, int] | None:

@@ -44,6 +44,9 @@ class Version:
     format_version: int = FORMAT_VERSION
     #: The browser that recorded it ("Chrome on Linux · 3f2a"); "" when not known.
     device: str = ""
+    #: Format 4: what this version changed in the head pointer (its ``head`` member,
+    #: HeadPointer.changes_since); None in older formats. Stored, not shown.
+    head_changes: dict[str, Json] | None = None
 
     @property
     def is_checkpoint(self) -> bool:
@@ -72,7 +75,11 @@ class Version:
         }
 
     def encode(self) -> bytes:
-        return compact_json(self.to_dict())
+        """The stored record: ``to_dict`` and, in format 4, the head pointer's changes."""
+        record = self.to_dict()
+        if self.head_changes is not None:
+            record["head"] = self.head_changes
+        return compact_json(record)
 
     @classmethod
     def decode(cls, data: bytes) -> Version:
@@ -106,11 +113,14 @@ class Version:
                 snapshot=cast("dict[str, str] | None", obj.get("snapshot")),
                 format_version=_typed(obj, "formatVersion", int),
                 device=str(obj.get("device") or ""),
+                head_changes=cast("dict[str, Json] | None", obj.get("head")),
             )
         except KeyError as missing:
             raise CorruptData(f"version metadata lacks {missing}") from None
         if version.parent_id is not None and not isinstance(version.parent_id, str):
             raise CorruptData("version metadata: parentId is not a string")
+        if version.head_changes is not None and not isinstance(version.head_changes, dict):
+            raise CorruptData("version metadata: head is not an object")
         if version.kind not in VERSION_KINDS:
             raise CorruptData(f"version metadata: unknown kind {version.kind!r}")
         if (version.snapshot is None) == version.is_checkpoint:

@@ -88,7 +88,7 @@ async def plan_deletion(
     batch.put("payloads", child.id, encoded)
     batch.put("versions", child.id, new_child.encode())
     new_head = _head_after(history, head, doomed, new_child)
-    new_head.put(batch, head)
+    new_head = new_head.put(batch, head)
     return DeletionPlan(batch, new_child, new_head)
 
 

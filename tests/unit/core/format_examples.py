@@ -168,20 +168,22 @@ async def _chain_examples(found: dict[str, str]) -> None:
     delta = await chain.record({GUESTS: pms_text([EDITED])}, created_by="frontdesk",
                                journal_seq=DELTA_JOURNAL_SEQ)
     assert baseline is not None and delta is not None and baseline.snapshot is not None
-    found["version-checkpoint"] = pretty(baseline.to_dict())
+    found["version-checkpoint"] = pretty(json.loads(baseline.encode()))
     found["payload-checkpoint"] = store.data["payloads"][baseline.id].decode("utf-8")
     for hashed in baseline.snapshot.values():
         found[f"blob {hashed}"] = store.data["blobs"][hashed].decode("utf-8")
-    found["version-delta"] = pretty(delta.to_dict())
+    found["version-delta"] = pretty(json.loads(delta.encode()))
     # Both payloads are under framing.COMPRESS_AT bytes, so they are stored as plain JSON.
     found["payload-delta"] = listing(json.loads(store.data["payloads"][delta.id]))
+    # The stored records name the baseline: the delta carries what it changed of the pointer.
     found["head"] = pretty(json.loads(store.data["meta"][HEAD_KEY]))
     for name, record in sorted(store.data["meta"].items()):
         if name.startswith(KEY_PREFIX):
             found[f"head-key {name[len(KEY_PREFIX):]}"] = pretty(json.loads(record))
-    # The same pointer as format 2 stored it (one record): what the upgrade to format 3 reads.
-    found["format2-head"] = pretty(replace(HeadPointer.from_meta(store.data["meta"]),
-                                           format_version=2).to_dict())
+    # The pointer after the delta as format 2 stored it (one record): what an upgrade reads.
+    pointer = await HeadPointer.load(store)
+    assert pointer is not None and pointer.version_id == delta.id
+    found["format2-head"] = pretty(replace(pointer, format_version=2).to_dict())
 
     # The baseline of an empty store.
     chain, store, _ = build_chain()
@@ -189,7 +191,7 @@ async def _chain_examples(found: dict[str, str]) -> None:
     empty = await chain.record_state({}, created_by="admin", snapshot=True,
                                      description=BASELINE_DESCRIPTION.format(count=0))
     assert empty is not None
-    found["version-empty-baseline"] = pretty(empty.to_dict())
+    found["version-empty-baseline"] = pretty(json.loads(empty.encode()))
     found["payload-empty-baseline"] = store.data["payloads"][empty.id].decode("utf-8")
 
     # A write that only respells the head's value records no version.
@@ -318,11 +320,11 @@ def format1_store(
 async def _format1_examples(found: dict[str, str]) -> None:
     store, (baseline, delta) = format1_store()
     blobs = dict(store.data["blobs"])
-    found["format1-version-checkpoint"] = pretty(baseline.to_dict())
+    found["format1-version-checkpoint"] = pretty(json.loads(baseline.encode()))
     found["format1-payload-checkpoint"] = store.data["payloads"][baseline.id].decode("utf-8")
     for hashed, blob in blobs.items():
         found[f"format1-blob {hashed}"] = blob.decode("utf-8")
-    found["format1-version-delta"] = pretty(delta.to_dict())
+    found["format1-version-delta"] = pretty(json.loads(delta.encode()))
     found["format1-payload-delta"] = listing(json.loads(store.data["payloads"][delta.id]))
     found["format1-head"] = pretty(json.loads(store.data["meta"][HEAD_KEY]))
 
@@ -332,7 +334,7 @@ async def _format1_examples(found: dict[str, str]) -> None:
     await chain.open()
     upgrade = (await chain.list_versions())[0]
     assert upgrade.snapshot is not None and upgrade.change_type == "upgrade"
-    found["upgrade-version"] = pretty(upgrade.to_dict())
+    found["upgrade-version"] = pretty(json.loads(upgrade.encode()))
     found["upgrade-payload"] = store.data["payloads"][upgrade.id].decode("utf-8")
     for hashed, blob in store.data["blobs"].items():
         if hashed not in blobs:
@@ -373,7 +375,7 @@ async def _restore_examples(found: dict[str, str]) -> None:
     found["restore-pending"] = pretty(json.loads(pending.encode()))
     version = await chain.record_restore(plan, created_by="admin")
     assert version is not None
-    found["restore-version"] = pretty(version.to_dict())
+    found["restore-version"] = pretty(json.loads(version.encode()))
     entry = AuditEntry(f"{RESTORE_MS + 40:013d}-0a1b2c3d", RESTORE_MS + 40, "admin", "restore",
                        "done", describe_restore(plan), {**details, "versionId": version.id}).chained("")
     found["audit-entry"] = pretty(entry.to_dict())

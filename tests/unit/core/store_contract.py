@@ -107,6 +107,22 @@ async def check_prefixed(make_store: StoreFactory) -> None:
     _expect(len(await store.prefixed("meta", "")) == 9, "values without a prefix")
 
 
+async def check_after(make_store: StoreFactory) -> None:
+    store = await make_store()
+    batch = Batch()
+    values = {"a": b"1", "b": b"2", "b\x00": b"3", "ba": b"4", "\U0001f600": b"5", "\uffff": b"6"}
+    for key, value in values.items():
+        batch.put("versions", key, value)
+    batch.put("payloads", "c", b"other collection")
+    await store.apply(batch)
+    _expect(await store.after("versions", "b") == {"b\x00": b"3", "ba": b"4", "\U0001f600": b"5",
+                                                   "\uffff": b"6"}, "values after a key")
+    _expect(await store.after("versions", "") == values, "values after the empty key")
+    _expect(await store.after("versions", "\U0001f600") == {}, "values after the greatest key")
+    _expect(await store.after("versions", "zz") == {"\U0001f600": b"5", "\uffff": b"6"},
+            "values after a key not stored")
+
+
 async def check_first_line(make_store: StoreFactory) -> None:
     store = await make_store()
     batch = Batch()
@@ -199,6 +215,7 @@ STORE_CHECKS: list[Callable[[StoreFactory], Awaitable[None]]] = [
     check_keys_by_prefix,
     check_digest,
     check_prefixed,
+    check_after,
     check_first_line,
     check_overwrite_and_delete,
     check_deletes_apply_before_puts,

@@ -192,7 +192,7 @@ def test_the_baseline_checks_out() -> None:
     payload_bytes = _stored_payload("payload-checkpoint")
     payload = Payload.decode(payload_bytes, GzipCompressor())
     blobs = _blobs()
-    assert baseline.format_version == 3 and baseline.is_checkpoint and baseline.parent_id is None
+    assert baseline.format_version == 4 and baseline.is_checkpoint and baseline.parent_id is None
     assert payload.changes == [] and payload.forward is None and payload.inverse is None
     assert baseline.payload_hash == _sha256(payload_bytes)
     assert baseline.size == len(payload_bytes) + sum(map(len, blobs.values())) == 170
@@ -219,10 +219,12 @@ def test_the_delta_and_the_head_check_out() -> None:
     delta = Version.decode(_compact("version-delta"))
     payload_bytes = _stored_payload("payload-delta")
     payload = Payload.decode(payload_bytes, GzipCompressor())
-    head = _head("head")
+    stored = _head("head")  # the stored records name the baseline; the delta says the rest
+    assert stored.version_id == baseline.id and stored.module_hashes == baseline.snapshot
+    head = stored.follow(delta)
     blobs = _blobs()
     assert baseline.snapshot is not None and payload.forward is not None
-    assert payload.inverse is not None and head.format_version == 3
+    assert payload.inverse is not None and head.format_version == 4
     assert delta.payload_hash == _sha256(payload_bytes) and delta.size == len(payload_bytes) == 495
     assert delta.parent_id == baseline.id and delta.seq == baseline.seq + 1
     assert delta.link == _sha256("\n".join(
@@ -284,8 +286,9 @@ def test_a_write_that_only_respells_records_no_version() -> None:
         first = await chain.record({SETTINGS: example["headText"]}, created_by="a", snapshot=True)
         assert first is not None
         assert await chain.record({SETTINGS: example["written"]}, created_by="a") is None
-        head = HeadPointer.from_meta(store.data["meta"])
-        assert head.version_id == first.id and head.module_hashes[SETTINGS] == example["moduleHash"]
+        head = await HeadPointer.load(store)
+        assert head is not None and head.version_id == first.id
+        assert head.module_hashes[SETTINGS] == example["moduleHash"]
         assert store.data["head"][SETTINGS] == example["written"].encode()
         assert (await chain.verify(full=True)).ok
         # Any change of value is recorded, however small.
@@ -309,7 +312,7 @@ def test_unknown_format_versions_are_refused_and_the_three_known_ones_read() -> 
         known = obj["formatVersion"]
         seen.add(known)
         decode(compact_json(obj))
-        for unknown in (0, 4, str(known), None, [known]):
+        for unknown in (0, 5, str(known), None, [known]):
             obj["formatVersion"] = unknown
             with pytest.raises(UnknownFormatVersion):
                 decode(json.dumps(obj).encode())
@@ -319,9 +322,9 @@ def test_unknown_format_versions_are_refused_and_the_three_known_ones_read() -> 
         # 3.0 is the number 3 ("Numbers"): read as formatVersion 3.
         obj["formatVersion"] = float(known)
         decode(json.dumps(obj).encode())
-    assert seen == {1, 2, 3}
+    assert seen == {1, 2, 4}
     # A per-key record of an unknown format, or of another format than its pointer's, is refused.
-    for unknown, error in ((4, UnknownFormatVersion), (2, CorruptData)):
+    for unknown, error in ((5, UnknownFormatVersion), (3, CorruptData)):
         record = {**_obj(f"head-key {GUESTS}"), "formatVersion": unknown}
         with pytest.raises(error):
             HeadPointer.decode(_compact("head"), {**head_records, GUESTS: compact_json(record)})
@@ -335,7 +338,7 @@ def test_a_missing_or_changed_head_key_record_is_corruption() -> None:
     changed = {**_obj(f"head-key {GUESTS}"), "moduleHash": "0" * 64}
     with pytest.raises(CorruptData, match="stateHash"):
         HeadPointer.decode(_compact("head"), {**records, GUESTS: compact_json(changed)})
-    extra = {"formatVersion": 3, "moduleHash": "0" * 64}
+    extra = {"formatVersion": 4, "moduleHash": "0" * 64}
     with pytest.raises(CorruptData, match="stateHash"):
         HeadPointer.decode(_compact("head"), {**records, "w3-hotel-rooms": compact_json(extra)})
 
@@ -565,12 +568,12 @@ def test_the_upgrade_checks_out() -> None:
     payload_bytes = _stored_payload("upgrade-payload")
     head = _head("upgrade-head")
     new_blobs, old_blobs = _blobs("upgrade-blob "), _blobs("format1-blob ")
-    assert upgrade.format_version == 3 and upgrade.is_checkpoint and upgrade.snapshot is not None
+    assert upgrade.format_version == 4 and upgrade.is_checkpoint and upgrade.snapshot is not None
     assert (upgrade.change_type, upgrade.created_by, upgrade.change_count) == ("upgrade", "backstay", 0)
     assert upgrade.parent_id == parent.id and upgrade.seq == parent.seq + 1
     assert upgrade.timestamp >= parent.timestamp
     assert upgrade.modules == sorted(old_head.module_hashes) == sorted(upgrade.snapshot)
-    assert payload_bytes == b'{"formatVersion":3,"changes":[],"forward":[],"inverse":[]}'
+    assert payload_bytes == b'{"formatVersion":4,"changes":[],"forward":[],"inverse":[]}'
     assert upgrade.payload_hash == _sha256(payload_bytes)
     # Its snapshot: format 2 hashes of the head values; the blobs it was first to write count.
     assert upgrade.size == len(payload_bytes) + sum(map(len, new_blobs.values())) == 148
@@ -586,7 +589,7 @@ def test_the_upgrade_checks_out() -> None:
     # The link binds the format 1 parent's stateHash (format 1 module hashes) to the upgrade.
     assert upgrade.link == link(parent.id, parent.state_hash, upgrade.id, upgrade.state_hash)
     assert parent.state_hash == old_head.state_hash != upgrade.state_hash
-    assert head.format_version == 3 and head.version_id == upgrade.id
+    assert head.format_version == 4 and head.version_id == upgrade.id
     assert head.module_hashes == upgrade.snapshot and head.checkpoint_id == upgrade.id
     assert (head.deltas_since_checkpoint, head.bytes_since_checkpoint) == (0, 0)
     assert (head.journal_seq, head.journal_epoch, head.live_reads) == (
@@ -617,7 +620,7 @@ def test_a_store_of_the_examples_verifies_and_reads_each_format_by_its_rules() -
     async def scenario() -> None:
         store = _store_of_the_examples()
         chain, _, _ = build_chain(store=store)
-        await chain.open()  # nothing to upgrade: the head pointer is format 3
+        await chain.open()  # nothing to upgrade: the head pointer is format 4
         assert len(store.data["versions"]) == 3
         report = await chain.verify(full=True)
         assert report.ok, report.problems
@@ -627,10 +630,10 @@ def test_a_store_of_the_examples_verifies_and_reads_each_format_by_its_rules() -
         old = await chain.state_at(format1_delta.id)
         assert json_equal(new[GUESTS], [EDITED])  # written member order
         assert list(old[GUESTS][0]) == sorted(EDITED)  # type: ignore[index,arg-type]
-        # A new version after the upgrade is a format 3 delta.
+        # A new version after the upgrade is a format 4 delta.
         version = await chain.record({GUESTS: pms_text([EDITED, {"id": "gst-000003"}])},
                                      created_by="a")
-        assert version is not None and version.format_version == 3 and not version.is_checkpoint
+        assert version is not None and version.format_version == 4 and not version.is_checkpoint
         assert (await chain.verify(full=True)).ok
 
     asyncio.run(scenario())
@@ -644,7 +647,7 @@ def test_opening_a_format1_store_upgrades_it_once() -> None:
         reopened, _, _ = build_chain(store=store)
         await reopened.open()
         kinds = [(v.format_version, v.change_type) for v in await reopened.list_versions()]
-        assert kinds == [(3, "upgrade"), (1, "auto"), (1, "auto")]
+        assert kinds == [(4, "upgrade"), (1, "auto"), (1, "auto")]
         assert (await reopened.verify(full=True)).ok
 
     asyncio.run(scenario())
@@ -691,7 +694,8 @@ def test_checkpoints_are_made_every_n_versions_and_every_n_bytes() -> None:
             assert version is not None
             kinds.append(version.kind)
             sizes.append(len(store.data["payloads"][version.id]))
-        head = HeadPointer.from_meta(store.data["meta"])
+        head = await HeadPointer.load(store)
+        assert head is not None
         since = 0
         for size, kind in zip(sizes, kinds, strict=True):
             assert (kind == "checkpoint") == (since + size >= 600)
@@ -822,16 +826,16 @@ def test_format1_values_are_read_by_format_1_rules() -> None:
     asyncio.run(scenario())
 
 
-def test_a_format1_head_pointer_without_versions_becomes_format_3() -> None:
+def test_a_format1_head_pointer_without_versions_becomes_format_4() -> None:
     async def scenario() -> None:
         chain, store, _ = build_chain()
         store.data["meta"][HEAD_KEY] = HeadPointer(journal_epoch="e", format_version=1).encode()
         await chain.open()
-        await chain.start_journal("e2")  # any write of the head pointer stores it as format 3
-        assert HeadPointer.from_meta(store.data["meta"]).format_version == 3
+        await chain.start_journal("e2")  # any write of the head pointer stores it as format 4
+        assert HeadPointer.from_meta(store.data["meta"]).format_version == 4
         first = await chain.record({"k": '[{"id":"a"}]'}, created_by="x", snapshot=True)
-        assert first is not None and first.format_version == 3 and first.change_type == "auto"
-        assert HeadPointer.from_meta(store.data["meta"]).format_version == 3
+        assert first is not None and first.format_version == 4 and first.change_type == "auto"
+        assert HeadPointer.from_meta(store.data["meta"]).format_version == 4
         reopened, _, _ = build_chain(store=store)
         await reopened.open()
         assert [v.id for v in await reopened.list_versions()] == [first.id]  # no upgrade
@@ -849,7 +853,7 @@ def test_a_format1_version_rewritten_by_a_deletion_stays_format_1() -> None:
         assert json.loads(store.data["versions"][delta.id])["formatVersion"] == 1
         assert json.loads(store.data["payloads"][delta.id])["formatVersion"] == 1
         upgrade = (await chain.list_versions())[0]
-        assert json.loads(store.data["payloads"][upgrade.id])["formatVersion"] == 3
+        assert json.loads(store.data["payloads"][upgrade.id])["formatVersion"] == 4
         assert (await chain.verify(full=True)).ok
 
     asyncio.run(scenario())

@@ -1,8 +1,9 @@
 """Stores written by earlier releases open in this one without losing a version.
 
-format2-store.json was written by the release before format 3 (its head pointer is one record);
-format1-store.json by the release before format 2. Both hold the same W3-shaped history with
-odd but valid values (tests/fixtures/make_format1_store.py says what it holds).
+format3-store.json was written by the release before format 4 (its head pointer is rewritten
+with every version); format2-store.json by the release before format 3 (its head pointer is one
+record); format1-store.json by the release before format 2. All hold the same W3-shaped history
+with odd but valid values (tests/fixtures/make_format1_store.py says what it holds).
 """
 
 from __future__ import annotations
@@ -13,11 +14,16 @@ from typing import Any
 
 from app.core.errors import CorruptData
 from app.core.formats.json_value import canonical_text, parse_json
-from app.core.history.head import HEAD_KEY, KEY_PREFIX, HeadPointer
+from app.core.history.head import HEAD_KEY, KEY_PREFIX, TAIL_LIMIT, HeadPointer
 from app.core.memory_store import MemoryStore
 from app.core.ports import Batch
 from tests.conftest import build_chain
-from tests.fixtures.format1_store import fill_store, load_format1_store, load_format2_store
+from tests.fixtures.format1_store import (
+    fill_store,
+    load_format1_store,
+    load_format2_store,
+    load_format3_store,
+)
 from tests.fixtures.make_format1_store import js_text
 
 GUESTS = "w3-hotel-guests"
@@ -51,7 +57,57 @@ def test_the_format2_fixture_is_what_the_release_before_format_3_wrote() -> None
     assert not [name for name in collections["meta"] if name.startswith(KEY_PREFIX)]
 
 
-def test_a_format2_store_gets_a_format3_pointer_and_keeps_every_version_exactly() -> None:
+def test_the_format3_fixture_is_what_the_release_before_format_4_wrote() -> None:
+    collections, expected = load_format3_store()
+    versions = [json.loads(value) for value in collections["versions"].values()]
+    assert {version["formatVersion"] for version in versions} == {3}
+    assert not [version for version in versions if "head" in version]
+    assert len(versions) == len(expected["versions"]) == 25
+    head = json.loads(collections["meta"][HEAD_KEY])
+    assert head["formatVersion"] == 3 and head["versionId"] == expected["versions"][-1]
+    records = {name[len(KEY_PREFIX):] for name in collections["meta"] if name.startswith(KEY_PREFIX)}
+    assert set(expected["head"]) <= records
+
+
+def test_a_format3_store_gets_a_format4_pointer_and_keeps_every_version_exactly() -> None:
+    collections, expected = load_format3_store()
+    store = _store(collections)
+
+    async def scenario() -> None:
+        old = await HeadPointer.load(store)
+        assert old is not None and old.format_version == 3
+        chain, _, _ = build_chain(store=store)
+        await chain.open()
+        # No version is made and nothing but the pointer is rewritten.
+        for name in ("versions", "payloads", "blobs", "head"):
+            assert store.data[name] == collections[name], name  # type: ignore[index]
+        head = await HeadPointer.load(store)
+        assert head == HeadPointer(**{**old.__dict__, "format_version": 4})
+        assert all(json.loads(value)["formatVersion"] == 4 for value in _pointer_records(store).values())
+        listed = [version.id for version in reversed(await chain.list_versions())]
+        assert listed == expected["versions"]
+        for version_id, texts in expected["states"].items():
+            state = await chain.state_at(version_id)
+            assert {key: canonical_text(value) for key, value in state.items()} == _canonical(texts)
+        assert (await chain.verify(full=True)).ok
+        # The next edit carries the pointer's changes; a reader of the store gets them.
+        guests: list[Any] = json.loads(expected["head"][GUESTS])
+        guests[1] = {**guests[1], "email": "ana@example.com"}
+        records = _pointer_records(store)
+        version = await chain.record({GUESTS: js_text(guests)}, created_by="frontdesk",
+                                     journal_seq=head.journal_seq + 1)
+        assert version is not None and version.head_changes is not None
+        assert _pointer_records(store) == records
+        reader, _, _ = build_chain(store=store)
+        await reader.open()
+        assert (reader.head_version_id, reader.journal_seq) == (version.id, head.journal_seq + 1)
+        assert json.loads(await reader.head_text(GUESTS) or "")[1]["email"] == "ana@example.com"
+        assert (await reader.verify(full=True)).ok
+
+    asyncio.run(scenario())
+
+
+def test_a_format2_store_gets_a_format4_pointer_and_keeps_every_version_exactly() -> None:
     collections, expected = load_format2_store()
     store = _store(collections)
     old = HeadPointer.decode(collections["meta"][HEAD_KEY])
@@ -63,8 +119,8 @@ def test_a_format2_store_gets_a_format3_pointer_and_keeps_every_version_exactly(
         for name in ("versions", "payloads", "blobs", "head"):
             assert store.data[name] == collections[name], name  # type: ignore[index]
         head = HeadPointer.from_meta(store.data["meta"])
-        assert head.format_version == 3
-        assert head == HeadPointer(**{**old.__dict__, "format_version": 3})
+        assert head.format_version == 4
+        assert head == HeadPointer(**{**old.__dict__, "format_version": 4})
         fixed = json.loads(store.data["meta"][HEAD_KEY])
         assert "moduleHashes" not in fixed and "liveReads" not in fixed
         assert {name[len(KEY_PREFIX):] for name in _pointer_records(store) if name != HEAD_KEY} \
@@ -84,7 +140,8 @@ def test_a_format2_store_gets_a_format3_pointer_and_keeps_every_version_exactly(
         await again.open()
         assert _pointer_records(store) == records
 
-        # The next edit is a format 3 delta that rewrites the pointer's record of its key only.
+        # The next edit is a format 4 delta that rewrites no record of the pointer: it carries
+        # the pointer's changes, and the pointer is read from the stored records and it.
         guests: list[Any] = json.loads(expected["head"][GUESTS])
         guests[0] = {**guests[0], "phone": "+94 77 123 4567"}
         applied: list[Batch] = []
@@ -98,10 +155,15 @@ def test_a_format2_store_gets_a_format3_pointer_and_keeps_every_version_exactly(
         version = await again.record({GUESTS: js_text(guests)},
                                      created_by="frontdesk", journal_seq=head.journal_seq + 1,
                                      drained_ends={GUESTS: 1_800_000_000_000})
-        assert version is not None and version.format_version == 3 and version.change_count == 1
+        assert version is not None and version.format_version == 4 and version.change_count == 1
         meta_puts = [key for batch in applied for collection, key, _ in batch.puts if collection == "meta"]
-        assert meta_puts == [HEAD_KEY, KEY_PREFIX + GUESTS]
-        assert json.loads(store.data["meta"][KEY_PREFIX + GUESTS])["drainedEnd"] == 1_800_000_000_000
+        assert meta_puts == []
+        stored = json.loads(store.data["versions"][version.id])["head"]
+        assert list(stored["keys"]) == [GUESTS]  # the whole record of the one key it changed
+        assert stored["keys"][GUESTS]["drainedEnd"] == 1_800_000_000_000
+        reread = await HeadPointer.load(store)
+        assert reread is not None and reread.version_id == version.id and reread.tail == 1
+        assert reread.drained_ends[GUESTS] == 1_800_000_000_000
         report = await again.verify(full=True)
         assert report.ok, report.problems
         # A format 2 version can still be deleted; every other version still reads back.
@@ -116,7 +178,7 @@ def test_a_format2_store_gets_a_format3_pointer_and_keeps_every_version_exactly(
     asyncio.run(scenario())
 
 
-def test_a_format1_store_is_upgraded_to_format_3_and_keeps_every_version() -> None:
+def test_a_format1_store_is_upgraded_to_format_4_and_keeps_every_version() -> None:
     collections, expected = load_format1_store()
     store = _store(collections)
 
@@ -126,8 +188,8 @@ def test_a_format1_store_is_upgraded_to_format_3_and_keeps_every_version() -> No
         versions = list(reversed(await chain.list_versions()))
         assert [version.id for version in versions[:-1]] == expected["versions"]
         upgrade = versions[-1]
-        assert (upgrade.format_version, upgrade.change_type, upgrade.change_count) == (3, "upgrade", 0)
-        assert HeadPointer.from_meta(store.data["meta"]).format_version == 3
+        assert (upgrade.format_version, upgrade.change_type, upgrade.change_count) == (4, "upgrade", 0)
+        assert HeadPointer.from_meta(store.data["meta"]).format_version == 4
         for version_id, texts in expected["states"].items():
             state = await chain.state_at(version_id)
             # Format 1 kept no member order: equal values.
@@ -140,7 +202,7 @@ def test_a_format1_store_is_upgraded_to_format_3_and_keeps_every_version() -> No
     asyncio.run(scenario())
 
 
-def test_a_version_rewrites_the_pointer_records_of_the_keys_it_changed_only() -> None:
+def test_a_version_rewrites_no_pointer_record_and_every_32nd_those_of_the_keys_changed_since() -> None:
     async def scenario() -> None:
         chain, store, _ = build_chain()
         await chain.open()
@@ -148,14 +210,24 @@ def test_a_version_rewrites_the_pointer_records_of_the_keys_it_changed_only() ->
         await chain.record_state({key: f'[{{"id":"{key}"}}]' for key in keys}, created_by="a",
                                  snapshot=True, live_reads={key: (1, 2) for key in keys})
         before = dict(store.data["meta"])
-        await chain.record({keys[7]: '[{"id":"x"}]'}, created_by="a", drained_ends={keys[7]: 5})
+        version = await chain.record({keys[7]: '[{"id":"x"}]'}, created_by="a", drained_ends={keys[7]: 5})
+        assert version is not None and version.head_changes is not None
+        assert store.data["meta"] == before
+        assert list(version.head_changes["keys"]) == [keys[7]]  # type: ignore[call-overload]
+        assert len(json.dumps(version.head_changes)) < 200
+        # The 32nd version after the stored records rewrites them: those of the keys changed.
+        for n in range(TAIL_LIMIT - 2):
+            await chain.record({keys[8]: f"[{n}]"}, created_by="a")
+            assert store.data["meta"] == before
+        await chain.record({keys[9]: "[0]"}, created_by="a")
         changed = sorted(name for name, value in store.data["meta"].items() if before.get(name) != value)
-        assert changed == [HEAD_KEY, KEY_PREFIX + keys[7]]
+        assert changed == [HEAD_KEY] + [KEY_PREFIX + keys[n] for n in (7, 8, 9)]
         assert len(store.data["meta"][HEAD_KEY]) < 400
         # A deleted key keeps its drain progress, without a module hash.
         await chain.record({keys[7]: None}, created_by="a", drained_ends={keys[7]: 9})
-        record = json.loads(store.data["meta"][KEY_PREFIX + keys[7]])
-        assert "moduleHash" not in record and record["drainedEnd"] == 9
+        reread = await HeadPointer.load(store)
+        assert reread is not None and reread.key_dict(keys[7]) == {
+            "formatVersion": 4, "liveRead": [1, 2], "drainedEnd": 9}
         reopened, _, _ = build_chain(store=store)
         await reopened.open()
         assert await reopened.head_keys() == sorted(keys[:7] + keys[8:])
@@ -174,7 +246,7 @@ def test_a_pointer_without_versions_keeps_its_drain_progress_through_the_upgrade
                 drained_writes={"k": ("tab", 3)}, format_version=old_format).encode()
             await chain.open()
             on_disk = HeadPointer.from_meta(store.data["meta"])
-            assert on_disk.format_version == 3
+            assert on_disk.format_version == 4
             assert (on_disk.live_reads, on_disk.drained_ends, on_disk.drained_writes) == (
                 {"k": (1, 2)}, {"k": 5}, {"k": ("tab", 3)})
             await chain.record({"z": "1"}, created_by="a", snapshot=True)
@@ -182,6 +254,36 @@ def test_a_pointer_without_versions_keeps_its_drain_progress_through_the_upgrade
             await reopened.open()
             assert reopened.drained_ends == {"k": 5} and reopened.live_reads["k"] == (1, 2)
             assert reopened.journal_seq == 4
+
+    asyncio.run(scenario())
+
+
+def test_a_version_deleted_between_the_pointer_s_records_and_its_versions_being_read_is_no_gap() -> None:
+    async def scenario() -> None:
+        chain, store, _ = build_chain()
+        await chain.open()
+        await chain.record({"k": "[0]", "a": "[0]"}, created_by="a", snapshot=True)
+        doomed = await chain.record({"a": "[1]"}, created_by="a")  # the only version of "a"
+        for n in range(1, 5):
+            await chain.record({"k": f"[{n}]"}, created_by="a")
+        assert doomed is not None
+        after = store.after
+        deleted = False
+
+        async def racing_after(collection: Any, key: str) -> dict[str, bytes]:
+            # Another tab deletes a version (retention) between the two reads.
+            nonlocal deleted
+            if not deleted:
+                deleted = True
+                await chain.delete_version(doomed.id)
+            return await after(collection, key)
+
+        store.after = racing_after  # type: ignore[method-assign]
+        reader, _, _ = build_chain(store=store)
+        await reader.open()
+        assert deleted and reader.head_version_id == chain.head_version_id
+        assert (await reader.head_text("k"), await reader.head_text("a")) == ("[4]", "[1]")
+        assert (await reader.verify(full=True)).ok
 
     asyncio.run(scenario())
 

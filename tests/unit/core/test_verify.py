@@ -78,7 +78,9 @@ def test_missing_metadata_is_a_gap() -> None:
     _, store, ids = asyncio.run(_history())
     del store.data["versions"][ids[2]]
     kinds = [p["kind"] for p in _verify(store, full=False)["problems"]]  # type: ignore[attr-defined]
-    assert kinds == ["missing-parent", "orphan-payload"]
+    # The versions after the head pointer's stored records carry its changes (format 4): the
+    # pointer read stops at the gap, short of the newest version.
+    assert kinds == ["missing-parent", "head-mismatch", "orphan-payload"]
 
 
 def test_broken_chain_link_is_found_quickly() -> None:
@@ -134,6 +136,12 @@ def test_head_pointer_problems() -> None:
     assert isinstance(head, dict)
     head["versionId"] = ids[2]
     store.data["meta"]["head"] = compact_json(head)
+    # The versions after it carry the pointer's changes (format 4): it is read as the newest.
+    assert _verify(store, full=False)["problems"] == []
+    after = parse_json(store.data["versions"][ids[3]])
+    assert isinstance(after, dict)
+    del after["head"]  # a version that does not say what it changed of the pointer
+    store.data["versions"][ids[3]] = compact_json(after)
     assert [p["kind"] for p in _verify(store, full=False)["problems"]] == ["head-mismatch"]  # type: ignore[attr-defined]
     head["formatVersion"] = 99
     store.data["meta"]["head"] = compact_json(head)
