@@ -1,10 +1,12 @@
 """Where the bytes of a version go: Chromium's IndexedDB LevelDB log, attributed record by record.
 
-  python -m bench.bench_storage [--size small|large] [--edits 100]
+  python -m bench.bench_storage [--size small|large] [--edits 100] [--pause 0]
   python -m bench.bench_storage [--size small|large] --long 1500 [--edits 100]   (the long run)
 
 Loads the demo PMS on the sample hotel in a fresh on-disk profile, lets Backstay record its
-baseline and settle, then makes N single-guest edits (each awaited until its version), and
+baseline and settle, then makes N single-guest edits (each awaited until its version; with
+--pause S, S seconds after each, as at a front desk: the engine then writes its head texts and
+head pointer in each idle moment, as it does between a user's edits), and
 parses the LevelDB write-ahead log (*.log) of the origin's IndexedDB before and after: every
 put and delete of every write batch, by database and object store (names read from the log's
 own metadata records). Prints bytes per version by destination, next to storage.estimate()'s
@@ -38,6 +40,7 @@ from typing import Any
 
 from playwright.sync_api import sync_playwright
 
+from app.core.history.head import TAIL_LIMIT
 from bench import bench_browser as bb
 from bench import site
 from bench.bench_browser import Server
@@ -245,8 +248,9 @@ def values_put(directory: Path) -> Counter[str]:
 #: keeps each version in IndexedDB must write, measured in the same browser (Backstay not
 #: running). Each kind makes ``count`` versions; each version is one readwrite transaction
 #: (durability "strict", as Backstay's commits). The sizes are Backstay's own, as measured above:
-#: ``shape`` = {version, payload, pointer} bytes per version (its version record, its payload
-#: record, and its head pointer records, overwritten at every version).
+#: ``shape`` = {version, payload, pointer} bytes per version (its version record, which carries
+#: what it changed of the head pointer, its payload record, and the head pointer's stored
+#: records, rewritten every 32nd version: their bytes per version, on average).
 #: - "one record": one record of a version's own bytes (version + payload) under a key shaped
 #:   like a version id;
 #: - "journaled": that, plus what capturing a write before it is sent needs - a journal entry
@@ -254,13 +258,14 @@ def values_put(directory: Path) -> Counter[str]:
 #: - "journaled in OPFS": the same journal entry and outcome as files of the origin private file
 #:   system instead (created, written, closed, removed once recorded: their bytes are freed
 #:   before the reading, so what is left is what the file system keeps of them);
-#: - "commit as today, journal in OPFS": Backstay's commit as it is (a version record, a payload
-#:   record and two pointer records overwritten), with the journal in OPFS;
-#: - "pointer in the version, journal in OPFS": the pointer's bytes kept in the one version
-#:   record instead (nothing overwritten), with the journal in OPFS.
-FLOOR_KINDS = ("one record", "journaled", "journaled in OPFS", "commit as today, journal in OPFS",
-               "pointer in the version, journal in OPFS")
-FLOOR_JS = """async ([count, shape, bodyBytes, kinds]) => {
+#: - "commit as today, journal in OPFS": Backstay's commit as it is (a version record and a
+#:   payload record; every 32nd also overwrites the pointer's two stored records), with the
+#:   journal in OPFS. Against "journaled in OPFS", what keeping the payload in a record of its own
+#:   costs.
+FLOOR_KINDS = ("one record", "journaled", "journaled in OPFS", "commit as today, journal in OPFS")
+#: How often Backstay rewrites the head pointer's stored records.
+POINTER_EVERY = TAIL_LIMIT
+FLOOR_JS = """async ([count, shape, bodyBytes, kinds, pointerEvery]) => {
   const open = (name, setup) => new Promise((resolve, reject) => {
     const req = indexedDB.open(name, 1);
     req.onupgradeneeded = () => setup(req.result);
@@ -322,11 +327,12 @@ FLOOR_JS = """async ([count, shape, bodyBytes, kinds]) => {
       if (kind === "commit as today, journal in OPFS") {
         tx.objectStore("versions").put(random(shape.version), id);
         tx.objectStore("payloads").put(random(shape.payload), id);
-        const half = Math.round(shape.pointer / 2);
-        tx.objectStore("meta").put(random(half), "head");
-        tx.objectStore("meta").put(random(shape.pointer - half), "key/w3-hotel-guests");
-      } else if (kind === "pointer in the version, journal in OPFS") {
-        tx.objectStore("versions").put(random(shape.version + shape.payload + shape.pointer), id);
+        if (i % pointerEvery === 0 && shape.pointer > 0) {
+          const pointer = shape.pointer * pointerEvery;
+          const half = Math.round(pointer / 2);
+          tx.objectStore("meta").put(random(half), "head");
+          tx.objectStore("meta").put(random(pointer - half), "key/w3-hotel-guests");
+        }
       } else {
         tx.objectStore("versions").put(random(shape.version + shape.payload), id);
       }
@@ -433,6 +439,8 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", choices=("small", "large"), default="small")
     parser.add_argument("--edits", type=int, default=100)
+    parser.add_argument("--pause", type=float, default=0.0, metavar="S",
+                        help="seconds between edits (default: none, each as soon as the last is recorded)")
     parser.add_argument("--long", type=int, default=0, metavar="N",
                         help="instead: N edits in chunks of --edits, storage after each chunk")
     args = parser.parse_args()
@@ -472,8 +480,14 @@ def main() -> int:
             shutil.copytree(found[0], before_dir)
             usage_before = page.evaluate(bb.STORAGE_JS)["usage"]
             versions_before = len(page.evaluate("() => window.backstay.listVersions()"))
-            say(f"{args.edits} single-guest edits")
-            page.evaluate(bb.EDITS_JS, [bb.GUESTS, bb._indexes(args.edits, counts[bb.GUESTS], 0), True])
+            say(f"{args.edits} single-guest edits" + (f", {args.pause:g} s apart" if args.pause else ""))
+            indexes = bb._indexes(args.edits, counts[bb.GUESTS], 0)
+            if args.pause:
+                for index in indexes:
+                    page.evaluate(bb.EDITS_JS, [bb.GUESTS, [index], True])
+                    page.wait_for_timeout(args.pause * 1000)
+            else:
+                page.evaluate(bb.EDITS_JS, [bb.GUESTS, indexes, True])
             page.wait_for_timeout(bb.SETTLE_MS * 3)
             shutil.copytree(found[0], after_dir)
             usage_after = page.evaluate(bb.STORAGE_JS)["usage"]
@@ -497,12 +511,14 @@ def main() -> int:
             for number, kind in enumerate(FLOOR_KINDS):
                 with blank_origin(tmp / f"floor-{number}") as origin:
                     page.goto(origin + BLANK_PATH)
-                    floor[kind] = page.evaluate(FLOOR_JS, [max(versions, 1), shape, BODY_BYTES, [kind]])[kind]
+                    floor[kind] = page.evaluate(FLOOR_JS, [max(versions, 1), shape, BODY_BYTES, [kind],
+                                                           POINTER_EVERY])[kind]
                 page.goto("about:blank")
         before, before_logs = attribute(before_dir)
         after, after_logs = attribute(after_dir)
         kept_before, kept_after = live(before_dir), live(after_dir)
-    print(f"Where a version's bytes go — {args.size} hotel, {args.edits} single-guest edits, "
+    paced = f" {args.pause:g} s apart" if args.pause else ""
+    print(f"Where a version's bytes go — {args.size} hotel, {args.edits} single-guest edits{paced}, "
           f"{versions} versions, fresh on-disk profile")
     if not before_logs <= after_logs:
         print("LevelDB compacted its log during the run: these figures are not comparable; "
@@ -525,7 +541,7 @@ def main() -> int:
     print(f"  {sum(kept.values()) / max(versions, 1):8,.0f} B/version  kept in all")
     print("The floor, in the same browser with Backstay not running, on an origin of its own "
           f"({max(versions, 1)} versions each; a version record of {shape['version']:,} B, a payload "
-          f"of {shape['payload']:,} B, pointer records of {shape['pointer']:,} B; journal bodies "
+          f"of {shape['payload']:,} B, pointer records of {shape['pointer']:,} B per version; journal bodies "
           f"of {BODY_BYTES:,} B), storage.estimate() usage:")
     described = {
         "one record": f"one transaction putting one record ({record_bytes:,} B: version and payload)",
@@ -533,11 +549,9 @@ def main() -> int:
                      "put before and dropped after",
         "journaled in OPFS": "the same, with the journal entry and its outcome as files of the origin "
                              "private file system (OPFS)",
-        "commit as today, journal in OPFS": "Backstay's commit as it is (version, payload, pointer "
-                                            "records overwritten), the journal in OPFS",
-        "pointer in the version, journal in OPFS": "one record holding the version, its payload and "
-                                                   "the pointer's bytes (nothing overwritten), the "
-                                                   "journal in OPFS",
+        "commit as today, journal in OPFS": f"Backstay's commit as it is (a version record and a "
+                                            f"payload record; the pointer's records overwritten "
+                                            f"every {POINTER_EVERY}th), the journal in OPFS",
     }
     for kind in FLOOR_KINDS:
         print(f"  {floor[kind]:8,.0f} B/version  {described[kind]}")

@@ -137,7 +137,9 @@ def load_journal_into_browser(page: Any, collections: Mapping[str, Mapping[str, 
     """Create the capture journal the store's head pointer (``meta/head``) counts in: its epoch,
     and no entries, the last one drained being the head pointer's journalSeq (so the next write
     gets the seq after it, as in the browser that wrote the store). Without it the engine finds
-    a journal of another epoch and takes it for one that was deleted. Returns (epoch, seq)."""
+    a journal of another epoch and takes it for one that was deleted. Returns (epoch, seq).
+    ``meta/head`` is taken as the whole pointer: true of stores of formats 1 to 3 (in format 4
+    the versions after it may carry a later journal seq)."""
     _check_not_the_app(page)
     pointer = json.loads(collections["meta"]["head"])
     epoch, seq = str(pointer.get("journalEpoch") or ""), int(pointer.get("journalSeq") or 0)

@@ -261,10 +261,11 @@ class HeadPointer:
 
         ``meta/head`` and its per-key records are read at once (``prefixed``: one consistent
         read, one transaction in the browser), so another tab's commit cannot land between them;
-        in format 4 the versions after the one they name are then read and followed. A read that
-        does not check out (its stateHash) is still read again while ``meta/head`` moves (a
-        store that reads them apart); only one that never does is corruption. A pointer whose
-        ``meta/head`` moved while its versions were read is read again too."""
+        in format 4 the versions after the one they name are then read and followed, and the
+        records read again: a pointer whose records changed meanwhile (another writer rewrote
+        some of them, then committed a version) is read again. A read that does not check out
+        (its stateHash) is still read again while ``meta/head`` moves (a store that reads them
+        apart); only one that never does is corruption."""
         for attempt in range(LOAD_ATTEMPTS):
             values = await store.prefixed("meta", HEAD_KEY)
             stored = values.get(HEAD_KEY)
@@ -284,7 +285,7 @@ class HeadPointer:
                 if attempt == LOAD_ATTEMPTS - 1 or await store.get("meta", HEAD_KEY) == stored:
                     raise  # the pointer did not move while it was read: it is corrupt
                 continue
-            if not head.has_tail or head.tail == 0 or await store.get("meta", HEAD_KEY) == stored:
+            if not head.has_tail or head.tail == 0 or await store.prefixed("meta", HEAD_KEY) == values:
                 return head
         raise CorruptData("the head pointer kept moving while it was read")
 

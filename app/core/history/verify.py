@@ -81,6 +81,9 @@ async def _head(store: VersionStore, report: VerifyReport) -> HeadPointer | None
         report.add("unknown-format", f"meta/{HEAD_KEY}", str(error))
     except CorruptData as error:
         report.add("head-unreadable", f"meta/{HEAD_KEY}", str(error))
+    except DataLost as error:  # a version after its stored records (format 4) is lost
+        report.add("head-unreadable", f"meta/{HEAD_KEY}",
+                   f"the head pointer cannot be read: {error} (see metadata-lost)")
     return None
 
 

@@ -288,6 +288,38 @@ def test_a_version_deleted_between_the_pointer_s_records_and_its_versions_being_
     asyncio.run(scenario())
 
 
+def test_records_rewritten_and_a_version_committed_between_the_two_reads_are_read_again() -> None:
+    """Writing head texts in an idle moment rewrites only some per-key records (``meta/head``
+    stays the same bytes); a version committed right after follows those records. A reader that
+    read the records before both must not follow the version from the older records."""
+    async def scenario() -> None:
+        chain, store, _ = build_chain(defer_heads=True)
+        await chain.open()
+        await chain.record({"k": "[0]", "g": "[0]"}, created_by="a", snapshot=True)
+        assert sorted(await chain.head_keys()) == ["g", "k"] and not chain.all_heads_written()
+        after = store.after
+        raced = False
+
+        async def racing_after(collection: Any, key: str) -> dict[str, bytes]:
+            nonlocal raced
+            if not raced:
+                raced = True
+                head_before = store.data["meta"][HEAD_KEY]
+                assert await chain.flush_heads() == 2
+                assert store.data["meta"][HEAD_KEY] == head_before  # only per-key records changed
+                await chain.record({"g": "[1]"}, created_by="a")
+            return await after(collection, key)
+
+        store.after = racing_after  # type: ignore[method-assign]
+        loaded = await HeadPointer.load(store)
+        assert raced and loaded is not None
+        written = await HeadPointer.load(store)
+        assert written is not None and loaded == written
+        assert loaded.stale_heads == ("g",)  # "k" was written; "g" changed since
+
+    asyncio.run(scenario())
+
+
 def test_a_pointer_moved_by_another_writer_while_it_is_read_is_read_again() -> None:
     async def scenario() -> None:
         chain, store, _ = build_chain()
