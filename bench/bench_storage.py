@@ -551,7 +551,8 @@ def main() -> int:
                              "private file system (OPFS)",
         "commit as today, journal in OPFS": f"Backstay's commit as it is (a version record and a "
                                             f"payload record; the pointer's records overwritten "
-                                            f"every {POINTER_EVERY}th), the journal in OPFS",
+                                            f"once every {POINTER_EVERY} versions), the journal "
+                                            f"in OPFS",
     }
     for kind in FLOOR_KINDS:
         print(f"  {floor[kind]:8,.0f} B/version  {described[kind]}")

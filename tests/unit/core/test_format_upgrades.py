@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from app.core.errors import CorruptData
@@ -258,6 +259,22 @@ def test_a_pointer_without_versions_keeps_its_drain_progress_through_the_upgrade
     asyncio.run(scenario())
 
 
+def _between_the_reads(store: MemoryStore, meanwhile: Callable[[], Awaitable[None]]) -> list[bool]:
+    """Have ``meanwhile`` run once, between a reader's read of the head pointer's stored records
+    and its read of the versions after them; the list it returns holds True once it ran."""
+    after = store.after
+    ran: list[bool] = []
+
+    async def racing_after(collection: Any, key: str) -> dict[str, bytes]:
+        if not ran:
+            ran.append(True)
+            await meanwhile()
+        return await after(collection, key)
+
+    store.after = racing_after  # type: ignore[method-assign]
+    return ran
+
+
 def test_a_version_deleted_between_the_pointer_s_records_and_its_versions_being_read_is_no_gap() -> None:
     async def scenario() -> None:
         chain, store, _ = build_chain()
@@ -267,18 +284,8 @@ def test_a_version_deleted_between_the_pointer_s_records_and_its_versions_being_
         for n in range(1, 5):
             await chain.record({"k": f"[{n}]"}, created_by="a")
         assert doomed is not None
-        after = store.after
-        deleted = False
-
-        async def racing_after(collection: Any, key: str) -> dict[str, bytes]:
-            # Another tab deletes a version (retention) between the two reads.
-            nonlocal deleted
-            if not deleted:
-                deleted = True
-                await chain.delete_version(doomed.id)
-            return await after(collection, key)
-
-        store.after = racing_after  # type: ignore[method-assign]
+        # Another tab deletes a version (retention) between the two reads.
+        deleted = _between_the_reads(store, lambda: chain.delete_version(doomed.id))
         reader, _, _ = build_chain(store=store)
         await reader.open()
         assert deleted and reader.head_version_id == chain.head_version_id
@@ -297,20 +304,14 @@ def test_records_rewritten_and_a_version_committed_between_the_two_reads_are_rea
         await chain.open()
         await chain.record({"k": "[0]", "g": "[0]"}, created_by="a", snapshot=True)
         assert sorted(await chain.head_keys()) == ["g", "k"] and not chain.all_heads_written()
-        after = store.after
-        raced = False
 
-        async def racing_after(collection: Any, key: str) -> dict[str, bytes]:
-            nonlocal raced
-            if not raced:
-                raced = True
-                head_before = store.data["meta"][HEAD_KEY]
-                assert await chain.flush_heads() == 2
-                assert store.data["meta"][HEAD_KEY] == head_before  # only per-key records changed
-                await chain.record({"g": "[1]"}, created_by="a")
-            return await after(collection, key)
+        async def flush_then_commit() -> None:
+            head_before = store.data["meta"][HEAD_KEY]
+            assert await chain.flush_heads() == 2
+            assert store.data["meta"][HEAD_KEY] == head_before  # only per-key records changed
+            await chain.record({"g": "[1]"}, created_by="a")
 
-        store.after = racing_after  # type: ignore[method-assign]
+        raced = _between_the_reads(store, flush_then_commit)
         loaded = await HeadPointer.load(store)
         assert raced and loaded is not None
         written = await HeadPointer.load(store)
