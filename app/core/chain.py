@@ -91,9 +91,9 @@ class Chain:
                 await self._upgrade()
 
     async def _upgrade_pointer(self) -> None:
-        """Upgrade a store written in format 2 (or one whose pointer names no version yet): its
-        head pointer is rewritten in format 3, one record per key, every member kept; nothing
-        else differs, and no version is made."""
+        """Upgrade a store written in format 2 or 3 (or one whose pointer names no version yet):
+        its head pointer's stored records are rewritten in format 4, one record per key, every
+        member kept; nothing else differs, and no version is made."""
         head = replace(self._head, format_version=FORMAT_VERSION)
         batch = Batch()
         head = head.put(batch, None)

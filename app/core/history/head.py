@@ -25,7 +25,7 @@ from app.core.history.version import Version
 from app.core.ports import Batch, VersionStore
 
 HEAD_KEY = "head"
-#: ``meta/head/<KV key>``: the head pointer's record of one key (format 3).
+#: ``meta/head/<KV key>``: the head pointer's record of one key (formats 3 and 4).
 KEY_PREFIX = "head/"
 #: The first format whose head pointer is split into per-key records.
 SPLIT_FORMAT = 3
@@ -104,7 +104,8 @@ class HeadPointer:
         return self.base if self.base is not None else self
 
     def to_dict(self) -> dict[str, Json]:
-        """The ``meta/head`` record (format 3: without the per-key members)."""
+        """The ``meta/head`` record (formats 3 and 4: without the per-key members; format 4:
+        without staleHeads, which each key's record says)."""
         fixed: dict[str, Json] = {
             "formatVersion": self.format_version,
             "versionId": self.version_id,
@@ -136,7 +137,7 @@ class HeadPointer:
     def encode(self) -> bytes:
         return compact_json(self.to_dict())
 
-    # ---- per-key records (format 3) ---------------------------------------------------------
+    # ---- per-key records (formats 3, 4) -------------------------------------------------------
 
     def keys(self) -> set[str]:
         """Every KV key the pointer says something of."""
@@ -301,7 +302,7 @@ class HeadPointer:
 
     @classmethod
     def decode(cls, data: bytes, records: Mapping[str, bytes] | None = None) -> HeadPointer:
-        """Decode ``meta/head``; format 3 needs ``records`` ({KV key: ``meta/head/<key>``})."""
+        """Decode ``meta/head``; formats 3 and 4 need ``records`` ({KV key: ``meta/head/<key>``})."""
         obj = _object(data, "head pointer")
         check_format_version(obj, "head pointer")
         return cls.from_dict(obj, records or {})
