@@ -1,7 +1,8 @@
-"""The site's own service worker in Backstay's place: registered before Backstay's, or taking the
-scope over from it while the PMS saves. Every write is recorded once, none is lost, and the
-history ends with what the store holds. Real Chromium, real server, real IndexedDB; the site's
-worker is served by request routing."""
+"""Backstay's service worker chosen but not the one that records: the site's own holds the scope
+(registered before Backstay's, or taking it over while the PMS saves), or Backstay's cannot be
+loaded. Every write is recorded once, none is lost, and the history ends with what the store
+holds. Real Chromium, real server, real IndexedDB; the workers' scripts are served by request
+routing."""
 
 from __future__ import annotations
 
@@ -146,3 +147,34 @@ def test_the_site_s_own_worker_taking_the_page_over_during_a_burst_of_saves_lose
     assert [state[0]["firstName"] for state in states] == [f"Guest {n}" for n in range(saves)]
     assert page.evaluate("() => window.__backstayCapture.stats.failed") == 0
     assert page.evaluate("() => window.backstay.verify({full: true})")["ok"] is True
+
+
+def test_a_service_worker_that_cannot_be_registered_leaves_the_page_recording_itself(
+        page: Any, server: Server) -> None:
+    """Capture in the service worker is chosen, but its script cannot be loaded (the server
+    answers 500): the page goes on recording its own writes, and none is lost."""
+    asked: list[str] = []
+
+    def down(route: Any) -> None:
+        asked.append(route.request.url)
+        route.fulfill(status=500, body="down")
+
+    page.context.route("**/capture_sw.js", down)
+    page.goto(server.url + "/")
+    wait_ready(page)
+    wait_versions(page, 1)
+    page.evaluate("() => localStorage.setItem('backstay:capture', 'service-worker')")
+    page.reload()  # this load tries to register the worker
+    wait_ready(page)
+    page.wait_for_timeout(1000)
+    page.reload()
+    wait_ready(page)
+    assert asked, "the page never tried to register Backstay's worker"
+    assert page.evaluate("() => navigator.serviceWorker.getRegistrations().then((all) => all.length)") == 0
+    assert page.evaluate(CONTROLLER_JS) == ""
+    assert page.evaluate("() => window.__backstayCapture.writer()") == "worker"
+    page.evaluate(BURST_JS, [3, GAP_MS, None])
+    assert page.evaluate("() => window.__burst") == [200] * 3
+    found = settled_history(page, server)
+    assert len(found) == 4, [version["description"] for version in found]
+    assert page.evaluate("() => window.__backstayCapture.stats.recorded") == 3
