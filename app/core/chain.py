@@ -22,6 +22,7 @@ from app.core.formats.json_value import Json
 from app.core.formats.module_text import ModuleText
 from app.core.history.commit import CHECKPOINT_BYTES, Committer
 from app.core.history.head import TAIL_LIMIT, HeadPointer
+from app.core.history.head_loading import load_head
 from app.core.history.head_texts import HeadTexts
 from app.core.history.history import History, State
 from app.core.history.recording import diff_writes, put_head_texts, with_progress
@@ -75,7 +76,7 @@ class Chain:
         """Load the head pointer (safe on an empty store); drop caches if another writer moved it
         (a new version, or a deletion). ``upgrade``: rewrite a store of an older format in this
         one (only the writer does: a reader takes the pointer as it is)."""
-        head = await HeadPointer.load(self._store) or HeadPointer()
+        head = await load_head(self._store) or HeadPointer()
         if (head.version_id != self._head.version_id or head.module_hashes != self._head.module_hashes
                 or head.deletions != self._head.deletions):
             self._heads.clear()

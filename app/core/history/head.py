@@ -20,9 +20,10 @@ from typing import cast
 from app.core.errors import CorruptData
 from app.core.formats.format import FORMAT_VERSION, check_format_version
 from app.core.formats.integrity import state_hash
-from app.core.formats.json_value import Json, compact_json, parse_json
+from app.core.formats.json_value import Json, compact_json
+from app.core.history import head_members as members
 from app.core.history.version import Version
-from app.core.ports import Batch, VersionStore
+from app.core.ports import Batch
 
 HEAD_KEY = "head"
 #: ``meta/head/<KV key>``: the head pointer's record of one key (formats 3 and 4).
@@ -33,8 +34,6 @@ SPLIT_FORMAT = 3
 TAIL_FORMAT = 4
 #: How many versions may follow the stored base before a commit rewrites it (a load reads them).
 TAIL_LIMIT = 32
-#: How often a head pointer that another writer moved while it was read is read again.
-LOAD_ATTEMPTS = 5
 
 KeyState = tuple["str | None", "tuple[int, int] | None", "int | None", "tuple[str, int] | None",
                  "tuple[str, int] | None", bool]
@@ -239,9 +238,9 @@ class HeadPointer:
         )
         stale = set(self.stale_heads)
         for key, record in keys.items():
-            for members in (head.module_hashes, head.live_reads, head.drained_ends,
-                            head.drained_writes, head.head_texts):
-                members.pop(key, None)
+            for held in (head.module_hashes, head.live_reads, head.drained_ends,
+                         head.drained_writes, head.head_texts):
+                held.pop(key, None)
             stale.discard(key)
             if record is None:
                 continue
@@ -253,42 +252,6 @@ class HeadPointer:
         if head.state_hash != version.state_hash:
             raise CorruptData(f"{what} do not come to its stateHash")
         return head
-
-    # ---- reading ----------------------------------------------------------------------------
-
-    @classmethod
-    async def load(cls, store: VersionStore) -> HeadPointer | None:
-        """The stored pointer (None when there is none). Raises CorruptData, UnknownFormatVersion.
-
-        ``meta/head`` and its per-key records are read at once (``prefixed``: one consistent
-        read, one transaction in the browser), so another tab's commit cannot land between them;
-        in format 4 the versions after the one they name are then read and followed, and the
-        records read again: a pointer whose records changed meanwhile (another writer rewrote
-        some of them, then committed a version) is read again. A read that does not check out
-        (its stateHash) is still read again while ``meta/head`` moves (a store that reads them
-        apart); only one that never does is corruption."""
-        for attempt in range(LOAD_ATTEMPTS):
-            values = await store.prefixed("meta", HEAD_KEY)
-            stored = values.get(HEAD_KEY)
-            if stored is None:
-                return None
-            obj = _object(stored, "head pointer")
-            check_format_version(obj, "head pointer")
-            if cast(int, obj["formatVersion"]) < SPLIT_FORMAT:
-                return cls.from_dict(obj, {})
-            records = {name[len(KEY_PREFIX):]: data for name, data in values.items()
-                       if name.startswith(KEY_PREFIX)}
-            try:
-                head = cls.from_dict(obj, records)
-                if head.has_tail:
-                    head = head.follow_all(await store.after("versions", head.version_id or ""))
-            except CorruptData:
-                if attempt == LOAD_ATTEMPTS - 1 or await store.get("meta", HEAD_KEY) == stored:
-                    raise  # the pointer did not move while it was read: it is corrupt
-                continue
-            if not head.has_tail or head.tail == 0 or await store.prefixed("meta", HEAD_KEY) == values:
-                return head
-        raise CorruptData("the head pointer kept moving while it was read")
 
     def follow_all(self, after: Mapping[str, bytes]) -> HeadPointer:
         """The pointer followed by the versions among ``after`` (the stored versions whose ids
@@ -303,7 +266,7 @@ class HeadPointer:
     @classmethod
     def decode(cls, data: bytes, records: Mapping[str, bytes] | None = None) -> HeadPointer:
         """Decode ``meta/head``; formats 3 and 4 need ``records`` ({KV key: ``meta/head/<key>``})."""
-        obj = _object(data, "head pointer")
+        obj = members.json_object(data, "head pointer")
         check_format_version(obj, "head pointer")
         return cls.from_dict(obj, records or {})
 
@@ -317,7 +280,7 @@ class HeadPointer:
     def from_dict(cls, obj: Mapping[str, Json], records: Mapping[str, bytes]) -> HeadPointer:
         try:
             format_version = cast(int, obj["formatVersion"])
-            stale_heads = _stale_heads(obj.get("staleHeads"))
+            stale_heads = members.stale_heads(obj.get("staleHeads"))
             if format_version >= SPLIT_FORMAT:
                 keys = _split(records, format_version)
                 module_hashes, live_reads, drained_ends, drained_writes, head_texts = (
@@ -328,9 +291,9 @@ class HeadPointer:
             else:
                 head_texts = {}
                 module_hashes = cast(dict[str, str], obj["moduleHashes"])
-                live_reads = _live_reads(obj.get("liveReads"))
-                drained_ends = _drained_ends(obj.get("drainedEnds"))
-                drained_writes = _drained_writes(obj.get("drainedWrites"))
+                live_reads = members.live_reads(obj.get("liveReads"))
+                drained_ends = members.drained_ends(obj.get("drainedEnds"))
+                drained_writes = members.drained_writes(obj.get("drainedWrites"))
             head = cls(
                 version_id=cast("str | None", obj["versionId"]),
                 seq=cast(int, obj["seq"]),
@@ -363,14 +326,6 @@ class HeadPointer:
         return head
 
 
-def _object(data: bytes, what: str) -> dict[str, Json]:
-    try:
-        obj = parse_json(data)
-    except ValueError as error:
-        raise CorruptData(f"{what} is not JSON: {error}") from None
-    if not isinstance(obj, dict):
-        raise CorruptData(f"{what} is not a JSON object")
-    return obj
 
 
 def _split(records: Mapping[str, bytes], format_version: int) -> HeadPointer:
@@ -380,7 +335,7 @@ def _split(records: Mapping[str, bytes], format_version: int) -> HeadPointer:
     stale: list[str] = []
     for key in sorted(records):
         what = f"head pointer record {KEY_PREFIX}{key}"
-        obj = _object(records[key], what)
+        obj = members.json_object(records[key], what)
         check_format_version(obj, what)
         if obj["formatVersion"] != format_version:
             raise CorruptData(f"{what}: formatVersion {obj['formatVersion']} is not the pointer's")
@@ -397,69 +352,14 @@ def _put_key(head: HeadPointer, key: str, obj: Mapping[str, Json], what: str) ->
         if not isinstance(obj["moduleHash"], str):
             raise CorruptData(f"{what}: moduleHash is not a string")
         head.module_hashes[key] = obj["moduleHash"]
-    head.live_reads.update(_live_reads({key: obj["liveRead"]} if "liveRead" in obj else None))
-    head.drained_ends.update(_drained_ends({key: obj["drainedEnd"]} if "drainedEnd" in obj else None))
-    head.drained_writes.update(_drained_writes({key: obj["drainedWrite"]} if "drainedWrite" in obj else None))
-    head_text = _head_text(obj.get("headText"))
+    head.live_reads.update(members.live_reads({key: obj["liveRead"]} if "liveRead" in obj else None))
+    head.drained_ends.update(members.drained_ends({key: obj["drainedEnd"]} if "drainedEnd" in obj else None))
+    head.drained_writes.update(
+        members.drained_writes({key: obj["drainedWrite"]} if "drainedWrite" in obj else None))
+    head_text = members.head_text(obj.get("headText"))
     if head_text is not None:
         head.head_texts[key] = head_text
     stale = obj.get("stale", False)
     if type(stale) is not bool:
         raise CorruptData(f"{what}: stale is not true or false")
     return stale and key in head.module_hashes
-
-
-def _head_text(raw: Json) -> tuple[str, int] | None:
-    """The optional ``headText`` member ([SHA-256 hex, length]). Only a hint that spares reading
-    the live value: one of another shape is ignored (the value is then read and compared)."""
-    if (isinstance(raw, list) and len(raw) == 2 and isinstance(raw[0], str) and len(raw[0]) == 64
-            and all(c in "0123456789abcdef" for c in raw[0]) and type(raw[1]) is int and raw[1] >= 0):
-        return raw[0], raw[1]
-    return None
-
-
-def _live_reads(raw: Json) -> dict[str, tuple[int, int]]:
-    """The optional ``liveReads`` member: {key: [start, end]}."""
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise CorruptData("head pointer: liveReads is not an object")
-    reads: dict[str, tuple[int, int]] = {}
-    for key, span in raw.items():
-        if not (isinstance(span, list) and len(span) == 2 and all(type(t) is int for t in span)):
-            raise CorruptData(f"head pointer: liveReads[{key!r}] is not [start, end]")
-        reads[key] = (cast(int, span[0]), cast(int, span[1]))
-    return reads
-
-
-def _drained_writes(raw: Json) -> dict[str, tuple[str, int]]:
-    """The optional ``drainedWrites`` member: {key: [tab, tabSeq]}."""
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise CorruptData("head pointer: drainedWrites is not an object")
-    writes: dict[str, tuple[str, int]] = {}
-    for key, write in raw.items():
-        if not (isinstance(write, list) and len(write) == 2 and isinstance(write[0], str)
-                and type(write[1]) is int):
-            raise CorruptData(f"head pointer: drainedWrites[{key!r}] is not [tab, tabSeq]")
-        writes[key] = (write[0], write[1])
-    return writes
-
-
-def _stale_heads(raw: Json) -> tuple[str, ...]:
-    """The optional ``staleHeads`` member: [key, ...]."""
-    if raw is None:
-        return ()
-    if not isinstance(raw, list) or not all(isinstance(key, str) for key in raw):
-        raise CorruptData("head pointer: staleHeads is not a list of keys")
-    return tuple(sorted(set(cast(list[str], raw))))
-
-
-def _drained_ends(raw: Json) -> dict[str, int]:
-    """The optional ``drainedEnds`` member: {key: ms}."""
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict) or not all(type(value) is int for value in raw.values()):
-        raise CorruptData("head pointer: drainedEnds is not an object of integers")
-    return {key: cast(int, value) for key, value in raw.items()}

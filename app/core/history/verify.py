@@ -16,6 +16,7 @@ from app.core.errors import CorruptData, UnknownFormatVersion
 from app.core.formats.integrity import blob_text, content_hash, link, module_hash, state_hash
 from app.core.formats.json_value import parse_json
 from app.core.history.head import HEAD_KEY, HeadPointer
+from app.core.history.head_loading import load_head
 from app.core.history.payload import Payload
 from app.core.history.snapshot import decode_blob
 from app.core.history.verify_replay import replay
@@ -76,7 +77,7 @@ async def verify_store(store: VersionStore, compressor: Compressor, *, full: boo
 
 async def _head(store: VersionStore, report: VerifyReport) -> HeadPointer | None:
     try:
-        return await HeadPointer.load(store)
+        return await load_head(store)
     except UnknownFormatVersion as error:
         report.add("unknown-format", f"meta/{HEAD_KEY}", str(error))
     except CorruptData as error:

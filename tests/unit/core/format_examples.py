@@ -35,6 +35,7 @@ from app.core.formats.json_value import Json, canonical_text, compact_json, pars
 from app.core.formats.module_text import element_digest
 from app.core.formats.passphrase import CHECK_AAD, CHECK_TEXT, PassphraseRecord
 from app.core.history.head import HEAD_KEY, KEY_PREFIX, HeadPointer
+from app.core.history.head_loading import load_head
 from app.core.history.payload import Payload
 from app.core.history.version import Version
 from app.core.history.version_id import make_version_id
@@ -181,7 +182,7 @@ async def _chain_examples(found: dict[str, str]) -> None:
         if name.startswith(KEY_PREFIX):
             found[f"head-key {name[len(KEY_PREFIX):]}"] = pretty(json.loads(record))
     # The pointer after the delta as format 2 stored it (one record): what an upgrade reads.
-    pointer = await HeadPointer.load(store)
+    pointer = await load_head(store)
     assert pointer is not None and pointer.version_id == delta.id
     found["format2-head"] = pretty(replace(pointer, format_version=2).to_dict())
 

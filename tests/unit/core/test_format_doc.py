@@ -54,6 +54,7 @@ from app.core.formats.json_value import (
 )
 from app.core.formats.passphrase import PassphraseRecord
 from app.core.history.head import HEAD_KEY, KEY_PREFIX, HeadPointer
+from app.core.history.head_loading import load_head
 from app.core.history.history import History
 from app.core.history.payload import Payload
 from app.core.history.version import Version
@@ -286,7 +287,7 @@ def test_a_write_that_only_respells_records_no_version() -> None:
         first = await chain.record({SETTINGS: example["headText"]}, created_by="a", snapshot=True)
         assert first is not None
         assert await chain.record({SETTINGS: example["written"]}, created_by="a") is None
-        head = await HeadPointer.load(store)
+        head = await load_head(store)
         assert head is not None and head.version_id == first.id
         assert head.module_hashes[SETTINGS] == example["moduleHash"]
         assert store.data["head"][SETTINGS] == example["written"].encode()
@@ -694,7 +695,7 @@ def test_checkpoints_are_made_every_n_versions_and_every_n_bytes() -> None:
             assert version is not None
             kinds.append(version.kind)
             sizes.append(len(store.data["payloads"][version.id]))
-        head = await HeadPointer.load(store)
+        head = await load_head(store)
         assert head is not None
         since = 0
         for size, kind in zip(sizes, kinds, strict=True):

@@ -16,6 +16,7 @@ from typing import Any
 from app.core.errors import CorruptData
 from app.core.formats.json_value import canonical_text, parse_json
 from app.core.history.head import HEAD_KEY, KEY_PREFIX, TAIL_LIMIT, HeadPointer
+from app.core.history.head_loading import load_head
 from app.core.memory_store import MemoryStore
 from app.core.ports import Batch
 from tests.conftest import build_chain
@@ -75,14 +76,14 @@ def test_a_format3_store_gets_a_format4_pointer_and_keeps_every_version_exactly(
     store = _store(collections)
 
     async def scenario() -> None:
-        old = await HeadPointer.load(store)
+        old = await load_head(store)
         assert old is not None and old.format_version == 3
         chain, _, _ = build_chain(store=store)
         await chain.open()
         # No version is made and nothing but the pointer is rewritten.
         for name in ("versions", "payloads", "blobs", "head"):
             assert store.data[name] == collections[name], name  # type: ignore[index]
-        head = await HeadPointer.load(store)
+        head = await load_head(store)
         assert head == HeadPointer(**{**old.__dict__, "format_version": 4})
         assert all(json.loads(value)["formatVersion"] == 4 for value in _pointer_records(store).values())
         listed = [version.id for version in reversed(await chain.list_versions())]
@@ -162,7 +163,7 @@ def test_a_format2_store_gets_a_format4_pointer_and_keeps_every_version_exactly(
         stored = json.loads(store.data["versions"][version.id])["head"]
         assert list(stored["keys"]) == [GUESTS]  # the whole record of the one key it changed
         assert stored["keys"][GUESTS]["drainedEnd"] == 1_800_000_000_000
-        reread = await HeadPointer.load(store)
+        reread = await load_head(store)
         assert reread is not None and reread.version_id == version.id and reread.tail == 1
         assert reread.drained_ends[GUESTS] == 1_800_000_000_000
         report = await again.verify(full=True)
@@ -226,7 +227,7 @@ def test_a_version_rewrites_no_pointer_record_and_every_32nd_those_of_the_keys_c
         assert len(store.data["meta"][HEAD_KEY]) < 400
         # A deleted key keeps its drain progress, without a module hash.
         await chain.record({keys[7]: None}, created_by="a", drained_ends={keys[7]: 9})
-        reread = await HeadPointer.load(store)
+        reread = await load_head(store)
         assert reread is not None and reread.key_dict(keys[7]) == {
             "formatVersion": 4, "liveRead": [1, 2], "drainedEnd": 9}
         reopened, _, _ = build_chain(store=store)
@@ -312,9 +313,9 @@ def test_records_rewritten_and_a_version_committed_between_the_two_reads_are_rea
             await chain.record({"g": "[1]"}, created_by="a")
 
         raced = _between_the_reads(store, flush_then_commit)
-        loaded = await HeadPointer.load(store)
+        loaded = await load_head(store)
         assert raced and loaded is not None
-        written = await HeadPointer.load(store)
+        written = await load_head(store)
         assert written is not None and loaded == written
         assert loaded.stale_heads == ("g",)  # "k" was written; "g" changed since
 

@@ -14,6 +14,7 @@ import pytest
 from app.core.chain import Chain
 from app.core.formats.json_value import canonical_text
 from app.core.history.head import HeadPointer
+from app.core.history.head_loading import load_head
 from app.core.history.verify_report import VerifyReport
 from app.core.memory_store import MemoryStore
 from tests.conftest import build_chain
@@ -34,7 +35,7 @@ def _digest(store: MemoryStore, key: str) -> tuple[str, int]:
 async def _record(store: MemoryStore, key: str) -> dict[str, Any]:
     """The head pointer's record of ``key`` as a reader gets it: the stored records followed by
     the versions after them (format 4)."""
-    head = await HeadPointer.load(store)
+    head = await load_head(store)
     assert head is not None
     return head.key_dict(key) or {}
 
