@@ -203,6 +203,25 @@ def wait_status(page: Any, check: Any, what: str, timeout_s: float = 60) -> dict
     raise AssertionError(f"{what}: not seen in {timeout_s} s; status {json.dumps(found)}")
 
 
+def settled_history(page: Any, server: Server, key: str) -> list[dict[str, Any]]:
+    """Waits (up to 30 s) until the engine has drained every journal entry and its newest
+    version holds the store's value of ``key``; returns the history, newest first."""
+    live = server.kv_get(key)
+
+    def settled() -> bool:
+        newest = versions(page)[0]
+        state = page.evaluate("id => window.backstay.stateAt(id)", newest["id"])
+        waiting = page.evaluate("() => window.backstay.status()")["waiting"]
+        return bool(waiting == 0 and state.get(key) == live)
+
+    for _ in range(150):
+        if settled():
+            break
+        page.wait_for_timeout(200)
+    assert settled(), "the history does not end with the store's value"
+    return versions(page)
+
+
 def wait_versions(page: Any, count: int, timeout_s: float = 30) -> list[dict[str, Any]]:
     """Wait until the engine lists at least ``count`` versions; return them (newest first).
 

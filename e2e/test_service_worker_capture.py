@@ -12,6 +12,7 @@ from harness import (
     Server,
     choose_service_worker,
     create_guest_through_the_ui,
+    settled_history,
     versions,
     wait_ready,
     wait_versions,
@@ -271,19 +272,7 @@ def test_two_tabs_under_the_service_worker_writing_one_key_at_once_leave_the_sto
     first.evaluate(burst, ["a-", at])
     second.evaluate(burst, ["b-", at])
     assert [page.evaluate("() => window.__burst") for page in (first, second)] == [[200] * 6] * 2
-    live = server.kv_get(GUESTS)
-
-    def settled() -> bool:
-        newest = versions(first)[0]
-        state = first.evaluate("id => window.backstay.stateAt(id)", newest["id"])
-        waiting = first.evaluate("() => window.backstay.status()")["waiting"]
-        return bool(waiting == 0 and state.get(GUESTS) == live)
-
-    for _ in range(150):
-        if settled():
-            break
-        first.wait_for_timeout(200)
-    assert settled(), "the history does not end with the store's value"
+    settled_history(first, server, GUESTS)
     # Each write's entry stored once: the journal grew by 12, and each page heard of its 6.
     assert first.evaluate("() => window.backstay.status()")["journalSeq"] == journal_before + 12
     for page in (first, second):

@@ -21,7 +21,7 @@ from app.core.errors import CorruptData
 from app.core.formats.format import FORMAT_VERSION, check_format_version
 from app.core.formats.integrity import state_hash
 from app.core.formats.json_value import Json, compact_json
-from app.core.history import head_members as members
+from app.core.history import head_members
 from app.core.history.version import Version
 from app.core.ports import Batch
 
@@ -266,7 +266,7 @@ class HeadPointer:
     @classmethod
     def decode(cls, data: bytes, records: Mapping[str, bytes] | None = None) -> HeadPointer:
         """Decode ``meta/head``; formats 3 and 4 need ``records`` ({KV key: ``meta/head/<key>``})."""
-        obj = members.json_object(data, "head pointer")
+        obj = head_members.json_object(data, "head pointer")
         check_format_version(obj, "head pointer")
         return cls.from_dict(obj, records or {})
 
@@ -280,7 +280,7 @@ class HeadPointer:
     def from_dict(cls, obj: Mapping[str, Json], records: Mapping[str, bytes]) -> HeadPointer:
         try:
             format_version = cast(int, obj["formatVersion"])
-            stale_heads = members.stale_heads(obj.get("staleHeads"))
+            stale_heads = head_members.stale_heads(obj.get("staleHeads"))
             if format_version >= SPLIT_FORMAT:
                 keys = _split(records, format_version)
                 module_hashes, live_reads, drained_ends, drained_writes, head_texts = (
@@ -291,9 +291,9 @@ class HeadPointer:
             else:
                 head_texts = {}
                 module_hashes = cast(dict[str, str], obj["moduleHashes"])
-                live_reads = members.live_reads(obj.get("liveReads"))
-                drained_ends = members.drained_ends(obj.get("drainedEnds"))
-                drained_writes = members.drained_writes(obj.get("drainedWrites"))
+                live_reads = head_members.live_reads(obj.get("liveReads"))
+                drained_ends = head_members.drained_ends(obj.get("drainedEnds"))
+                drained_writes = head_members.drained_writes(obj.get("drainedWrites"))
             head = cls(
                 version_id=cast("str | None", obj["versionId"]),
                 seq=cast(int, obj["seq"]),
@@ -326,8 +326,6 @@ class HeadPointer:
         return head
 
 
-
-
 def _split(records: Mapping[str, bytes], format_version: int) -> HeadPointer:
     """The per-key members of a format 3 or 4 pointer, from its ``meta/head/<key>`` records (and,
     in format 4, its staleHeads), as a pointer holding only them."""
@@ -335,7 +333,7 @@ def _split(records: Mapping[str, bytes], format_version: int) -> HeadPointer:
     stale: list[str] = []
     for key in sorted(records):
         what = f"head pointer record {KEY_PREFIX}{key}"
-        obj = members.json_object(records[key], what)
+        obj = head_members.json_object(records[key], what)
         check_format_version(obj, what)
         if obj["formatVersion"] != format_version:
             raise CorruptData(f"{what}: formatVersion {obj['formatVersion']} is not the pointer's")
@@ -352,11 +350,12 @@ def _put_key(head: HeadPointer, key: str, obj: Mapping[str, Json], what: str) ->
         if not isinstance(obj["moduleHash"], str):
             raise CorruptData(f"{what}: moduleHash is not a string")
         head.module_hashes[key] = obj["moduleHash"]
-    head.live_reads.update(members.live_reads({key: obj["liveRead"]} if "liveRead" in obj else None))
-    head.drained_ends.update(members.drained_ends({key: obj["drainedEnd"]} if "drainedEnd" in obj else None))
+    head.live_reads.update(head_members.live_reads({key: obj["liveRead"]} if "liveRead" in obj else None))
+    head.drained_ends.update(
+        head_members.drained_ends({key: obj["drainedEnd"]} if "drainedEnd" in obj else None))
     head.drained_writes.update(
-        members.drained_writes({key: obj["drainedWrite"]} if "drainedWrite" in obj else None))
-    head_text = members.head_text(obj.get("headText"))
+        head_members.drained_writes({key: obj["drainedWrite"]} if "drainedWrite" in obj else None))
+    head_text = head_members.head_text(obj.get("headText"))
     if head_text is not None:
         head.head_texts[key] = head_text
     stale = obj.get("stale", False)
