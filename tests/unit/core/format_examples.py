@@ -155,10 +155,20 @@ def pms_text(value: Json) -> str:
 # ---- format 2: what the Chain writes ------------------------------------------------------------
 
 
+class StoredAsIs(GzipCompressor):
+    """A compressor whose output is never shorter than its input: framing then stores every
+    payload as it is, so that the examples' sizes and payload hashes can be recomputed from the
+    JSON they show. (The engine's gzips a payload of framing.COMPRESS_AT bytes or more, and its
+    size and payload hash are then those of the gzip bytes.)"""
+
+    def compress(self, data: bytes) -> bytes:
+        return data
+
+
 async def _chain_examples(found: dict[str, str]) -> None:
     # A chain as the engine builds it: the journal's epoch, the baseline read from the store
     # (with the intervals of those reads), then one drained journal entry.
-    chain, store, _ = build_chain()
+    chain, store, _ = build_chain(compressor=StoredAsIs())
     await chain.open()
     await chain.start_journal(EPOCH)
     baseline = await chain.record_state(
@@ -174,7 +184,7 @@ async def _chain_examples(found: dict[str, str]) -> None:
     for hashed in baseline.snapshot.values():
         found[f"blob {hashed}"] = store.data["blobs"][hashed].decode("utf-8")
     found["version-delta"] = pretty(json.loads(delta.encode()))
-    # Both payloads are under framing.COMPRESS_AT bytes, so they are stored as plain JSON.
+    # Both payloads are stored as plain JSON (StoredAsIs).
     found["payload-delta"] = listing(json.loads(store.data["payloads"][delta.id]))
     # The stored records name the baseline: the delta carries what it changed of the pointer.
     found["head"] = pretty(json.loads(store.data["meta"][HEAD_KEY]))
@@ -187,7 +197,7 @@ async def _chain_examples(found: dict[str, str]) -> None:
     found["format2-head"] = pretty(replace(pointer, format_version=2).to_dict())
 
     # The baseline of an empty store.
-    chain, store, _ = build_chain()
+    chain, store, _ = build_chain(compressor=StoredAsIs())
     await chain.open()
     empty = await chain.record_state({}, created_by="admin", snapshot=True,
                                      description=BASELINE_DESCRIPTION.format(count=0))
@@ -196,7 +206,7 @@ async def _chain_examples(found: dict[str, str]) -> None:
     found["payload-empty-baseline"] = store.data["payloads"][empty.id].decode("utf-8")
 
     # A write that only respells the head's value records no version.
-    chain, store, _ = build_chain()
+    chain, store, _ = build_chain(compressor=StoredAsIs())
     await chain.open()
     await chain.record({SETTINGS: RESPELLED_HEAD}, created_by="admin", snapshot=True)
     before = HeadPointer.from_meta(store.data["meta"])
@@ -215,7 +225,7 @@ async def _chain_examples(found: dict[str, str]) -> None:
 
 async def _recorded_diff(key: str, old: Json, new: Json) -> dict[str, Any]:
     """What the Chain records for the PMS writing ``new`` over ``old`` (None: key absent)."""
-    chain, store, _ = build_chain()
+    chain, store, _ = build_chain(compressor=StoredAsIs())
     await chain.open()
     await chain.record_state({} if old is None else {key: pms_text(old)}, created_by="admin",
                              snapshot=True)
@@ -260,6 +270,10 @@ def module_hash_example(value: list[Json]) -> dict[str, Any]:
 # ---- format 1: the same history as the previous release stored it, and its upgrade -----------
 
 
+#: The format 1 release gzip'd content of this many bytes or more (framing.COMPRESS_AT then).
+FORMAT1_COMPRESS_AT = 512
+
+
 def format1_store(
     baseline_state: Mapping[str, Json] = BASELINE_STATE, guests: Json = None,
 ) -> tuple[MemoryStore, list[Version]]:
@@ -276,10 +290,10 @@ def format1_store(
     hashes = {key: module_hash(value, 1) for key, value in state.items()}
     baseline_id = make_version_id(BASELINE_MS, 1, "t0000")
     payload = pack(compact_json({"formatVersion": 1, "changes": [], "forward": None,
-                                 "inverse": None}), compressor)
+                                 "inverse": None}), compressor, compress_at=FORMAT1_COMPRESS_AT)
     size = len(payload)
     for key, value in state.items():
-        blob = pack(blob_text(value, 1), compressor)
+        blob = pack(blob_text(value, 1), compressor, compress_at=FORMAT1_COMPRESS_AT)
         data["blobs"][hashes[key]] = blob
         size += len(blob)
     baseline_hash = state_hash(hashes)
@@ -297,7 +311,8 @@ def format1_store(
     hashes[GUESTS] = module_hash(edited, 1)
     delta_id = make_version_id(DELTA_MS, 2, "t0001")
     delta_dict = Payload(delta_key.changes, delta_key.forward, delta_key.inverse).to_dict()
-    payload = pack(compact_json({**delta_dict, "formatVersion": 1}), compressor)
+    payload = pack(compact_json({**delta_dict, "formatVersion": 1}), compressor,
+                   compress_at=FORMAT1_COMPRESS_AT)
     delta_hash = state_hash(hashes)
     delta = Version(
         id=delta_id, seq=2, parent_id=baseline_id, timestamp=DELTA_MS, created_by="frontdesk",
@@ -354,7 +369,7 @@ async def _diff_examples(found: dict[str, str]) -> None:
 async def _restore_examples(found: dict[str, str]) -> None:
     """A restore of one record, the preview of a merge with its conflict, the pending mark and
     the audit entry of that restore."""
-    chain, _, _ = build_chain()
+    chain, _, _ = build_chain(compressor=StoredAsIs())
     await chain.open()
     baseline = await chain.record_state(
         {GUESTS: pms_text([GUEST, ANIL]), SETTINGS: pms_text({"currency": "LKR"})},

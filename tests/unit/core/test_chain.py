@@ -921,3 +921,28 @@ def test_a_saved_index_the_store_lost_is_built_again_from_its_text(
                                       else {"built": 1, "loaded": 0})
 
     asyncio.run(scenario())
+
+
+def test_a_single_record_edit_is_stored_gzip_d_at_about_half_its_json() -> None:
+    """A delta's payload repeats the edited record (before and after, and both patches): gzip
+    pays from framing.COMPRESS_AT bytes, and the version's size and payloadHash are of the stored
+    gzip bytes; the delta reads back and verifies."""
+    guest = {"id": "gst-000001", "firstName": "Tharindu", "lastName": "Perera", "phone": "+94 77 000 0001",
+             "email": "tharindu.perera@example.com", "nationality": "LK", "vip": False}
+
+    async def scenario() -> None:
+        chain, store, _ = build_chain()
+        await chain.open()
+        await chain.record({"w3-hotel-guests": canonical_text([guest])}, created_by="a", snapshot=True)
+        edited = {**guest, "phone": "+94 77 123 4567"}
+        version = await chain.record({"w3-hotel-guests": canonical_text([edited])}, created_by="a")
+        assert version is not None and version.kind == "delta"
+        stored = store.data["payloads"][version.id]
+        plain = gzip.decompress(stored)
+        assert stored[:2] == b"\x1f\x8b" and len(stored) < 0.6 * len(plain), (len(stored), len(plain))
+        assert version.size == len(stored)
+        assert json.loads(plain)["changes"][0]["fields"] == ["/phone"]
+        assert (await chain.state_at(version.id))["w3-hotel-guests"] == [edited]
+        assert (await chain.verify(full=True)).ok
+
+    asyncio.run(scenario())
