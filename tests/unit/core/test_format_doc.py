@@ -23,6 +23,7 @@ import pytest
 from format_examples import (
     DIFF_CASES,
     EDITED,
+    FORMAT1_COMPRESS_AT,
     GUEST,
     GUESTS,
     NIMAL,
@@ -117,11 +118,17 @@ def _compact(name: str) -> bytes:
 def _stored_payload(name: str) -> bytes:
     """The stored bytes of an example payload. The examples are written stored as is
     (format_examples.StoredAsIs), so that their sizes and hashes are recomputed here from the
-    JSON shown; the format 1 release gzip'd only content of 512 bytes or more, and its examples
-    are under that."""
+    JSON shown. Those under framing.COMPRESS_AT bytes are also what the engine stores; the delta's
+    the engine stores gzip'd (shorter: the document says so). The format 1 release gzip'd only
+    from FORMAT1_COMPRESS_AT bytes, and its examples are under that."""
     data = _compact(name)
     if name.startswith("format1-"):
-        assert len(data) < 512 and pack(data, GzipCompressor(), compress_at=512) == data
+        assert len(data) < FORMAT1_COMPRESS_AT
+        assert pack(data, GzipCompressor(), compress_at=FORMAT1_COMPRESS_AT) == data
+    elif name == "payload-delta":
+        assert len(pack(data, GzipCompressor())) < 0.6 * len(data)
+    else:
+        assert pack(data, GzipCompressor()) == data, f"the engine would not store {name} as shown"
     return data
 
 
@@ -210,6 +217,7 @@ def test_the_baseline_checks_out() -> None:
         value = parse_json(text)
         assert reader_module_hash(value) == module_hash(value, 2) == hashed
         assert canonical_text(value).encode() == text  # a blob holds the canonical text
+        assert pack(text, GzipCompressor()) == text  # under framing.COMPRESS_AT: stored as is
     assert baseline.snapshot is not None and set(baseline.snapshot.values()) == set(blobs)
     guests = blobs[baseline.snapshot[GUESTS]]
     assert guests == pms_text([GUEST]).encode()  # members as written: id first, not sorted
