@@ -38,10 +38,10 @@ HANDING_GAP_MS = 400
 #: Starts saves of `key`, one after the other (each awaited, then `gap` ms), the n-th holding
 #: n + 1 guests: `count` of them, or with `handover`, as many as it takes until `count` more
 #: have been made after another worker took the page over (controllerchange; at most 200
-#: saves and 120 s). Once window.__handing is set, the pause is HANDING_GAP_MS: Chromium
-#: activates the new worker only once the one it replaces has no save in hand, which a loaded
-#: machine's saves 60 ms apart may never leave it. window.__burst resolves with their HTTP
-#: statuses.
+#: saves and 120 s). Once window.__handing is set, the pause is HANDING_GAP_MS: on a loaded
+#: machine, saves 60 ms apart kept the new worker from taking over for 200 saves (as if Chromium
+#: activated it only once the worker it replaces had no save in hand). window.__burst resolves
+#: with their HTTP statuses.
 BURST_JS = """([key, count, gap, handover]) => {
     const records = (n) => Array.from({length: n + 1}, (_, i) => ({id: 'h-' + i, firstName: 'Guest ' + n}));
     let taken = false;
