@@ -1,10 +1,10 @@
 """Reading the head pointer's records (``meta/head``, ``meta/head/<key>``, and a version's
-``head`` member): a record's JSON object, and the members kept per key in ``meta/head`` by
-formats 1 and 2 (``liveReads``, ``drainedEnds``, ``drainedWrites``, ``staleHeads``) or in each
-key's record by formats 3 and 4 (``headText``, and the same per key), each checked: CorruptData
-for one of the wrong shape, except ``headText``, a hint ignored when odd (docs/FORMAT.md, "Head
-pointer"). ``moduleHash`` and ``stale`` are checked where a key's record is read
-(``head._put_key``)."""
+``head`` member): a record's JSON object, and the members that say, per KV key, its last live
+read, drain progress and head text (``liveReads``/``liveRead``, ``drainedEnds``/``drainedEnd``,
+``drainedWrites``/``drainedWrite``, ``headText``), and which keys' head texts are stale
+(``staleHeads``, before format 4). Each is checked: CorruptData for one of the wrong shape,
+except ``headText``, a hint ignored when odd (docs/FORMAT.md, "Head pointer"). ``moduleHash``
+and ``stale`` are checked where a key's record is read (``head._put_key``)."""
 
 from __future__ import annotations
 
