@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -203,22 +204,36 @@ def wait_status(page: Any, check: Any, what: str, timeout_s: float = 60) -> dict
     raise AssertionError(f"{what}: not seen in {timeout_s} s; status {json.dumps(found)}")
 
 
-def settled_history(page: Any, server: Server, key: str) -> list[dict[str, Any]]:
-    """Waits (up to 30 s) until the engine has drained every journal entry and its newest
-    version holds the store's value of ``key``; returns the history, newest first."""
-    live = server.kv_get(key)
-
-    def settled() -> bool:
-        newest = versions(page)[0]
-        state = page.evaluate("id => window.backstay.stateAt(id)", newest["id"])
-        waiting = page.evaluate("() => window.backstay.status()")["waiting"]
-        return bool(waiting == 0 and state.get(key) == live)
-
-    for _ in range(150):
-        if settled():
-            break
+def wait_for(page: Any, check: Callable[[], Any], what: str, timeout_s: float = 45) -> Any:
+    """Polls ``check`` every 200 ms until it gives something true, and returns that."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}; status: {status(page)}")
         page.wait_for_timeout(200)
-    assert settled(), "the history does not end with the store's value"
+
+
+def head_state(page: Any) -> dict[str, Any]:
+    """The state of the newest version ({} while the history has none)."""
+    found = versions(page)
+    if not found:  # a history that starts again has no version for a moment
+        return {}
+    return dict(page.evaluate("id => window.backstay.stateAt(id)", found[0]["id"]))
+
+
+def settled(page: Any, server: Server, key: str) -> bool:
+    """The engine has drained everything and its head holds what the store holds."""
+    state = status(page)
+    return state["waiting"] == 0 and head_state(page).get(key) == server.kv_get(key)
+
+
+def settled_history(page: Any, server: Server, key: str) -> list[dict[str, Any]]:
+    """Waits (up to 30 s) until ``settled``; returns the history, newest first."""
+    wait_for(page, lambda: settled(page, server, key), "the history to end with the store's value",
+             timeout_s=30)
     return versions(page)
 
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import errno
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from faults import add_fault, clear_faults
-from harness import Server, versions, wait_ready, wait_versions
+from harness import Server, versions, wait_for, wait_ready, wait_versions
 
 RESERVATIONS = "w3-hotel-reservations"
 GUESTS = "w3-hotel-guests"
@@ -37,16 +36,6 @@ def call(page: Any, expression: str, *args: Any) -> Any:
 def error_of(page: Any, expression: str, *args: Any) -> str:
     return str(page.evaluate(
         f"(args) => ({expression}).then(() => 'no error', (e) => e.message)", list(args)))
-
-
-def wait_for(page: Any, check: Callable[[], Any], what: str, timeout_s: float = 45) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while not (result := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}: "
-                                 f"{page.evaluate('() => window.backstay.status()')}")
-        page.wait_for_timeout(200)
-    return result
 
 
 def test_night_manager_gets_30_reservations_back_and_keeps_the_new_bookings(

@@ -13,6 +13,7 @@ from harness import (
     choose_service_worker,
     settled_history,
     status,
+    wait_for,
     wait_ready,
     wait_versions,
 )
@@ -128,14 +129,6 @@ def count_requests(page: Any, pattern: str, answer: int | None = None) -> list[s
     return asked
 
 
-def wait_for(page: Any, check: Any, what: str) -> None:
-    for _ in range(100):
-        if check():
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError(f"not seen within 10 s: {what}")
-
-
 def test_a_site_with_a_service_worker_of_its_own_keeps_it_and_backstay_records_in_the_page(
         page: Any, server: Server) -> None:
     """The site's own worker holds the root scope before Backstay's service worker is chosen:
@@ -154,7 +147,7 @@ def test_a_site_with_a_service_worker_of_its_own_keeps_it_and_backstay_records_i
     page.reload()  # this load would register Backstay's worker
     wait_ready(page)
     wait_for(page, lambda: any("service worker of its own" in text for text in said),
-             "Backstay saying the site has a service worker of its own")
+             "Backstay saying the site has a service worker of its own", timeout_s=10)
     page.reload()
     wait_ready(page)
     assert ours == []
@@ -219,7 +212,7 @@ def test_a_service_worker_that_cannot_be_registered_leaves_the_page_recording_it
     page.reload()  # this load tries to register the worker
     wait_ready(page)
     wait_for(page, lambda: any("could not be registered" in text for text in said),
-             "Backstay saying its service worker could not be registered")
+             "Backstay saying its service worker could not be registered", timeout_s=10)
     assert asked, "the page never asked for Backstay's worker"
     page.reload()
     wait_ready(page)

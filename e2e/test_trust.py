@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +15,12 @@ from harness import (
     RECORDERS,
     Server,
     choose_service_worker,
+    head_state,
     recorded_by,
+    settled,
+    status,
     versions,
+    wait_for,
     wait_ready,
     wait_status,
     wait_versions,
@@ -31,28 +33,6 @@ GUESTS = "w3-hotel-guests"
 def open_app(page: Any, server: Server) -> None:
     page.goto(server.url + "/")
     wait_ready(page)
-
-
-def status(page: Any) -> dict[str, Any]:
-    return dict(page.evaluate("() => window.backstay.status()"))
-
-
-def wait_for(page: Any, check: Callable[[], Any], what: str, timeout_s: float = 45) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}; status: {status(page)}")
-        page.wait_for_timeout(200)
-
-
-def head_state(page: Any) -> dict[str, Any]:
-    found = versions(page)
-    if not found:  # a history that starts again has no version for a moment
-        return {}
-    return dict(page.evaluate("id => window.backstay.stateAt(id)", found[0]["id"]))
 
 
 def delete_database(page: Any, name: str) -> None:
@@ -85,12 +65,6 @@ def announcing_tab(context: Any, server: Server) -> Any:
                              start: Date.now()});
         channel.close(); }""")
     return writer
-
-
-def settled(page: Any, server: Server, key: str) -> bool:
-    """The engine has drained everything and its head holds what the store holds."""
-    state = status(page)
-    return state["waiting"] == 0 and head_state(page).get(key) == server.kv_get(key)
 
 
 def test_unusual_but_valid_json_is_recorded_and_never_wedges_the_engine(page: Any, server: Server) -> None:

@@ -8,6 +8,7 @@ and ``stale`` are checked where a key's record is read (``head._put_key``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import cast
 
 from app.core.errors import CorruptData
@@ -36,31 +37,30 @@ def head_text(raw: Json) -> tuple[str, int] | None:
 
 def live_reads(raw: Json) -> dict[str, tuple[int, int]]:
     """The optional ``liveReads`` member: {key: [start, end]}."""
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise CorruptData("head pointer: liveReads is not an object")
-    reads: dict[str, tuple[int, int]] = {}
-    for key, span in raw.items():
-        if not (isinstance(span, list) and len(span) == 2 and all(type(t) is int for t in span)):
-            raise CorruptData(f"head pointer: liveReads[{key!r}] is not [start, end]")
-        reads[key] = (cast(int, span[0]), cast(int, span[1]))
-    return reads
+    pairs = _pairs(raw, "liveReads", "[start, end]", lambda pair: all(type(t) is int for t in pair))
+    return {key: (cast(int, start), cast(int, end)) for key, (start, end) in pairs.items()}
 
 
 def drained_writes(raw: Json) -> dict[str, tuple[str, int]]:
     """The optional ``drainedWrites`` member: {key: [tab, tabSeq]}."""
+    pairs = _pairs(raw, "drainedWrites", "[tab, tabSeq]",
+                   lambda pair: isinstance(pair[0], str) and type(pair[1]) is int)
+    return {key: (cast(str, tab), cast(int, seq)) for key, (tab, seq) in pairs.items()}
+
+
+def _pairs(raw: Json, member: str, shape: str,
+           valid: Callable[[list[Json]], bool]) -> dict[str, tuple[Json, Json]]:
+    """An optional member {key: [a, b]} (absent: {}), each pair of the ``shape`` ``valid`` checks."""
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        raise CorruptData("head pointer: drainedWrites is not an object")
-    writes: dict[str, tuple[str, int]] = {}
-    for key, write in raw.items():
-        if not (isinstance(write, list) and len(write) == 2 and isinstance(write[0], str)
-                and type(write[1]) is int):
-            raise CorruptData(f"head pointer: drainedWrites[{key!r}] is not [tab, tabSeq]")
-        writes[key] = (write[0], write[1])
-    return writes
+        raise CorruptData(f"head pointer: {member} is not an object")
+    pairs: dict[str, tuple[Json, Json]] = {}
+    for key, pair in raw.items():
+        if not (isinstance(pair, list) and len(pair) == 2 and valid(pair)):
+            raise CorruptData(f"head pointer: {member}[{key!r}] is not {shape}")
+        pairs[key] = (pair[0], pair[1])
+    return pairs
 
 
 def stale_heads(raw: Json) -> tuple[str, ...]:

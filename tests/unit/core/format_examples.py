@@ -165,10 +165,15 @@ class StoredAsIs(GzipCompressor):
         return data
 
 
+def _example_chain() -> tuple[Chain, MemoryStore, ManualClock]:
+    """A Chain as the tests build it, storing every payload as it is (StoredAsIs)."""
+    return build_chain(compressor=StoredAsIs())
+
+
 async def _chain_examples(found: dict[str, str]) -> None:
     # A chain as the engine builds it: the journal's epoch, the baseline read from the store
     # (with the intervals of those reads), then one drained journal entry.
-    chain, store, _ = build_chain(compressor=StoredAsIs())
+    chain, store, _ = _example_chain()
     await chain.open()
     await chain.start_journal(EPOCH)
     baseline = await chain.record_state(
@@ -197,7 +202,7 @@ async def _chain_examples(found: dict[str, str]) -> None:
     found["format2-head"] = pretty(replace(pointer, format_version=2).to_dict())
 
     # The baseline of an empty store.
-    chain, store, _ = build_chain(compressor=StoredAsIs())
+    chain, store, _ = _example_chain()
     await chain.open()
     empty = await chain.record_state({}, created_by="admin", snapshot=True,
                                      description=BASELINE_DESCRIPTION.format(count=0))
@@ -206,7 +211,7 @@ async def _chain_examples(found: dict[str, str]) -> None:
     found["payload-empty-baseline"] = store.data["payloads"][empty.id].decode("utf-8")
 
     # A write that only respells the head's value records no version.
-    chain, store, _ = build_chain(compressor=StoredAsIs())
+    chain, store, _ = _example_chain()
     await chain.open()
     await chain.record({SETTINGS: RESPELLED_HEAD}, created_by="admin", snapshot=True)
     before = HeadPointer.from_meta(store.data["meta"])
@@ -225,7 +230,7 @@ async def _chain_examples(found: dict[str, str]) -> None:
 
 async def _recorded_diff(key: str, old: Json, new: Json) -> dict[str, Any]:
     """What the Chain records for the PMS writing ``new`` over ``old`` (None: key absent)."""
-    chain, store, _ = build_chain(compressor=StoredAsIs())
+    chain, store, _ = _example_chain()
     await chain.open()
     await chain.record_state({} if old is None else {key: pms_text(old)}, created_by="admin",
                              snapshot=True)
@@ -369,7 +374,7 @@ async def _diff_examples(found: dict[str, str]) -> None:
 async def _restore_examples(found: dict[str, str]) -> None:
     """A restore of one record, the preview of a merge with its conflict, the pending mark and
     the audit entry of that restore."""
-    chain, _, _ = build_chain(compressor=StoredAsIs())
+    chain, _, _ = _example_chain()
     await chain.open()
     baseline = await chain.record_state(
         {GUESTS: pms_text([GUEST, ANIL]), SETTINGS: pms_text({"currency": "LKR"})},
